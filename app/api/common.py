@@ -1,0 +1,64 @@
+"""What every handler needs: the caller, the JSON body as a typed model, and JSON replies."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from app.api.errors import BadRequest
+from app.api.tokens import InvalidToken
+from app.domain.actors import Actor
+from app.keys import TOKENS
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def actor_of(request: web.Request) -> Actor:
+    """The authenticated caller, from ``Authorization: Bearer <jwt>``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("missing bearer token")
+    return request.config_dict[TOKENS].verify(token.strip())
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """Parse the JSON body into ``model``; malformed JSON is a 400, wrong fields a 422."""
+    raw = await request.read()  # bounded by the app's client_max_size (413 beyond)
+    try:
+        data = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest("malformed_json", f"请求体不是合法的 JSON（第 {_line(exc)} 行）") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("malformed_json", "请求体须为 JSON 对象")
+    return model.model_validate(data)
+
+
+def _line(exc: Exception) -> int:
+    return getattr(exc, "lineno", 1)
+
+
+def reply(data: Any, *, status: int = 200) -> web.Response:
+    return web.json_response(
+        data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=_default)
+    )
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def int_query(request: web.Request, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequest("invalid_query", f"参数 {name} 须为整数") from exc

@@ -1,0 +1,84 @@
+"""One middleware maps every failure to ``{"error": {"code", "message"}}`` with one status each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from app.api.tokens import InvalidToken
+from app.domain.errors import (
+    DomainError,
+    InvalidTransition,
+    NotFoundError,
+    NotPermitted,
+    StaleVersion,
+    ValidationFailed,
+)
+from storage.objects import InvalidKey, ObjectTooLarge
+
+log = structlog.get_logger(__name__)
+
+STATUS: dict[type[DomainError], int] = {
+    ValidationFailed: 422,
+    NotFoundError: 404,
+    NotPermitted: 403,
+    InvalidTransition: 409,
+    StaleVersion: 409,
+}
+
+HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式不正确"),
+    404: ("not_found", "没有这个地址，请检查链接"),
+    405: ("method_not_allowed", "该地址不支持此请求方法"),
+    413: ("payload_too_large", "上传内容超过大小限制，请压缩后重试"),
+}
+
+
+class BadRequest(Exception):
+    """The request body is not what the endpoint accepts (malformed JSON, wrong fields)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    body = {"error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+@web.middleware
+async def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        return error_response(STATUS.get(type(exc), 400), exc.code, exc.message)
+    except InvalidToken:
+        response = error_response(401, "unauthorized", "登录已失效或凭证无效，请重新登录")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="buchumen"'
+        return response
+    except BadRequest as exc:
+        return error_response(400, exc.code, exc.message)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return error_response(422, "invalid_field", f"字段 {where} 不符合要求：{first['msg']}")
+    except ObjectTooLarge:
+        return error_response(413, *HTTP_MESSAGES[413])
+    except InvalidKey:
+        return error_response(400, "bad_request", "文件名或路径不合法")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = HTTP_MESSAGES.get(exc.status, ("http_error", exc.reason))
+        return error_response(exc.status, code, message)
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        return error_response(500, "internal_error", "系统繁忙，请稍后再试；如持续出现请联系客服")

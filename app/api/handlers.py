@@ -1,0 +1,199 @@
+"""Thin /api/v1 handlers: parse, call one service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+
+from app.api.common import actor_of, int_query, read_model, reply
+from app.api.errors import error_response
+from app.api.schemas import ActionBody, CalendarOverride, CreateCase, ReturnBody, RejectBody, Versioned
+from app.api.views import case_view, event_view, matter_view
+from app.domain.case_states import Action
+from app.domain.cases import Case, china_date
+from app.domain.errors import ValidationFailed
+from app.domain.notices import DEFECTS, Correction, CorrectionNotice
+from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS
+from app.services import catalog
+from app.services.materials import MAX_MATERIAL_BYTES
+
+routes = web.RouteTableDef()
+
+# Actions that need no more than a reason; the others have their own body and endpoint.
+SIMPLE_ACTIONS = {
+    Action.START_REVIEW, Action.WITHDRAW, Action.COLLECT_ORIGINALS, Action.RECEIVE_ORIGINALS,
+    Action.ISSUE_CERTIFICATE, Action.DISPATCH_DELIVERY, Action.CONFIRM_DELIVERY, Action.CLOSE,
+}
+
+
+async def _render(request: web.Request, case: Case, *, status: int = 200) -> web.Response:
+    calendar = await request.config_dict[CALENDAR].calendar()
+    today = china_date(request.config_dict[CASES].now())
+    return reply(case_view(case, calendar, today), status=status)
+
+
+@routes.get("/matters")
+async def list_matters(request: web.Request) -> web.Response:
+    matters = await catalog.list_matters(
+        request.config_dict[DOCUMENTS],
+        department=request.query.get("department"),
+        target=request.query.get("target"),
+    )
+    return reply({"items": [matter_view(m, full=False) for m in matters]})
+
+
+@routes.get("/matters/{code}")
+async def get_matter(request: web.Request) -> web.Response:
+    matter = await catalog.get_matter(request.config_dict[DOCUMENTS], request.match_info["code"])
+    return reply(matter_view(matter, full=True) | {"guide": matter.guide_text()})
+
+
+@routes.get("/defects")
+async def list_defects(request: web.Request) -> web.Response:
+    return reply({"items": [{"code": k, "text": v} for k, v in DEFECTS.items()]})
+
+
+@routes.post("/cases")
+async def create_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, CreateCase)
+    case = await request.config_dict[CASES].open(actor, body.matter_code)
+    response = await _render(request, case, status=201)
+    response.headers["Location"] = f"/api/v1/cases/{case.number}"
+    return response
+
+
+@routes.get("/cases")
+async def list_cases(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    page = await request.config_dict[CASES].list_for(
+        actor,
+        state=request.query.get("state"),
+        matter=request.query.get("matter"),
+        page=int_query(request, "page", 1),
+        size=int_query(request, "size", 20),
+    )
+    calendar = await request.config_dict[CALENDAR].calendar()
+    today = china_date(request.config_dict[CASES].now())
+    return reply(
+        {
+            "items": [case_view(c, calendar, today) for c in page.items],
+            "total": page.total,
+            "page": page.page,
+            "size": page.size,
+        }
+    )
+
+
+@routes.get("/cases/{number}")
+async def get_case(request: web.Request) -> web.Response:
+    case = await request.config_dict[CASES].get(actor_of(request), request.match_info["number"])
+    return await _render(request, case)
+
+
+@routes.get("/cases/{number}/history")
+async def case_history(request: web.Request) -> web.Response:
+    events = await request.config_dict[CASES].history(
+        actor_of(request), request.match_info["number"]
+    )
+    return reply({"items": [event_view(e) for e in events]})
+
+
+@routes.put("/cases/{number}/materials/{slot}")
+async def upload_material(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    if (request.content_length or 0) > MAX_MATERIAL_BYTES:
+        return error_response(413, "payload_too_large", "单个文件不能超过 20 MB，请压缩后重试")
+    version = request.query.get("version")
+    case = await request.config_dict[MATERIALS].upload(
+        actor,
+        request.match_info["number"],
+        request.match_info["slot"],
+        request.content.iter_chunked(64 * 1024),
+        version=int(version) if version and version.isdigit() else None,
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/submit")
+async def submit_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, Versioned)
+    case = await request.config_dict[CASES].submit(
+        actor, request.match_info["number"], version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/return")
+async def return_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, ReturnBody)
+    notice = CorrectionNotice(
+        tuple(Correction(c.slot_id, tuple(c.defects), c.remark) for c in body.corrections)
+    )
+    case = await request.config_dict[CASES].return_for_correction(
+        actor, request.match_info["number"], notice, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/approve")
+async def approve_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, Versioned)
+    case = await request.config_dict[CASES].approve(
+        actor, request.match_info["number"], version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/reject")
+async def reject_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, RejectBody)
+    case = await request.config_dict[CASES].reject(
+        actor, request.match_info["number"], body.reason, body.basis, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/actions/{action}")
+async def act_on_case(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    try:
+        action = Action(request.match_info["action"])
+    except ValueError:
+        action = None
+    if action not in SIMPLE_ACTIONS:
+        names = "、".join(sorted(a.value for a in SIMPLE_ACTIONS))
+        raise ValidationFailed(f"不支持的操作。可用操作：{names}")
+    body = await read_model(request, ActionBody)
+    case = await request.config_dict[CASES].act(
+        actor, request.match_info["number"], action, version=body.version, reason=body.reason
+    )
+    return await _render(request, case)
+
+
+@routes.get("/calendar/overrides")
+async def list_overrides(request: web.Request) -> web.Response:
+    actor_of(request)
+    year = int_query(request, "year", 0) or None
+    items = await request.config_dict[CALENDAR].overrides(year)
+    return reply({"items": [{k: v for k, v in d.items() if k != "_version"} for d in items]})
+
+
+@routes.put("/calendar/overrides/{day}")
+async def put_override(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    body = await read_model(request, CalendarOverride)
+    try:
+        day = date.fromisoformat(request.match_info["day"])
+    except ValueError as exc:
+        raise ValidationFailed("日期格式须为 YYYY-MM-DD") from exc
+    saved = await request.config_dict[CALENDAR].set_override(
+        actor, day, workday=body.workday, note=body.note, now=request.config_dict[CASES].now()
+    )
+    return reply({k: v for k, v in saved.items() if k != "_version"})
+

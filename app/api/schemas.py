@@ -1,0 +1,48 @@
+"""Request bodies of /api/v1, as pydantic models (also the OpenAPI components)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CreateCase(_Body):
+    matter_code: str = Field(min_length=1, max_length=64, description="事项编码")
+
+
+class Versioned(_Body):
+    version: int | None = Field(
+        default=None, description="The case version the caller saw; a stale one is refused (409)"
+    )
+
+
+class CorrectionIn(_Body):
+    slot_id: str | None = Field(default=None, description="材料项；为空表示针对申请本身")
+    defects: list[str] = Field(default_factory=list, description="问题代码，见 /api/v1/defects")
+    remark: str = Field(default="", max_length=500)
+
+
+class ReturnBody(Versioned):
+    corrections: list[CorrectionIn] = Field(min_length=1, max_length=50)
+
+
+class RejectBody(Versioned):
+    reason: str = Field(min_length=1, max_length=1000)
+    basis: str = Field(min_length=1, max_length=500, description="法律依据")
+
+
+class ActionBody(Versioned):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CalendarOverride(_Body):
+    workday: bool
+    note: str = Field(min_length=1, max_length=200, description="依据，如国办发明电文号")
+
+
+BODIES: list[type[BaseModel]] = [
+    CreateCase, Versioned, CorrectionIn, ReturnBody, RejectBody, ActionBody, CalendarOverride
+]

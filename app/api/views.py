@@ -1,0 +1,84 @@
+"""JSON shapes of cases, events and matters as the API returns them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.domain.case_states import LABELS_ZH, TERMINAL
+from app.domain.cases import Case, CaseEvent
+from app.domain.catalog import Matter
+from app.domain.identity import mask_sensitive
+from app.domain.workdays import (
+    WorkCalendar,
+    remaining_working_days,
+    used_working_days,
+    warning_level,
+)
+
+
+def clock_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any] | None:
+    if case.submitted_on is None:
+        return None
+    used = used_working_days(calendar, case.submitted_on, today, case.pauses)
+    limit = case.terms.limit_days
+    return {
+        "limit_days": limit,
+        "used_days": used,
+        "remaining_days": remaining_working_days(limit, used),
+        "warning": None if case.state in TERMINAL else warning_level(limit, used).value,
+        "paused": case.paused,
+    }
+
+
+def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]:
+    slot_names = {s.id: s.name for s in case.terms.slots}
+    return {
+        "number": case.number,
+        "version": case.version,
+        "state": case.state.value,
+        "state_label": LABELS_ZH[case.state],
+        "matter": {"code": case.terms.code, "name": case.terms.name},
+        "department": case.terms.department,
+        "enterprise_uscc": mask_sensitive(case.enterprise_uscc or "") or None,
+        "created_at": case.created_at.isoformat(),
+        "submitted_on": case.submitted_on,
+        "fee_fen": case.terms.fee_fen,
+        "materials": [
+            {
+                "slot_id": s.id,
+                "name": s.name,
+                "required": s.required,
+                "attached": s.id in case.materials,
+                "content_type": m.content_type if (m := case.materials.get(s.id)) else None,
+                "size": m.size if m else None,
+            }
+            for s in case.terms.slots
+        ],
+        "missing": [s.id for s in case.missing_materials()],
+        "clock": clock_view(case, calendar, today),
+        "notices": [n.render(case.number, case.terms.name, slot_names) for n in case.notices],
+        "decision": case.decision,
+    }
+
+
+def event_view(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "action": event.action,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+        "to_state_label": LABELS_ZH[event.to_state],
+        "actor_role": event.actor_role.value,
+        "at": event.at.isoformat(),
+        "reason": event.reason,
+        "detail": event.detail,
+    }
+
+
+def matter_view(matter: Matter, *, full: bool) -> dict[str, Any]:
+    data = matter.model_dump(mode="json")
+    if full:
+        return data
+    keys = ("code", "name", "category", "department", "department_name", "targets", "kind")
+    return {k: data[k] for k in keys} | {"total_fee_fen": matter.total_fee_fen}

@@ -1,0 +1,298 @@
+"""The case aggregate: materials, transitions with role and state checks, the paused legal clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from app.domain.actors import Actor, Role
+from app.domain.case_states import (
+    BEFORE_ACCEPTANCE,
+    LABELS_ZH,
+    PAUSING,
+    RULES,
+    TERMINAL,
+    Action,
+    State,
+)
+from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from app.domain.notices import Correction, CorrectionNotice
+from app.domain.workdays import Pause, WorkCalendar, deemed_acceptance_date
+
+# China has one time zone and no daylight saving; a fixed offset keeps the domain free of tzdata.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def china_date(at: datetime) -> date:
+    return at.astimezone(CHINA).date()
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    name: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class MatterTerms:
+    """The part of a matter a case keeps, frozen at creation, so catalog edits never move a case."""
+
+    code: str
+    version: int
+    name: str
+    department: str
+    limit_days: int
+    fee_fen: int
+    originals_required: bool
+    slots: tuple[Slot, ...]
+
+    def slot(self, slot_id: str) -> Slot:
+        for slot in self.slots:
+            if slot.id == slot_id:
+                return slot
+        raise ValidationFailed(f"该事项没有名为“{slot_id}”的材料项，请按材料清单提交")
+
+
+@dataclass(frozen=True)
+class MaterialRef:
+    """A stored copy of one material: where the bytes are and what they are."""
+
+    object_key: str
+    content_type: str
+    size: int
+    sha256: str
+    source: str = "upload"  # upload | chat | space
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    seq: int
+    action: str
+    from_state: State | None
+    to_state: State
+    actor_id: str
+    actor_role: Role
+    at: datetime
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    number: str
+    terms: MatterTerms
+    applicant_id: str
+    enterprise_uscc: str | None
+    state: State
+    created_at: datetime
+    version: int = 0  # the store's version; 0 until first saved
+    submitted_on: date | None = None  # the legal clock starts the day after
+    window_start: date | None = None  # latest (re)submission: the Art. 32 five-day window
+    materials: dict[str, MaterialRef] = field(default_factory=dict)
+    pauses: list[Pause] = field(default_factory=list)
+    notices: list[CorrectionNotice] = field(default_factory=list)
+    changed_since_notice: set[str] = field(default_factory=set)
+    decision: dict[str, str] | None = None
+    seq: int = 0
+    new_events: list[CaseEvent] = field(default_factory=list)
+
+    # -- creation and materials -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, number: str, terms: MatterTerms, actor: Actor, at: datetime) -> Case:
+        if actor.role not in {Role.APPLICANT, Role.AGENT}:
+            raise NotPermitted("只有申请人或企业经办人可以发起办件")
+        if actor.role is Role.AGENT and not actor.uscc:
+            raise NotPermitted("企业经办人须绑定统一社会信用代码后才能办理")
+        case = cls(
+            number=number,
+            terms=terms,
+            applicant_id=actor.id,
+            enterprise_uscc=actor.uscc if actor.role is Role.AGENT else None,
+            state=State.DRAFT,
+            created_at=at,
+        )
+        case._record("create", None, State.DRAFT, actor, at)
+        return case
+
+    def is_owner(self, actor: Actor) -> bool:
+        if actor.role is Role.AGENT:
+            return self.enterprise_uscc is not None and actor.uscc == self.enterprise_uscc
+        return actor.role is Role.APPLICANT and actor.id == self.applicant_id
+
+    def may_view(self, actor: Actor) -> bool:
+        if actor.role in {Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM}:
+            return True
+        if actor.role is Role.REVIEWER:
+            return actor.department == self.terms.department
+        return self.is_owner(actor)
+
+    def attach(self, slot_id: str, ref: MaterialRef, actor: Actor, at: datetime) -> None:
+        if not self.is_owner(actor):
+            raise NotPermitted("只有申请人本人可以上传该办件的材料")
+        if self.state not in {State.DRAFT, State.RETURNED}:
+            raise InvalidTransition(
+                f"办件当前状态为“{LABELS_ZH[self.state]}”，不能再更换材料"
+            )
+        slot = self.terms.slot(slot_id)
+        self.materials[slot_id] = ref
+        if self.state is State.RETURNED:
+            self.changed_since_notice.add(slot_id)
+        self._record("attach", self.state, self.state, actor, at, detail={"slot": slot.id})
+
+    def missing_materials(self) -> list[Slot]:
+        return [s for s in self.terms.slots if s.required and s.id not in self.materials]
+
+    # -- transitions --------------------------------------------------------------------------
+
+    def submit(self, actor: Actor, at: datetime) -> None:
+        self._require_complete()
+        self._apply(Action.SUBMIT, actor, at)
+        self.submitted_on = self.window_start = china_date(at)
+
+    def resubmit(self, actor: Actor, at: datetime) -> None:
+        self._require_complete()
+        self._apply(Action.RESUBMIT, actor, at)
+        self.window_start = china_date(at)
+
+    def return_for_correction(self, notice: CorrectionNotice, actor: Actor, at: datetime) -> None:
+        """Issue the one-time correction notice (一次性告知, 行政许可法 Art. 32)."""
+        self._check(Action.RETURN, actor)
+        for item in notice.items:
+            if item.slot_id is not None:
+                self.terms.slot(item.slot_id)
+        if self.notices:
+            # A later notice may only repeat what the last one listed or concern what was
+            # replaced since: everything else had to be told the first time.
+            allowed = self.notices[-1].slot_ids() | self.changed_since_notice
+            late = sorted(s for s in notice.slot_ids() - allowed if s is not None)
+            if late:
+                names = "、".join(self.terms.slot(s).name for s in late)
+                raise ValidationFailed(
+                    f"一次性告知：{names}在上次补正通知中未列出且申请人未更换，不能再次要求补正"
+                )
+        self.notices.append(notice)
+        self.changed_since_notice = set()
+        self._apply(Action.RETURN, actor, at, detail={"notice": len(self.notices)})
+
+    def deem_accepted(self, calendar: WorkCalendar, at: datetime) -> None:
+        """Art. 32: no correction notice within 5 working days means accepted on receipt."""
+        if self.state not in BEFORE_ACCEPTANCE or self.window_start is None:
+            raise InvalidTransition("办件不在待受理状态")
+        due = deemed_acceptance_date(calendar, self.window_start)
+        if china_date(at) <= due:
+            raise InvalidTransition(f"五个工作日补正告知期至 {due.isoformat()} 止，尚未届满")
+        self._apply(Action.DEEM_ACCEPTED, Actor("system", Role.SYSTEM), at, reason="art32")
+
+    def approve(self, actor: Actor, at: datetime) -> None:
+        self._apply(Action.APPROVE, actor, at)
+        self._advance(at)
+
+    def reject(self, reason: str, basis: str, actor: Actor, at: datetime) -> None:
+        # Art. 38: a refusal states its reasons and the applicant's right to review or sue.
+        if not reason.strip() or not basis.strip():
+            raise ValidationFailed("不予许可须写明理由和法律依据")
+        self._apply(Action.REJECT, actor, at, reason=reason)
+        self.decision = {"outcome": "rejected", "reason": reason, "basis": basis}
+
+    def confirm_payment(self, actor: Actor, at: datetime) -> None:
+        self._apply(Action.CONFIRM_PAYMENT, actor, at)
+        self._advance(at)
+
+    def act(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> None:
+        """Take an action that needs nothing beyond the role and state checks."""
+        special = {
+            Action.SUBMIT, Action.RESUBMIT, Action.RETURN, Action.DEEM_ACCEPTED,
+            Action.APPROVE, Action.REJECT, Action.CONFIRM_PAYMENT,
+        }
+        if action in special:
+            raise InvalidTransition(f"操作“{action.value}”需要通过专门的办理入口")
+        if action is Action.ISSUE_CERTIFICATE and self.state is State.APPROVED:
+            if self.terms.fee_fen or self.terms.originals_required:
+                raise InvalidTransition("尚未缴费或原件尚未签收，暂不能出证")
+        self._apply(action, actor, at, reason=reason)
+
+    # -- clock -------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1].end is None
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _advance(self, at: datetime) -> None:
+        system = Actor("system", Role.SYSTEM)
+        if self.state is State.APPROVED and self.terms.fee_fen > 0:
+            self._apply(Action.REQUEST_PAYMENT, system, at)
+        elif self.state in {State.APPROVED, State.PAID} and self.terms.originals_required:
+            self._apply(Action.REQUEST_PICKUP, system, at)
+
+    def _require_complete(self) -> None:
+        missing = self.missing_materials()
+        if missing:
+            names = "、".join(s.name for s in missing)
+            raise ValidationFailed(f"还缺少以下必交材料：{names}。请补齐后再提交")
+
+    def _check(self, action: Action, actor: Actor) -> None:
+        rule = RULES[action]
+        if actor.role not in rule.roles:
+            raise NotPermitted("您的身份不能执行此操作")
+        if actor.role in {Role.APPLICANT, Role.AGENT} and not self.is_owner(actor):
+            raise NotPermitted("只有申请人本人可以办理该办件")
+        if actor.role is Role.REVIEWER and actor.department != self.terms.department:
+            raise NotPermitted("该办件不属于您所在部门")
+        if self.state in TERMINAL or self.state not in rule.sources:
+            raise InvalidTransition(
+                f"办件当前状态为“{LABELS_ZH[self.state]}”，不能执行该操作"
+            )
+
+    def _apply(
+        self,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        *,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self._check(action, actor)
+        before, after = self.state, RULES[action].target
+        today = china_date(at)
+        if before in PAUSING and self.paused:
+            self.pauses[-1] = Pause(self.pauses[-1].start, today)
+        if after in PAUSING:
+            self.pauses.append(Pause(today, None))
+        self.state = after
+        self._record(action.value, before, after, actor, at, reason=reason, detail=detail)
+
+    def _record(
+        self,
+        action: str,
+        before: State | None,
+        after: State,
+        actor: Actor,
+        at: datetime,
+        *,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.seq += 1
+        event = CaseEvent(
+            self.seq, action, before, after, actor.id, actor.role, at, reason, detail or {}
+        )
+        self.new_events.append(event)
+
+
+__all__ = [
+    "CHINA",
+    "Case",
+    "CaseEvent",
+    "Correction",
+    "CorrectionNotice",
+    "MaterialRef",
+    "MatterTerms",
+    "Slot",
+    "china_date",
+]

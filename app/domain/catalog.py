@@ -1,0 +1,348 @@
+"""The matter catalog: GB/T 36114 service-guide elements, their rules, and catalog validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from app.domain.errors import NotFoundError, ValidationFailed
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Flag = Annotated[bool, Field(strict=True)]
+Target = Literal["citizen", "enterprise"]
+Delivery = Literal["courier", "pickup", "electronic"]
+# Only the kinds a citizen or enterprise applies for (依申请); 处罚/强制/检查 are never "办" online.
+Category = Literal[
+    "行政许可", "行政确认", "行政给付", "行政奖励", "行政裁决", "其他行政权力", "公共服务"
+]
+ExpectedKind = Literal[
+    "id_card_front", "id_card_back", "business_licence", "certificate", "form", "photo", "other"
+]
+
+FORM_ZH = {"original": "原件", "copy": "复印件", "electronic": "电子材料"}
+TARGET_ZH = {"citizen": "自然人", "enterprise": "法人（企业）"}
+DELIVERY_ZH = {"courier": "快递送达", "pickup": "窗口自取", "electronic": "电子证照"}
+KIND_ZH = {"immediate": "即办件", "promised": "承诺件"}
+_DEFER_RULES = "defer_catalog_rules"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FeeItem(_Frozen):
+    """One published charge (清单之外无收费): an integer amount in fen and its legal basis."""
+
+    name: Text
+    amount_fen: Annotated[int, Field(strict=True, ge=1)]
+    basis: Text
+
+
+class Material(_Frozen):
+    """One slot of the checklist (材料清单) an applicant fills with a photo, upload or reuse."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=64)]
+    name: Text
+    form: Literal["original", "copy", "electronic"]
+    copies: Annotated[int, Field(strict=True, ge=1)]
+    required: Flag
+    sample: Text | None = None
+    expected_kind: ExpectedKind
+    reusable: Flag
+    note: Text | None = None
+
+
+class Matter(_Frozen):
+    """A government matter as published in the catalog; an immediate matter is done the same day."""
+
+    code: Annotated[
+        str, StringConstraints(pattern=r"^[0-9A-Za-z]+(-[0-9A-Za-z]+)*$", max_length=64)
+    ]
+    name: Text
+    category: Category
+    department: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)]
+    department_name: Text
+    legal_basis: Annotated[list[Text], Field(min_length=1)]
+    conditions: list[Text]
+    targets: Annotated[list[Target], Field(min_length=1)]
+    materials: Annotated[list[Material], Field(min_length=1)]
+    process: Annotated[list[Text], Field(min_length=1)]
+    legal_limit_days: Count
+    committed_limit_days: Count
+    kind: Literal["immediate", "promised"]
+    fees: list[FeeItem]
+    free_basis: Text | None = None
+    originals_required: Flag
+    result: Text
+    delivery: Annotated[list[Delivery], Field(min_length=1)]
+    pay_before_review: Flag = False
+    version: Annotated[int, Field(strict=True, ge=1)] = 1
+
+    @model_validator(mode="after")
+    def _check_rules(self, info: ValidationInfo) -> Matter:
+        if not (isinstance(info.context, dict) and info.context.get(_DEFER_RULES)):
+            broken = rule_violations(self)
+            if broken:
+                raise ValueError("；".join(f"{field}: {message}" for field, message in broken))
+        return self
+
+    @property
+    def total_fee_fen(self) -> int:
+        return sum(fee.amount_fen for fee in self.fees)
+
+    @property
+    def required_materials(self) -> list[Material]:
+        return [m for m in self.materials if m.required]
+
+    def material(self, slot_id: str) -> Material:
+        """Return the checklist slot ``slot_id`` or raise NotFoundError."""
+        for m in self.materials:
+            if m.id == slot_id:
+                return m
+        raise NotFoundError(f"事项“{self.name}”的材料清单中没有“{slot_id}”这项材料")
+
+    def guide_text(self) -> str:
+        """Render the GB/T 36114 service guide as plain Chinese text for a chat message."""
+        limits = f"法定办结时限 {self.legal_limit_days} 个工作日；" + (
+            "即办件，材料齐全当场办结"
+            if self.kind == "immediate"
+            else f"承诺办结时限 {self.committed_limit_days} 个工作日"
+        )
+        if self.fees:
+            fees = [f"{f.name} {yuan(f.amount_fen)}（依据：{f.basis}）" for f in self.fees]
+            fees.append(
+                f"合计 {yuan(self.total_fee_fen)}"
+                + ("，审核前缴纳" if self.pay_before_review else "，审核通过后缴纳")
+            )
+        else:
+            fees = [f"不收费（{self.free_basis}）"]
+        lines = [
+            f"【事项名称】{self.name}",
+            f"【事项编码】{self.code}",
+            f"【事项类型】{self.category}（{KIND_ZH[self.kind]}）",
+            f"【实施机关】{self.department_name}",
+            f"【服务对象】{'、'.join(TARGET_ZH[t] for t in self.targets)}",
+            "【设定依据】",
+            *_numbered(self.legal_basis),
+            "【申请条件】",
+            *(_numbered(self.conditions) or ["无特别条件"]),
+            "【申请材料】",
+            *_numbered(_material_line(m) for m in self.materials),
+            "【办理流程】",
+            *_numbered(self.process),
+            f"【办理时限】{limits}",
+            "【收费标准】",
+            *fees,
+            "【原件递交】"
+            + ("需递交原件，由快递上门收取" if self.originals_required else "无需递交纸质原件"),
+            f"【办理结果】{self.result}（{'、'.join(DELIVERY_ZH[d] for d in self.delivery)}）",
+        ]
+        return "\n".join(lines)
+
+
+def yuan(fen: int) -> str:
+    """Format an amount in fen as yuan with two decimals, e.g. 1000 -> "10.00 元"."""
+    return f"{fen // 100}.{fen % 100:02d} 元"
+
+
+def _numbered(items: Iterable[str]) -> list[str]:
+    return [f"{i}. {text}" for i, text in enumerate(items, start=1)]
+
+
+def _material_line(m: Material) -> str:
+    facts = [FORM_ZH[m.form], f"{m.copies} 份", "必需" if m.required else "非必需（按情形提交）"]
+    if m.reusable:
+        facts.append("可从个人空间调用")
+    line = f"{m.name}（{'，'.join(facts)}）"
+    if m.sample:
+        line += f" 样表：{m.sample}"
+    if m.note:
+        line += f" 说明：{m.note}"
+    return line
+
+
+def rule_violations(m: Matter) -> list[tuple[str, str]]:
+    """Return (field path, Chinese message) for every cross-field rule the matter breaks."""
+    out: list[tuple[str, str]] = []
+    if m.committed_limit_days > m.legal_limit_days:
+        out.append(
+            (
+                "committed_limit_days",
+                f"承诺办结时限（{m.committed_limit_days} 个工作日）"
+                f"不得超过法定办结时限（{m.legal_limit_days} 个工作日）",
+            )
+        )
+    if m.kind == "immediate" and m.committed_limit_days != 0:
+        out.append(("committed_limit_days", "即办件当场办结，承诺办结时限必须为 0"))
+    if m.kind == "promised" and m.committed_limit_days == 0:
+        out.append(
+            (
+                "committed_limit_days",
+                "承诺件的承诺办结时限至少为 1 个工作日；当场办结的请登记为即办件",
+            )
+        )
+    if not m.fees and m.free_basis is None:
+        out.append(("free_basis", "不收费事项必须写明不收费的依据"))
+    if m.fees and m.free_basis is not None:
+        out.append(("free_basis", "收费事项不应填写不收费依据"))
+    if m.pay_before_review and not m.fees:
+        out.append(("pay_before_review", "不收费事项不能设置为审核前缴费"))
+    has_original = any(mat.form == "original" for mat in m.materials)
+    if m.originals_required and not has_original:
+        out.append(
+            ("originals_required", "需要递交原件，但材料清单中没有形式为原件（original）的材料")
+        )
+    if has_original and not m.originals_required:
+        out.append(("originals_required", "材料清单含原件材料，必须设为 true 以便安排快递收取原件"))
+    out += _duplicates("materials", ".id", [mat.id for mat in m.materials], "材料编号")
+    out += _duplicates("fees", ".name", [fee.name for fee in m.fees], "收费项目")
+    out += _duplicates("targets", "", list(m.targets), "服务对象")
+    out += _duplicates("delivery", "", list(m.delivery), "送达方式")
+    return out
+
+
+def _duplicates(field: str, key: str, values: list[str], what: str) -> list[tuple[str, str]]:
+    first: dict[str, int] = {}
+    out: list[tuple[str, str]] = []
+    for i, value in enumerate(values):
+        if value in first:
+            out.append((f"{field}[{i}]{key}", f"{what}“{value}”与 {field}[{first[value]}] 重复"))
+        else:
+            first[value] = i
+    return out
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    """One thing wrong in a catalog file, located by file, matter code and field path."""
+
+    file: str
+    matter: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.matter:
+            parts.append(f"matter {self.matter}")
+        if self.field:
+            parts.append(self.field)
+        return ": ".join([*parts, self.message])
+
+
+class CatalogInvalid(ValidationFailed):
+    """The catalog was rejected; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[CatalogProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"事项目录校验未通过，共 {len(self.problems)} 个问题：\n{lines}")
+
+
+def parse_matter(data: Mapping[str, Any], *, source: str) -> Matter:
+    """Validate one matter document from ``source``; raise CatalogInvalid listing every problem."""
+    code = data.get("code") if isinstance(data, Mapping) else None
+    label = code.strip() if isinstance(code, str) and code.strip() else None
+    try:
+        matter = Matter.model_validate(data, context={_DEFER_RULES: True})
+    except ValidationError as exc:
+        raise CatalogInvalid(
+            [
+                CatalogProblem(source, label, field_path(e["loc"]), zh_message(e))
+                for e in exc.errors()
+            ]
+        ) from None
+    broken = rule_violations(matter)
+    if broken:
+        raise CatalogInvalid([CatalogProblem(source, label, f, msg) for f, msg in broken])
+    return matter
+
+
+def validate_catalog(docs: list[tuple[str, dict[str, Any]]]) -> list[Matter]:
+    """Validate every (source, document) pair; raise CatalogInvalid with all problems of all files."""
+    problems: list[CatalogProblem] = []
+    matters: list[Matter] = []
+    code_seen: dict[str, str] = {}
+    dept_seen: dict[str, tuple[str, str]] = {}
+    for source, data in docs:
+        try:
+            matter = parse_matter(data, source=source)
+        except CatalogInvalid as exc:
+            problems += exc.problems
+            continue
+        if matter.code in code_seen:
+            problems.append(
+                CatalogProblem(
+                    source, matter.code, "code", f"事项编码与 {code_seen[matter.code]} 中的事项重复"
+                )
+            )
+            continue
+        code_seen[matter.code] = source
+        name, first = dept_seen.setdefault(matter.department, (matter.department_name, source))
+        if name != matter.department_name:
+            problems.append(
+                CatalogProblem(
+                    source,
+                    matter.code,
+                    "department_name",
+                    f"部门 {matter.department} 的名称与 {first} 中的“{name}”不一致",
+                )
+            )
+        matters.append(matter)
+    if problems:
+        raise CatalogInvalid(problems)
+    return matters
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """Turn a pydantic error location into ``materials[2].copies``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
+def zh_message(error: ErrorDetails) -> str:
+    """Say one pydantic error in Chinese for a catalog administrator."""
+    kind, ctx = error["type"], error.get("ctx", {})
+    fixed = {
+        "missing": "缺少必填项",
+        "extra_forbidden": "不是可识别的字段（请检查拼写）",
+        "string_too_short": "不能为空",
+        "string_type": "必须是文本",
+        "int_type": "必须是整数（金额以分为单位，不能有小数）",
+        "int_parsing": "必须是整数",
+        "bool_type": "必须是 true 或 false",
+        "list_type": "必须是列表",
+        "model_type": "必须是键值对（映射）",
+        "model_attributes_type": "必须是键值对（映射）",
+        "dict_type": "必须是键值对（映射）",
+    }
+    if kind in fixed:
+        return fixed[kind]
+    if kind == "greater_than_equal":
+        return f"必须大于等于 {ctx['ge']}"
+    if kind == "too_short":
+        return f"至少需要 {ctx['min_length']} 项"
+    if kind == "string_too_long":
+        return f"不能超过 {ctx['max_length']} 个字符"
+    if kind == "literal_error":
+        return "必须是以下取值之一：" + str(ctx["expected"]).replace(" or ", ", ")
+    if kind == "string_pattern_mismatch":
+        return f"格式不正确，应匹配 {ctx['pattern']}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]

@@ -1,0 +1,68 @@
+"""The one-time correction notice (补正材料一次性告知书, 行政许可法 Art. 32) and its defect codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.domain.errors import ValidationFailed
+
+# One-tap defect codes a reviewer picks per material; the text is what the applicant reads.
+DEFECTS: dict[str, str] = {
+    "missing": "未提供该材料",
+    "blurry": "照片模糊，无法辨认",
+    "incomplete": "材料不完整或被遮挡，请拍摄全部页面和四角",
+    "expired": "证件已过有效期",
+    "mismatch": "材料信息与申请人不一致",
+    "wrong_kind": "材料类型不符，请按材料清单提交",
+    "unsigned": "缺少签名或盖章",
+    "not_original": "须提交原件照片，不接受复印件翻拍",
+    "other": "其他问题（见说明）",
+}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What is wrong with one material (``slot_id``), or with the application (``None``)."""
+
+    slot_id: str | None
+    defects: tuple[str, ...]
+    remark: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.defects if d not in DEFECTS]
+        if unknown:
+            raise ValidationFailed(f"未知的问题代码：{'、'.join(unknown)}")
+        if not self.defects and not self.remark.strip():
+            raise ValidationFailed("每一项补正要求都须选择问题或填写说明")
+        if "other" in self.defects and not self.remark.strip():
+            raise ValidationFailed("选择“其他问题”时须填写具体说明")
+
+
+@dataclass(frozen=True)
+class CorrectionNotice:
+    items: tuple[Correction, ...]
+
+    def __post_init__(self) -> None:
+        if not self.items:
+            raise ValidationFailed("补正通知至少要列出一项需要补正的内容")
+        slots = [i.slot_id for i in self.items]
+        if len(slots) != len(set(slots)):
+            raise ValidationFailed("同一材料的问题请合并在一项中列出")
+
+    def slot_ids(self) -> set[str | None]:
+        return {i.slot_id for i in self.items}
+
+    def render(self, case_number: str, matter_name: str, slot_names: Mapping[str, str]) -> str:
+        """The Chinese text the applicant receives: every correction, listed once."""
+        lines = [
+            f"您申请的“{matter_name}”（办件号 {case_number}）需要补正以下材料，"
+            "请一次性补齐后重新提交：",
+        ]
+        for n, item in enumerate(self.items, start=1):
+            subject = slot_names.get(item.slot_id, item.slot_id) if item.slot_id else "申请事项"
+            problems = "；".join(DEFECTS[d] for d in item.defects if d != "other")
+            text = "；".join(p for p in (problems, item.remark.strip()) if p)
+            lines.append(f"{n}. {subject}：{text}")
+        lines.append("补正期间办理时限暂停计算，补正材料提交后继续计算。")
+        return "\n".join(lines)

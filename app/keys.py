@@ -1,0 +1,21 @@
+"""Typed application keys, one per port and service, so handlers never use string keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.api.tokens import TokenIssuer
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.services.materials import MaterialService
+from app.settings import Settings
+from storage.documents import DocumentStore
+from storage.objects import ObjectStore
+
+SETTINGS = web.AppKey("settings", Settings)
+DOCUMENTS = web.AppKey("documents", DocumentStore)
+OBJECTS = web.AppKey("objects", ObjectStore)
+TOKENS = web.AppKey("tokens", TokenIssuer)
+CALENDAR = web.AppKey("calendar", CalendarService)
+CASES = web.AppKey("cases", CaseService)
+MATERIALS = web.AppKey("materials", MaterialService)

@@ -1,0 +1,155 @@
+"""The composition root: the only module that knows every concrete adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+import structlog
+from aiohttp import web
+
+from app import keys
+from app.api.errors import error_middleware
+from app.api.handlers import routes as api_routes
+from app.api.pages import routes as page_routes
+from app.api.tokens import TokenIssuer
+from app.domain.catalog import validate_catalog
+from app.services import catalog
+from app.services.accounts import demo_accounts, seed_accounts
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.services.materials import MaterialService
+from app.settings import Settings
+from storage.documents import DocumentStore
+from storage.files import FileObjectStore
+from storage.objects import ObjectStore
+from storage.outbox import OutboxDispatcher
+
+log = structlog.get_logger(__name__)
+WEB = Path(__file__).parent / "web"
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _document_store(settings: Settings) -> DocumentStore:
+    if settings.document_store == "mongodb":
+        from storage.mongo import MongoDocumentStore
+
+        assert settings.mongodb_uri is not None  # enforced by Settings validation
+        return MongoDocumentStore(
+            settings.mongodb_uri.get_secret_value(), settings.mongodb_database
+        )
+    from storage.sqlite import SqliteDocumentStore
+
+    return SqliteDocumentStore(settings.sqlite_file)
+
+
+def _object_store(settings: Settings) -> ObjectStore:
+    return FileObjectStore(settings.objects_root)
+
+
+def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
+    """Build the service from settings; resources open and close with the app's lifecycle."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    app[keys.SETTINGS] = settings
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(WEB / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+
+    async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
+        documents = _document_store(settings)
+        await documents.open()
+        objects = _object_store(settings)
+        app[keys.DOCUMENTS] = documents
+        app[keys.OBJECTS] = objects
+        calendars = CalendarService(documents)
+        cases = CaseService(documents, calendars, clock=clock)
+        app[keys.CALENDAR] = calendars
+        app[keys.CASES] = cases
+        app[keys.MATERIALS] = MaterialService(objects, cases)
+        app[keys.TOKENS] = TokenIssuer(
+            settings.jwt_secret_value,
+            issuer=settings.jwt_issuer,
+            ttl=timedelta(minutes=settings.jwt_ttl_minutes),
+        )
+        yield
+        await documents.close()
+
+    async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
+        if settings.demo:
+            await load_demo_data(app[keys.DOCUMENTS], settings, clock())
+        yield
+
+    async def background_ctx(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        dispatcher = OutboxDispatcher(app[keys.DOCUMENTS], handlers={}, clock=clock)
+        tasks = [
+            asyncio.create_task(dispatcher.run(stop), name="outbox"),
+            asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
+        ]
+        yield
+        stop.set()
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.cleanup_ctx.extend([stores_ctx, demo_ctx, background_ctx])
+
+    api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    api.add_routes(api_routes)
+    api.add_routes(page_routes)
+    app.add_subapp("/api/v1", api)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_static("/static", WEB / "static")
+    return app
+
+
+async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event) -> None:
+    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged, not fatal."""
+    while not stop.is_set():
+        try:
+            result = job()
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:
+            log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime) -> None:
+    docs = catalog.load_catalog_files([settings.catalog_dir])
+    matters = validate_catalog(docs)
+    await catalog.import_catalog(store, matters, actor="demo", now=now)
+    departments = sorted({m.department for m in matters})
+    await seed_accounts(store, demo_accounts(departments), now)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks: dict[str, str] = {}
+    for name, key in (("documents", keys.DOCUMENTS), ("objects", keys.OBJECTS)):
+        try:
+            await asyncio.wait_for(request.app[key].ping(), timeout=2)
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
+    )

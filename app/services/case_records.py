@@ -1,0 +1,123 @@
+"""Mapping between the case aggregate and its stored documents (case and history events)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from app.domain.actors import Role
+from app.domain.case_states import State
+from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot
+from app.domain.notices import Correction, CorrectionNotice
+from app.domain.workdays import Pause
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) -> dict[str, Any]:
+    """The stored form; top-level fields are the ones the queue and lookups index."""
+    t = case.terms
+    return {
+        "_id": case.number,
+        "number": case.number,
+        "matter_code": t.code,
+        "department": t.department,
+        "applicant_id": case.applicant_id,
+        "enterprise_uscc": case.enterprise_uscc,
+        "state": case.state.value,
+        "created_at": case.created_at.isoformat(),
+        "submitted_at": case.submitted_on.isoformat() if case.submitted_on else None,
+        "window_start": case.window_start.isoformat() if case.window_start else None,
+        "due_date": due_date.isoformat() if due_date else None,
+        "accept_by": accept_by.isoformat() if accept_by else None,
+        "terms": {
+            "code": t.code,
+            "version": t.version,
+            "name": t.name,
+            "department": t.department,
+            "limit_days": t.limit_days,
+            "fee_fen": t.fee_fen,
+            "originals_required": t.originals_required,
+            "slots": [{"id": s.id, "name": s.name, "required": s.required} for s in t.slots],
+        },
+        "materials": {k: vars(v).copy() for k, v in case.materials.items()},
+        "pauses": [
+            {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
+            for p in case.pauses
+        ],
+        "notices": [
+            [{"slot_id": i.slot_id, "defects": list(i.defects), "remark": i.remark} for i in n.items]
+            for n in case.notices
+        ],
+        "changed_since_notice": sorted(case.changed_since_notice),
+        "decision": case.decision,
+        "seq": case.seq,
+    }
+
+
+def case_from_doc(doc: dict[str, Any]) -> Case:
+    t = doc["terms"]
+    terms = MatterTerms(
+        code=t["code"],
+        version=t["version"],
+        name=t["name"],
+        department=t["department"],
+        limit_days=t["limit_days"],
+        fee_fen=t["fee_fen"],
+        originals_required=t["originals_required"],
+        slots=tuple(Slot(s["id"], s["name"], s["required"]) for s in t["slots"]),
+    )
+    return Case(
+        number=doc["number"],
+        terms=terms,
+        applicant_id=doc["applicant_id"],
+        enterprise_uscc=doc["enterprise_uscc"],
+        state=State(doc["state"]),
+        created_at=datetime.fromisoformat(doc["created_at"]),
+        version=doc["_version"],
+        submitted_on=_d(doc["submitted_at"]),
+        window_start=_d(doc["window_start"]),
+        materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
+        pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
+        notices=[
+            CorrectionNotice(
+                tuple(Correction(i["slot_id"], tuple(i["defects"]), i["remark"]) for i in n)
+            )
+            for n in doc["notices"]
+        ],
+        changed_since_notice=set(doc["changed_since_notice"]),
+        decision=doc["decision"],
+        seq=doc["seq"],
+    )
+
+
+def event_to_doc(number: str, event: CaseEvent) -> dict[str, Any]:
+    return {
+        "_id": f"{number}:{event.seq:06d}",
+        "case_number": number,
+        "seq": event.seq,
+        "action": event.action,
+        "from_state": event.from_state.value if event.from_state else None,
+        "to_state": event.to_state.value,
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role.value,
+        "at": event.at.isoformat(),
+        "reason": event.reason,
+        "detail": event.detail,
+    }
+
+
+def event_from_doc(doc: dict[str, Any]) -> CaseEvent:
+    return CaseEvent(
+        seq=doc["seq"],
+        action=doc["action"],
+        from_state=State(doc["from_state"]) if doc["from_state"] else None,
+        to_state=State(doc["to_state"]),
+        actor_id=doc["actor_id"],
+        actor_role=Role(doc["actor_role"]),
+        at=datetime.fromisoformat(doc["at"]),
+        reason=doc["reason"],
+        detail=doc["detail"],
+    )

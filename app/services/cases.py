@@ -1,0 +1,258 @@
+"""Case use cases: open, attach, submit, act; each change saved with its history and side effects."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from app.domain.actors import Actor, Role
+from app.domain.case_states import BEFORE_ACCEPTANCE, LABELS_ZH, Action
+from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
+from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
+from app.domain.notices import CorrectionNotice
+from app.domain.workdays import deemed_acceptance_date, due_date
+from app.services.calendar import CalendarService
+from app.services.case_records import case_from_doc, case_to_doc, event_from_doc, event_to_doc
+from app.services.catalog import get_matter
+from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
+from storage.outbox import outbox_message
+
+CASES = "cases"
+EVENTS = "case_events"
+NOT_FOUND = "未找到该办件，请核对办件号"
+
+
+def new_case_number(today: date) -> str:
+    """'BC' + date + 6 random digits: easy to read aloud, not guessable from a neighbour's."""
+    return f"BC{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Case]
+    total: int
+    page: int
+    size: int
+
+
+class CaseService:
+    """Every method loads, lets the domain decide, and saves case + history + outbox atomically."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        calendars: CalendarService,
+        *,
+        clock: Callable[[], datetime],
+        numbers: Callable[[date], str] = new_case_number,
+    ) -> None:
+        self._store = store
+        self._calendars = calendars
+        self._clock = clock
+        self._numbers = numbers
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def get(self, actor: Actor, number: str) -> Case:
+        doc = await self._store.get(CASES, number)
+        if doc is None:
+            raise NotFoundError(NOT_FOUND)
+        case = case_from_doc(doc)
+        if not case.may_view(actor):
+            raise NotFoundError(NOT_FOUND)  # another's case must not even be known to exist
+        return case
+
+    async def history(self, actor: Actor, number: str) -> list[CaseEvent]:
+        await self.get(actor, number)
+        docs = await self._store.find(EVENTS, {"case_number": number}, sort=[("seq", 1)])
+        return [event_from_doc(d) for d in docs]
+
+    async def list_for(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        matter: str | None = None,
+        page: int = 1,
+        size: int = 20,
+    ) -> Page:
+        """An applicant's own cases (newest first) or a reviewer's queue (nearest deadline first)."""
+        where: dict[str, Any] = {}
+        sort: list[tuple[str, int]]
+        if actor.role is Role.APPLICANT:
+            where["applicant_id"] = actor.id
+            sort = [("created_at", -1)]
+        elif actor.role is Role.AGENT:
+            where["enterprise_uscc"] = actor.uscc
+            sort = [("created_at", -1)]
+        elif actor.role is Role.REVIEWER:
+            where["department"] = actor.department
+            sort = [("due_date", 1)]
+        elif actor.role in {Role.SUPERVISOR, Role.ADMIN}:
+            sort = [("due_date", 1)]
+        else:
+            raise NotPermitted("您的身份不能查看办件列表")
+        if state:
+            where["state"] = state
+        elif actor.role is Role.REVIEWER:
+            where["state"] = {"$in": sorted(s.value for s in BEFORE_ACCEPTANCE)}
+        if matter:
+            where["matter_code"] = matter
+        size = max(1, min(size, 100))
+        page = max(1, page)
+        docs = await self._store.find(CASES, where, sort=sort, limit=size, skip=(page - 1) * size)
+        total = await self._store.count(CASES, where)
+        return Page([case_from_doc(d) for d in docs], total, page, size)
+
+    # -- changes -----------------------------------------------------------------------------
+
+    async def open(self, actor: Actor, matter_code: str) -> Case:
+        matter = await get_matter(self._store, matter_code)
+        target = "enterprise" if actor.role is Role.AGENT else "citizen"
+        if target not in matter.targets:
+            who = "企业" if target == "enterprise" else "个人"
+            raise NotPermitted(f"“{matter.name}”不面向{who}办理，请选择其他事项")
+        terms = MatterTerms(
+            code=matter.code,
+            version=matter.version,
+            name=matter.name,
+            department=matter.department,
+            limit_days=matter.committed_limit_days,
+            fee_fen=matter.total_fee_fen,
+            originals_required=matter.originals_required,
+            slots=tuple(Slot(m.id, m.name, m.required) for m in matter.materials),
+        )
+        now = self._clock()
+        for _ in range(5):
+            case = Case.open(self._numbers(china_date(now)), terms, actor, now)
+            try:
+                return await self._save(case, new=True)
+            except DuplicateKey:
+                continue  # a number collision: draw another
+        raise RuntimeError("could not allocate a unique case number")
+
+    async def attach(
+        self, actor: Actor, number: str, slot_id: str, ref: MaterialRef, *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.attach(slot_id, ref, actor, self._clock())
+        return await self._save(case)
+
+    async def submit(self, actor: Actor, number: str, *, version: int | None) -> Case:
+        case = await self._load(actor, number, version)
+        now = self._clock()
+        if case.notices:
+            case.resubmit(actor, now)
+        else:
+            case.submit(actor, now)
+        return await self._save(case)
+
+    async def return_for_correction(
+        self, actor: Actor, number: str, notice: CorrectionNotice, *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.return_for_correction(notice, actor, self._clock())
+        slot_names = {s.id: s.name for s in case.terms.slots}
+        text = notice.render(case.number, case.terms.name, slot_names)
+        return await self._save(case, notice_text=text)
+
+    async def approve(self, actor: Actor, number: str, *, version: int | None) -> Case:
+        case = await self._load(actor, number, version)
+        case.approve(actor, self._clock())
+        return await self._save(case)
+
+    async def reject(
+        self, actor: Actor, number: str, reason: str, basis: str, *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.reject(reason, basis, actor, self._clock())
+        return await self._save(case)
+
+    async def act(
+        self, actor: Actor, number: str, action: Action, *, version: int | None, reason: str | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.act(action, actor, self._clock(), reason)
+        return await self._save(case)
+
+    async def deem_overdue_accepted(self, *, limit: int = 500) -> list[str]:
+        """Art. 32 sweep: cases with no correction notice within 5 working days become accepted."""
+        calendar = await self._calendars.calendar()
+        now = self._clock()
+        states = sorted(s.value for s in BEFORE_ACCEPTANCE)
+        where = {"state": {"$in": states}, "accept_by": {"$lt": china_date(now).isoformat()}}
+        docs = await self._store.find(CASES, where, sort=[("accept_by", 1)], limit=limit)
+        changed: list[str] = []
+        for doc in docs:
+            case = case_from_doc(doc)
+            try:
+                case.deem_accepted(calendar, now)
+                await self._save(case)
+            except InvalidTransition:
+                continue  # the five-day window is not over yet
+            except StaleVersion:
+                continue  # someone acted on it meanwhile; the next sweep decides again
+            changed.append(case.number)
+        return changed
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _load(self, actor: Actor, number: str, version: int | None) -> Case:
+        case = await self.get(actor, number)
+        if version is not None and version != case.version:
+            raise StaleVersion(
+                f"办件已被他人更新（当前版本 {case.version}，您提交的版本 {version}），请刷新后重试"
+            )
+        return case
+
+    async def _save(self, case: Case, *, new: bool = False, notice_text: str | None = None) -> Case:
+        calendar = await self._calendars.calendar()
+        due = accept_by = None
+        if case.submitted_on is not None:
+            today = china_date(self._clock())
+            due = due_date(calendar, case.submitted_on, case.terms.limit_days, case.pauses, today)
+        if case.state in BEFORE_ACCEPTANCE and case.window_start is not None:
+            accept_by = deemed_acceptance_date(calendar, case.window_start)
+        doc = case_to_doc(case, due_date=due, accept_by=accept_by)
+        try:
+            async with self._store.transaction() as tx:
+                if new:
+                    saved = await tx.insert(CASES, doc)
+                else:
+                    saved = await tx.replace(CASES, doc, expected_version=case.version)
+                await self._write_events(tx, case, notice_text)
+        except VersionConflict as exc:
+            raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
+        case.version = saved["_version"]
+        case.new_events.clear()
+        return case
+
+    async def _write_events(self, tx: Transaction, case: Case, notice_text: str | None) -> None:
+        for event in case.new_events:
+            await tx.insert(EVENTS, event_to_doc(case.number, event))
+            if event.from_state == event.to_state:
+                continue  # attaching a material is history, not news for the applicant
+            text = notice_text or (
+                f"您的办件 {case.number}（{case.terms.name}）状态更新为：{LABELS_ZH[event.to_state]}"
+            )
+            await tx.insert(
+                "outbox",
+                outbox_message(
+                    topic="notify.applicant",
+                    key=f"notify:{case.number}:{event.seq}",
+                    payload={
+                        "case": case.number,
+                        "applicant_id": case.applicant_id,
+                        "state": event.to_state.value,
+                        "text": text,
+                    },
+                    now=event.at,
+                ),
+            )
+

@@ -1,0 +1,277 @@
+"""Typed, fail-fast settings: ``BUCHUMEN_*`` variables, read once at start by ``load_settings``.
+
+``Settings(...)`` takes keyword arguments only and never reads the environment, so a test gets
+exactly what it passes plus the defaults; ``load_settings()`` is the one place that reads
+``BUCHUMEN_<FIELD>`` variables, and it turns every problem into one ``SettingsError`` that names
+the variables at fault.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "BUCHUMEN_"
+DEMO_KEY_FILE = "demo-jwt-secret"
+MIN_SECRET_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class SettingsError(Exception):
+    """The configuration is unusable; ``problems`` holds one line per variable at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Problems(ValueError):
+    """Cross-field rules failed; each item is (field to blame, what is wrong)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in items))
+        self.items = items
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``, e.g. ``port`` -> ``BUCHUMEN_PORT``."""
+    return ENV_PREFIX + field.upper()
+
+
+def _int_between(value: Any, low: int, high: int) -> int:
+    """Accept an int or a decimal string within [low, high]; bools are refused."""
+    problem = f"must be an integer between {low} and {high}"
+    if isinstance(value, bool):
+        raise ValueError(problem)
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit():
+            raise ValueError(problem)
+        value = int(value)
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(problem)
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the service is configured with; see the README's table of variables."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://127.0.0.1:8080"
+    data_dir: Path = Path("var")
+    demo: bool = False
+
+    document_store: Literal["sqlite", "mongodb"] = "sqlite"
+    sqlite_path: Path | None = None
+    mongodb_uri: SecretStr | None = None
+    mongodb_database: str = "buchumen"
+
+    object_store: Literal["filesystem", "minio"] = "filesystem"
+    objects_dir: Path | None = None
+    minio_endpoint: str | None = None
+    minio_access_key: SecretStr | None = None
+    minio_secret_key: SecretStr | None = None
+    minio_bucket: str = "buchumen"
+    minio_secure: bool = False
+
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "buchumen"
+    jwt_ttl_minutes: int = 120
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    max_body_bytes: int = 1024 * 1024
+    catalog_dir: Path = _PACKAGE_DIR / "catalog"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword arguments only: load_settings() maps the environment, so nothing leaks into
+        # a test's Settings(...) from the shell it runs in.
+        return (init_settings,)
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _check_port(cls, value: Any) -> int:
+        return _int_between(value, 1, 65535)
+
+    @field_validator("jwt_ttl_minutes", mode="before")
+    @classmethod
+    def _check_ttl(cls, value: Any) -> int:
+        return _int_between(value, 1, 7 * 24 * 60)
+
+    @field_validator("max_body_bytes", mode="before")
+    @classmethod
+    def _check_body_cap(cls, value: Any) -> int:
+        return _int_between(value, 1024, 1024 * 1024 * 1024)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _check_log_level(cls, value: Any) -> str:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("minio_endpoint")
+    @classmethod
+    def _check_minio_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or "/" in value):
+            raise ValueError("must be host[:port] without a scheme or path (see minio_secure)")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _check_jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+        return value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        missing: list[tuple[str, str]] = []
+        if self.document_store == "mongodb" and self.mongodb_uri is None:
+            missing.append(("mongodb_uri", "required when BUCHUMEN_DOCUMENT_STORE=mongodb"))
+        if self.object_store == "minio":
+            for field in ("minio_endpoint", "minio_access_key", "minio_secret_key"):
+                if getattr(self, field) is None:
+                    missing.append((field, "required when BUCHUMEN_OBJECT_STORE=minio"))
+        if self.jwt_secret is None and not self.demo:
+            missing.append(("jwt_secret", "required unless BUCHUMEN_DEMO=true"))
+        if missing:
+            raise _Problems(missing)
+        if self.jwt_secret is None:
+            # The model is frozen; this is still its construction, so the one write is allowed.
+            object.__setattr__(self, "jwt_secret", _demo_jwt_secret(self.data_dir))
+        return self
+
+    @property
+    def resolved_sqlite_path(self) -> Path:
+        """The SQLite file: ``sqlite_path`` if set, else ``<data_dir>/buchumen.sqlite3``."""
+        return self.sqlite_path or self.data_dir / "buchumen.sqlite3"
+
+    @property
+    def resolved_objects_dir(self) -> Path:
+        """The object directory: ``objects_dir`` if set, else ``<data_dir>/objects``."""
+        return self.objects_dir or self.data_dir / "objects"
+
+    @property
+    def jwt_key(self) -> str:
+        """The JWT signing secret (always set once the settings validated)."""
+        assert self.jwt_secret is not None
+        return self.jwt_secret.get_secret_value()
+
+
+def _demo_jwt_secret(data_dir: Path) -> SecretStr:
+    """Read, or create once, the demo JWT secret of ``data_dir`` so tokens survive a restart."""
+    path = data_dir / DEMO_KEY_FILE
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _create_exclusively(path, secrets.token_urlsafe(48))
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        problem = f"cannot keep the demo secret in {path}: {exc}"
+        raise _Problems([("jwt_secret", problem)]) from exc
+    if len(secret) < MIN_SECRET_LENGTH:
+        problem = f"{path} holds fewer than {MIN_SECRET_LENGTH} characters"
+        raise _Problems([("jwt_secret", problem)])
+    return SecretStr(secret)
+
+
+def _create_exclusively(path: Path, content: str) -> None:
+    """Write ``content`` to a new ``path`` readable by the owner only; if it exists, keep it."""
+    # Two processes starting on one data dir must end up with the same secret: write a private
+    # temporary file and link it into place, which fails if the other process got there first.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _describe_input(field: str, value: Any) -> str:
+    annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
+    if annotation is not None and "SecretStr" in str(annotation):
+        return ""  # never echo a secret, not even a wrong one
+    return f" (got {value!r})"
+
+
+def _problems(error: ValidationError) -> list[str]:
+    problems: list[str] = []
+    for item in error.errors(include_url=False):
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, _Problems):
+            problems.extend(f"{env_name(field)}: {message}" for field, message in cause.items)
+            continue
+        field = str(item["loc"][0]) if item["loc"] else None
+        if field is None:
+            problems.append(f"settings: {item['msg']}")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"{env_name(field)}: not a known setting")
+        else:
+            message = str(cause) if isinstance(cause, ValueError) else item["msg"]
+            message = message.replace("Input should be", "must be", 1)
+            problems.append(f"{env_name(field)}: {message}{_describe_input(field, item['input'])}")
+    return problems
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read ``BUCHUMEN_*`` from ``environ`` (default ``os.environ``); raise SettingsError if bad.
+
+    ``overrides`` (the CLI's flags, e.g. ``demo=True``) win over the environment. An empty
+    variable counts as unset. An unknown ``BUCHUMEN_*`` variable is an error, so a typo such
+    as ``BUCHUMEN_PROT`` fails at start instead of being silently ignored.
+    """
+    environ = os.environ if environ is None else environ
+    fields = set(Settings.model_fields)
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, raw in sorted(environ.items()):
+        if not key.startswith(ENV_PREFIX) or raw.strip() == "":
+            continue
+        field = key[len(ENV_PREFIX) :].lower()
+        if field in fields and key == env_name(field):
+            values[field] = raw.strip()
+        else:
+            problems.append(f"{key}: not a known setting")
+    values.update(overrides)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems.extend(_problems(exc))
+    if problems:
+        raise SettingsError(problems)
+    return settings

@@ -1,0 +1,70 @@
+"""Object-store port: streamed binary objects (photos, certificates) under validated keys."""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+
+class ObjectStoreError(Exception):
+    """Base of every object-store failure."""
+
+
+class ObjectNotFound(ObjectStoreError):
+    """No object under that key."""
+
+
+class ObjectTooLarge(ObjectStoreError):
+    """The stream went past the caller's size cap; nothing was stored."""
+
+
+class InvalidKey(ObjectStoreError):
+    """The key is not a safe relative path (traversal, absolute, odd characters)."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+# Segments of letters, digits, '-', '_', '.', joined by '/'; no '.' or '..' segment, no leading '/'.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,127}$")
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if safe as an object key on every adapter, else raise InvalidKey."""
+    if not key or len(key) > 512:
+        raise InvalidKey(key)
+    for segment in key.split("/"):
+        if segment in {".", ".."} or not _SEGMENT.match(segment):
+            raise InvalidKey(key)
+    return key
+
+
+class ObjectStore(abc.ABC):
+    """Port: put/get/stat/delete of streamed objects."""
+
+    @abc.abstractmethod
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str, max_bytes: int
+    ) -> ObjectInfo:
+        """Store the stream under ``key`` atomically; raise ObjectTooLarge past ``max_bytes``."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> AsyncIterator[bytes]:
+        """Yield the object's bytes in chunks; raise ObjectNotFound when iteration starts."""
+
+    @abc.abstractmethod
+    async def stat(self, key: str) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the object; deleting a missing key is not an error."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None: ...

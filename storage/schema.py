@@ -1,0 +1,64 @@
+"""Collections and their indexes, as versioned migrations every document-store adapter applies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index over dotted field paths; ``unique`` makes inserts of a duplicate key fail.
+
+    Documents lacking every field of a unique index never collide (SQLite's NULLs are distinct;
+    the MongoDB adapter makes unique indexes partial on the fields existing).
+    """
+
+    collection: str
+    fields: tuple[tuple[str, int], ...]
+    unique: bool = False
+
+    @property
+    def name(self) -> str:
+        parts = "_".join(
+            f"{f.replace('.', '_')}{'' if d == 1 else '_desc'}" for f, d in self.fields
+        )
+        return f"ix_{self.collection}_{parts}"
+
+    @property
+    def keys(self) -> tuple[tuple[str, int], ...]:
+        """The keys an adapter indexes: a non-unique index ends with the ``_id`` sort tie-break."""
+        if self.unique:
+            return self.fields
+        return (*self.fields, ("_id", self.fields[-1][1]))
+
+
+# Each migration is the list of indexes it adds. Append a new migration; never edit an applied one.
+# Collections exist implicitly (SQLite creates the table on first use of a migration or write).
+MIGRATIONS: list[list[Index]] = [
+    [
+        Index("matters", (("department", 1),)),
+        Index("cases", (("applicant_id", 1), ("created_at", -1))),
+        Index("cases", (("department", 1), ("state", 1), ("due_date", 1))),
+        Index("cases", (("state", 1), ("accept_by", 1))),
+        Index("cases", (("enterprise_uscc", 1),)),
+        Index("case_events", (("case_number", 1), ("seq", 1)), unique=True),
+        Index("users", (("username", 1),), unique=True),
+        Index("outbox", (("status", 1), ("next_attempt_at", 1))),
+        Index("audit", (("subject", 1), ("at", 1))),
+    ],
+    [
+        Index("cases", (("case_number", 1),), unique=True),
+    ],
+]
+
+COLLECTIONS: tuple[str, ...] = (
+    "matters",
+    "cases",
+    "case_events",
+    "users",
+    "audit",
+    "outbox",
+    "idempotency",
+    "calendar_overrides",
+    "counters",
+)

@@ -1,0 +1,256 @@
+"""The case state machine: roles, states, the one-time notice, Art. 32, and the paused clock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.domain.actors import Actor, Role
+from app.domain.case_states import RULES, TERMINAL, Action, State
+from app.domain.cases import CHINA, Case, MaterialRef, MatterTerms, Slot
+from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from app.domain.notices import Correction, CorrectionNotice
+from app.domain.workdays import Pause, WorkCalendar
+
+CITIZEN = Actor("u1", Role.APPLICANT)
+OTHER = Actor("u2", Role.APPLICANT)
+REVIEWER = Actor("r1", Role.REVIEWER, department="scjg")
+FOREIGN_REVIEWER = Actor("r2", Role.REVIEWER, department="jtys")
+SYSTEM = Actor("system", Role.SYSTEM)
+COURIER = Actor("c1", Role.COURIER)
+AGENT = Actor("a1", Role.AGENT, uscc="91350100M000100Y43")
+# Mon-Fri working days, no holidays: keeps the arithmetic in these tests obvious.
+WEEKDAYS = WorkCalendar(overrides={}, statutory=lambda d: d.weekday() < 5)
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=CHINA)
+
+
+MON = date(2026, 11, 2)
+
+
+def terms(*, fee: int = 0, originals: bool = False) -> MatterTerms:
+    return MatterTerms(
+        code="M1",
+        version=1,
+        name="营业执照换发",
+        department="scjg",
+        limit_days=10,
+        fee_fen=fee,
+        originals_required=originals,
+        slots=(Slot("licence", "营业执照", True), Slot("id_front", "身份证人像面", True),
+               Slot("extra", "其他材料", False)),
+    )
+
+
+def ref(name: str = "a") -> MaterialRef:
+    return MaterialRef(f"cases/x/{name}.jpg", "image/jpeg", 10, "0" * 64)
+
+
+def complete_case(**kw: object) -> Case:
+    case = Case.open("BC1", terms(**kw), CITIZEN, at(MON))  # type: ignore[arg-type]
+    case.attach("licence", ref(), CITIZEN, at(MON))
+    case.attach("id_front", ref(), CITIZEN, at(MON))
+    return case
+
+
+def submitted(**kw: object) -> Case:
+    case = complete_case(**kw)
+    case.submit(CITIZEN, at(MON))
+    return case
+
+
+def test_submitting_without_every_required_material_names_what_is_missing() -> None:
+    case = Case.open("BC1", terms(), CITIZEN, at(MON))
+    case.attach("licence", ref(), CITIZEN, at(MON))
+    with pytest.raises(ValidationFailed, match="身份证人像面"):
+        case.submit(CITIZEN, at(MON))
+    assert case.state is State.DRAFT
+
+
+def test_optional_materials_are_not_required_for_submission() -> None:
+    case = submitted()
+    assert case.state is State.SUBMITTED
+    assert case.submitted_on == MON
+
+
+def test_only_the_owner_may_attach_or_submit() -> None:
+    case = complete_case()
+    with pytest.raises(NotPermitted):
+        case.attach("licence", ref(), OTHER, at(MON))
+    with pytest.raises(NotPermitted):
+        case.submit(OTHER, at(MON))
+
+
+def test_an_unknown_slot_is_refused() -> None:
+    case = Case.open("BC1", terms(), CITIZEN, at(MON))
+    with pytest.raises(ValidationFailed):
+        case.attach("passport", ref(), CITIZEN, at(MON))
+
+
+def test_an_enterprise_case_belongs_to_every_agent_of_that_uscc() -> None:
+    case = Case.open("BC1", terms(), AGENT, at(MON))
+    colleague = Actor("a2", Role.AGENT, uscc=AGENT.uscc)
+    stranger = Actor("a3", Role.AGENT, uscc="91110000100000000X")
+    assert case.enterprise_uscc == AGENT.uscc
+    assert case.may_view(colleague)
+    assert not case.may_view(stranger)
+
+
+def test_reviewers_see_only_their_departments_cases() -> None:
+    case = submitted()
+    assert case.may_view(REVIEWER)
+    assert not case.may_view(FOREIGN_REVIEWER)
+    assert not case.may_view(OTHER)
+    with pytest.raises(NotPermitted):
+        case.approve(FOREIGN_REVIEWER, at(MON))
+
+
+def test_an_applicant_cannot_approve_their_own_case() -> None:
+    case = submitted()
+    with pytest.raises(NotPermitted):
+        case.approve(CITIZEN, at(MON))
+    assert case.state is State.SUBMITTED
+
+
+def test_an_illegal_transition_raises_and_changes_nothing() -> None:
+    case = submitted()
+    events = case.seq
+    with pytest.raises(InvalidTransition):
+        case.act(Action.CONFIRM_DELIVERY, SYSTEM, at(MON))
+    assert case.state is State.SUBMITTED
+    assert case.seq == events
+
+
+def test_every_transition_records_actor_time_and_reason() -> None:
+    case = submitted()
+    case.reject("材料不符合法定条件", "《市场主体登记管理条例》第二十六条", REVIEWER, at(MON, 15))
+    event = case.new_events[-1]
+    assert (event.from_state, event.to_state) == (State.SUBMITTED, State.REJECTED)
+    assert event.actor_id == "r1" and event.actor_role is Role.REVIEWER
+    assert event.at == at(MON, 15)
+    assert event.reason == "材料不符合法定条件"
+
+
+def test_a_refusal_must_state_reason_and_legal_basis_art_38() -> None:
+    case = submitted()
+    with pytest.raises(ValidationFailed):
+        case.reject("不符合", " ", REVIEWER, at(MON))
+
+
+def test_terminal_states_allow_nothing_more() -> None:
+    case = submitted()
+    case.act(Action.WITHDRAW, CITIZEN, at(MON))
+    for action in (Action.START_REVIEW, Action.WITHDRAW, Action.CLOSE):
+        with pytest.raises((InvalidTransition, NotPermitted)):
+            case.act(action, REVIEWER if action is Action.START_REVIEW else CITIZEN, at(MON))
+    assert case.state in TERMINAL
+
+
+def test_every_rule_targets_a_declared_state_and_names_roles() -> None:
+    for action, rule in RULES.items():
+        assert rule.roles, action
+        assert rule.sources, action
+
+
+def test_return_notice_lists_every_correction_at_once_art_32() -> None:
+    case = submitted()
+    notice = CorrectionNotice((
+        Correction("licence", ("blurry",)),
+        Correction("id_front", ("expired", "incomplete"), "请拍摄有效期内的身份证"),
+    ))
+    case.return_for_correction(notice, REVIEWER, at(MON))
+    text = notice.render(case.number, case.terms.name, {s.id: s.name for s in case.terms.slots})
+    assert "1. 营业执照：照片模糊" in text
+    assert "2. 身份证人像面：证件已过有效期；材料不完整或被遮挡" in text
+    assert "请拍摄有效期内的身份证" in text
+    assert case.state is State.RETURNED
+
+
+def test_a_second_notice_cannot_raise_new_problems_about_unchanged_materials_art_32() -> None:
+    case = submitted()
+    case.return_for_correction(
+        CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(MON)
+    )
+    case.attach("licence", ref("b"), CITIZEN, at(MON + timedelta(days=1)))
+    case.resubmit(CITIZEN, at(MON + timedelta(days=1)))
+    late = CorrectionNotice((Correction("id_front", ("expired",)),))
+    with pytest.raises(ValidationFailed, match="一次性告知"):
+        case.return_for_correction(late, REVIEWER, at(MON + timedelta(days=2)))
+    # The replaced licence may still be found wanting.
+    again = CorrectionNotice((Correction("licence", ("mismatch",)),))
+    case.return_for_correction(again, REVIEWER, at(MON + timedelta(days=2)))
+    assert case.state is State.RETURNED
+
+
+def test_an_empty_notice_is_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        CorrectionNotice(())
+    with pytest.raises(ValidationFailed):
+        Correction("licence", ("no_such_code",))
+
+
+def test_correction_pause_stops_the_clock_while_the_applicant_works_art_45() -> None:
+    case = submitted()
+    case.return_for_correction(
+        CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(MON + timedelta(days=1))
+    )
+    assert case.paused
+    case.attach("licence", ref("b"), CITIZEN, at(MON + timedelta(days=4)))
+    case.resubmit(CITIZEN, at(MON + timedelta(days=4)))
+    assert not case.paused
+    assert case.pauses == [Pause(MON + timedelta(days=1), MON + timedelta(days=4))]
+
+
+def test_no_notice_within_five_working_days_means_deemed_accepted_art_32() -> None:
+    case = submitted()  # Monday 2 Nov; five working days end Monday 9 Nov
+    with pytest.raises(InvalidTransition):
+        case.deem_accepted(WEEKDAYS, at(date(2026, 11, 9), 23))
+    case.deem_accepted(WEEKDAYS, at(date(2026, 11, 10)))
+    assert case.state is State.DEEMED_ACCEPTED
+    with pytest.raises(InvalidTransition):
+        case.return_for_correction(
+            CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(date(2026, 11, 10))
+        )
+    case.approve(REVIEWER, at(date(2026, 11, 10)))
+    assert case.state is State.APPROVED
+
+
+def test_approval_of_a_charged_matter_waits_for_payment_then_pickup() -> None:
+    case = submitted(fee=1000, originals=True)
+    case.approve(REVIEWER, at(MON))
+    assert case.state is State.AWAITING_PAYMENT and case.paused
+    with pytest.raises(InvalidTransition):
+        case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON))
+    case.confirm_payment(SYSTEM, at(MON + timedelta(days=1)))
+    assert case.state is State.AWAITING_PICKUP and not case.paused
+
+
+def test_a_free_matter_without_originals_goes_straight_to_issuing() -> None:
+    case = submitted()
+    case.approve(REVIEWER, at(MON))
+    case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON))
+    case.act(Action.DISPATCH_DELIVERY, COURIER, at(MON))
+    case.act(Action.CONFIRM_DELIVERY, COURIER, at(MON))
+    case.act(Action.CLOSE, CITIZEN, at(MON))
+    assert case.state is State.CLOSED
+
+
+def test_originals_in_transit_pause_the_clock_until_received() -> None:
+    case = submitted(originals=True)
+    case.approve(REVIEWER, at(MON))
+    assert case.state is State.AWAITING_PICKUP
+    case.act(Action.COLLECT_ORIGINALS, COURIER, at(MON + timedelta(days=1)))
+    assert case.paused
+    case.act(Action.RECEIVE_ORIGINALS, REVIEWER, at(MON + timedelta(days=3)))
+    assert not case.paused
+    case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON + timedelta(days=3)))
+    assert case.state is State.CERTIFICATE_ISSUED
+
+
+def test_materials_cannot_change_once_submitted() -> None:
+    case = submitted()
+    with pytest.raises(InvalidTransition):
+        case.attach("licence", ref("c"), CITIZEN, at(MON))
