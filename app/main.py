@@ -49,11 +49,23 @@ def _document_store(settings: Settings) -> DocumentStore:
         )
     from storage.sqlite import SqliteDocumentStore
 
-    return SqliteDocumentStore(settings.sqlite_file)
+    return SqliteDocumentStore(settings.resolved_sqlite_path)
+
+
+@contextlib.asynccontextmanager
+async def open_documents(settings: Settings) -> AsyncIterator[DocumentStore]:
+    """The configured document store, opened (schema migrated) for the duration of the block."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = _document_store(settings)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def _object_store(settings: Settings) -> ObjectStore:
-    return FileObjectStore(settings.objects_root)
+    return FileObjectStore(settings.resolved_objects_dir)
 
 
 def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
@@ -67,23 +79,21 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     )
 
     async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
-        documents = _document_store(settings)
-        await documents.open()
-        objects = _object_store(settings)
-        app[keys.DOCUMENTS] = documents
-        app[keys.OBJECTS] = objects
-        calendars = CalendarService(documents)
-        cases = CaseService(documents, calendars, clock=clock)
-        app[keys.CALENDAR] = calendars
-        app[keys.CASES] = cases
-        app[keys.MATERIALS] = MaterialService(objects, cases)
-        app[keys.TOKENS] = TokenIssuer(
-            settings.jwt_secret_value,
-            issuer=settings.jwt_issuer,
-            ttl=timedelta(minutes=settings.jwt_ttl_minutes),
-        )
-        yield
-        await documents.close()
+        async with open_documents(settings) as documents:
+            objects = _object_store(settings)
+            app[keys.DOCUMENTS] = documents
+            app[keys.OBJECTS] = objects
+            calendars = CalendarService(documents)
+            cases = CaseService(documents, calendars, clock=clock)
+            app[keys.CALENDAR] = calendars
+            app[keys.CASES] = cases
+            app[keys.MATERIALS] = MaterialService(objects, cases)
+            app[keys.TOKENS] = TokenIssuer(
+                settings.jwt_key,
+                issuer=settings.jwt_issuer,
+                ttl=timedelta(minutes=settings.jwt_ttl_minutes),
+            )
+            yield
 
     async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
         if settings.demo:

@@ -69,7 +69,7 @@ class Transaction(abc.ABC):
 
     @abc.abstractmethod
     async def replace(self, collection: str, doc: Document, *, expected_version: int) -> Document:
-        """Replace by ``_id`` if the stored version equals ``expected_version``; bump the version."""
+        """Replace by ``_id`` if the stored version is ``expected_version``; bump the version."""
 
     @abc.abstractmethod
     async def delete(
@@ -143,3 +143,17 @@ def parse_sort(sort: Sort) -> list[tuple[str, int]]:
     if not any(field == "_id" for field, _ in keys):
         keys.append(("_id", keys[-1][1] if keys else 1))
     return keys
+
+
+def check_page(limit: int | None, skip: int) -> None:
+    """Raise ValueError for a negative ``limit`` or ``skip``."""
+    if (limit is not None and limit < 0) or skip < 0:
+        raise ValueError("limit and skip must not be negative")
+
+
+def document_id(doc: Document) -> str:
+    """Return the document's ``_id``: a non-empty string, else ValueError."""
+    doc_id = doc.get("_id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise ValueError("a document needs a non-empty string _id")
+    return doc_id

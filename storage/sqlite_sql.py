@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from storage.documents import Filter, Sort, parse_filter, parse_sort
+from storage.documents import Filter, Sort, check_page, parse_filter, parse_sort
 from storage.schema import Index
 
 _COLLECTION = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -59,7 +59,8 @@ def insert(collection: str) -> str:
 @lru_cache(maxsize=256)
 def update(collection: str) -> str:
     """Compare-and-set: parameters (data, id, expected version); changes 0 rows on a miss."""
-    return f"UPDATE {table(collection)} SET version = version + 1, data = ? WHERE id = ? AND version = ?"
+    cas = "SET version = version + 1, data = ? WHERE id = ? AND version = ?"
+    return f"UPDATE {table(collection)} {cas}"
 
 
 @lru_cache(maxsize=256)
@@ -70,8 +71,7 @@ def delete(collection: str, *, versioned: bool) -> str:
 def select(
     collection: str, where: Filter | None, sort: Sort, limit: int | None, skip: int
 ) -> tuple[str, list[Any]]:
-    if (limit is not None and limit < 0) or skip < 0:
-        raise ValueError("limit and skip must not be negative")
+    check_page(limit, skip)
     clause, params = _where(where)
     order = ", ".join(f"{column(f)} {'ASC' if d == 1 else 'DESC'}" for f, d in parse_sort(sort))
     sql = f"SELECT id, version, data FROM {table(collection)}{clause} ORDER BY {order}"

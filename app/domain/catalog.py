@@ -32,9 +32,13 @@ ExpectedKind = Literal[
     "id_card_front", "id_card_back", "business_licence", "certificate", "form", "photo", "other"
 ]
 
-FORM_ZH = {"original": "原件", "copy": "复印件", "electronic": "电子材料"}
+FORM_ZH = {
+    "original": "原件，拍照预审后快递收取",
+    "copy": "复印件，拍照上传",
+    "electronic": "电子材料",
+}
 TARGET_ZH = {"citizen": "自然人", "enterprise": "法人（企业）"}
-DELIVERY_ZH = {"courier": "快递送达", "pickup": "窗口自取", "electronic": "电子证照"}
+DELIVERY_ZH = {"courier": "快递送达", "pickup": "窗口自取", "electronic": "电子送达"}
 KIND_ZH = {"immediate": "即办件", "promised": "承诺件"}
 _DEFER_RULES = "defer_catalog_rules"
 
@@ -168,7 +172,7 @@ def _material_line(m: Material) -> str:
         facts.append("可从个人空间调用")
     line = f"{m.name}（{'，'.join(facts)}）"
     if m.sample:
-        line += f" 样表：{m.sample}"
+        line += f" 样例：{m.sample}"
     if m.note:
         line += f" 说明：{m.note}"
     return line
@@ -176,37 +180,23 @@ def _material_line(m: Material) -> str:
 
 def rule_violations(m: Matter) -> list[tuple[str, str]]:
     """Return (field path, Chinese message) for every cross-field rule the matter breaks."""
-    out: list[tuple[str, str]] = []
-    if m.committed_limit_days > m.legal_limit_days:
-        out.append(
-            (
-                "committed_limit_days",
-                f"承诺办结时限（{m.committed_limit_days} 个工作日）"
-                f"不得超过法定办结时限（{m.legal_limit_days} 个工作日）",
-            )
-        )
-    if m.kind == "immediate" and m.committed_limit_days != 0:
-        out.append(("committed_limit_days", "即办件当场办结，承诺办结时限必须为 0"))
-    if m.kind == "promised" and m.committed_limit_days == 0:
-        out.append(
-            (
-                "committed_limit_days",
-                "承诺件的承诺办结时限至少为 1 个工作日；当场办结的请登记为即办件",
-            )
-        )
-    if not m.fees and m.free_basis is None:
-        out.append(("free_basis", "不收费事项必须写明不收费的依据"))
-    if m.fees and m.free_basis is not None:
-        out.append(("free_basis", "收费事项不应填写不收费依据"))
-    if m.pay_before_review and not m.fees:
-        out.append(("pay_before_review", "不收费事项不能设置为审核前缴费"))
-    has_original = any(mat.form == "original" for mat in m.materials)
-    if m.originals_required and not has_original:
-        out.append(
-            ("originals_required", "需要递交原件，但材料清单中没有形式为原件（original）的材料")
-        )
-    if has_original and not m.originals_required:
-        out.append(("originals_required", "材料清单含原件材料，必须设为 true 以便安排快递收取原件"))
+    days, legal = m.committed_limit_days, m.legal_limit_days
+    originals = any(mat.form == "original" for mat in m.materials)
+    checks = [
+        (
+            days > legal,
+            "committed_limit_days",
+            f"承诺时限 {days} 个工作日超过了法定时限 {legal} 个工作日",
+        ),
+        (m.kind == "immediate" and days != 0, "committed_limit_days", "即办件的承诺时限必须为 0"),
+        (m.kind == "promised" and days == 0, "committed_limit_days", "承诺件的承诺时限至少为 1"),
+        (not m.fees and m.free_basis is None, "free_basis", "不收费事项必须写明不收费的依据"),
+        (bool(m.fees) and m.free_basis is not None, "free_basis", "收费事项不应填写不收费依据"),
+        (m.pay_before_review and not m.fees, "pay_before_review", "不收费事项不能审核前缴费"),
+        (m.originals_required and not originals, "originals_required", "材料清单中没有原件材料"),
+        (originals and not m.originals_required, "originals_required", "含原件材料时必须为 true"),
+    ]
+    out = [(field, message) for broken, field, message in checks if broken]
     out += _duplicates("materials", ".id", [mat.id for mat in m.materials], "材料编号")
     out += _duplicates("fees", ".name", [fee.name for fee in m.fees], "收费项目")
     out += _duplicates("targets", "", list(m.targets), "服务对象")
@@ -272,7 +262,7 @@ def parse_matter(data: Mapping[str, Any], *, source: str) -> Matter:
 
 
 def validate_catalog(docs: list[tuple[str, dict[str, Any]]]) -> list[Matter]:
-    """Validate every (source, document) pair; raise CatalogInvalid with all problems of all files."""
+    """Validate every (source, document) pair; raise CatalogInvalid naming every problem found."""
     problems: list[CatalogProblem] = []
     matters: list[Matter] = []
     code_seen: dict[str, str] = {}
@@ -315,34 +305,34 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
+_ZH_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不是可识别的字段（请检查拼写）",
+    "string_too_short": "不能为空",
+    "string_type": "必须是文本",
+    "int_type": "必须是整数（不能带小数）",
+    "int_parsing": "必须是整数",
+    "bool_type": "必须是 true 或 false",
+    "list_type": "必须是列表",
+    "model_type": "必须是键值对（映射）",
+    "model_attributes_type": "必须是键值对（映射）",
+    "dict_type": "必须是键值对（映射）",
+    "greater_than_equal": "必须大于等于 {ge}",
+    "too_short": "至少需要 {min_length} 项",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确，应匹配 {pattern}",
+    "literal_error": "必须是以下取值之一：{expected}",
+    "value_error": "{error}",
+}
+
+
 def zh_message(error: ErrorDetails) -> str:
     """Say one pydantic error in Chinese for a catalog administrator."""
-    kind, ctx = error["type"], error.get("ctx", {})
-    fixed = {
-        "missing": "缺少必填项",
-        "extra_forbidden": "不是可识别的字段（请检查拼写）",
-        "string_too_short": "不能为空",
-        "string_type": "必须是文本",
-        "int_type": "必须是整数（金额以分为单位，不能有小数）",
-        "int_parsing": "必须是整数",
-        "bool_type": "必须是 true 或 false",
-        "list_type": "必须是列表",
-        "model_type": "必须是键值对（映射）",
-        "model_attributes_type": "必须是键值对（映射）",
-        "dict_type": "必须是键值对（映射）",
-    }
-    if kind in fixed:
-        return fixed[kind]
-    if kind == "greater_than_equal":
-        return f"必须大于等于 {ctx['ge']}"
-    if kind == "too_short":
-        return f"至少需要 {ctx['min_length']} 项"
-    if kind == "string_too_long":
-        return f"不能超过 {ctx['max_length']} 个字符"
-    if kind == "literal_error":
-        return "必须是以下取值之一：" + str(ctx["expected"]).replace(" or ", ", ")
-    if kind == "string_pattern_mismatch":
-        return f"格式不正确，应匹配 {ctx['pattern']}"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return error["msg"]
+    template = _ZH_MESSAGES.get(error["type"])
+    if template is None:
+        return error["msg"]
+    ctx = {k: str(v).replace(" or ", ", ") for k, v in error.get("ctx", {}).items()}
+    try:
+        return template.format(**ctx)
+    except KeyError:
+        return error["msg"]

@@ -1,0 +1,178 @@
+"""The ``buchumen`` command: serve, catalog validate|import, token, calendar, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+
+from app.settings import Settings, SettingsError, load_settings
+
+console = Console(stderr=True)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"demo": True} if getattr(args, "demo", False) else {}
+    return load_settings(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from app.logging import configure_logging
+    from app.main import create_app
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    console.print(
+        f"[bold green]buchumen[/] listening on http://{settings.host}:{settings.port} "
+        f"({'demo' if settings.demo else 'production'} mode, "
+        f"documents: {settings.document_store}, objects: {settings.object_store})"
+    )
+    if settings.demo:
+        console.print(
+            f"  API docs:    {settings.public_base_url}/api/v1/docs\n"
+            f"  Demo tokens: {settings.public_base_url}/api/v1/demo/tokens"
+        )
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from app.domain.catalog import CatalogInvalid, validate_catalog
+    from app.services.catalog import load_catalog_files
+
+    paths = [Path(p) for p in args.paths]
+    try:
+        matters = validate_catalog(load_catalog_files(paths))
+    except CatalogInvalid as exc:
+        console.print(f"[bold red]catalog rejected[/]: {len(exc.problems)} problem(s); nothing imported")
+        for problem in exc.problems:
+            console.print(f"  {problem}", markup=False, highlight=False)
+        return 1
+    for m in matters:
+        console.print(f"  [green]ok[/] {m.code}  {m.name}  ({m.department_name})", highlight=False)
+    if args.action == "validate":
+        console.print(f"{len(matters)} matter(s) valid")
+        return 0
+    return asyncio.run(_import(_settings(args), matters))
+
+
+async def _import(settings: Settings, matters: list) -> int:  # type: ignore[type-arg]
+    from app.main import open_documents, utcnow
+    from app.services.catalog import import_catalog
+
+    async with open_documents(settings) as store:
+        report = await import_catalog(store, matters, actor="cli", now=utcnow())
+    console.print(f"imported: {report}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.api.tokens import TokenIssuer
+    from app.main import open_documents, utcnow
+    from app.services.accounts import actor_for
+
+    settings = _settings(args)
+
+    async def issue() -> str:
+        async with open_documents(settings) as store:
+            actor = await actor_for(store, args.username)
+        issuer = TokenIssuer(
+            settings.jwt_key, issuer=settings.jwt_issuer, ttl=timedelta(hours=args.hours)
+        )
+        return issuer.issue(actor, now=utcnow())
+
+    print(asyncio.run(issue()))
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from app.domain.actors import Actor, Role
+    from app.main import open_documents, utcnow
+    from app.services.calendar import CalendarService
+
+    settings = _settings(args)
+
+    async def run() -> None:
+        async with open_documents(settings) as store:
+            service = CalendarService(store)
+            if args.action == "set":
+                admin = Actor("cli-admin", Role.ADMIN)
+                await service.set_override(
+                    admin, date.fromisoformat(args.day), workday=args.workday == "work",
+                    note=args.note, now=utcnow(),
+                )
+            for doc in await service.overrides(args.year):
+                kind = "working day" if doc["workday"] else "day off"
+                console.print(f"{doc['_id']}  {kind:11}  {doc['note']}", highlight=False)
+            missing = await service.uncovered_years(utcnow().date())
+            for year in missing:
+                console.print(f"[yellow]warning[/]: no statutory holiday data for {year}; "
+                              "enter the State Council's schedule with `calendar set`")
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench import run_store_bench
+
+    return asyncio.run(run_store_bench(cases=args.cases, console=console))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="buchumen", description="不出门办 service")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--demo", action="store_true", help="load the demo catalog and accounts")
+    serve.set_defaults(func=cmd_serve)
+
+    cat = sub.add_parser("catalog", help="validate or import matter catalog files")
+    cat.add_argument("action", choices=["validate", "import"])
+    cat.add_argument("paths", nargs="+", help="YAML/JSON files or directories")
+    cat.set_defaults(func=cmd_catalog)
+
+    tok = sub.add_parser("token", help="print a JWT for an account (e.g. demo-citizen)")
+    tok.add_argument("username")
+    tok.add_argument("--hours", type=int, default=12)
+    tok.add_argument("--demo", action="store_true", help="use the demo data directory's secret")
+    tok.set_defaults(func=cmd_token)
+
+    cal = sub.add_parser("calendar", help="list or set working-day overrides")
+    cal.add_argument("action", choices=["list", "set"])
+    cal.add_argument("day", nargs="?", help="YYYY-MM-DD (for set)")
+    cal.add_argument("workday", nargs="?", choices=["work", "off"], help="(for set)")
+    cal.add_argument("--note", default="", help="basis, e.g. 国办发明电〔2026〕7号")
+    cal.add_argument("--year", type=int)
+    cal.set_defaults(func=cmd_calendar)
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench.add_argument("target", choices=["store"])
+    bench.add_argument("--cases", type=int, default=100_000)
+    bench.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "calendar" and args.action == "set" and not (args.day and args.workday):
+        parser().error("calendar set needs DAY and work|off")
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        console.print(f"[bold red]configuration error[/]\n{exc}", highlight=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Catalog use cases: read catalog files, import them into the document store, look matters up."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.domain.catalog import CatalogInvalid, CatalogProblem, Matter, validate_catalog
+from app.domain.errors import NotFoundError, StaleVersion, ValidationFailed
+from storage.documents import Document, DocumentStore, DuplicateKey, VersionConflict
+
+MATTERS = "matters"
+AUDIT = "audit"
+CATALOG_SUFFIXES = (".yaml", ".yml", ".json")
+TARGETS = ("citizen", "enterprise")
+# Bookkeeping that is not catalog content: the store's keys and the version we assign.
+_NOT_CONTENT = frozenset({"_id", "_version", "version"})
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """How many matters an import created, changed (new version) and left as they were."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def load_catalog_files(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
+    """Read each catalog file (a directory means its YAML/JSON files); raise CatalogInvalid."""
+    docs, problems = _read_files(paths)
+    if problems:
+        raise CatalogInvalid(problems)
+    return docs
+
+
+def load_catalog(paths: Sequence[Path]) -> list[Matter]:
+    """Read and validate catalog files, reporting unreadable and invalid files together."""
+    docs, problems = _read_files(paths)
+    matters: list[Matter] = []
+    try:
+        matters = validate_catalog(docs)
+    except CatalogInvalid as exc:
+        problems += exc.problems
+    if problems:
+        raise CatalogInvalid(problems)
+    return matters
+
+
+def _read_files(
+    paths: Sequence[Path],
+) -> tuple[list[tuple[str, dict[str, Any]]], list[CatalogProblem]]:
+    docs: list[tuple[str, dict[str, Any]]] = []
+    problems: list[CatalogProblem] = []
+    for path in _expand(paths, problems):
+        data, problem = _read_one(path)
+        if problem is not None:
+            problems.append(problem)
+        elif data is not None:
+            docs.append((str(path), data))
+    return docs, problems
+
+
+def _expand(paths: Sequence[Path], problems: list[CatalogProblem]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p for p in path.iterdir() if p.suffix in CATALOG_SUFFIXES and p.is_file()
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(CatalogProblem(str(path), None, "", "文件或目录不存在"))
+    unique: dict[Path, Path] = {}
+    for f in files:
+        unique.setdefault(f.resolve(), f)  # the same file named twice is read once
+    return list(unique.values())
+
+
+def _read_one(path: Path) -> tuple[dict[str, Any] | None, CatalogProblem | None]:
+    def problem(field: str, message: str) -> tuple[None, CatalogProblem]:
+        return None, CatalogProblem(str(path), None, field, message)
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return problem("", "文件必须是 UTF-8 编码")
+    except OSError as exc:
+        return problem("", f"无法读取文件：{exc.strerror or exc}")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        return problem(f"line {exc.lineno}, column {exc.colno}", f"JSON 语法错误：{exc.msg}")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return problem(where, f"YAML 语法错误：{getattr(exc, 'problem', None) or exc}")
+    if not isinstance(data, dict):
+        return problem("", "文件内容必须是一个事项（键值对映射）")
+    return data, None
+
+
+async def import_catalog(
+    store: DocumentStore, matters: list[Matter], *, actor: str, now: datetime
+) -> ImportReport:
+    """Upsert every matter and audit each change in one transaction: all of it, or none of it."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    codes = [m.code for m in matters]
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise ValidationFailed(f"导入的事项编码重复：{'、'.join(repeated)}")
+    created = updated = unchanged = 0
+    try:
+        async with store.transaction() as tx:
+            for matter in matters:
+                stored = await tx.get(MATTERS, matter.code)
+                doc = matter_to_doc(matter)
+                if stored is None:
+                    await tx.insert(MATTERS, doc)
+                    created += 1
+                elif _content(stored) == _content(doc):
+                    unchanged += 1
+                    continue
+                else:
+                    doc["version"] = int(stored.get("version", 0)) + 1
+                    await tx.replace(MATTERS, doc, expected_version=stored["_version"])
+                    updated += 1
+                await tx.insert(AUDIT, _audit(matter.code, doc["version"], actor, now))
+    except (DuplicateKey, VersionConflict) as exc:
+        raise StaleVersion("事项目录正在被他人同时导入，本次导入未生效，请重试") from exc
+    return ImportReport(created=created, updated=updated, unchanged=unchanged)
+
+
+def _content(doc: Document) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in _NOT_CONTENT}
+
+
+def _audit(code: str, version: int, actor: str, now: datetime) -> Document:
+    return {
+        "_id": uuid.uuid4().hex,
+        "subject": f"matter:{code}",
+        "action": "catalog.import",
+        "actor": actor,
+        "at": now.astimezone(UTC).isoformat(),
+        "detail": {"version": version},
+    }
+
+
+async def list_matters(
+    store: DocumentStore, *, department: str | None = None, target: str | None = None
+) -> list[Matter]:
+    """Return the published matters, by code, optionally of one department or for one target."""
+    if target is not None and target not in TARGETS:
+        raise ValidationFailed("办事对象只能是 citizen（个人）或 enterprise（企业）")
+    where = {"department": department} if department else None
+    matters = [matter_from_doc(d) for d in await store.find(MATTERS, where)]
+    if target is not None:
+        matters = [m for m in matters if target in m.targets]
+    return sorted(matters, key=lambda m: m.code)
+
+
+async def get_matter(store: DocumentStore, code: str) -> Matter:
+    """Return the matter published under ``code`` or raise NotFoundError."""
+    doc = await store.get(MATTERS, code)
+    if doc is None:
+        raise NotFoundError("未找到该事项")
+    return matter_from_doc(doc)
+
+
+def matter_to_doc(matter: Matter) -> Document:
+    """The stored form of a matter: its JSON dump keyed by ``_id`` = code."""
+    return {"_id": matter.code, **matter.model_dump(mode="json")}
+
+
+def matter_from_doc(doc: Document) -> Matter:
+    """Rebuild a matter from its stored form, ignoring the store's bookkeeping keys."""
+    return Matter.model_validate({k: v for k, v in doc.items() if not k.startswith("_")})

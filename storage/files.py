@@ -1,0 +1,170 @@
+"""Object store in a local directory: a JSON record per key names an immutable blob file.
+
+Layout under ``root``: ``tmp/`` holds uploads in progress; ``blobs/ab/<uuid>`` holds bytes that
+never change once written; ``keys/<key>.json`` records size, content type, sha256 and the blob.
+A put swaps the record with ``os.replace`` (the commit point) and only then removes the blob
+it replaced, so a reader sees the old object or the new one whole, never a mix, and a put that
+fails or overflows leaves nothing visible. A crash between the swap and the removal leaves an
+unreferenced blob behind: garbage, never a wrong answer. File I/O runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from storage.objects import (
+    InvalidKey,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectTooLarge,
+    validate_key,
+)
+
+CHUNK = 64 * 1024
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with path.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+class FileObjectStore(ObjectStore):
+    """ObjectStore under one directory; nothing is touched until the first call."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = Path(root)
+
+    def _record_path(self, key: str) -> Path:
+        """Where ``key``'s record lives, refusing any key that would resolve outside the root."""
+        validate_key(key)
+        keys = (self._root / "keys").resolve()
+        path = (keys / f"{key}.json").resolve()
+        if not path.is_relative_to(keys):
+            raise InvalidKey(key)
+        return path
+
+    def _blob_path(self, blob: str) -> Path:
+        return self._root / "blobs" / blob[:2] / blob
+
+    def _read_record(self, key: str) -> dict[str, Any] | None:
+        try:
+            record: dict[str, Any] = json.loads(self._record_path(key).read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return record
+
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str, max_bytes: int
+    ) -> ObjectInfo:
+        record_path = await asyncio.to_thread(self._record_path, key)
+        tmp_dir = self._root / "tmp"
+        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
+        blob = uuid.uuid4().hex
+        tmp = tmp_dir / blob
+        digest = hashlib.sha256()
+        size = 0
+        f: IO[bytes] = await asyncio.to_thread(tmp.open, "wb")
+        try:
+            try:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ObjectTooLarge(f"{key}: more than {max_bytes} bytes")
+                    await asyncio.to_thread(_absorb, f, digest, chunk)
+                await asyncio.to_thread(_seal, f)
+            finally:
+                await asyncio.to_thread(f.close)
+            info = ObjectInfo(key, size, content_type, digest.hexdigest())
+            await asyncio.to_thread(self._commit, record_path, tmp, blob, info)
+        except BaseException:
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            raise
+        return info
+
+    def _commit(self, record_path: Path, tmp: Path, blob: str, info: ObjectInfo) -> None:
+        blob_path = self._blob_path(blob)
+        blob_path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, blob_path)
+        record = {"size": info.size, "content_type": info.content_type, "sha256": info.sha256}
+        tmp_record = self._root / "tmp" / f"{blob}.json"
+        try:
+            _write_file(tmp_record, json.dumps({**record, "blob": blob}).encode())
+            previous = self._read_record(info.key)
+            try:
+                record_path.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as e:  # "a" is an object, "a/b" can't be
+                raise InvalidKey(f"{info.key}: a prefix of it is an object") from e
+            os.replace(tmp_record, record_path)
+        except BaseException:
+            tmp_record.unlink(missing_ok=True)
+            blob_path.unlink(missing_ok=True)
+            raise
+        if previous is not None:
+            self._blob_path(previous["blob"]).unlink(missing_ok=True)
+
+    async def get(self, key: str) -> AsyncIterator[bytes]:
+        f = await asyncio.to_thread(self._open_blob, key)
+        try:
+            while chunk := await asyncio.to_thread(f.read, CHUNK):
+                yield chunk
+        finally:
+            await asyncio.to_thread(f.close)
+
+    def _open_blob(self, key: str) -> IO[bytes]:
+        # A put may replace the record and remove its old blob between our two reads: read again.
+        for _ in range(3):
+            record = self._read_record(key)
+            if record is None:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                return self._blob_path(record["blob"]).open("rb")
+        raise ObjectNotFound(key)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        record = await asyncio.to_thread(self._read_record, key)
+        if record is None:
+            raise ObjectNotFound(key)
+        return ObjectInfo(key, record["size"], record["content_type"], record["sha256"])
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._delete, key)
+
+    def _delete(self, key: str) -> None:
+        record = self._read_record(key)
+        if record is not None:
+            self._record_path(key).unlink(missing_ok=True)
+            self._blob_path(record["blob"]).unlink(missing_ok=True)
+
+    async def ping(self) -> None:
+        """Raise unless the root is writable (a probe file is written, synced and removed)."""
+        await asyncio.to_thread(self._probe)
+
+    def _probe(self) -> None:
+        tmp_dir = self._root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        probe = tmp_dir / f"ping-{uuid.uuid4().hex}"
+        try:
+            _write_file(probe, b"ok")
+        finally:
+            probe.unlink(missing_ok=True)
+
+
+def _absorb(f: IO[bytes], digest: Any, chunk: bytes) -> None:
+    digest.update(chunk)
+    f.write(chunk)
+
+
+def _seal(f: IO[bytes]) -> None:
+    f.flush()
+    os.fsync(f.fileno())

@@ -1,0 +1,34 @@
+"""Fixtures shared by service and HTTP tests: settings on a temp dir, a controllable clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings, load_settings
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand; starts on a Monday morning, China time."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(environ={}, demo=True, data_dir=tmp_path / "var")

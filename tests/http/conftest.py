@@ -1,0 +1,70 @@
+"""The real app from the factory, on a temp SQLite file and directory, with demo data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from app import keys
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import Clock
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+MATTER = None  # filled lazily: the first citizen matter with required materials
+
+
+class Api:
+    """A thin client that speaks as one demo account."""
+
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def headers(self, who: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+
+    async def call(self, method: str, path: str, who: str | None = None, **kw: Any) -> tuple[int, Any]:
+        headers = self.headers(who) | kw.pop("headers", {})
+        resp = await self.client.request(method, f"/api/v1{path}", headers=headers, **kw)
+        body = await resp.json() if resp.content_type == "application/json" else await resp.text()
+        return resp.status, body
+
+    async def count(self, collection: str) -> int:
+        return await self.client.app[keys.DOCUMENTS].count(collection)
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, settings: Settings, clock: Clock) -> Api:
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    resp = await client.get("/api/v1/demo/tokens")
+    tokens = {i["username"]: i["token"] for i in (await resp.json())["items"]}
+    return Api(client, tokens)
+
+
+async def open_case(api: Api, who: str = "demo-citizen", code: str | None = None) -> dict[str, Any]:
+    if code is None:
+        code = await citizen_matter(api)
+    status, case = await api.call("POST", "/cases", who, json={"matter_code": code})
+    assert status == 201, case
+    return case
+
+
+async def citizen_matter(api: Api, department: str | None = None) -> str:
+    _, body = await api.call("GET", "/matters?target=citizen")
+    items = [m for m in body["items"] if department is None or m["department"] == department]
+    return items[0]["code"]
+
+
+async def fill_and_submit(api: Api, case: dict[str, Any], who: str = "demo-citizen") -> dict[str, Any]:
+    for slot in case["materials"]:
+        if slot["required"]:
+            status, case = await api.call(
+                "PUT", f"/cases/{case['number']}/materials/{slot['slot_id']}", who, data=PNG
+            )
+            assert status == 200, case
+    status, case = await api.call("POST", f"/cases/{case['number']}/submit", who, json={})
+    assert status == 200, case
+    return case
