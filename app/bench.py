@@ -49,7 +49,7 @@ def _pct(samples: list[float], p: float) -> float:
 
 async def run_store_bench(*, cases: int, console: Console) -> int:
     with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
-        settings = load_settings(environ={}, demo=True, data_dir=Path(tmp))
+        settings = load_settings({}, demo=True, data_dir=Path(tmp))
         async with open_documents(settings) as store:
             return await _bench(store, settings, cases, console)
 

@@ -177,7 +177,7 @@ def ensure_virtualenv() -> None:
     if version is not None and version >= MIN_PYTHON:
         return
     step = "virtualenv"
-    if version is None and VENV_PYTHON.exists():
+    if version is None and (VENV_DIR / "pyvenv.cfg").exists():
         say(f"{VENV_DIR.name} is broken (its python does not run); recreating it")
     elif version is not None:
         say(f"{VENV_DIR.name} has Python {version[0]}.{version[1]}; recreating it")

@@ -45,12 +45,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from app.domain.catalog import CatalogInvalid, validate_catalog
-    from app.services.catalog import load_catalog_files
+    from app.domain.catalog import CatalogInvalid
+    from app.services.catalog import load_catalog
 
     paths = [Path(p) for p in args.paths]
     try:
-        matters = validate_catalog(load_catalog_files(paths))
+        matters = load_catalog(paths)
     except CatalogInvalid as exc:
         console.print(f"[bold red]catalog rejected[/]: {len(exc.problems)} problem(s); nothing imported")
         for problem in exc.problems:
@@ -78,7 +78,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from app.api.tokens import TokenIssuer
-    from app.main import open_documents, utcnow
+    from app.main import open_documents
     from app.services.accounts import actor_for
 
     settings = _settings(args)
@@ -89,7 +89,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         issuer = TokenIssuer(
             settings.jwt_key, issuer=settings.jwt_issuer, ttl=timedelta(hours=args.hours)
         )
-        return issuer.issue(actor, now=utcnow())
+        return issuer.issue(actor)
 
     print(asyncio.run(issue()))
     return 0

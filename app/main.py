@@ -18,7 +18,6 @@ from app.api.errors import error_middleware
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as page_routes
 from app.api.tokens import TokenIssuer
-from app.domain.catalog import validate_catalog
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
@@ -140,8 +139,7 @@ async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event)
 
 
 async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime) -> None:
-    docs = catalog.load_catalog_files([settings.catalog_dir])
-    matters = validate_catalog(docs)
+    matters = catalog.load_catalog([settings.catalog_dir])
     await catalog.import_catalog(store, matters, actor="demo", now=now)
     departments = sorted({m.department for m in matters})
     await seed_accounts(store, demo_accounts(departments), now)

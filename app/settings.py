@@ -248,7 +248,7 @@ def _problems(error: ValidationError) -> list[str]:
     return problems
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, /, **overrides: Any) -> Settings:
     """Read ``BUCHUMEN_*`` from ``environ`` (default ``os.environ``); raise SettingsError if bad.
 
     ``overrides`` (the CLI's flags, e.g. ``demo=True``) win over the environment. An empty

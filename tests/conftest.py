@@ -31,4 +31,4 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(environ={}, demo=True, data_dir=tmp_path / "var")
+    return load_settings({}, demo=True, data_dir=tmp_path / "var")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from jose import JWTError, jwt
 
@@ -23,7 +23,9 @@ class TokenIssuer:
         self._issuer = issuer
         self._ttl = ttl
 
-    def issue(self, actor: Actor, *, now: datetime, ttl: timedelta | None = None) -> str:
+    def issue(self, actor: Actor, *, ttl: timedelta | None = None) -> str:
+        # Wall-clock time, not the app's business clock: verification checks exp against it.
+        now = datetime.now(UTC)
         claims = {
             "sub": actor.id,
             "role": actor.role.value,

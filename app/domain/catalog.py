@@ -167,14 +167,14 @@ def _numbered(items: Iterable[str]) -> list[str]:
 
 
 def _material_line(m: Material) -> str:
-    facts = [FORM_ZH[m.form], f"{m.copies} 份", "必需" if m.required else "非必需（按情形提交）"]
+    facts = [FORM_ZH[m.form], f"{m.copies} 份", "必需" if m.required else "按情形提交"]
     if m.reusable:
         facts.append("可从个人空间调用")
     line = f"{m.name}（{'，'.join(facts)}）"
     if m.sample:
-        line += f" 样例：{m.sample}"
+        line += f"；样例：{m.sample}"
     if m.note:
-        line += f" 说明：{m.note}"
+        line += f"；说明：{m.note}"
     return line
 
 

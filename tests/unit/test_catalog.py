@@ -65,7 +65,9 @@ def matter(**changes: Any) -> dict[str, Any]:
     return copy.deepcopy(base | changes)
 
 
-def problems_of(data: dict[str, Any], source: str = "app/catalog/test.yaml") -> list[CatalogProblem]:
+def problems_of(
+    data: dict[str, Any], source: str = "app/catalog/test.yaml"
+) -> list[CatalogProblem]:
     with pytest.raises(CatalogInvalid) as caught:
         parse_matter(data, source=source)
     return caught.value.problems

@@ -1,0 +1,177 @@
+"""Transactional outbox: side effects stored with the state change, then dispatched at least once.
+
+A service inserts ``outbox_message(...)`` in the same transaction as the change that implies it,
+so the side effect is queued if and only if the change commits. ``OutboxDispatcher`` claims due
+messages by compare-and-set (a lease), calls the topic's handler with the idempotency key, and
+records the outcome. A process killed mid-message leaves a lease that expires and is claimed
+again: delivery is at least once, so handlers pass the key on for the third party to dedupe.
+
+Status: pending -> leased -> done | pending (retry after backoff) | dead (after max_attempts,
+kept for supervisors). While leased, ``next_attempt_at`` is the lease's expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage.documents import Document, DocumentStore, NotFound, VersionConflict
+
+OUTBOX = "outbox"
+PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width ISO 8601 in UTC, so string order is time order in every store."""
+    if moment.tzinfo is None:
+        raise ValueError("outbox times must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def outbox_message(*, topic: str, key: str, payload: dict[str, Any], now: datetime) -> Document:
+    """A document for the "outbox" collection; ``key`` is its ``_id`` and idempotency key.
+
+    Inserting the same key twice raises DuplicateKey: the side effect is already queued.
+    """
+    return {
+        "_id": key,
+        "topic": topic,
+        "payload": payload,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": iso(now),
+        "created_at": iso(now),
+        "last_error": None,
+    }
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """What a handler receives; ``attempts`` counts this delivery (1 on the first)."""
+
+    key: str
+    topic: str
+    payload: Mapping[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+Handler = Callable[[OutboxMessage], Awaitable[None]]
+
+
+class OutboxDispatcher:
+    """Delivers due outbox messages to their topic's handler; safe to run on many instances."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        handlers: Mapping[str, Handler],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 50,
+        max_attempts: int = 12,
+        lease_seconds: int = 60,
+        base_delay: float = 1.0,
+        max_delay: float = 3600.0,
+        unknown_topic_delay: float = 60.0,
+    ) -> None:
+        self._store = store
+        self._handlers = handlers
+        self._clock = clock
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._lease = timedelta(seconds=lease_seconds)
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._unknown_topic_delay = timedelta(seconds=unknown_topic_delay)
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """Dispatch until ``stop`` is set; a full batch goes again at once, else wait ``interval``."""
+        while not stop.is_set():
+            try:
+                handled = await self.dispatch_once()
+            except Exception:  # the store may be down for a while: keep the worker alive
+                log.exception("outbox dispatch failed")
+                handled = 0
+            if handled < self._batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+
+    async def dispatch_once(self) -> int:
+        """Claim and handle up to ``batch`` due messages, oldest first; return how many ran."""
+        now = iso(self._clock())
+        due: list[Document] = []
+        for status in (PENDING, LEASED):  # a lease past its expiry is claimable again
+            due += await self._store.find(
+                OUTBOX,
+                {"status": status, "next_attempt_at": {"$lte": now}},
+                sort=[("next_attempt_at", 1)],
+                limit=self._batch,
+            )
+        due.sort(key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
+        handled = 0
+        for doc in due[: self._batch]:
+            handled += await self._dispatch(doc)
+        return handled
+
+    async def _dispatch(self, doc: Document) -> int:
+        key, topic, attempts = doc["_id"], doc["topic"], doc["attempts"]
+        handler = self._handlers.get(topic)
+        now = self._clock()
+        if handler is None:
+            log.warning("outbox %s: no handler for topic %r, left pending", key, topic)
+            await self._update(doc, next_attempt_at=iso(now + self._unknown_topic_delay))
+            return 0
+        if attempts >= self._max_attempts:  # its last lease expired: the process died handling it
+            error = doc.get("last_error") or "lease expired"
+            await self._update(doc, status=DEAD, last_error=error)
+            return 0
+        claimed = await self._update(
+            doc, status=LEASED, attempts=attempts + 1, next_attempt_at=iso(now + self._lease)
+        )
+        if claimed is None:
+            return 0  # another dispatcher claimed it first
+        message = OutboxMessage(
+            key, topic, doc["payload"], attempts + 1, datetime.fromisoformat(doc["created_at"])
+        )
+        try:
+            # Finish well inside the lease, so no other dispatcher can claim it while it runs.
+            async with asyncio.timeout(self._lease.total_seconds() / 2):
+                await handler(message)
+        except Exception as e:
+            await self._failed(claimed, f"{type(e).__name__}: {e}"[:500])
+        else:
+            await self._update(claimed, status=DONE, last_error=None, done_at=iso(self._clock()))
+        return 1
+
+    async def _failed(self, claimed: Document, error: str) -> None:
+        attempts = claimed["attempts"]
+        if attempts >= self._max_attempts:
+            log.error("outbox %s: dead after %d attempts: %s", claimed["_id"], attempts, error)
+            await self._update(claimed, status=DEAD, last_error=error)
+            return
+        delay = min(self._max_delay, self._base_delay * 2 ** (attempts - 1))
+        delay *= random.uniform(0.5, 1.0)  # noqa: S311 -- jitter spreads retries, not a secret
+        log.warning("outbox %s: attempt %d failed, retry in %.1fs", claimed["_id"], attempts, delay)
+        retry_at = iso(self._clock() + timedelta(seconds=delay))
+        await self._update(claimed, status=PENDING, last_error=error, next_attempt_at=retry_at)
+
+    async def _update(self, doc: Document, **changes: Any) -> Document | None:
+        """Compare-and-set ``doc`` with ``changes``; None if someone else changed it first."""
+        try:
+            async with self._store.transaction() as tx:
+                return await tx.replace(OUTBOX, {**doc, **changes}, expected_version=doc["_version"])
+        except (VersionConflict, NotFound):
+            return None

@@ -1,0 +1,94 @@
+"""Case use cases on the real SQLite store: Art. 32 sweep, concurrency, history and outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.domain.actors import Actor, Role
+from app.domain.cases import MaterialRef
+from app.domain.errors import StaleVersion
+from app.main import load_demo_data
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.services.catalog import list_matters
+from app.settings import Settings
+from storage.sqlite import SqliteDocumentStore
+from tests.conftest import Clock
+
+CITIZEN = Actor("demo-citizen", Role.APPLICANT)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
+    store = SqliteDocumentStore(tmp_path / "s.sqlite3")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def service(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> CaseService:
+    await load_demo_data(store, settings, clock())
+    # Weekdays only: the test's arithmetic should not depend on this year's holidays.
+    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
+    return CaseService(store, calendars, clock=clock)
+
+
+async def submitted_case(service: CaseService, store: SqliteDocumentStore) -> str:
+    matter = next(m for m in await list_matters(store) if "citizen" in m.targets)
+    case = await service.open(CITIZEN, matter.code)
+    for slot in case.missing_materials():
+        ref = MaterialRef(f"cases/{case.number}/{slot.id}.jpg", "image/jpeg", 3, "0" * 64)
+        case = await service.attach(CITIZEN, case.number, slot.id, ref, version=None)
+    case = await service.submit(CITIZEN, case.number, version=case.version)
+    return case.number
+
+
+async def test_the_sweep_deems_a_case_accepted_after_five_working_days_art_32(
+    service: CaseService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    number = await submitted_case(service, store)  # Monday 2 Nov 2026
+    clock.advance(days=7)  # Monday 9 Nov: the fifth working day, window still open
+    assert await service.deem_overdue_accepted() == []
+    clock.advance(days=1)  # Tuesday 10 Nov
+    assert await service.deem_overdue_accepted() == [number]
+    case = await service.get(CITIZEN, number)
+    assert case.state.value == "deemed_accepted"
+    history = await service.history(CITIZEN, number)
+    assert history[-1].reason == "art32"
+    assert await service.deem_overdue_accepted() == []  # running again changes nothing
+
+
+async def test_two_reviewers_acting_at_once_one_wins_and_nothing_is_overwritten(
+    service: CaseService, store: SqliteDocumentStore
+) -> None:
+    number = await submitted_case(service, store)
+    case = await service.get(CITIZEN, number)
+    reviewer = Actor("r1", Role.REVIEWER, department=case.terms.department)
+    results = await asyncio.gather(
+        service.approve(reviewer, number, version=case.version),
+        service.reject(reviewer, number, "不符合条件", "条例第二十六条", version=case.version),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, StaleVersion) for r in results) == 1
+    final = await service.get(CITIZEN, number)
+    winner = next(r for r in results if not isinstance(r, BaseException))
+    assert final.state == winner.state
+    # Only the winner's decision is in the history.
+    decisions = [e.action for e in await service.history(CITIZEN, number)]
+    assert decisions.count("approve") + decisions.count("reject") == 1
+
+
+async def test_each_state_change_writes_history_and_an_outbox_notice_atomically(
+    service: CaseService, store: SqliteDocumentStore
+) -> None:
+    number = await submitted_case(service, store)
+    notices = await store.find("outbox", {"payload.case": number}, sort=[("created_at", 1)])
+    states = [n["payload"]["state"] for n in notices]
+    assert states == ["draft", "submitted"]
+    assert all(n["_id"].startswith(f"notify:{number}:") for n in notices)
+    assert all("1101" not in n["payload"]["text"] for n in notices)
