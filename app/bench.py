@@ -88,7 +88,8 @@ async def _bench(store: DocumentStore, settings: Settings, total: int, console: 
         # The rest are copies of sampled cases under new numbers, written in large transactions:
         # what matters below is lookup latency at this size, not how the rows got there.
         task = progress.add_task("bulk load to size", total=total - sample)
-        templates = [await service.get(citizens[0], n) for n in numbers[: len(citizens)]]
+        staff = Actor("bench-s", Role.SUPERVISOR)
+        templates = [await service.get(staff, n) for n in numbers[: len(citizens)]]
         template_docs = [case_to_doc(c, due_date=None, accept_by=None) for c in templates]
         rng = random.Random(7)
         done = sample
@@ -105,7 +106,6 @@ async def _bench(store: DocumentStore, settings: Settings, total: int, console: 
             done += batch
             progress.advance(task, batch)
 
-    staff = Actor("bench-s", Role.SUPERVISOR)
     lookups = await _timed(lambda: service.get(staff, rng.choice(numbers)), 2_000)
     departments = sorted({m.department for m in matters})
 

@@ -36,9 +36,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"documents: {settings.document_store}, objects: {settings.object_store})"
     )
     if settings.demo:
+        base = f"http://{settings.host}:{settings.port}"
         console.print(
-            f"  API docs:    {settings.public_base_url}/api/v1/docs\n"
-            f"  Demo tokens: {settings.public_base_url}/api/v1/demo/tokens"
+            f"  API docs:    {base}/api/v1/docs\n"
+            f"  Demo tokens: {base}/api/v1/demo/tokens\n"
+            f"  Data:        {settings.data_dir.resolve()}"
         )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0

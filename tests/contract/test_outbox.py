@@ -1,0 +1,238 @@
+"""The transactional outbox over every document-store adapter."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from storage.documents import DocumentStore, DuplicateKey
+from storage.outbox import OUTBOX, OutboxDispatcher, OutboxMessage, outbox_message
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class Recorder:
+    """A handler that records what it receives and fails its first ``failures`` calls."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.received: list[OutboxMessage] = []
+
+    async def __call__(self, message: OutboxMessage) -> None:
+        self.received.append(message)
+        if len(self.received) <= self.failures:
+            raise ConnectionError("courier API down")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+async def queue(store: DocumentStore, key: str, topic: str = "chat", **payload: Any) -> None:
+    async with store.transaction() as tx:
+        await tx.insert(OUTBOX, outbox_message(topic=topic, key=key, payload=payload, now=T0))
+
+
+async def outbox(store: DocumentStore, key: str) -> dict[str, Any]:
+    doc = await store.get(OUTBOX, key)
+    assert doc is not None
+    return doc
+
+
+async def test_a_message_from_a_rolled_back_transaction_is_never_dispatched(
+    document_store: DocumentStore, clock: Clock
+):
+    with pytest.raises(RuntimeError):
+        async with document_store.transaction() as tx:
+            await tx.insert("cases", {"_id": "c1", "state": "accepted"})
+            await tx.insert(OUTBOX, outbox_message(topic="chat", key="k", payload={}, now=T0))
+            raise RuntimeError("rule refused the change")
+    handler = Recorder()
+
+    assert await OutboxDispatcher(document_store, {"chat": handler}, clock=clock).dispatch_once() == 0
+    assert handler.received == []
+
+
+async def test_the_same_side_effect_cannot_be_queued_twice(document_store: DocumentStore):
+    await queue(document_store, "BCM-1:accepted:chat")
+    with pytest.raises(DuplicateKey):
+        await queue(document_store, "BCM-1:accepted:chat")
+
+
+async def test_a_message_is_dispatched_once_when_its_handler_succeeds(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "BCM-1:accepted:chat", openid="o-1", text="受理")
+    handler = Recorder()
+    dispatcher = OutboxDispatcher(document_store, {"chat": handler}, clock=clock)
+
+    assert await dispatcher.dispatch_once() == 1
+    assert await dispatcher.dispatch_once() == 0
+
+    assert handler.received == [
+        OutboxMessage("BCM-1:accepted:chat", "chat", {"openid": "o-1", "text": "受理"}, 1, T0)
+    ]
+    doc = await outbox(document_store, "BCM-1:accepted:chat")
+    assert (doc["status"], doc["attempts"], doc["last_error"]) == ("done", 1, None)
+
+
+async def test_a_failure_is_retried_later_with_exponential_backoff(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k")
+    handler = Recorder(failures=3)
+    dispatcher = OutboxDispatcher(document_store, {"chat": handler}, clock=clock, base_delay=10)
+
+    for attempt, delay in [(1, 10), (2, 20), (3, 40)]:
+        assert await dispatcher.dispatch_once() == 1
+        doc = await outbox(document_store, "k")
+        assert (doc["status"], doc["attempts"]) == ("pending", attempt)
+        assert doc["last_error"] == "ConnectionError: courier API down"
+        retry_at = datetime.fromisoformat(doc["next_attempt_at"])
+        assert clock.now + timedelta(seconds=delay / 2) <= retry_at
+        assert retry_at <= clock.now + timedelta(seconds=delay)
+
+        clock.advance(delay / 2 - 0.001)  # before the earliest retry: not due
+        assert await dispatcher.dispatch_once() == 0
+        clock.advance(delay / 2 + 0.001)
+
+    assert await dispatcher.dispatch_once() == 1
+    assert [m.attempts for m in handler.received] == [1, 2, 3, 4]
+    assert (await outbox(document_store, "k"))["status"] == "done"
+
+
+async def test_a_message_failing_max_attempts_times_is_dead_and_kept(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k")
+    handler = Recorder(failures=99)
+    dispatcher = OutboxDispatcher(
+        document_store, {"chat": handler}, clock=clock, max_attempts=3, max_delay=60
+    )
+
+    for _ in range(5):
+        await dispatcher.dispatch_once()
+        clock.advance(60)
+
+    assert len(handler.received) == 3
+    doc = await outbox(document_store, "k")
+    assert (doc["status"], doc["attempts"]) == ("dead", 3)
+    assert doc["last_error"] == "ConnectionError: courier API down"
+
+
+async def test_a_message_whose_lease_expired_is_dispatched_again(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k")
+    entered = asyncio.Event()
+
+    async def hangs(message: OutboxMessage) -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    first = OutboxDispatcher(document_store, {"chat": hangs}, clock=clock, lease_seconds=60)
+    killed = asyncio.create_task(first.dispatch_once())
+    await entered.wait()
+    killed.cancel()  # the process dies mid-message, leaving its lease behind
+    with pytest.raises(asyncio.CancelledError):
+        await killed
+    assert (await outbox(document_store, "k"))["status"] == "leased"
+
+    handler = Recorder()
+    restarted = OutboxDispatcher(document_store, {"chat": handler}, clock=clock, lease_seconds=60)
+    clock.advance(59)
+    assert await restarted.dispatch_once() == 0  # the lease still holds
+    clock.advance(1)
+    assert await restarted.dispatch_once() == 1
+
+    assert [m.attempts for m in handler.received] == [2]
+    assert (await outbox(document_store, "k"))["status"] == "done"
+
+
+async def test_a_message_whose_leases_keep_expiring_ends_dead(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k")
+    async with document_store.transaction() as tx:  # as a process that died on its last attempt
+        doc = await outbox(document_store, "k")
+        await tx.replace(OUTBOX, {**doc, "status": "leased", "attempts": 3}, expected_version=1)
+    handler = Recorder()
+
+    dispatcher = OutboxDispatcher(document_store, {"chat": handler}, clock=clock, max_attempts=3)
+    assert await dispatcher.dispatch_once() == 0
+
+    assert handler.received == []
+    doc = await outbox(document_store, "k")
+    assert (doc["status"], doc["last_error"]) == ("dead", "lease expired")
+
+
+async def test_two_dispatchers_never_run_one_message_at_the_same_time(
+    document_store: DocumentStore, clock: Clock
+):
+    for n in range(6):
+        await queue(document_store, f"k{n}")
+    running: set[str] = set()
+    runs: list[str] = []
+
+    async def handler(message: OutboxMessage) -> None:
+        assert message.key not in running
+        running.add(message.key)
+        runs.append(message.key)
+        await asyncio.sleep(0.01)
+        running.discard(message.key)
+
+    one = OutboxDispatcher(document_store, {"chat": handler}, clock=clock)
+    two = OutboxDispatcher(document_store, {"chat": handler}, clock=clock)
+    handled = await asyncio.gather(one.dispatch_once(), two.dispatch_once())
+
+    assert sum(handled) == 6
+    assert sorted(runs) == [f"k{n}" for n in range(6)]
+
+
+async def test_a_message_without_a_handler_stays_pending_until_one_exists(
+    document_store: DocumentStore, clock: Clock, caplog: pytest.LogCaptureFixture
+):
+    await queue(document_store, "k", topic="sms")
+
+    assert await OutboxDispatcher(document_store, {}, clock=clock).dispatch_once() == 0
+
+    doc = await outbox(document_store, "k")
+    assert (doc["status"], doc["attempts"]) == ("pending", 0)
+    assert "no handler for topic 'sms'" in caplog.text
+    handler = Recorder()
+    later = OutboxDispatcher(document_store, {"sms": handler}, clock=clock, unknown_topic_delay=60)
+    clock.advance(60)
+    assert await later.dispatch_once() == 1
+    assert [m.key for m in handler.received] == ["k"]
+
+
+async def test_run_dispatches_until_stopped(document_store: DocumentStore):
+    delivered = asyncio.Event()
+
+    async def handler(message: OutboxMessage) -> None:
+        delivered.set()
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        OutboxDispatcher(document_store, {"chat": handler}).run(stop, interval=0.01)
+    )
+    await queue(document_store, "k")
+    await asyncio.wait_for(delivered.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(worker, 5)
+    assert (await outbox(document_store, "k"))["status"] == "done"
