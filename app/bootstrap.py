@@ -265,8 +265,8 @@ def _bootstrap_lock() -> Iterator[None]:
 def ensure_environment(extras: Sequence[str]) -> None:
     """Make sure the Debian packages, ``.venv`` and the project with ``extras`` are installed."""
     _check_python()
-    ensure_system_packages()
     with _bootstrap_lock():
+        ensure_system_packages()
         ensure_virtualenv()
         ensure_project_installed(extras)
 

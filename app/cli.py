@@ -54,7 +54,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     try:
         matters = load_catalog(paths)
     except CatalogInvalid as exc:
-        console.print(f"[bold red]catalog rejected[/]: {len(exc.problems)} problem(s); nothing imported")
+        console.print(
+            f"[bold red]catalog rejected[/]: {len(exc.problems)} problem(s); nothing imported"
+        )
         for problem in exc.problems:
             console.print(f"  {problem}", markup=False, highlight=False)
         return 1
@@ -110,16 +112,21 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             if args.action == "set":
                 admin = Actor("cli-admin", Role.ADMIN)
                 await service.set_override(
-                    admin, date.fromisoformat(args.day), workday=args.workday == "work",
-                    note=args.note, now=utcnow(),
+                    admin,
+                    date.fromisoformat(args.day),
+                    workday=args.workday == "work",
+                    note=args.note,
+                    now=utcnow(),
                 )
             for doc in await service.overrides(args.year):
                 kind = "working day" if doc["workday"] else "day off"
                 console.print(f"{doc['_id']}  {kind:11}  {doc['note']}", highlight=False)
             missing = await service.uncovered_years(utcnow().date())
             for year in missing:
-                console.print(f"[yellow]warning[/]: no statutory holiday data for {year}; "
-                              "enter the State Council's schedule with `calendar set`")
+                console.print(
+                    f"[yellow]warning[/]: no statutory holiday data for {year}; "
+                    "enter the State Council's schedule with `calendar set`"
+                )
 
     asyncio.run(run())
     return 0

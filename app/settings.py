@@ -168,8 +168,13 @@ class Settings(BaseSettings):
             missing.append(("jwt_secret", "required unless BUCHUMEN_DEMO=true"))
         if missing:
             raise _Problems(missing)
+        if "public_base_url" not in self.model_fields_set:
+            # Follow the port (and a concrete host) so demo links work on BUCHUMEN_PORT=9000.
+            host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104
+            host = f"[{host}]" if ":" in host else host
+            object.__setattr__(self, "public_base_url", f"http://{host}:{self.port}")
         if self.jwt_secret is None:
-            # The model is frozen; this is still its construction, so the one write is allowed.
+            # The model is frozen; this is still its construction, so these writes are allowed.
             object.__setattr__(self, "jwt_secret", _demo_jwt_secret(self.data_dir))
         return self
 

@@ -105,6 +105,12 @@ class DocumentStore(abc.ABC):
     async def ping(self) -> None:
         """Raise if the store cannot be reached (used by /readyz)."""
 
+    async def open(self) -> None:  # noqa: B027 - optional lifecycle hook
+        """Connect and apply schema migrations; called once before first use."""
+
+    async def close(self) -> None:  # noqa: B027 - optional lifecycle hook
+        """Release connections; the store is unusable afterwards."""
+
 
 def check_field(path: str) -> str:
     """Return ``path`` if it is a dotted field path safe to put in a query, else ValueError."""

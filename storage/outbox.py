@@ -98,7 +98,7 @@ class OutboxDispatcher:
         self._unknown_topic_delay = timedelta(seconds=unknown_topic_delay)
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
-        """Dispatch until ``stop`` is set; a full batch goes again at once, else wait ``interval``."""
+        """Dispatch until ``stop`` is set; after a short batch, wait ``interval`` seconds."""
         while not stop.is_set():
             try:
                 handled = await self.dispatch_once()
@@ -172,6 +172,8 @@ class OutboxDispatcher:
         """Compare-and-set ``doc`` with ``changes``; None if someone else changed it first."""
         try:
             async with self._store.transaction() as tx:
-                return await tx.replace(OUTBOX, {**doc, **changes}, expected_version=doc["_version"])
+                return await tx.replace(
+                    OUTBOX, {**doc, **changes}, expected_version=doc["_version"]
+                )
         except (VersionConflict, NotFound):
             return None

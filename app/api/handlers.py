@@ -8,7 +8,14 @@ from aiohttp import web
 
 from app.api.common import actor_of, int_query, read_model, reply
 from app.api.errors import error_response
-from app.api.schemas import ActionBody, CalendarOverride, CreateCase, ReturnBody, RejectBody, Versioned
+from app.api.schemas import (
+    ActionBody,
+    CalendarOverride,
+    CreateCase,
+    RejectBody,
+    ReturnBody,
+    Versioned,
+)
 from app.api.views import case_view, event_view, matter_view
 from app.domain.case_states import Action
 from app.domain.cases import Case, china_date
@@ -22,8 +29,14 @@ routes = web.RouteTableDef()
 
 # Actions that need no more than a reason; the others have their own body and endpoint.
 SIMPLE_ACTIONS = {
-    Action.START_REVIEW, Action.WITHDRAW, Action.COLLECT_ORIGINALS, Action.RECEIVE_ORIGINALS,
-    Action.ISSUE_CERTIFICATE, Action.DISPATCH_DELIVERY, Action.CONFIRM_DELIVERY, Action.CLOSE,
+    Action.START_REVIEW,
+    Action.WITHDRAW,
+    Action.COLLECT_ORIGINALS,
+    Action.RECEIVE_ORIGINALS,
+    Action.ISSUE_CERTIFICATE,
+    Action.DISPATCH_DELIVERY,
+    Action.CONFIRM_DELIVERY,
+    Action.CLOSE,
 }
 
 
@@ -196,4 +209,3 @@ async def put_override(request: web.Request) -> web.Response:
         actor, day, workday=body.workday, note=body.note, now=request.config_dict[CASES].now()
     )
     return reply({k: v for k, v in saved.items() if k != "_version"})
-

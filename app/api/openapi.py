@@ -10,19 +10,75 @@ from app.api.schemas import BODIES
 ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     ("get", "/matters", "List the matter catalog (filter: department, target)", None, False, 200),
     ("get", "/matters/{code}", "A matter's full service guide (GB/T 36114)", None, False, 200),
-    ("get", "/defects", "Defect codes a reviewer may cite in a correction notice", None, False, 200),
+    (
+        "get",
+        "/defects",
+        "Defect codes a reviewer may cite in a correction notice",
+        None,
+        False,
+        200,
+    ),
     ("post", "/cases", "Open a case (draft) for a matter", "CreateCase", True, 201),
-    ("get", "/cases", "My cases, or a reviewer's queue (state, matter, page, size)", None, True, 200),
-    ("get", "/cases/{number}", "One case with its checklist and working-day clock", None, True, 200),
+    (
+        "get",
+        "/cases",
+        "My cases, or a reviewer's queue (state, matter, page, size)",
+        None,
+        True,
+        200,
+    ),
+    (
+        "get",
+        "/cases/{number}",
+        "One case with its checklist and working-day clock",
+        None,
+        True,
+        200,
+    ),
     ("get", "/cases/{number}/history", "The case's audit trail", None, True, 200),
     ("put", "/cases/{number}/materials/{slot}", "Upload a photo or PDF to a slot", None, True, 200),
-    ("post", "/cases/{number}/submit", "Submit (or resubmit after correction)", "Versioned", True, 200),
-    ("post", "/cases/{number}/return", "Return with one correction notice", "ReturnBody", True, 200),
+    (
+        "post",
+        "/cases/{number}/submit",
+        "Submit (or resubmit after correction)",
+        "Versioned",
+        True,
+        200,
+    ),
+    (
+        "post",
+        "/cases/{number}/return",
+        "Return with one correction notice",
+        "ReturnBody",
+        True,
+        200,
+    ),
     ("post", "/cases/{number}/approve", "Approve the pre-review", "Versioned", True, 200),
-    ("post", "/cases/{number}/reject", "Refuse, with reason and legal basis", "RejectBody", True, 200),
-    ("post", "/cases/{number}/actions/{action}", "Take a lifecycle action", "ActionBody", True, 200),
+    (
+        "post",
+        "/cases/{number}/reject",
+        "Refuse, with reason and legal basis",
+        "RejectBody",
+        True,
+        200,
+    ),
+    (
+        "post",
+        "/cases/{number}/actions/{action}",
+        "Take a lifecycle action",
+        "ActionBody",
+        True,
+        200,
+    ),
     ("get", "/calendar/overrides", "Working-day calendar overrides (year)", None, True, 200),
-    ("put", "/calendar/overrides/{day}", "Set a day as working or not (admin)", "CalendarOverride", True, 200),
+    (
+        "put",
+        "/calendar/overrides/{day}",
+        "Set a day as working or not (admin)",
+        "CalendarOverride",
+        True,
+        200,
+    ),
 ]
 
 ERRORS = {
@@ -34,6 +90,10 @@ ERRORS = {
     413: "Body over the size limit",
     422: "A field breaks a rule",
 }
+
+
+def _operation_id(method: str, path: str) -> str:
+    return method + "_" + "_".join(p.strip("{}") for p in path.strip("/").split("/"))
 
 
 def build_openapi(version: str) -> dict[str, Any]:
@@ -58,12 +118,14 @@ def build_openapi(version: str) -> dict[str, Any]:
     for method, path, summary, body, auth, ok in ENDPOINTS:
         op: dict[str, Any] = {
             "summary": summary,
-            "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "operationId": _operation_id(method, path),
             "responses": {str(ok): {"description": "OK"}}
             | {
                 str(code): {
                     "description": text,
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
                 }
                 for code, text in ERRORS.items()
             },
@@ -77,12 +139,16 @@ def build_openapi(version: str) -> dict[str, Any]:
         if body:
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}
+                },
             }
         elif method == "put" and "materials" in path:
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
             }
         if auth:
             op["security"] = [{"bearer": []}]
@@ -94,6 +160,8 @@ def build_openapi(version: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }

@@ -44,5 +44,11 @@ class CalendarOverride(_Body):
 
 
 BODIES: list[type[BaseModel]] = [
-    CreateCase, Versioned, CorrectionIn, ReturnBody, RejectBody, ActionBody, CalendarOverride
+    CreateCase,
+    Versioned,
+    CorrectionIn,
+    ReturnBody,
+    RejectBody,
+    ActionBody,
+    CalendarOverride,
 ]

@@ -119,8 +119,17 @@ RULES: dict[Action, Rule] = {
     ),
     Action.WITHDRAW: _rule(
         {
-            S.DRAFT, S.SUBMITTED, S.PRECHECKED, S.UNDER_REVIEW, S.RETURNED, S.RESUBMITTED,
-            S.DEEMED_ACCEPTED, S.APPROVED, S.AWAITING_PAYMENT, S.PAID, S.AWAITING_PICKUP,
+            S.DRAFT,
+            S.SUBMITTED,
+            S.PRECHECKED,
+            S.UNDER_REVIEW,
+            S.RETURNED,
+            S.RESUBMITTED,
+            S.DEEMED_ACCEPTED,
+            S.APPROVED,
+            S.AWAITING_PAYMENT,
+            S.PAID,
+            S.AWAITING_PICKUP,
         },
         S.WITHDRAWN,
         *OWNER,
@@ -141,7 +150,5 @@ RULES: dict[Action, Rule] = {
         {S.CERTIFICATE_ISSUED}, S.DELIVERING, Role.COURIER, Role.SYSTEM
     ),
     Action.CONFIRM_DELIVERY: _rule({S.DELIVERING}, S.DELIVERED, Role.COURIER, Role.SYSTEM),
-    Action.CLOSE: _rule(
-        {S.CERTIFICATE_ISSUED, S.DELIVERED}, S.CLOSED, Role.SYSTEM, *OWNER
-    ),
+    Action.CLOSE: _rule({S.CERTIFICATE_ISSUED, S.DELIVERED}, S.CLOSED, Role.SYSTEM, *OWNER),
 }

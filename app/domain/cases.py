@@ -133,9 +133,7 @@ class Case:
         if not self.is_owner(actor):
             raise NotPermitted("只有申请人本人可以上传该办件的材料")
         if self.state not in {State.DRAFT, State.RETURNED}:
-            raise InvalidTransition(
-                f"办件当前状态为“{LABELS_ZH[self.state]}”，不能再更换材料"
-            )
+            raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，不能再更换材料")
         slot = self.terms.slot(slot_id)
         self.materials[slot_id] = ref
         if self.state is State.RETURNED:
@@ -204,14 +202,19 @@ class Case:
     def act(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> None:
         """Take an action that needs nothing beyond the role and state checks."""
         special = {
-            Action.SUBMIT, Action.RESUBMIT, Action.RETURN, Action.DEEM_ACCEPTED,
-            Action.APPROVE, Action.REJECT, Action.CONFIRM_PAYMENT,
+            Action.SUBMIT,
+            Action.RESUBMIT,
+            Action.RETURN,
+            Action.DEEM_ACCEPTED,
+            Action.APPROVE,
+            Action.REJECT,
+            Action.CONFIRM_PAYMENT,
         }
         if action in special:
             raise InvalidTransition(f"操作“{action.value}”需要通过专门的办理入口")
-        if action is Action.ISSUE_CERTIFICATE and self.state is State.APPROVED:
-            if self.terms.fee_fen or self.terms.originals_required:
-                raise InvalidTransition("尚未缴费或原件尚未签收，暂不能出证")
+        unmet = self.terms.fee_fen or self.terms.originals_required
+        if action is Action.ISSUE_CERTIFICATE and self.state is State.APPROVED and unmet:
+            raise InvalidTransition("尚未缴费或原件尚未签收，暂不能出证")
         self._apply(action, actor, at, reason=reason)
 
     # -- clock -------------------------------------------------------------------------------
@@ -244,9 +247,7 @@ class Case:
         if actor.role is Role.REVIEWER and actor.department != self.terms.department:
             raise NotPermitted("该办件不属于您所在部门")
         if self.state in TERMINAL or self.state not in rule.sources:
-            raise InvalidTransition(
-                f"办件当前状态为“{LABELS_ZH[self.state]}”，不能执行该操作"
-            )
+            raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，不能执行该操作")
 
     def _apply(
         self,

@@ -1,4 +1,4 @@
-"""The one-time correction notice (补正材料一次性告知书, 行政许可法 Art. 32) and its defect codes."""
+"""The one-time correction notice (补正材料一次性告知书, Art. 32) and its defect codes."""
 
 from __future__ import annotations
 

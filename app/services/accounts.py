@@ -1,4 +1,4 @@
-"""Accounts: who a token may speak for. Demo mode seeds one account per role (and per department)."""
+"""Accounts a token may speak for; demo mode seeds one per role and one reviewer per department."""
 
 from __future__ import annotations
 
@@ -19,8 +19,13 @@ DEMO_USCC = "91350100M000100Y43"
 def demo_accounts(departments: list[str]) -> list[dict[str, Any]]:
     accounts: list[dict[str, Any]] = [
         {"_id": "demo-citizen", "role": "applicant", "name": "张三", "id_number": DEMO_CITIZEN_ID},
-        {"_id": "demo-agent", "role": "agent", "name": "李四", "uscc": DEMO_USCC,
-         "enterprise": "福州示例科技有限公司"},
+        {
+            "_id": "demo-agent",
+            "role": "agent",
+            "name": "李四",
+            "uscc": DEMO_USCC,
+            "enterprise": "福州示例科技有限公司",
+        },
         {"_id": "demo-courier", "role": "courier", "name": "王师傅"},
         {"_id": "demo-admin", "role": "admin", "name": "系统管理员"},
         {"_id": "demo-supervisor", "role": "supervisor", "name": "电子监察员"},
@@ -52,7 +57,9 @@ async def actor_for(store: DocumentStore, username: str) -> Actor:
     if doc is None:
         raise NotFoundError(f"没有名为 {username} 的账号")
     return Actor(
-        id=doc["_id"], role=Role(doc["role"]), department=doc.get("department"),
+        id=doc["_id"],
+        role=Role(doc["role"]),
+        department=doc.get("department"),
         uscc=doc.get("uscc"),
     )
 

@@ -47,12 +47,12 @@ class CalendarService:
     async def set_override(
         self, actor: Actor, day: date, *, workday: bool, note: str, now: datetime
     ) -> dict[str, Any]:
-        """Record that ``day`` is (or is not) a working day, e.g. when the State Council publishes."""
+        """Record whether ``day`` is a working day, e.g. once the State Council publishes."""
         if actor.role is not Role.ADMIN:
             raise NotPermitted("只有管理员可以调整工作日历")
         if not note.strip():
             raise ValidationFailed("请说明调整依据，例如国务院办公厅放假安排通知的文号")
-        doc = {
+        doc: dict[str, Any] = {
             "_id": day.isoformat(),
             "year": day.year,
             "workday": workday,

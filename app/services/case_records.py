@@ -48,7 +48,10 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             for p in case.pauses
         ],
         "notices": [
-            [{"slot_id": i.slot_id, "defects": list(i.defects), "remark": i.remark} for i in n.items]
+            [
+                {"slot_id": i.slot_id, "defects": list(i.defects), "remark": i.remark}
+                for i in n.items
+            ]
             for n in case.notices
         ],
         "changed_since_notice": sorted(case.changed_since_notice),

@@ -1,4 +1,4 @@
-"""Case use cases: open, attach, submit, act; each change saved with its history and side effects."""
+"""Case use cases: open, attach, submit, act; each saved with its history and side effects."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class CaseService:
         page: int = 1,
         size: int = 20,
     ) -> Page:
-        """An applicant's own cases (newest first) or a reviewer's queue (nearest deadline first)."""
+        """An applicant's own cases, newest first, or a reviewer's queue, nearest deadline first."""
         where: dict[str, Any] = {}
         sort: list[tuple[str, int]]
         if actor.role is Role.APPLICANT:
@@ -238,9 +238,8 @@ class CaseService:
             await tx.insert(EVENTS, event_to_doc(case.number, event))
             if event.from_state == event.to_state:
                 continue  # attaching a material is history, not news for the applicant
-            text = notice_text or (
-                f"您的办件 {case.number}（{case.terms.name}）状态更新为：{LABELS_ZH[event.to_state]}"
-            )
+            label = LABELS_ZH[event.to_state]
+            text = notice_text or f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
             await tx.insert(
                 "outbox",
                 outbox_message(
@@ -255,4 +254,3 @@ class CaseService:
                     now=event.at,
                 ),
             )
-

@@ -1,4 +1,4 @@
-"""Material uploads: check who may upload, sniff the type from the bytes, store, attach to the slot."""
+"""Material uploads: authorise, sniff the type from the bytes, store, attach to the slot."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def sniff(head: bytes) -> tuple[str, str]:
     for magic, offset, content_type, ext in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return content_type, ext
-    raise ValidationFailed("只接受 JPG、PNG、HEIC、WEBP 格式的照片或 PDF 文件，请重新拍照或选择文件")
+    raise ValidationFailed(
+        "只接受 JPG、PNG、HEIC、WEBP 格式的照片或 PDF 文件，请重新拍照或选择文件"
+    )
 
 
 class MaterialService:

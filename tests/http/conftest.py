@@ -26,7 +26,9 @@ class Api:
     def headers(self, who: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
 
-    async def call(self, method: str, path: str, who: str | None = None, **kw: Any) -> tuple[int, Any]:
+    async def call(
+        self, method: str, path: str, who: str | None = None, **kw: Any
+    ) -> tuple[int, Any]:
         headers = self.headers(who) | kw.pop("headers", {})
         resp = await self.client.request(method, f"/api/v1{path}", headers=headers, **kw)
         body = await resp.json() if resp.content_type == "application/json" else await resp.text()
@@ -58,7 +60,9 @@ async def citizen_matter(api: Api, department: str | None = None) -> str:
     return items[0]["code"]
 
 
-async def fill_and_submit(api: Api, case: dict[str, Any], who: str = "demo-citizen") -> dict[str, Any]:
+async def fill_and_submit(
+    api: Api, case: dict[str, Any], who: str = "demo-citizen"
+) -> dict[str, Any]:
     for slot in case["materials"]:
         if slot["required"]:
             status, case = await api.call(

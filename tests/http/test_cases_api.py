@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from jose import jwt
 
 from app import keys
-
 from tests.http.conftest import PNG, Api, fill_and_submit, open_case
 
 
@@ -47,9 +46,12 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
         "POST",
         f"/cases/{number}/return",
         reviewer,
-        json={"version": case["version"], "corrections": [
-            {"slot_id": slot, "defects": ["blurry"], "remark": "请在光线充足处重拍"}
-        ]},
+        json={
+            "version": case["version"],
+            "corrections": [
+                {"slot_id": slot, "defects": ["blurry"], "remark": "请在光线充足处重拍"}
+            ],
+        },
     )
     assert status == 200, returned
     assert returned["state"] == "returned"
@@ -58,7 +60,9 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
     status, seen = await api.call("GET", f"/cases/{number}", "demo-citizen")
     assert "照片模糊" in seen["notices"][0] and "请在光线充足处重拍" in seen["notices"][0]
 
-    status, case = await api.call("PUT", f"/cases/{number}/materials/{slot}", "demo-citizen", data=PNG)
+    status, case = await api.call(
+        "PUT", f"/cases/{number}/materials/{slot}", "demo-citizen", data=PNG
+    )
     assert status == 200
     status, case = await api.call("POST", f"/cases/{number}/submit", "demo-citizen", json={})
     assert case["state"] == "resubmitted"
@@ -105,7 +109,10 @@ async def test_unknown_matter_is_404_and_creates_nothing(api: Api) -> None:
 async def test_malformed_json_is_400_and_creates_nothing(api: Api) -> None:
     before = await api.count("cases")
     status, body = await api.call(
-        "POST", "/cases", "demo-citizen", data=b'{"matter_code": ',
+        "POST",
+        "/cases",
+        "demo-citizen",
+        data=b'{"matter_code": ',
         headers={"Content-Type": "application/json"},
     )
     assert status == 400
@@ -162,7 +169,9 @@ async def test_an_upload_that_is_not_a_photo_is_refused_and_stores_nothing(api: 
     case = await open_case(api)
     slot = case["materials"][0]["slot_id"]
     status, body = await api.call(
-        "PUT", f"/cases/{case['number']}/materials/{slot}", "demo-citizen",
+        "PUT",
+        f"/cases/{case['number']}/materials/{slot}",
+        "demo-citizen",
         data=b"#!/bin/sh\nrm -rf /\n",
     )
     assert status == 422
@@ -184,12 +193,20 @@ async def test_missing_expired_forged_and_alg_none_tokens_are_401_and_change_not
 ) -> None:
     before = await api.count("cases")
     now = datetime.now(UTC)
-    claims = {"sub": "demo-citizen", "role": "applicant", "iss": "buchumen",
-              "iat": int(now.timestamp())}
-    expired = jwt.encode(claims | {"exp": int((now - timedelta(minutes=1)).timestamp())},
-                         api.client.app[keys.SETTINGS].jwt_key)
-    forged = jwt.encode(claims | {"exp": int((now + timedelta(hours=1)).timestamp())},
-                        "an-attacker-secret-that-is-long-enough-1234")
+    claims = {
+        "sub": "demo-citizen",
+        "role": "applicant",
+        "iss": "buchumen",
+        "iat": int(now.timestamp()),
+    }
+    expired = jwt.encode(
+        claims | {"exp": int((now - timedelta(minutes=1)).timestamp())},
+        api.client.app[keys.SETTINGS].jwt_key,
+    )
+    forged = jwt.encode(
+        claims | {"exp": int((now + timedelta(hours=1)).timestamp())},
+        "an-attacker-secret-that-is-long-enough-1234",
+    )
     for token in (None, expired, forged, _none_token("demo-citizen"), "not.a.jwt"):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         resp = await api.client.post("/api/v1/cases", json={"matter_code": "x"}, headers=headers)

@@ -19,7 +19,8 @@ async def test_openapi_document_is_served_and_valid_shape(api: Api) -> None:
     assert spec["openapi"].startswith("3.1")
     assert "/cases/{number}/return" in spec["paths"]
     ref = spec["paths"]["/cases/{number}/return"]["post"]["requestBody"]["content"][
-        "application/json"]["schema"]["$ref"]
+        "application/json"
+    ]["schema"]["$ref"]
     assert ref.split("/")[-1] in spec["components"]["schemas"]
 
 

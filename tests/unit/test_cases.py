@@ -40,8 +40,11 @@ def terms(*, fee: int = 0, originals: bool = False) -> MatterTerms:
         limit_days=10,
         fee_fen=fee,
         originals_required=originals,
-        slots=(Slot("licence", "营业执照", True), Slot("id_front", "身份证人像面", True),
-               Slot("extra", "其他材料", False)),
+        slots=(
+            Slot("licence", "营业执照", True),
+            Slot("id_front", "身份证人像面", True),
+            Slot("extra", "其他材料", False),
+        ),
     )
 
 
@@ -157,10 +160,12 @@ def test_every_rule_targets_a_declared_state_and_names_roles() -> None:
 
 def test_return_notice_lists_every_correction_at_once_art_32() -> None:
     case = submitted()
-    notice = CorrectionNotice((
-        Correction("licence", ("blurry",)),
-        Correction("id_front", ("expired", "incomplete"), "请拍摄有效期内的身份证"),
-    ))
+    notice = CorrectionNotice(
+        (
+            Correction("licence", ("blurry",)),
+            Correction("id_front", ("expired", "incomplete"), "请拍摄有效期内的身份证"),
+        )
+    )
     case.return_for_correction(notice, REVIEWER, at(MON))
     text = notice.render(case.number, case.terms.name, {s.id: s.name for s in case.terms.slots})
     assert "1. 营业执照：照片模糊" in text
@@ -195,7 +200,9 @@ def test_an_empty_notice_is_refused() -> None:
 def test_correction_pause_stops_the_clock_while_the_applicant_works_art_45() -> None:
     case = submitted()
     case.return_for_correction(
-        CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(MON + timedelta(days=1))
+        CorrectionNotice((Correction("licence", ("blurry",)),)),
+        REVIEWER,
+        at(MON + timedelta(days=1)),
     )
     assert case.paused
     case.attach("licence", ref("b"), CITIZEN, at(MON + timedelta(days=4)))
@@ -212,7 +219,9 @@ def test_no_notice_within_five_working_days_means_deemed_accepted_art_32() -> No
     assert case.state is State.DEEMED_ACCEPTED
     with pytest.raises(InvalidTransition):
         case.return_for_correction(
-            CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(date(2026, 11, 10))
+            CorrectionNotice((Correction("licence", ("blurry",)),)),
+            REVIEWER,
+            at(date(2026, 11, 10)),
         )
     case.approve(REVIEWER, at(date(2026, 11, 10)))
     assert case.state is State.APPROVED

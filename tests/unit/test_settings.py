@@ -144,3 +144,11 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = Settings(demo=True, data_dir=tmp_path)
     with pytest.raises(ValueError, match="frozen"):
         settings.port = 1
+
+
+def test_the_public_base_url_follows_host_and_port_unless_set(tmp_path: Path) -> None:
+    assert Settings(demo=True, data_dir=tmp_path).public_base_url == "http://127.0.0.1:8080"
+    moved = Settings(demo=True, data_dir=tmp_path, host="0.0.0.0", port=9000)  # noqa: S104
+    assert moved.public_base_url == "http://127.0.0.1:9000"
+    public = Settings(demo=True, data_dir=tmp_path, port=9000, public_base_url="https://x.gov.cn/")
+    assert public.public_base_url == "https://x.gov.cn"
