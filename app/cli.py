@@ -58,7 +58,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             f"[bold red]catalog rejected[/]: {len(exc.problems)} problem(s); nothing imported"
         )
         for problem in exc.problems:
-            console.print(f"  {problem}", markup=False, highlight=False)
+            console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
         return 1
     for m in matters:
         console.print(f"  [green]ok[/] {m.code}  {m.name}  ({m.department_name})", highlight=False)
@@ -74,7 +74,10 @@ async def _import(settings: Settings, matters: list) -> int:  # type: ignore[typ
 
     async with open_documents(settings) as store:
         report = await import_catalog(store, matters, actor="cli", now=utcnow())
-    console.print(f"imported: {report}")
+    console.print(
+        f"imported: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
     return 0
 
 

@@ -101,7 +101,9 @@ async def list_cases(request: web.Request) -> web.Response:
 
 @routes.get("/cases/{number}")
 async def get_case(request: web.Request) -> web.Response:
-    case = await request.config_dict[CASES].get(actor_of(request), request.match_info["number"])
+    case = await request.config_dict[CASES].view(
+        actor_of(request), request.match_info["number"], purpose="api"
+    )
     return await _render(request, case)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from app.domain.actors import Actor, Role
 from app.domain.errors import NotPermitted, ValidationFailed
 from app.domain.workdays import WorkCalendar, chinese_statutory
+from app.services.audit import AUDIT, audit_record
 from storage.documents import DocumentStore
 
 OVERRIDES = "calendar_overrides"
@@ -66,17 +66,11 @@ class CalendarService:
                 saved = await tx.insert(OVERRIDES, doc)
             else:
                 saved = await tx.replace(OVERRIDES, doc, expected_version=current["_version"])
-            await tx.insert(
-                "audit",
-                {
-                    "_id": uuid.uuid4().hex,
-                    "subject": f"calendar:{doc['_id']}",
-                    "action": "calendar.override",
-                    "actor": actor.id,
-                    "at": now.isoformat(),
-                    "detail": {"workday": workday, "note": doc["note"]},
-                },
+            detail = {"workday": workday, "note": doc["note"]}
+            record = audit_record(
+                f"calendar:{doc['_id']}", "calendar.override", actor.id, now, detail
             )
+            await tx.insert(AUDIT, record)
         self._cached = None
         return saved
 

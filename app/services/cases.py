@@ -14,6 +14,7 @@ from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, ch
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
 from app.domain.notices import CorrectionNotice
 from app.domain.workdays import deemed_acceptance_date, due_date
+from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
 from app.services.case_records import case_from_doc, case_to_doc, event_from_doc, event_to_doc
 from app.services.catalog import get_matter
@@ -66,6 +67,21 @@ class CaseService:
         case = case_from_doc(doc)
         if not case.may_view(actor):
             raise NotFoundError(NOT_FOUND)  # another's case must not even be known to exist
+        return case
+
+    async def view(self, actor: Actor, number: str, *, purpose: str) -> Case:
+        """``get`` for display; a staff member's look at someone's case is logged (PIPL)."""
+        case = await self.get(actor, number)
+        if actor.is_staff and actor.role is not Role.SYSTEM:
+            record = audit_record(
+                f"case:{number}",
+                "case.view",
+                actor.id,
+                self._clock(),
+                {"role": actor.role.value, "purpose": purpose},
+            )
+            async with self._store.transaction() as tx:
+                await tx.insert(AUDIT, record)
         return case
 
     async def history(self, actor: Actor, number: str) -> list[CaseEvent]:

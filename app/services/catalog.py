@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +13,10 @@ import yaml
 
 from app.domain.catalog import CatalogInvalid, CatalogProblem, Matter, validate_catalog
 from app.domain.errors import NotFoundError, StaleVersion, ValidationFailed
+from app.services.audit import AUDIT, audit_record
 from storage.documents import Document, DocumentStore, DuplicateKey, VersionConflict
 
 MATTERS = "matters"
-AUDIT = "audit"
 CATALOG_SUFFIXES = (".yaml", ".yml", ".json")
 TARGETS = ("citizen", "enterprise")
 # Bookkeeping that is not catalog content: the store's keys and the version we assign.
@@ -134,7 +133,14 @@ async def import_catalog(
                     doc["version"] = int(stored.get("version", 0)) + 1
                     await tx.replace(MATTERS, doc, expected_version=stored["_version"])
                     updated += 1
-                await tx.insert(AUDIT, _audit(matter.code, doc["version"], actor, now))
+                record = audit_record(
+                    f"matter:{matter.code}",
+                    "catalog.import",
+                    actor,
+                    now,
+                    {"version": doc["version"]},
+                )
+                await tx.insert(AUDIT, record)
     except (DuplicateKey, VersionConflict) as exc:
         raise StaleVersion("事项目录正在被他人同时导入，本次导入未生效，请重试") from exc
     return ImportReport(created=created, updated=updated, unchanged=unchanged)
@@ -142,17 +148,6 @@ async def import_catalog(
 
 def _content(doc: Document) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in _NOT_CONTENT}
-
-
-def _audit(code: str, version: int, actor: str, now: datetime) -> Document:
-    return {
-        "_id": uuid.uuid4().hex,
-        "subject": f"matter:{code}",
-        "action": "catalog.import",
-        "actor": actor,
-        "at": now.astimezone(UTC).isoformat(),
-        "detail": {"version": version},
-    }
 
 
 async def list_matters(
