@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from app import keys
 from app.services.audit import audit_trail
 from tests.http.conftest import Api, fill_and_submit, open_case
@@ -33,15 +35,13 @@ async def test_an_administrator_declares_next_years_holiday_and_deadlines_follow
     status, listed = await api.call("GET", "/calendar/overrides?year=2027", "demo-admin")
     assert [d["_id"] for d in listed["items"]] == ["2027-01-01"]
     calendar = await api.client.app[keys.CALENDAR].calendar()
-    from datetime import date
-
     assert not calendar.is_workday(date(2027, 1, 1))  # a Friday, off by decree
     trail = await audit_trail(api.client.app[keys.DOCUMENTS], "calendar:2027-01-01")
     assert trail[0]["actor"] == "demo-admin"
 
 
 async def test_only_an_administrator_may_change_the_calendar(api: Api) -> None:
-    status, body = await api.call(
+    status, _ = await api.call(
         "PUT",
         "/calendar/overrides/2027-01-04",
         "reviewer-scjg",
