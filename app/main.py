@@ -23,7 +23,7 @@ from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.materials import MaterialService
-from app.settings import Settings
+from app.settings import Settings, SettingsError
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.objects import ObjectStore
@@ -64,6 +64,8 @@ async def open_documents(settings: Settings) -> AsyncIterator[DocumentStore]:
 
 
 def _object_store(settings: Settings) -> ObjectStore:
+    if settings.object_store == "minio":
+        raise SettingsError(["BUCHUMEN_OBJECT_STORE: the MinIO adapter is not built yet; use filesystem"])
     return FileObjectStore(settings.resolved_objects_dir)
 
 
