@@ -65,7 +65,9 @@ async def open_documents(settings: Settings) -> AsyncIterator[DocumentStore]:
 
 def _object_store(settings: Settings) -> ObjectStore:
     if settings.object_store == "minio":
-        raise SettingsError(["BUCHUMEN_OBJECT_STORE: the MinIO adapter is not built yet; use filesystem"])
+        raise SettingsError(
+            ["BUCHUMEN_OBJECT_STORE: the MinIO adapter is not built yet; use filesystem"]
+        )
     return FileObjectStore(settings.resolved_objects_dir)
 
 
