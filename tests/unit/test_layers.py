@@ -1,0 +1,67 @@
+"""Dependencies point one way (docs/architecture.md); this reads every import to keep it so."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OURS = ("app", "bot", "payments", "logistics", "ocr", "storage")
+# Concrete adapters: only the composition root (and the CLI tools it serves) may import them.
+ADAPTERS = ("storage.sqlite", "storage.mongo", "storage.files", "storage.minio")
+ROOT_MODULES = {"app.main", "app.cli", "app.bench"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in OURS}
+
+
+def modules(package: str) -> list[tuple[str, Path]]:
+    base = ROOT / package.replace(".", "/")
+    return [
+        (".".join(p.relative_to(ROOT).with_suffix("").parts), p) for p in sorted(base.rglob("*.py"))
+    ]
+
+
+@pytest.mark.parametrize(("module", "path"), modules("app.domain"))
+def test_the_domain_imports_nothing_of_ours_but_itself(module: str, path: Path) -> None:
+    assert {i for i in imports_of(path) if not i.startswith("app.domain")} == set(), module
+
+
+@pytest.mark.parametrize(("module", "path"), modules("app.services"))
+def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None:
+    allowed = (
+        "app.domain",
+        "app.services",
+        "storage.documents",
+        "storage.objects",
+        "storage.outbox",
+        "storage.schema",
+    )
+    bad = {i for i in imports_of(path) if not i.startswith(allowed)}
+    assert bad == set(), module
+
+
+@pytest.mark.parametrize("package", ["storage", "ocr", "payments", "logistics"])
+def test_adapter_packages_never_import_app_or_bot(package: str) -> None:
+    for module, path in modules(package):
+        bad = {i for i in imports_of(path) if i.split(".")[0] in {"app", "bot"}}
+        assert bad == set(), module
+
+
+def test_only_the_composition_root_imports_concrete_adapters() -> None:
+    for package in ("app", "bot"):
+        for module, path in modules(package):
+            if module in ROOT_MODULES:
+                continue
+            bad = {i for i in imports_of(path) if i.startswith(ADAPTERS)}
+            assert bad == set(), module
