@@ -54,10 +54,11 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def int_query(request: web.Request, name: str, default: int) -> int:
+def int_query(request: web.Request, name: str) -> int | None:
+    """The integer query parameter ``name``, None when absent; anything else is a 400."""
     raw = request.query.get(name)
     if raw is None:
-        return default
+        return None
     try:
         return int(raw)
     except ValueError as exc:

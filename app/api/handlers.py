@@ -84,8 +84,8 @@ async def list_cases(request: web.Request) -> web.Response:
         actor,
         state=request.query.get("state"),
         matter=request.query.get("matter"),
-        page=int_query(request, "page", 1),
-        size=int_query(request, "size", 20),
+        page=int_query(request, "page") or 1,
+        size=int_query(request, "size") or 20,
     )
     calendar = await request.config_dict[CALENDAR].calendar()
     today = china_date(request.config_dict[CASES].now())
@@ -120,13 +120,12 @@ async def upload_material(request: web.Request) -> web.Response:
     actor = actor_of(request)
     if (request.content_length or 0) > MAX_MATERIAL_BYTES:
         return error_response(413, "payload_too_large", "单个文件不能超过 20 MB，请压缩后重试")
-    version = request.query.get("version")
     case = await request.config_dict[MATERIALS].upload(
         actor,
         request.match_info["number"],
         request.match_info["slot"],
         request.content.iter_chunked(64 * 1024),
-        version=int(version) if version and version.isdigit() else None,
+        version=int_query(request, "version"),
     )
     return await _render(request, case)
 
@@ -194,8 +193,7 @@ async def act_on_case(request: web.Request) -> web.Response:
 @routes.get("/calendar/overrides")
 async def list_overrides(request: web.Request) -> web.Response:
     actor_of(request)
-    year = int_query(request, "year", 0) or None
-    items = await request.config_dict[CALENDAR].overrides(year)
+    items = await request.config_dict[CALENDAR].overrides(int_query(request, "year"))
     return reply({"items": [{k: v for k, v in d.items() if k != "_version"} for d in items]})
 
 

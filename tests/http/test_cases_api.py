@@ -228,3 +228,16 @@ async def test_unknown_paths_answer_json_errors(api: Api) -> None:
     status, body = await api.call("GET", "/no/such/path")
     assert status == 404
     assert body["error"]["code"] == "not_found"
+
+
+async def test_a_non_numeric_page_or_version_is_400_and_stores_nothing(api: Api) -> None:
+    status, body = await api.call("GET", "/cases?page=abc", "demo-citizen")
+    assert status == 400 and body["error"]["code"] == "invalid_query"
+    case = await open_case(api)
+    slot = case["materials"][0]["slot_id"]
+    status, body = await api.call(
+        "PUT", f"/cases/{case['number']}/materials/{slot}?version=x", "demo-citizen", data=PNG
+    )
+    assert status == 400
+    _, now = await api.call("GET", f"/cases/{case['number']}", "demo-citizen")
+    assert not any(m["attached"] for m in now["materials"])
