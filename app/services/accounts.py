@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.actors import Actor, Role
-from app.domain.errors import NotFoundError
+from app.domain.errors import NotFoundError, ValidationFailed
+from app.domain.identity import CitizenId, Uscc, parse_citizen_id, parse_uscc
 from storage.documents import DocumentStore, DuplicateKey
 
 USERS = "users"
@@ -66,3 +67,74 @@ async def actor_for(store: DocumentStore, username: str) -> Actor:
 
 async def list_accounts(store: DocumentStore) -> list[dict[str, Any]]:
     return await store.find(USERS, sort=[("_id", 1)])
+
+
+def wechat_account_id(openid: str) -> str:
+    return f"wx-{openid}"
+
+
+async def account_of_openid(store: DocumentStore, openid: str) -> Actor | None:
+    """The actor bound to this WeChat user, or None before binding."""
+    doc = await store.get(USERS, wechat_account_id(openid))
+    if doc is None:
+        return None
+    return Actor(
+        id=doc["_id"],
+        role=Role(doc["role"]),
+        department=doc.get("department"),
+        uscc=doc.get("uscc"),
+    )
+
+
+async def bind_person(
+    store: DocumentStore, openid: str, *, name: str, id_number: str, now: datetime
+) -> CitizenId:
+    """Bind an openid to a citizen once; the number must pass GB 11643 and the name be given."""
+    name = name.strip()
+    if not 2 <= len(name) <= 30:
+        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
+    citizen = parse_citizen_id(id_number, today=now.date())
+    await _insert_account(
+        store,
+        {
+            "_id": wechat_account_id(openid),
+            "username": wechat_account_id(openid),
+            "openid": openid,
+            "role": Role.APPLICANT.value,
+            "name": name,
+            "id_number": citizen.number,
+            "created_at": now.isoformat(),
+        },
+    )
+    return citizen
+
+
+async def bind_agent(
+    store: DocumentStore, openid: str, *, name: str, uscc: str, now: datetime
+) -> Uscc:
+    """Bind an openid as an agent of one enterprise (GB 32100 code)."""
+    name = name.strip()
+    if not 2 <= len(name) <= 30:
+        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
+    code = parse_uscc(uscc)
+    await _insert_account(
+        store,
+        {
+            "_id": wechat_account_id(openid),
+            "username": wechat_account_id(openid),
+            "openid": openid,
+            "role": Role.AGENT.value,
+            "name": name,
+            "uscc": code.code,
+            "created_at": now.isoformat(),
+        },
+    )
+    return code
+
+
+async def _insert_account(store: DocumentStore, doc: dict[str, Any]) -> None:
+    try:
+        async with store.transaction() as tx:
+            await tx.insert(USERS, doc)
+    except DuplicateKey as exc:
+        raise ValidationFailed("该微信号已绑定身份，如需更换请联系人工服务 12345") from exc

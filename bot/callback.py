@@ -1,0 +1,159 @@
+"""The account's ``/wechat`` endpoint: verify, decrypt, deduplicate, answer within WeChat's 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+from aiohttp import web
+
+from bot import texts
+from bot.conversations import Conversations
+from bot.crypto import MessageCrypto, verify_signature
+from bot.dialogues import Dialogues
+from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
+from bot.inbound import enqueue, first_sight, remember_reply
+from bot.parser import Inbound, parse_inbound
+from bot.wire import MAX_BODY_BYTES, parse_xml, render_text_reply
+from storage.documents import DocumentStore
+
+log = structlog.get_logger(__name__)
+
+# WeChat drops the connection after 5 s and retries; answer well before that.
+REPLY_DEADLINE = 4.0
+
+
+class WeChatEndpoint:
+    """GET answers URL verification; POST handles one message in plain, compatible or safe mode."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        crypto: MessageCrypto,
+        dialogues: Dialogues,
+        store: DocumentStore,
+        clock: Callable[[], datetime],
+        deadline: float = REPLY_DEADLINE,
+    ) -> None:
+        self._token = token
+        self._crypto = crypto
+        self._dialogues = dialogues
+        self._store = store
+        self._clock = clock
+        self._deadline = deadline
+        self._late: set[asyncio.Task[None]] = set()
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/wechat", self.verify)
+        app.router.add_post("/wechat", self.receive)
+
+    async def verify(self, request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            verify_signature(q.get("signature"), self._token, q.get("timestamp", ""), q.get("nonce", ""))
+        except InvalidSignature:
+            return web.Response(status=403, text="invalid signature")
+        return web.Response(text=q.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        q = request.query
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        safe = q.get("encrypt_type") == "aes"
+        try:
+            verify_signature(q.get("signature"), self._token, timestamp, nonce)
+            body = await _read_capped(request)
+            fields = parse_xml(body)
+            if safe:
+                inner = self._crypto.decrypt(
+                    fields.get("Encrypt", ""),
+                    msg_signature=q.get("msg_signature"),
+                    timestamp=timestamp,
+                    nonce=nonce,
+                )
+                fields = parse_xml(inner.encode("utf-8"))
+            msg = parse_inbound(fields)
+        except InvalidSignature:
+            return web.Response(status=403, text="invalid signature")
+        except MessageTooLarge:
+            return web.Response(status=413, text="message too large")
+        except (MalformedMessage, InvalidAppId) as exc:
+            log.warning("wechat_rejected", reason=type(exc).__name__)
+            return web.Response(status=400, text="malformed message")
+        reply = await self._answer(msg)
+        if reply is None:
+            return web.Response(text="success")
+        xml = render_text_reply(
+            to_user=msg.from_user, from_user=msg.to_user, content=reply, create_time=int(time.time())
+        )
+        if safe:
+            xml = self._crypto.encrypt_reply(xml, nonce=nonce, timestamp=timestamp)
+        return web.Response(text=xml, content_type="application/xml")
+
+    async def _answer(self, msg: Inbound) -> str | None:
+        now = self._clock()
+        if msg.kind == "image":
+            return await self._accept_photo(msg, now)
+        earlier = await first_sight(self._store, msg.dedup_key, now)
+        if earlier is not None:
+            # A retry: repeat the answer if we have it; else the first delivery is still working.
+            return earlier.get("reply") if earlier.get("status") == "done" else None
+        work = asyncio.ensure_future(self._dialogues.handle(msg))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(work), self._deadline)
+        except TimeoutError:
+            self._finish_late(msg, work)
+            return None
+        await remember_reply(self._store, msg.dedup_key, reply)
+        return reply
+
+    async def _accept_photo(self, msg: Inbound, now: datetime) -> str:
+        """Photos take longer than 5 s to fetch and store: queue them, answer at once."""
+        conv = await Conversations(self._store).load(msg.from_user)
+        if conv.step != "filling":
+            return texts.NO_OPEN_CASE
+        await enqueue(
+            self._store,
+            topic="wechat.photo",
+            key=f"photo:{msg.dedup_key}",
+            payload={"openid": msg.from_user, "media_id": msg.media_id, "msg": msg.dedup_key},
+            now=now,
+        )
+        return texts.PHOTO_RECEIVED
+
+    def _finish_late(self, msg: Inbound, work: asyncio.Future[str | None]) -> None:
+        async def deliver() -> None:
+            try:
+                reply = await work
+            except Exception:
+                log.exception("wechat_late_reply_failed", msg=msg.dedup_key)
+                return
+            await remember_reply(self._store, msg.dedup_key, reply)
+            if reply:
+                await enqueue(
+                    self._store,
+                    topic="wechat.text",
+                    key=f"reply:{msg.dedup_key}",
+                    payload={"openid": msg.from_user, "text": reply},
+                    now=self._clock(),
+                )
+
+        task = asyncio.ensure_future(deliver())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+
+async def _read_capped(request: web.Request) -> bytes:
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise MessageTooLarge(f"{request.content_length} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise MessageTooLarge(f"over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

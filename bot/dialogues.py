@@ -1,0 +1,268 @@
+"""What the account answers: routes words, menu clicks and events to use cases, in Chinese."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from app.domain.actors import Actor, Role
+from app.domain.case_states import LABELS_ZH
+from app.domain.cases import Case, china_date
+from app.domain.errors import DomainError
+from app.domain.identity import mask_uscc
+from app.domain.workdays import remaining_working_days, used_working_days
+from app.services.accounts import account_of_openid, bind_agent, bind_person
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.services.catalog import get_matter, list_matters
+from bot import texts
+from bot.conversations import Conversation, Conversations
+from bot.parser import Inbound
+from storage.documents import DocumentStore
+
+CASE_NUMBER = re.compile(r"^BC\d{14}$")
+MENU_WORDS = {
+    "MENU_APPLY": "我要办",
+    "MENU_QUERY": "查询进度",
+    "MENU_SPACE": "我的材料",
+    "MENU_HELP": "帮助",
+}
+Handler = Callable[[Conversation, str], Awaitable[str]]
+
+
+def normalise(text: str) -> str:
+    """Full-width digits and letters to ASCII, spaces trimmed: phones type both."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+class Dialogues:
+    """One call per inbound message; returns the passive reply text, or None for none."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        cases: CaseService,
+        calendars: CalendarService,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._cases = cases
+        self._calendars = calendars
+        self._conversations = Conversations(store)
+        self._clock = clock
+        self._words: dict[str, Handler] = {
+            "我要办": self._pick_matter,
+            "办理": self._open_case,
+            "提交": self._submit,
+            "查询进度": self._my_cases,
+            "查询": self._my_cases,
+            "我的材料": self._my_materials,
+            "绑定": self._start_person_binding,
+            "企业绑定": self._start_agent_binding,
+            "帮助": self._help,
+            "人工": self._help,
+            "取消": self._cancel,
+        }
+
+    async def handle(self, msg: Inbound) -> str | None:
+        if msg.kind == "event":
+            return await self._event(msg)
+        if msg.kind != "text":
+            return texts.UNSUPPORTED
+        conv = await self._conversations.load(msg.from_user)
+        try:
+            reply = await self._text(conv, normalise(msg.content or ""))
+        except DomainError as exc:
+            reply = exc.message  # already a polite Chinese sentence saying what to do
+        await self._conversations.save(conv, self._clock())
+        return reply
+
+    async def _event(self, msg: Inbound) -> str | None:
+        if msg.event == "subscribe":
+            return texts.WELCOME
+        if msg.event == "click" and msg.event_key in MENU_WORDS:
+            conv = await self._conversations.load(msg.from_user)
+            reply = await self._text(conv, MENU_WORDS[msg.event_key])
+            await self._conversations.save(conv, self._clock())
+            return reply
+        return None  # unsubscribe, view, template receipts: nothing to say
+
+    async def _text(self, conv: Conversation, text: str) -> str:
+        if text in self._words:
+            return await self._words[text](conv, text)
+        if conv.step.startswith("binding_"):
+            return await self._binding_step(conv, text)
+        if conv.step == "picking" and text.isdigit():
+            return await self._show_guide(conv, text)
+        if CASE_NUMBER.match(text.upper()):
+            return await self._case_detail(conv, text.upper())
+        return texts.NOT_UNDERSTOOD
+
+    # -- binding ---------------------------------------------------------------------------
+
+    async def _start_person_binding(self, conv: Conversation, _: str) -> str:
+        if reply := await self._already_bound(conv):
+            return reply
+        conv.step, conv.data = "binding_name", {}
+        return texts.ASK_NAME
+
+    async def _start_agent_binding(self, conv: Conversation, _: str) -> str:
+        if reply := await self._already_bound(conv):
+            return reply
+        conv.step, conv.data = "binding_uscc", {}
+        return texts.ASK_USCC
+
+    async def _already_bound(self, conv: Conversation) -> str | None:
+        actor = await account_of_openid(self._store, conv.openid)
+        if actor is None:
+            return None
+        who = f"企业经办人（{mask_uscc(actor.uscc)}）" if actor.uscc else "个人"
+        return texts.ALREADY_BOUND.format(who=who)
+
+    async def _binding_step(self, conv: Conversation, text: str) -> str:
+        now = self._clock()
+        if conv.step == "binding_name":
+            conv.step, conv.data["name"] = "binding_id", text
+            return texts.ASK_ID
+        if conv.step == "binding_id":
+            name = str(conv.data.get("name", ""))
+            citizen = await bind_person(
+                self._store, conv.openid, name=name, id_number=text, now=now
+            )
+            conv.step, conv.data = "idle", {}
+            return texts.BOUND_PERSON.format(name=name, masked=citizen.masked)
+        if conv.step == "binding_uscc":
+            conv.step, conv.data["uscc"] = "binding_agent", text
+            return texts.ASK_AGENT_NAME
+        code = await bind_agent(
+            self._store, conv.openid, name=text, uscc=conv.data.get("uscc", ""), now=now
+        )
+        conv.step, conv.data = "idle", {}
+        return texts.BOUND_AGENT.format(masked=mask_uscc(code.code))
+
+    # -- applying --------------------------------------------------------------------------
+
+    async def _pick_matter(self, conv: Conversation, _: str) -> str:
+        actor = await account_of_openid(self._store, conv.openid)
+        target = "enterprise" if actor and actor.role is Role.AGENT else "citizen"
+        matters = await list_matters(self._store, target=target)
+        if not matters:
+            return texts.NO_MATTERS
+        conv.step = "picking"
+        conv.data = {"choices": [m.code for m in matters]}
+        items = "\n".join(
+            f"{n}. {m.name}（{m.department_name}）" for n, m in enumerate(matters, start=1)
+        )
+        return texts.PICK_MATTER.format(items=items)
+
+    async def _show_guide(self, conv: Conversation, text: str) -> str:
+        choices: list[str] = conv.data.get("choices", [])
+        index = int(text) - 1
+        if not 0 <= index < len(choices):
+            return texts.BAD_PICK.format(n=len(choices))
+        matter = await get_matter(self._store, choices[index])
+        conv.step = "guide"
+        conv.data["matter"] = matter.code
+        return matter.guide_text() + texts.GUIDE_FOOTER
+
+    async def _open_case(self, conv: Conversation, _: str) -> str:
+        code = conv.data.get("matter")
+        if not code:
+            return await self._pick_matter(conv, "")
+        actor = await self._actor(conv)
+        case = await self._cases.open(actor, code)
+        conv.step, conv.data = "filling", {"case": case.number}
+        checklist = "\n".join(
+            f"{n}. {s.name}{'' if s.required else '（可选）'}"
+            for n, s in enumerate(case.terms.slots, start=1)
+        )
+        missing = case.missing_materials()
+        return texts.CASE_OPENED.format(
+            number=case.number,
+            matter=case.terms.name,
+            checklist=checklist,
+            next=missing[0].name if missing else "无",
+        )
+
+    async def _submit(self, conv: Conversation, _: str) -> str:
+        number = conv.data.get("case")
+        if not number:
+            return texts.NO_OPEN_CASE
+        actor = await self._actor(conv)
+        case = await self._cases.submit(actor, number, version=None)
+        conv.step, conv.data = "idle", {}
+        return texts.SUBMITTED.format(number=case.number)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _my_cases(self, conv: Conversation, _: str) -> str:
+        actor = await self._actor(conv)
+        page = await self._cases.list_for(actor, size=10)
+        if not page.items:
+            return texts.NO_CASES
+        lines = "\n".join(
+            texts.CASE_LINE.format(number=c.number, matter=c.terms.name, state=LABELS_ZH[c.state])
+            for c in page.items
+        )
+        return texts.MY_CASES.format(lines=lines)
+
+    async def _case_detail(self, conv: Conversation, number: str) -> str:
+        actor = await self._actor(conv)
+        case = await self._cases.get(actor, number)
+        return await self.describe(case)
+
+    async def describe(self, case: Case) -> str:
+        clock = ""
+        if case.submitted_on:
+            calendar = await self._calendars.calendar()
+            today = china_date(self._clock())
+            used = used_working_days(calendar, case.submitted_on, today, case.pauses)
+            left = remaining_working_days(case.terms.limit_days, used)
+            clock = f"\n已用 {used} 个工作日，剩余 {max(left, 0)} 个工作日"
+            clock += "（补正/缴费/寄送期间暂停计时）" if case.paused else ""
+        missing = "、".join(s.name for s in case.missing_materials())
+        slot_names = {s.id: s.name for s in case.terms.slots}
+        notice = (
+            case.notices[-1].render(case.number, case.terms.name, slot_names)
+            if (case.notices and case.state.value == "returned")
+            else ""
+        )
+        return texts.CASE_DETAIL.format(
+            number=case.number,
+            matter=case.terms.name,
+            state=LABELS_ZH[case.state],
+            clock=clock,
+            missing=f"\n待补充材料：{missing}" if missing and case.state.value == "draft" else "",
+            notice=f"\n\n{notice}" if notice else "",
+        )
+
+    async def _my_materials(self, conv: Conversation, _: str) -> str:
+        actor = await self._actor(conv)
+        page = await self._cases.list_for(actor, size=20)
+        lines = [
+            f"{s.name}（{c.number}）"
+            for c in page.items
+            for s in c.terms.slots
+            if s.id in c.materials
+        ]
+        return texts.MY_MATERIALS.format(lines="\n".join(lines)) if lines else texts.NO_MATERIALS
+
+    async def _help(self, conv: Conversation, _: str) -> str:
+        return texts.HELP
+
+    async def _cancel(self, conv: Conversation, _: str) -> str:
+        conv.step, conv.data = "idle", {}
+        return texts.CANCELLED
+
+    async def _actor(self, conv: Conversation) -> Actor:
+        actor = await account_of_openid(self._store, conv.openid)
+        if actor is None:
+            raise NeedsBinding(texts.BIND_FIRST)
+        return actor
+
+
+class NeedsBinding(DomainError):
+    code = "needs_binding"

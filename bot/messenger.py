@@ -1,0 +1,127 @@
+"""Outbox handlers that talk to the applicant in WeChat: case notices, late replies, chat photos."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+import structlog
+
+from app.domain.errors import DomainError
+from app.domain.identity import mask_sensitive
+from app.services.accounts import USERS, account_of_openid
+from app.services.cases import CaseService
+from app.services.materials import MAX_MATERIAL_BYTES, MaterialService
+from bot import texts
+from bot.client import WeChatApiError, WeChatClient
+from bot.conversations import Conversations
+from bot.inbound import enqueue
+from storage.documents import DocumentStore
+from storage.outbox import OutboxMessage
+
+log = structlog.get_logger(__name__)
+OUT_OF_WINDOW = 45015  # customer-service messages only within 48 h of the user's last message
+
+
+class Messenger:
+    """Delivers queued chat messages; each handler may run more than once for one message."""
+
+    def __init__(
+        self,
+        client: WeChatClient,
+        store: DocumentStore,
+        cases: CaseService,
+        materials: MaterialService,
+        *,
+        public_base_url: str,
+        template_id: str | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._cases = cases
+        self._materials = materials
+        self._base = public_base_url
+        self._template_id = template_id
+        self._clock = clock
+
+    def handlers(self) -> dict[str, Callable[[OutboxMessage], object]]:
+        return {
+            "notify.applicant": self.notify_applicant,
+            "wechat.text": self.send_text,
+            "wechat.photo": self.attach_photo,
+        }
+
+    async def notify_applicant(self, msg: OutboxMessage) -> None:
+        """A case notice: as a chat message, or as a template message outside the 48 h window."""
+        user = await self._store.get(USERS, msg.payload["applicant_id"])
+        openid = user.get("openid") if user else None
+        if not openid:
+            log.info("notice_without_chat", case=msg.payload["case"])  # API-only account
+            return
+        text = mask_sensitive(msg.payload["text"])
+        try:
+            await self._client.send_text(openid, text)
+        except WeChatApiError as exc:
+            if exc.errcode != OUT_OF_WINDOW or not self._template_id:
+                raise
+            await self._client.send_template(
+                openid,
+                self._template_id,
+                url=f"{self._base}/h5/cases/{msg.payload['case']}",
+                data={"first": text, "keyword1": msg.payload["case"], "remark": "点击查看详情"},
+            )
+
+    async def send_text(self, msg: OutboxMessage) -> None:
+        await self._client.send_text(msg.payload["openid"], mask_sensitive(msg.payload["text"]))
+
+    async def attach_photo(self, msg: OutboxMessage) -> None:
+        """Fetch a chat photo and file it in the next empty slot; a rerun never files it twice."""
+        openid, source = msg.payload["openid"], f"chat:{msg.payload['msg']}"
+        actor = await account_of_openid(self._store, openid)
+        conv = await Conversations(self._store).load(openid)
+        number = conv.data.get("case")
+        if actor is None or not number:
+            await self._reply(msg, texts.NO_OPEN_CASE)
+            return
+        case = await self._cases.get(actor, number)
+        done = next((s for s in case.terms.slots if case.materials.get(s.id, None)
+                     and case.materials[s.id].source == source), None)
+        if done is None:
+            missing = case.missing_materials() or [
+                s for s in case.terms.slots if s.id not in case.materials
+            ]
+            if not missing:
+                await self._reply(msg, texts.NOTHING_TO_FILL)
+                return
+            data, _ = await self._client.download_media(
+                msg.payload["media_id"], max_bytes=MAX_MATERIAL_BYTES
+            )
+            try:
+                case = await self._materials.upload(
+                    actor, number, missing[0].id, _once(data), version=None, source=source
+                )
+            except DomainError as exc:  # not a photo, case no longer open: tell, don't retry
+                await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
+                return
+            done = missing[0]
+        still = case.missing_materials()
+        rest = (
+            texts.STILL_MISSING.format(missing="、".join(s.name for s in still), next=still[0].name)
+            if still
+            else texts.ALL_PRESENT
+        )
+        await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
+
+    async def _reply(self, msg: OutboxMessage, text: str) -> None:
+        await enqueue(
+            self._store,
+            topic="wechat.text",
+            key=f"reply:{msg.payload['msg']}",
+            payload={"openid": msg.payload["openid"], "text": text},
+            now=self._clock(),
+        )
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
