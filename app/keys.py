@@ -9,6 +9,9 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.materials import MaterialService
 from app.settings import Settings
+from bot.callback import WeChatEndpoint
+from bot.client import WeChatClient
+from bot.messenger import Messenger
 from storage.documents import DocumentStore
 from storage.objects import ObjectStore
 
@@ -19,3 +22,7 @@ TOKENS = web.AppKey("tokens", TokenIssuer)
 CALENDAR = web.AppKey("calendar", CalendarService)
 CASES = web.AppKey("cases", CaseService)
 MATERIALS = web.AppKey("materials", MaterialService)
+WECHAT = web.AppKey("wechat", WeChatEndpoint)
+WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
+WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)
+MESSENGER = web.AppKey("messenger", Messenger)

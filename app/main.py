@@ -24,6 +24,8 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.materials import MaterialService
 from app.settings import Settings, SettingsError
+from app.web.h5 import routes as h5_routes
+from app.wechat_wiring import wechat_ctx, wechat_route
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.objects import ObjectStore
@@ -105,7 +107,8 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        dispatcher = OutboxDispatcher(app[keys.DOCUMENTS], handlers={}, clock=clock)
+        handlers = app[keys.MESSENGER].handlers()
+        dispatcher = OutboxDispatcher(app[keys.DOCUMENTS], handlers=handlers, clock=clock)
         tasks = [
             asyncio.create_task(dispatcher.run(stop), name="outbox"),
             asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
@@ -117,12 +120,14 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app.cleanup_ctx.extend([stores_ctx, demo_ctx, background_ctx])
+    app.cleanup_ctx.extend([stores_ctx, demo_ctx, wechat_ctx(settings, clock), background_ctx])
 
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     api.add_routes(api_routes)
     api.add_routes(page_routes)
     app.add_subapp("/api/v1", api)
+    app.router.add_route("*", "/wechat", wechat_route)
+    app.add_routes(h5_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")

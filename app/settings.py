@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,6 +94,17 @@ class Settings(BaseSettings):
     jwt_issuer: str = "buchumen"
     jwt_ttl_minutes: int = 120
 
+    # WeChat official account. Demo mode without these starts a local WeChat simulator and
+    # makes up credentials for it; serving without demo requires them.
+    wechat_token: SecretStr | None = None
+    wechat_encoding_aes_key: SecretStr | None = None
+    wechat_appid: str | None = None
+    wechat_appsecret: SecretStr | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_open_base_url: str = "https://open.weixin.qq.com"
+    wechat_template_id: str | None = None
+    wechat_simulator_port: int = 8081
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     max_body_bytes: int = 1024 * 1024
@@ -115,6 +127,25 @@ class Settings(BaseSettings):
     @classmethod
     def _check_port(cls, value: Any) -> int:
         return _int_between(value, 1, 65535)
+
+    @field_validator("wechat_simulator_port", mode="before")
+    @classmethod
+    def _check_simulator_port(cls, value: Any) -> int:
+        return _int_between(value, 0, 65535)  # 0: any free port (tests)
+
+    @field_validator("wechat_encoding_aes_key")
+    @classmethod
+    def _check_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
+            raise ValueError("must be the 43-character EncodingAESKey from the WeChat console")
+        return value
+
+    @field_validator("wechat_api_base_url", "wechat_open_base_url")
+    @classmethod
+    def _check_wechat_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("jwt_ttl_minutes", mode="before")
     @classmethod
@@ -166,6 +197,12 @@ class Settings(BaseSettings):
                     missing.append((field, "required when BUCHUMEN_OBJECT_STORE=minio"))
         if self.jwt_secret is None and not self.demo:
             missing.append(("jwt_secret", "required unless BUCHUMEN_DEMO=true"))
+        wechat = ("wechat_token", "wechat_encoding_aes_key", "wechat_appid", "wechat_appsecret")
+        given = [f for f in wechat if getattr(self, f) is not None]
+        if given and len(given) < len(wechat):
+            for field in wechat:
+                if getattr(self, field) is None:
+                    missing.append((field, "required with the other BUCHUMEN_WECHAT_* settings"))
         if missing:
             raise _Problems(missing)
         if "public_base_url" not in self.model_fields_set:
@@ -187,6 +224,11 @@ class Settings(BaseSettings):
     def resolved_objects_dir(self) -> Path:
         """The object directory: ``objects_dir`` if set, else ``<data_dir>/objects``."""
         return self.objects_dir or self.data_dir / "objects"
+
+    @property
+    def wechat_configured(self) -> bool:
+        """True when the real account's credentials are all given."""
+        return self.wechat_token is not None
 
     @property
     def jwt_key(self) -> str:

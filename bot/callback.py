@@ -54,7 +54,9 @@ class WeChatEndpoint:
     async def verify(self, request: web.Request) -> web.Response:
         q = request.query
         try:
-            verify_signature(q.get("signature"), self._token, q.get("timestamp", ""), q.get("nonce", ""))
+            verify_signature(
+                q.get("signature"), self._token, q.get("timestamp", ""), q.get("nonce", "")
+            )
         except InvalidSignature:
             return web.Response(status=403, text="invalid signature")
         return web.Response(text=q.get("echostr", ""))
@@ -87,7 +89,10 @@ class WeChatEndpoint:
         if reply is None:
             return web.Response(text="success")
         xml = render_text_reply(
-            to_user=msg.from_user, from_user=msg.to_user, content=reply, create_time=int(time.time())
+            to_user=msg.from_user,
+            from_user=msg.to_user,
+            content=reply,
+            create_time=int(time.time()),
         )
         if safe:
             xml = self._crypto.encrypt_reply(xml, nonce=nonce, timestamp=timestamp)

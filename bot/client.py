@@ -84,7 +84,7 @@ class WeChatClient:
         return f"WeChatClient(base_url={self._base!r}, appid={self._appid!r}, secret='***')"
 
     async def send_text(self, openid: str, text: str) -> None:
-        """Send a customer-service text; WeChat refuses it (45015) 48 h after the user's last act."""
+        """Send a customer-service text; 45015 if the user has not acted in the last 48 h."""
         body = {"touser": openid, "msgtype": "text", "text": {"content": text}}
         await self._authorized(lambda t: self._post("/cgi-bin/message/custom/send", t, body))
 

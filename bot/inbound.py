@@ -1,4 +1,4 @@
-"""Inbound bookkeeping: WeChat retries are recognised in the store, across restarts and instances."""
+"""Inbound bookkeeping: WeChat retries recognised in the store, across restarts and instances."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ async def enqueue(
     """Queue a side effect once; False when a message with this key is already queued."""
     try:
         async with store.transaction() as tx:
-            await tx.insert("outbox", outbox_message(topic=topic, key=key, payload=payload, now=now))
+            await tx.insert(
+                "outbox", outbox_message(topic=topic, key=key, payload=payload, now=now)
+            )
         return True
     except DuplicateKey:
         return False

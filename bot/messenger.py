@@ -17,7 +17,7 @@ from bot.client import WeChatApiError, WeChatClient
 from bot.conversations import Conversations
 from bot.inbound import enqueue
 from storage.documents import DocumentStore
-from storage.outbox import OutboxMessage
+from storage.outbox import Handler, OutboxMessage
 
 log = structlog.get_logger(__name__)
 OUT_OF_WINDOW = 45015  # customer-service messages only within 48 h of the user's last message
@@ -45,7 +45,7 @@ class Messenger:
         self._template_id = template_id
         self._clock = clock
 
-    def handlers(self) -> dict[str, Callable[[OutboxMessage], object]]:
+    def handlers(self) -> dict[str, Handler]:
         return {
             "notify.applicant": self.notify_applicant,
             "wechat.text": self.send_text,
@@ -85,8 +85,14 @@ class Messenger:
             await self._reply(msg, texts.NO_OPEN_CASE)
             return
         case = await self._cases.get(actor, number)
-        done = next((s for s in case.terms.slots if case.materials.get(s.id, None)
-                     and case.materials[s.id].source == source), None)
+        done = next(
+            (
+                s
+                for s in case.terms.slots
+                if case.materials.get(s.id, None) and case.materials[s.id].source == source
+            ),
+            None,
+        )
         if done is None:
             missing = case.missing_materials() or [
                 s for s in case.terms.slots if s.id not in case.materials

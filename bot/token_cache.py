@@ -138,6 +138,7 @@ class TokenCache:
                 current = await tx.get(TOKENS, self._id)
                 if current is None or current.get("lease_owner") != owner:
                     return
-                await tx.replace(TOKENS, {**current, **fields}, expected_version=current["_version"])
+                doc = {**current, **fields}
+                await tx.replace(TOKENS, doc, expected_version=current["_version"])
         except _LOST_RACE:
             pass

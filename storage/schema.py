@@ -46,9 +46,6 @@ MIGRATIONS: list[list[Index]] = [
         Index("outbox", (("status", 1), ("next_attempt_at", 1))),
         Index("audit", (("subject", 1), ("at", 1))),
     ],
-    [
-        Index("cases", (("case_number", 1),), unique=True),
-    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (

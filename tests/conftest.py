@@ -31,4 +31,5 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings({}, demo=True, data_dir=tmp_path / "var")
+    # Port 0: the demo WeChat simulator takes any free port, so parallel tests never collide.
+    return load_settings({}, demo=True, data_dir=tmp_path / "var", wechat_simulator_port=0)

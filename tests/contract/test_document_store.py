@@ -303,7 +303,7 @@ async def sqlite_file(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("collection", "where", "sort", "index"),
     [
-        ("cases", {"case_number": "BCM-1"}, [], "ix_cases_case_number"),
+        ("cases", {"_id": "BCM-1"}, [], "sqlite_autoindex_cases_1"),  # the case number
         ("case_events", {"case_number": "BCM-1"}, [("seq", 1)], "ix_case_events_case_number_seq"),
         (
             "cases",
@@ -333,6 +333,12 @@ def test_sqlite_queries_search_their_index(sqlite_file: Path, collection, where,
     assert f"SEARCH {collection} USING INDEX {index} " in plan
     if collection != "case_events":  # its unique index cannot end with the _id tie-break
         assert "TEMP B-TREE" not in plan  # the index delivers the order: no sort step
+
+
+def test_sqlite_get_by_id_searches_the_primary_key(sqlite_file: Path):
+    with sqlite3.connect(sqlite_file) as conn:
+        [row] = conn.execute(f"EXPLAIN QUERY PLAN {sqlite_sql.select_by_id('cases')}", ("BCM-1",))
+    assert row[3] == "SEARCH cases USING INDEX sqlite_autoindex_cases_1 (id=?)"
 
 
 async def test_a_sqlite_transaction_cannot_nest_in_one_task(tmp_path: Path):

@@ -10,19 +10,7 @@ import pytest
 
 from storage.documents import DocumentStore, DuplicateKey
 from storage.outbox import OUTBOX, OutboxDispatcher, OutboxMessage, outbox_message
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+from tests.conftest import Clock
 
 
 class Recorder:
@@ -38,13 +26,8 @@ class Recorder:
             raise ConnectionError("courier API down")
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 async def queue(
-    store: DocumentStore, key: str, topic: str = "chat", now: datetime = T0, **payload: Any
+    store: DocumentStore, key: str, now: datetime, topic: str = "chat", **payload: Any
 ) -> None:
     async with store.transaction() as tx:
         await tx.insert(OUTBOX, outbox_message(topic=topic, key=key, payload=payload, now=now))
@@ -62,7 +45,9 @@ async def test_a_message_from_a_rolled_back_transaction_is_never_dispatched(
     with pytest.raises(RuntimeError):
         async with document_store.transaction() as tx:
             await tx.insert("cases", {"_id": "c1", "state": "accepted"})
-            await tx.insert(OUTBOX, outbox_message(topic="chat", key="k", payload={}, now=T0))
+            await tx.insert(
+                OUTBOX, outbox_message(topic="chat", key="k", payload={}, now=clock.now)
+            )
             raise RuntimeError("rule refused the change")
     handler = Recorder()
 
@@ -72,16 +57,18 @@ async def test_a_message_from_a_rolled_back_transaction_is_never_dispatched(
     assert handler.received == []
 
 
-async def test_the_same_side_effect_cannot_be_queued_twice(document_store: DocumentStore):
-    await queue(document_store, "BCM-1:accepted:chat")
+async def test_the_same_side_effect_cannot_be_queued_twice(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "BCM-1:accepted:chat", clock.now)
     with pytest.raises(DuplicateKey):
-        await queue(document_store, "BCM-1:accepted:chat")
+        await queue(document_store, "BCM-1:accepted:chat", clock.now)
 
 
 async def test_a_message_is_dispatched_once_when_its_handler_succeeds(
     document_store: DocumentStore, clock: Clock
 ):
-    await queue(document_store, "BCM-1:accepted:chat", openid="o-1", text="受理")
+    await queue(document_store, "BCM-1:accepted:chat", clock.now, openid="o-1", text="受理")
     handler = Recorder()
     dispatcher = OutboxDispatcher(document_store, {"chat": handler}, clock=clock)
 
@@ -89,7 +76,9 @@ async def test_a_message_is_dispatched_once_when_its_handler_succeeds(
     assert await dispatcher.dispatch_once() == 0
 
     assert handler.received == [
-        OutboxMessage("BCM-1:accepted:chat", "chat", {"openid": "o-1", "text": "受理"}, 1, T0)
+        OutboxMessage(
+            "BCM-1:accepted:chat", "chat", {"openid": "o-1", "text": "受理"}, 1, clock.now
+        )
     ]
     doc = await outbox(document_store, "BCM-1:accepted:chat")
     assert (doc["status"], doc["attempts"], doc["last_error"]) == ("done", 1, None)
@@ -98,7 +87,7 @@ async def test_a_message_is_dispatched_once_when_its_handler_succeeds(
 async def test_a_failure_is_retried_later_with_exponential_backoff(
     document_store: DocumentStore, clock: Clock
 ):
-    await queue(document_store, "k")
+    await queue(document_store, "k", clock.now)
     handler = Recorder(failures=3)
     dispatcher = OutboxDispatcher(document_store, {"chat": handler}, clock=clock, base_delay=10)
 
@@ -111,9 +100,9 @@ async def test_a_failure_is_retried_later_with_exponential_backoff(
         assert clock.now + timedelta(seconds=delay / 2) <= retry_at
         assert retry_at <= clock.now + timedelta(seconds=delay)
 
-        clock.advance(delay / 2 - 0.001)  # before the earliest retry: not due
+        clock.advance(seconds=delay / 2 - 0.001)  # before the earliest retry: not due
         assert await dispatcher.dispatch_once() == 0
-        clock.advance(delay / 2 + 0.001)
+        clock.advance(seconds=delay / 2 + 0.001)
 
     assert await dispatcher.dispatch_once() == 1
     assert [m.attempts for m in handler.received] == [1, 2, 3, 4]
@@ -123,7 +112,7 @@ async def test_a_failure_is_retried_later_with_exponential_backoff(
 async def test_a_message_failing_max_attempts_times_is_dead_and_kept(
     document_store: DocumentStore, clock: Clock
 ):
-    await queue(document_store, "k")
+    await queue(document_store, "k", clock.now)
     handler = Recorder(failures=99)
     dispatcher = OutboxDispatcher(
         document_store, {"chat": handler}, clock=clock, max_attempts=3, max_delay=60
@@ -131,7 +120,7 @@ async def test_a_message_failing_max_attempts_times_is_dead_and_kept(
 
     for _ in range(5):
         await dispatcher.dispatch_once()
-        clock.advance(60)
+        clock.advance(seconds=60)
 
     assert len(handler.received) == 3
     doc = await outbox(document_store, "k")
@@ -142,7 +131,7 @@ async def test_a_message_failing_max_attempts_times_is_dead_and_kept(
 async def test_a_message_whose_lease_expired_is_dispatched_again(
     document_store: DocumentStore, clock: Clock
 ):
-    await queue(document_store, "k")
+    await queue(document_store, "k", clock.now)
     entered = asyncio.Event()
 
     async def hangs(message: OutboxMessage) -> None:
@@ -159,9 +148,9 @@ async def test_a_message_whose_lease_expired_is_dispatched_again(
 
     handler = Recorder()
     restarted = OutboxDispatcher(document_store, {"chat": handler}, clock=clock, lease_seconds=60)
-    clock.advance(59)
+    clock.advance(seconds=59)
     assert await restarted.dispatch_once() == 0  # the lease still holds
-    clock.advance(1)
+    clock.advance(seconds=1)
     assert await restarted.dispatch_once() == 1
 
     assert [m.attempts for m in handler.received] == [2]
@@ -171,7 +160,7 @@ async def test_a_message_whose_lease_expired_is_dispatched_again(
 async def test_a_message_whose_leases_keep_expiring_ends_dead(
     document_store: DocumentStore, clock: Clock
 ):
-    await queue(document_store, "k")
+    await queue(document_store, "k", clock.now)
     doc = await outbox(document_store, "k")
     async with document_store.transaction() as tx:  # as a process that died on its last attempt
         await tx.replace(OUTBOX, {**doc, "status": "leased", "attempts": 3}, expected_version=1)
@@ -189,7 +178,7 @@ async def test_two_dispatchers_never_run_one_message_at_the_same_time(
     document_store: DocumentStore, clock: Clock
 ):
     for n in range(6):
-        await queue(document_store, f"k{n}")
+        await queue(document_store, f"k{n}", clock.now)
     running: set[str] = set()
     runs: list[str] = []
     overlaps: list[str] = []
@@ -214,7 +203,7 @@ async def test_two_dispatchers_never_run_one_message_at_the_same_time(
 async def test_a_message_without_a_handler_stays_pending_until_one_exists(
     document_store: DocumentStore, clock: Clock, caplog: pytest.LogCaptureFixture
 ):
-    await queue(document_store, "k", topic="sms")
+    await queue(document_store, "k", clock.now, topic="sms")
 
     assert await OutboxDispatcher(document_store, {}, clock=clock).dispatch_once() == 0
 
@@ -223,7 +212,7 @@ async def test_a_message_without_a_handler_stays_pending_until_one_exists(
     assert "no handler for topic 'sms'" in caplog.text
     handler = Recorder()
     later = OutboxDispatcher(document_store, {"sms": handler}, clock=clock, unknown_topic_delay=60)
-    clock.advance(60)
+    clock.advance(seconds=60)
     assert await later.dispatch_once() == 1
     assert [m.key for m in handler.received] == ["k"]
 
@@ -238,7 +227,7 @@ async def test_run_dispatches_until_stopped(document_store: DocumentStore):
     worker = asyncio.create_task(
         OutboxDispatcher(document_store, {"chat": handler}).run(stop, interval=0.01)
     )
-    await queue(document_store, "k", now=datetime.now(UTC))
+    await queue(document_store, "k", datetime.now(UTC))
     await asyncio.wait_for(delivered.wait(), 5)
     stop.set()
     await asyncio.wait_for(worker, 5)

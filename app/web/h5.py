@@ -1,0 +1,115 @@
+"""Applicant H5 pages opened from chat links; sign-in by WeChat OAuth2 ``snsapi_base``."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.api.tokens import InvalidToken
+from app.api.views import case_view, event_view
+from app.domain.actors import Actor
+from app.domain.cases import china_date
+from app.domain.errors import NotFoundError
+from app.services.accounts import account_of_openid
+
+routes = web.RouteTableDef()
+SESSION = "bcm_h5"
+STATE = "bcm_oauth"
+SESSION_TTL = timedelta(hours=2)
+
+
+def _set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
+) -> None:
+    secure = request.config_dict[keys.SETTINGS].public_base_url.startswith("https://")
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/h5/"
+    )
+
+
+def _session_actor(request: web.Request) -> Actor | None:
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    try:
+        return request.config_dict[keys.TOKENS].verify(token)
+    except InvalidToken:
+        return None
+
+
+def _safe_next(path: str | None) -> str:
+    """Only our own H5 pages: no open redirect through the login."""
+    if path and path.startswith("/h5/") and "//" not in path and "\\" not in path:
+        return path
+    return "/h5/cases"
+
+
+@routes.get("/h5/login")
+async def login(request: web.Request) -> web.Response:
+    state = secrets.token_urlsafe(16)
+    target = _safe_next(request.query.get("next"))
+    base = request.config_dict[keys.SETTINGS].public_base_url
+    url = request.config_dict[keys.WECHAT_CLIENT].oauth_authorize_url(f"{base}/h5/oauth", state)
+    response = web.HTTPFound(url)
+    _set_cookie(request, response, STATE, f"{state}|{target}", 600)
+    raise response
+
+
+@routes.get("/h5/oauth")
+async def oauth_return(request: web.Request) -> web.Response:
+    expected, _, target = request.cookies.get(STATE, "").partition("|")
+    state, code = request.query.get("state", ""), request.query.get("code", "")
+    if not expected or not code or not hmac.compare_digest(expected, state):
+        return _message(request, "登录已过期，请从公众号消息中的链接重新打开。", status=400)
+    # The code exchange is the sign-in itself: the user waits for it by nature.
+    openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
+    actor = await account_of_openid(request.config_dict[keys.DOCUMENTS], openid)
+    if actor is None:
+        return _message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")
+    token = request.config_dict[keys.TOKENS].issue(actor, ttl=SESSION_TTL)
+    response = web.HTTPFound(_safe_next(target))
+    _set_cookie(request, response, SESSION, token, int(SESSION_TTL.total_seconds()))
+    response.del_cookie(STATE, path="/h5/")
+    raise response
+
+
+@routes.get("/h5/cases")
+async def my_cases(request: web.Request) -> web.Response:
+    actor = _session_actor(request)
+    if actor is None:
+        raise web.HTTPFound("/h5/login?next=/h5/cases")
+    cases = request.config_dict[keys.CASES]
+    page = await cases.list_for(actor, size=50)
+    calendar = await request.config_dict[keys.CALENDAR].calendar()
+    today = china_date(cases.now())
+    views = [case_view(c, calendar, today) for c in page.items]
+    return aiohttp_jinja2.render_template("h5_cases.html", request, {"cases": views})
+
+
+@routes.get("/h5/cases/{number}")
+async def case_page(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    actor = _session_actor(request)
+    if actor is None:
+        raise web.HTTPFound(f"/h5/login?next={quote(f'/h5/cases/{number}')}")
+    cases = request.config_dict[keys.CASES]
+    try:
+        case = await cases.view(actor, number, purpose="h5")
+    except NotFoundError as exc:
+        return _message(request, exc.message, status=404)
+    calendar = await request.config_dict[keys.CALENDAR].calendar()
+    events = await cases.history(actor, number)
+    view = case_view(case, calendar, china_date(cases.now()))
+    return aiohttp_jinja2.render_template(
+        "h5_case.html", request, {"case": view, "events": [event_view(e) for e in events]}
+    )
+
+
+def _message(request: web.Request, text: str, *, status: int = 200) -> web.Response:
+    return aiohttp_jinja2.render_template("h5_message.html", request, {"text": text}, status=status)

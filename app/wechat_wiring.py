@@ -1,0 +1,134 @@
+"""Composition of the WeChat side: credentials, demo-mode simulator, client, endpoint."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from app import keys
+from app.settings import Settings, SettingsError
+from bot.callback import WeChatEndpoint
+from bot.client import WeChatClient
+from bot.crypto import MessageCrypto
+from bot.dialogues import Dialogues
+from bot.messenger import Messenger
+from bot.token_cache import TokenCache
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class WeChatCredentials:
+    token: str
+    encoding_aes_key: str
+    appid: str
+    secret: str
+    api_base_url: str
+    open_base_url: str
+
+    def __repr__(self) -> str:
+        return f"WeChatCredentials(appid={self.appid!r}, ...)"
+
+
+def configured_credentials(settings: Settings) -> WeChatCredentials:
+    # Settings validation guarantees all four once one is given.
+    assert settings.wechat_token and settings.wechat_encoding_aes_key
+    assert settings.wechat_appid and settings.wechat_appsecret
+    return WeChatCredentials(
+        token=settings.wechat_token.get_secret_value(),
+        encoding_aes_key=settings.wechat_encoding_aes_key.get_secret_value(),
+        appid=settings.wechat_appid,
+        secret=settings.wechat_appsecret.get_secret_value(),
+        api_base_url=settings.wechat_api_base_url,
+        open_base_url=settings.wechat_open_base_url,
+    )
+
+
+async def start_demo_simulator(settings: Settings) -> tuple[WeChatCredentials, web.AppRunner]:
+    """A local WeChat platform on 127.0.0.1 with fresh credentials it shares with the account."""
+    from bot.simulator import create_simulator, start_simulator
+
+    alphabet = string.ascii_letters + string.digits
+    token = secrets.token_urlsafe(24)
+    aes_key = "".join(secrets.choice(alphabet) for _ in range(43))
+    appid, secret = "wx" + secrets.token_hex(8), secrets.token_hex(16)
+    simulator = create_simulator(
+        token=token,
+        encoding_aes_key=aes_key,
+        appid=appid,
+        secret=secret,
+        callback_url=f"{settings.public_base_url}/wechat",
+    )
+    runner, url = await start_simulator(simulator, port=settings.wechat_simulator_port)
+    return WeChatCredentials(token, aes_key, appid, secret, url, url), runner
+
+
+def wechat_ctx(
+    settings: Settings, clock: Callable[[], datetime]
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context: WeChat client, messenger and endpoint (and, in demo, the simulator)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        simulator_runner = None
+        if settings.wechat_configured:
+            creds = configured_credentials(settings)
+        elif settings.demo:
+            creds, simulator_runner = await start_demo_simulator(settings)
+            app[keys.WECHAT_SIMULATOR_URL] = creds.api_base_url
+            log.info("wechat_simulator_started", chat=f"{creds.api_base_url}/chat")
+        else:
+            raise SettingsError(
+                [
+                    "BUCHUMEN_WECHAT_TOKEN: required to serve (with _ENCODING_AES_KEY, _APPID, "
+                    "_APPSECRET), unless BUCHUMEN_DEMO=true"
+                ]
+            )
+        store = app[keys.DOCUMENTS]
+        async with aiohttp.ClientSession() as session:
+            client = WeChatClient(
+                session,
+                base_url=creds.api_base_url,
+                open_base_url=creds.open_base_url,
+                appid=creds.appid,
+                secret=creds.secret,
+                tokens=TokenCache(store, creds.appid),
+            )
+            dialogues = Dialogues(store, app[keys.CASES], app[keys.CALENDAR], clock=clock)
+            app[keys.WECHAT_CLIENT] = client
+            app[keys.WECHAT] = WeChatEndpoint(
+                token=creds.token,
+                crypto=MessageCrypto(creds.token, creds.encoding_aes_key, creds.appid),
+                dialogues=dialogues,
+                store=store,
+                clock=clock,
+            )
+            app[keys.MESSENGER] = Messenger(
+                client,
+                store,
+                app[keys.CASES],
+                app[keys.MATERIALS],
+                public_base_url=settings.public_base_url,
+                template_id=settings.wechat_template_id,
+                clock=clock,
+            )
+            yield
+        if simulator_runner is not None:
+            await simulator_runner.cleanup()
+
+    return ctx
+
+
+async def wechat_route(request: web.Request) -> web.StreamResponse:
+    endpoint = request.app[keys.WECHAT]
+    if request.method == "GET":
+        return await endpoint.verify(request)
+    if request.method == "POST":
+        return await endpoint.receive(request)
+    raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])

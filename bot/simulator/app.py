@@ -1,0 +1,130 @@
+"""The simulator as an aiohttp app on 127.0.0.1, shared by tests and demo mode."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot.simulator import chat, platform
+from bot.simulator.push import PUSH_ATTEMPTS, PUSH_TIMEOUT, Mode
+from bot.simulator.simulator import SIMULATOR, Simulator
+from bot.simulator.state import Clock, utcnow
+
+HERE = Path(__file__).parent
+MAX_REQUEST_BYTES = platform.MAX_IMAGE_BYTES + 1024 * 1024  # a photo and its multipart framing
+
+
+class Credentials(Protocol):
+    """What an official account and its platform share."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def encoding_aes_key(self) -> str: ...
+    @property
+    def appid(self) -> str: ...
+    @property
+    def secret(self) -> str: ...
+
+
+C = TypeVar("C", bound=Credentials)
+
+
+def create_simulator(
+    *,
+    token: str,
+    encoding_aes_key: str,
+    appid: str,
+    secret: str,
+    callback_url: str,
+    mode: Mode = "safe",
+    clock: Clock = utcnow,
+    push_timeout: float = PUSH_TIMEOUT,
+    push_attempts: int = PUSH_ATTEMPTS,
+) -> web.Application:
+    """WeChat's API, its pushes to ``callback_url``, and a phone chat page at ``/chat``."""
+    simulator = Simulator(
+        token=token,
+        encoding_aes_key=encoding_aes_key,
+        appid=appid,
+        secret=secret,
+        callback_url=callback_url,
+        mode=mode,
+        clock=clock,
+        push_timeout=push_timeout,
+        push_attempts=push_attempts,
+    )
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[platform.platform_errors])
+    app[SIMULATOR] = simulator
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+    app.add_routes(platform.routes)
+    app.add_routes(chat.routes)
+    app.router.add_static("/chat/static", HERE / "static")
+
+    async def close_pushes(app: web.Application) -> None:
+        await app[SIMULATOR].close()
+
+    app.on_cleanup.append(close_pushes)
+    return app
+
+
+async def start_simulator(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on ``host:port`` (0: a free port); ``await runner.cleanup()`` stops it."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    base_url = f"http://{host}:{bound}"
+    app[SIMULATOR].base_url = base_url
+    return runner, base_url
+
+
+async def start_demo_simulator(
+    make_credentials: Callable[[str], C],
+    *,
+    callback_url: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    mode: Mode = "safe",
+    clock: Clock = utcnow,
+) -> tuple[C, web.AppRunner, str]:
+    """Bind ``host:port``, make credentials knowing the simulator's URL, and serve it there.
+
+    Returns the credentials, the runner (``await runner.cleanup()`` stops it) and the base URL.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        base_url = f"http://{host}:{sock.getsockname()[1]}"
+        credentials = make_credentials(base_url)
+        app = create_simulator(
+            token=credentials.token,
+            encoding_aes_key=credentials.encoding_aes_key,
+            appid=credentials.appid,
+            secret=credentials.secret,
+            callback_url=callback_url,
+            mode=mode,
+            clock=clock,
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+    except BaseException:
+        sock.close()
+        raise
+    app[SIMULATOR].base_url = base_url
+    return credentials, runner, base_url

@@ -1,0 +1,159 @@
+"""The account's Chinese dialogues on the real store: binding, choosing a matter, applying."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.cases import MaterialRef
+from app.main import load_demo_data
+from app.services.accounts import account_of_openid
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.settings import Settings
+from bot.dialogues import Dialogues
+from bot.parser import Inbound
+from storage.sqlite import SqliteDocumentStore
+from tests.conftest import Clock
+
+OPENID = "oUser-0001"
+VALID_ID = "11010519491231002X"
+
+
+def text(content: str, openid: str = OPENID) -> Inbound:
+    return inbound("text", openid, content=content)
+
+
+def inbound(kind: str, openid: str = OPENID, **fields: Any) -> Inbound:
+    base: dict[str, Any] = {
+        "kind": kind,
+        "from_user": openid,
+        "to_user": "gh_buchumen",
+        "create_time": 1,
+        "msg_id": None,
+        "content": None,
+        "media_id": None,
+        "pic_url": None,
+        "event": None,
+        "event_key": None,
+        "raw": {},
+    }
+    return Inbound(**(base | fields))
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
+    store = SqliteDocumentStore(tmp_path / "s.sqlite3")
+    await store.open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def bot(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> Dialogues:
+    await load_demo_data(store, settings, clock())
+    calendars = CalendarService(store)
+    return Dialogues(store, CaseService(store, calendars, clock=clock), calendars, clock=clock)
+
+
+async def say(bot: Dialogues, *lines: str) -> str:
+    reply = ""
+    for line in lines:
+        reply = await bot.handle(text(line)) or ""
+    return reply
+
+
+async def test_a_new_follower_is_welcomed_with_what_the_account_can_do(bot: Dialogues) -> None:
+    reply = await bot.handle(inbound("event", event="subscribe"))
+    assert reply is not None and "我要办" in reply and "查询进度" in reply
+
+
+async def test_binding_checks_the_id_number_and_masks_it_in_the_reply(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    assert "姓名" in await say(bot, "绑定")
+    assert "身份证" in await say(bot, "张三")
+    wrong = VALID_ID[:-1] + "1"
+    assert "校验位" in await say(bot, wrong)
+    assert await account_of_openid(store, OPENID) is None  # a bad number binds nothing
+    reply = await say(bot, VALID_ID)
+    assert "绑定成功" in reply and "1101**********002X" in reply
+    assert VALID_ID not in reply
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None and actor.role.value == "applicant"
+
+
+async def test_full_width_digits_and_spaces_are_understood(bot: Dialogues) -> None:
+    await say(bot, "我要办")
+    reply = await say(bot, " １ ")
+    assert "办事指南" in reply or "依据" in reply
+
+
+async def test_applying_needs_a_bound_identity_first(bot: Dialogues) -> None:
+    await say(bot, "我要办", "1")
+    reply = await say(bot, "办理")
+    assert "绑定" in reply
+
+
+async def test_choosing_a_matter_shows_its_guide_and_opens_a_case_with_its_checklist(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    listing = await say(bot, "我要办")
+    assert "1." in listing
+    guide = await say(bot, "1")
+    assert "办理" in guide
+    opened = await say(bot, "办理")
+    assert "已为您创建办件 BC" in opened and "请先发送" in opened
+    missing = await say(bot, "提交")
+    assert "还缺少以下必交材料" in missing
+
+
+async def test_a_case_can_be_submitted_and_queried_by_number(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID, "我要办", "1")
+    await say(bot, "办理")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    calendars = CalendarService(store)
+    cases = CaseService(store, calendars, clock=clock)
+    page = await cases.list_for(actor)
+    case = page.items[0]
+    for slot in case.missing_materials():
+        ref = MaterialRef(f"cases/{case.number}/{slot.id}.jpg", "image/jpeg", 3, "0" * 64)
+        await cases.attach(actor, case.number, slot.id, ref, version=None)
+    assert case.number in await say(bot, "提交")
+    detail = await say(bot, case.number)
+    assert "已提交" in detail and "剩余" in detail
+    listing = await say(bot, "查询进度")
+    assert case.number in listing
+
+
+async def test_someone_elses_case_number_reveals_nothing(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID, "我要办", "1", "办理")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    other = "oUser-0002"
+    for line in ("绑定", "李四", "110105198001010032"):
+        await bot.handle(text(line, other))
+    calendars = CalendarService(store)
+    page = await CaseService(store, calendars, clock=clock).list_for(actor)
+    reply = await bot.handle(text(page.items[0].number, other))
+    assert reply is not None and "未找到该办件" in reply
+
+
+async def test_unknown_words_and_message_types_get_a_polite_hint(bot: Dialogues) -> None:
+    assert "帮助" in await say(bot, "随便说点什么")
+    reply = await bot.handle(inbound("location"))
+    assert reply is not None and "暂不支持" in reply
+
+
+async def test_a_menu_click_works_like_the_word(bot: Dialogues) -> None:
+    reply = await bot.handle(inbound("event", event="click", event_key="MENU_APPLY"))
+    assert reply is not None and "请回复序号" in reply
