@@ -105,9 +105,7 @@ async def test_concurrent_refreshes_on_two_instances_make_one_token_request(
     make_client: MakeClient, simulator: Simulator
 ):
     clients = [make_client(0), make_client(1)] * 5
-    await asyncio.gather(
-        *(c.send_template(CITIZEN, "TPL", url=None, data={}) for c in clients)
-    )
+    await asyncio.gather(*(c.send_template(CITIZEN, "TPL", url=None, data={}) for c in clients))
     assert simulator.token_requests == 1
 
 

@@ -1,0 +1,133 @@
+"""A citizen's journey in the chat: the local WeChat platform pushes to the real app's /wechat."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from app import keys
+from app.main import create_app
+from app.settings import Settings, load_settings
+from bot.simulator import Simulator, create_simulator, start_simulator
+from bot.simulator.simulator import SIMULATOR
+from tests.conftest import Clock
+
+OPENID = "oCitizen-journey"
+VALID_ID = "11010519491231002X"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
+
+
+@dataclass
+class World:
+    client: TestClient
+    sim: Simulator
+
+    async def say(self, text: str) -> str:
+        result = await self.sim.push_text(OPENID, text)
+        assert result.status == 200
+        return (result.reply or {}).get("Content", "")
+
+    def chat(self) -> list[str]:
+        return [e.text for e in self.sim.messages(OPENID) if e.source in {"custom", "template"}]
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
+    return load_settings(
+        {},
+        demo=True,
+        data_dir=tmp_path / "var",
+        wechat_api_base_url=api_url,
+        wechat_open_base_url=api_url,
+        **creds,
+    )
+
+
+@pytest.fixture(params=["safe", "compatible", "plain"])
+async def world(
+    request: pytest.FixtureRequest, aiohttp_client: Any, tmp_path: Path, clock: Clock
+) -> AsyncIterator[World]:
+    creds = {
+        "wechat_token": secrets.token_urlsafe(16),
+        "wechat_encoding_aes_key": secrets.token_urlsafe(40)[:43]
+        .replace("-", "a")
+        .replace("_", "b"),
+        "wechat_appid": "wx" + secrets.token_hex(8),
+        "wechat_appsecret": secrets.token_hex(16),
+    }
+    sim_app: web.Application = create_simulator(
+        token=creds["wechat_token"],
+        encoding_aes_key=creds["wechat_encoding_aes_key"],
+        appid=creds["wechat_appid"],
+        secret=creds["wechat_appsecret"],
+        callback_url="http://unset",
+        mode=request.param,
+    )
+    runner, sim_url = await start_simulator(sim_app)
+    client = await aiohttp_client(
+        create_app(wechat_settings(tmp_path, sim_url, **creds), clock=clock)
+    )
+    sim = sim_app[SIMULATOR]
+    sim.pusher.callback_url = str(client.make_url("/wechat"))
+    yield World(client, sim)
+    await runner.cleanup()
+
+
+async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: World) -> None:
+    welcome = await world.sim.push_event(OPENID, "subscribe")
+    assert "我要办" in (welcome.reply or {}).get("Content", "")
+    await world.say("绑定")
+    await world.say("张三")
+    bound = await world.say(VALID_ID)
+    assert "1101**********002X" in bound and VALID_ID not in bound
+    listing = await world.say("我要办")
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    assert "办理" in await world.say(pick)
+    opened = await world.say("办理")
+    number = next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+
+    for n in range(3):  # its three required photos, one by one, answered through the outbox
+        result = await world.sim.push_image(OPENID, JPEG)
+        assert "已收到照片" in (result.reply or {}).get("Content", "")
+        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+    assert "材料已齐全" in world.chat()[-1]
+
+    assert number in await world.say("提交")
+    await eventually(lambda: any("已提交" in t for t in world.chat()))
+    assert "已提交" in await world.say(number)
+
+
+async def test_a_retried_message_is_answered_once_and_processed_once(world: World) -> None:
+    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "帮助", "MsgId": "9001"}
+    first = await world.sim.push(fields)
+    second = await world.sim.push(fields)  # WeChat's retry carries the same MsgId
+    assert first.reply == second.reply
+    store = world.client.app[keys.DOCUMENTS]
+    assert await store.count("wechat_inbound", {"_id": "msg:9001"}) == 1
+
+
+async def test_a_bad_signature_is_refused_and_nothing_is_recorded(world: World) -> None:
+    before = await world.client.app[keys.DOCUMENTS].count("wechat_inbound")
+    resp = await world.client.post(
+        "/wechat?signature=bad&timestamp=1&nonce=2",
+        data=b"<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName>"
+        b"<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content>"
+        b"<MsgId>1</MsgId></xml>",
+    )
+    assert resp.status == 403
+    assert await world.client.app[keys.DOCUMENTS].count("wechat_inbound") == before
