@@ -116,7 +116,7 @@ async def platform(clock: Clock) -> AsyncIterator[Callable[..., Awaitable[tuple[
             encoding_aes_key=AES_KEY,
             appid=APPID,
             secret=SECRET,
-            callback_url=url,
+            callback_url=callback_url,
             mode=mode,
             clock=clock,
             **options,
