@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.mongo import MongoDocumentStore
 from storage.objects import ObjectStore
@@ -24,16 +25,15 @@ from storage.sqlite import SqliteDocumentStore
 MONGO_SKIP = "set BUCHUMEN_MONGODB_URI to run the MongoDB contract tests"
 
 
-OpenableStore = SqliteDocumentStore | MongoDocumentStore
 # A backend makes stores over one database: calling it again reopens the same data.
-MakeStore = Callable[..., OpenableStore]
+MakeStore = Callable[..., DocumentStore]
 
 
 @asynccontextmanager
 async def sqlite_backend(tmp_path: Path) -> AsyncIterator[MakeStore]:
     path = tmp_path / "buchumen.sqlite3"
 
-    def make(migrations: list[list[Index]] = MIGRATIONS) -> OpenableStore:
+    def make(migrations: list[list[Index]] = MIGRATIONS) -> DocumentStore:
         return SqliteDocumentStore(path, migrations=migrations)
 
     yield make
@@ -46,7 +46,7 @@ async def mongo_backend(tmp_path: Path) -> AsyncIterator[MakeStore]:
         pytest.skip(MONGO_SKIP)
     database = f"buchumen_test_{uuid.uuid4().hex[:12]}"
 
-    def make(migrations: list[list[Index]] = MIGRATIONS) -> OpenableStore:
+    def make(migrations: list[list[Index]] = MIGRATIONS) -> DocumentStore:
         return MongoDocumentStore(uri, database, migrations=migrations)
 
     try:
@@ -87,7 +87,7 @@ async def document_backend(
 
 
 @pytest.fixture
-async def document_store(document_backend: MakeStore) -> AsyncIterator[OpenableStore]:
+async def document_store(document_backend: MakeStore) -> AsyncIterator[DocumentStore]:
     store = document_backend()
     await store.open()
     try:

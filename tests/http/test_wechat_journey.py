@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from app import keys
 from app.main import create_app
 from app.settings import Settings, load_settings
+from bot.crypto import signature
 from bot.simulator import Simulator, create_simulator, start_simulator
 from bot.simulator.simulator import SIMULATOR
 from tests.conftest import Clock
@@ -29,6 +30,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
 class World:
     client: TestClient
     sim: Simulator
+    token: str
 
     async def say(self, text: str) -> str:
         result = await self.sim.push_text(OPENID, text)
@@ -58,34 +60,49 @@ def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
     )
 
 
+@pytest.fixture
+async def worlds(
+    aiohttp_client: Any, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Callable[[str], Awaitable[World]]]:
+    """Build the app and a WeChat platform pushing to it in the given mode."""
+    runners: list[web.AppRunner] = []
+
+    async def build(mode: str) -> World:
+        creds = {
+            "wechat_token": secrets.token_urlsafe(16),
+            "wechat_encoding_aes_key": "".join(secrets.choice("abcdefXYZ0123") for _ in range(43)),
+            "wechat_appid": "wx" + secrets.token_hex(8),
+            "wechat_appsecret": secrets.token_hex(16),
+        }
+        sim_app: web.Application = create_simulator(
+            token=creds["wechat_token"],
+            encoding_aes_key=creds["wechat_encoding_aes_key"],
+            appid=creds["wechat_appid"],
+            secret=creds["wechat_appsecret"],
+            callback_url="http://unset",
+            mode=mode,  # type: ignore[arg-type]
+        )
+        runner, sim_url = await start_simulator(sim_app)
+        runners.append(runner)
+        settings = wechat_settings(tmp_path, sim_url, **creds)
+        client = await aiohttp_client(create_app(settings, clock=clock))
+        sim = sim_app[SIMULATOR]
+        sim.pusher.callback_url = str(client.make_url("/wechat"))
+        return World(client, sim, creds["wechat_token"])
+
+    yield build
+    for runner in runners:
+        await runner.cleanup()
+
+
 @pytest.fixture(params=["safe", "compatible", "plain"])
-async def world(
-    request: pytest.FixtureRequest, aiohttp_client: Any, tmp_path: Path, clock: Clock
-) -> AsyncIterator[World]:
-    creds = {
-        "wechat_token": secrets.token_urlsafe(16),
-        "wechat_encoding_aes_key": secrets.token_urlsafe(40)[:43]
-        .replace("-", "a")
-        .replace("_", "b"),
-        "wechat_appid": "wx" + secrets.token_hex(8),
-        "wechat_appsecret": secrets.token_hex(16),
-    }
-    sim_app: web.Application = create_simulator(
-        token=creds["wechat_token"],
-        encoding_aes_key=creds["wechat_encoding_aes_key"],
-        appid=creds["wechat_appid"],
-        secret=creds["wechat_appsecret"],
-        callback_url="http://unset",
-        mode=request.param,
-    )
-    runner, sim_url = await start_simulator(sim_app)
-    client = await aiohttp_client(
-        create_app(wechat_settings(tmp_path, sim_url, **creds), clock=clock)
-    )
-    sim = sim_app[SIMULATOR]
-    sim.pusher.callback_url = str(client.make_url("/wechat"))
-    yield World(client, sim)
-    await runner.cleanup()
+async def world(request: pytest.FixtureRequest, worlds: Callable[[str], Awaitable[World]]) -> World:
+    return await worlds(request.param)
+
+
+@pytest.fixture
+async def plain_world(worlds: Callable[[str], Awaitable[World]]) -> World:
+    return await worlds("plain")
 
 
 async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: World) -> None:
@@ -131,3 +148,53 @@ async def test_a_bad_signature_is_refused_and_nothing_is_recorded(world: World) 
     )
     assert resp.status == 403
     assert await world.client.app[keys.DOCUMENTS].count("wechat_inbound") == before
+
+
+MESSAGE = (
+    "<xml><ToUserName>gh_buchumen</ToUserName><FromUserName>{who}</FromUserName>"
+    "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType>"
+    "<Content>{content}</Content><MsgId>77</MsgId></xml>"
+)
+HOSTILE = {
+    "xxe": '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    + MESSAGE.format(who="o1", content="&x;"),
+    "billion_laughs": '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + "]>"
+    + MESSAGE.format(who="o1", content="&i;"),
+    "malformed": MESSAGE.format(who="o1", content="x")[:-10],
+    "control_char": MESSAGE.format(who="o1", content="hi\x01there"),
+    "oversized": MESSAGE.format(who="o1", content="长" * 40_000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+async def test_hostile_xml_is_refused_without_expansion_or_state_change(
+    plain_world: World, name: str
+) -> None:
+    world = plain_world
+    store = world.client.app[keys.DOCUMENTS]
+    before = (await store.count("wechat_inbound"), await store.count("conversations"))
+    query = {"timestamp": "1700000000", "nonce": "42"}
+    query["signature"] = signature(world.token, query["timestamp"], query["nonce"])
+    resp = await world.client.post("/wechat", params=query, data=HOSTILE[name].encode())
+    assert resp.status == (413 if name == "oversized" else 400)
+    assert "passwd" not in await resp.text()
+    assert (await store.count("wechat_inbound"), await store.count("conversations")) == before
+
+
+async def test_url_verification_echoes_only_when_signed(plain_world: World) -> None:
+    world = plain_world
+    query = {"timestamp": "1700000000", "nonce": "7", "echostr": "hello-wechat"}
+    good = query | {"signature": signature(world.token, "1700000000", "7")}
+    resp = await world.client.get("/wechat", params=good)
+    assert resp.status == 200 and await resp.text() == "hello-wechat"
+    resp = await world.client.get("/wechat", params=query | {"signature": "0" * 40})
+    assert resp.status == 403 and "hello" not in await resp.text()
+
+
+async def test_an_unknown_message_type_gets_a_polite_reply(world: World) -> None:
+    result = await world.sim.push(
+        {"FromUserName": OPENID, "MsgType": "miniprogrampage", "Title": "x", "MsgId": "55"}
+    )
+    assert "暂不支持" in (result.reply or {}).get("Content", "")

@@ -45,6 +45,12 @@
     const img = el("img");
     img.alt = "图片";
     img.loading = "lazy";
+    img.addEventListener("load", () => {
+      // a photo grows the log after it was scrolled: keep the newest line in view
+      if (log.scrollHeight - log.scrollTop - log.clientHeight < img.height + 120) {
+        log.scrollTop = log.scrollHeight;
+      }
+    });
     img.src = src;
     bubble.append(img);
     return bubble;
