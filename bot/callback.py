@@ -11,7 +11,6 @@ import structlog
 from aiohttp import web
 
 from bot import texts
-from bot.conversations import Conversations
 from bot.crypto import MessageCrypto, verify_signature
 from bot.dialogues import Dialogues
 from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
@@ -117,8 +116,7 @@ class WeChatEndpoint:
 
     async def _accept_photo(self, msg: Inbound, now: datetime) -> str:
         """Photos take longer than 5 s to fetch and store: queue them, answer at once."""
-        conv = await Conversations(self._store).load(msg.from_user)
-        if conv.step != "filling":
+        if await self._dialogues.active_case(msg.from_user) is None:
             return texts.NO_OPEN_CASE
         await enqueue(
             self._store,

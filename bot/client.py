@@ -136,14 +136,18 @@ class WeChatClient:
             "grant_type": "authorization_code",
         }
         answer = await self._request("GET", "/sns/oauth2/access_token", params=params)
-        return str(answer["openid"])
+        return _field(answer, "openid", "/sns/oauth2/access_token")
 
     async def fetch_token(self) -> tuple[str, int]:
         """A new access token and its lifetime in seconds (TokenCache calls this under a lease)."""
         params = {"grant_type": "client_credential", "appid": self._appid, "secret": self._secret}
         answer = await self._request("GET", "/cgi-bin/token", params=params)
-        log.info("wechat_token_fetched appid=%s", self._appid)
-        return str(answer["access_token"]), int(answer.get("expires_in", 7200))
+        token = _field(answer, "access_token", "/cgi-bin/token")
+        expires_in = answer.get("expires_in", 7200)
+        if not isinstance(expires_in, int) or expires_in <= 0:
+            raise WeChatUnavailable("GET /cgi-bin/token: expires_in is not a positive integer")
+        log.info("wechat_token_fetched appid=%s expires_in=%s", self._appid, expires_in)
+        return token, expires_in
 
     async def _authorized(self, call: Callable[[str], Awaitable[T]]) -> T:
         token = await self._tokens.get(self.fetch_token)
@@ -235,6 +239,13 @@ def _json(method: str, path: str, status: int, body: bytes) -> Mapping[str, Any]
     if not isinstance(data, dict):
         raise WeChatUnavailable(f"{method} {path}: HTTP {status}, not a JSON object")
     return data
+
+
+def _field(answer: Mapping[str, Any], name: str, path: str) -> str:
+    value = answer.get(name)
+    if not isinstance(value, str) or not value:
+        raise WeChatUnavailable(f"{path}: the answer has no {name}")
+    return value
 
 
 def _unavailable(method: str, path: str, error: BaseException) -> WeChatUnavailable:

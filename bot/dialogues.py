@@ -18,6 +18,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import get_matter, list_matters
 from bot import texts
+from bot.active_case import active_case
 from bot.conversations import Conversation, Conversations
 from bot.parser import Inbound
 from storage.documents import DocumentStore
@@ -187,12 +188,17 @@ class Dialogues:
             next=missing[0].name if missing else "无",
         )
 
+    async def active_case(self, openid: str) -> Case | None:
+        found = await active_case(self._store, self._cases, openid)
+        return found[1] if found else None
+
     async def _submit(self, conv: Conversation, _: str) -> str:
-        number = conv.data.get("case")
-        if not number:
+        found = await active_case(self._store, self._cases, conv.openid)
+        if found is None:
+            await self._actor(conv)  # unbound users are told to bind first
             return texts.NO_OPEN_CASE
-        actor = await self._actor(conv)
-        case = await self._cases.submit(actor, number, version=None)
+        actor, case = found
+        case = await self._cases.submit(actor, case.number, version=None)
         conv.step, conv.data = "idle", {}
         return texts.SUBMITTED.format(number=case.number)
 

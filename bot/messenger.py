@@ -7,14 +7,15 @@ from datetime import datetime
 
 import structlog
 
+from app.domain.cases import Case
 from app.domain.errors import DomainError
 from app.domain.identity import mask_sensitive
-from app.services.accounts import USERS, account_of_openid
+from app.services.accounts import USERS
 from app.services.cases import CaseService
 from app.services.materials import MAX_MATERIAL_BYTES, MaterialService
 from bot import texts
+from bot.active_case import active_case
 from bot.client import WeChatApiError, WeChatClient
-from bot.conversations import Conversations
 from bot.inbound import enqueue
 from storage.documents import DocumentStore
 from storage.outbox import Handler, OutboxMessage
@@ -76,28 +77,17 @@ class Messenger:
         await self._client.send_text(msg.payload["openid"], mask_sensitive(msg.payload["text"]))
 
     async def attach_photo(self, msg: OutboxMessage) -> None:
-        """Fetch a chat photo and file it in the next empty slot; a rerun never files it twice."""
+        """Fetch a chat photo and file it where it belongs; a rerun never files it twice."""
         openid, source = msg.payload["openid"], f"chat:{msg.payload['msg']}"
-        actor = await account_of_openid(self._store, openid)
-        conv = await Conversations(self._store).load(openid)
-        number = conv.data.get("case")
-        if actor is None or not number:
+        found = await active_case(self._store, self._cases, openid)
+        if found is None:
             await self._reply(msg, texts.NO_OPEN_CASE)
             return
-        case = await self._cases.get(actor, number)
-        done = next(
-            (
-                s
-                for s in case.terms.slots
-                if case.materials.get(s.id, None) and case.materials[s.id].source == source
-            ),
-            None,
-        )
-        if done is None:
-            missing = case.missing_materials() or [
-                s for s in case.terms.slots if s.id not in case.materials
-            ]
-            if not missing:
+        actor, case = found
+        done = next((s for s in case.terms.slots if _source(case, s.id) == source), None)
+        if done is None:  # not filed by an earlier run of this job
+            slot = case.next_slot_for_photo()
+            if slot is None:
                 await self._reply(msg, texts.NOTHING_TO_FILL)
                 return
             data, _ = await self._client.download_media(
@@ -105,18 +95,19 @@ class Messenger:
             )
             try:
                 case = await self._materials.upload(
-                    actor, number, missing[0].id, _once(data), version=None, source=source
+                    actor, case.number, slot.id, _once(data), version=None, source=source
                 )
             except DomainError as exc:  # not a photo, case no longer open: tell, don't retry
                 await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
                 return
-            done = missing[0]
-        still = case.missing_materials()
-        rest = (
-            texts.STILL_MISSING.format(missing="、".join(s.name for s in still), next=still[0].name)
-            if still
-            else texts.ALL_PRESENT
-        )
+            done = slot
+        nxt = case.next_slot_for_photo()
+        still = case.slots_to_correct() or case.missing_materials()
+        if nxt is not None and still:
+            names = "、".join(s.name for s in still)
+            rest = texts.STILL_MISSING.format(missing=names, next=nxt.name)
+        else:
+            rest = texts.ALL_PRESENT
         await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:
@@ -127,6 +118,11 @@ class Messenger:
             payload={"openid": msg.payload["openid"], "text": text},
             now=self._clock(),
         )
+
+
+def _source(case: Case, slot_id: str) -> str | None:
+    ref = case.materials.get(slot_id)
+    return ref.source if ref else None
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.errors import WeChatError
 from storage.documents import (
     Document,
     DocumentStore,
@@ -28,7 +29,7 @@ Clock = Callable[[], datetime]
 _LOST_RACE = (DuplicateKey, VersionConflict, NotFound, TransactionAborted)
 
 
-class TokenLeaseTimeout(TimeoutError):
+class TokenLeaseTimeout(WeChatError, TimeoutError):
     """Another instance held the refresh lease for longer than this one would wait."""
 
 

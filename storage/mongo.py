@@ -1,7 +1,8 @@
 """MongoDB document store over PyMongo's async API; transactions need a replica set (or sharding).
 
 A standalone ``mongod`` rejects ``startTransaction``: run even a single node as a one-member
-replica set (``mongod --replSet rs0`` then ``rs.initiate()``) and pass ``?replicaSet=rs0``.
+replica set (``mongod --replSet rs0`` then ``rs.initiate()``), as storage/compose.yaml does. The
+contract suite runs here with ``BUCHUMEN_MONGODB_URI=mongodb://127.0.0.1:27017/?directConnection=true``.
 """
 
 from __future__ import annotations

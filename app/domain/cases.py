@@ -143,6 +143,22 @@ class Case:
     def missing_materials(self) -> list[Slot]:
         return [s for s in self.terms.slots if s.required and s.id not in self.materials]
 
+    def slots_to_correct(self) -> list[Slot]:
+        """While returned: the materials the last notice named that are not replaced yet."""
+        if self.state is not State.RETURNED or not self.notices:
+            return []
+        named = self.notices[-1].slot_ids() - self.changed_since_notice
+        return [s for s in self.terms.slots if s.id in named]
+
+    def next_slot_for_photo(self) -> Slot | None:
+        """Where a photo sent without naming a slot goes: the next gap or the next correction."""
+        if self.state is State.RETURNED:
+            return next(iter(self.slots_to_correct()), None)
+        if self.state is State.DRAFT:
+            empty = [s for s in self.terms.slots if s.id not in self.materials]
+            return next(iter(self.missing_materials() or empty), None)
+        return None
+
     # -- transitions --------------------------------------------------------------------------
 
     def submit(self, actor: Actor, at: datetime) -> None:

@@ -263,3 +263,24 @@ def test_materials_cannot_change_once_submitted() -> None:
     case = submitted()
     with pytest.raises(InvalidTransition):
         case.attach("licence", ref("c"), CITIZEN, at(MON))
+
+
+def test_a_chat_photo_fills_required_gaps_first_then_optional_ones() -> None:
+    case = Case.open("BC1", terms(), CITIZEN, at(MON))
+    assert case.next_slot_for_photo() == case.terms.slot("licence")
+    case.attach("licence", ref(), CITIZEN, at(MON))
+    case.attach("id_front", ref(), CITIZEN, at(MON))
+    assert case.next_slot_for_photo() == case.terms.slot("extra")
+    case.attach("extra", ref(), CITIZEN, at(MON))
+    assert case.next_slot_for_photo() is None
+
+
+def test_while_returned_photos_replace_only_what_the_notice_named() -> None:
+    case = submitted()
+    notice = CorrectionNotice(
+        (Correction("id_front", ("blurry",)), Correction(None, ("other",), "说明"))
+    )
+    case.return_for_correction(notice, REVIEWER, at(MON))
+    assert [s.id for s in case.slots_to_correct()] == ["id_front"]
+    case.attach("id_front", ref("new"), CITIZEN, at(MON))
+    assert case.slots_to_correct() == [] and case.next_slot_for_photo() is None
