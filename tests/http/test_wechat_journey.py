@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ class World:
     client: TestClient
     sim: Simulator
     token: str
+    sim_clock: Clock
+
+    async def api(self, method: str, path: str, who: str, **kw: Any) -> Any:
+        tokens = await (await self.client.get("/api/v1/demo/tokens")).json()
+        token = next(i["token"] for i in tokens["items"] if i["username"] == who)
+        resp = await self.client.request(
+            method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kw
+        )
+        assert resp.status < 400, await resp.text()
+        return await resp.json()
 
     async def say(self, text: str) -> str:
         result = await self.sim.push_text(OPENID, text)
@@ -56,6 +67,7 @@ def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
         data_dir=tmp_path / "var",
         wechat_api_base_url=api_url,
         wechat_open_base_url=api_url,
+        wechat_template_id="TPL-case-status",
         **creds,
     )
 
@@ -74,7 +86,9 @@ async def worlds(
             "wechat_appid": "wx" + secrets.token_hex(8),
             "wechat_appsecret": secrets.token_hex(16),
         }
+        sim_clock = Clock(datetime.now(UTC))
         sim_app: web.Application = create_simulator(
+            clock=sim_clock,
             token=creds["wechat_token"],
             encoding_aes_key=creds["wechat_encoding_aes_key"],
             appid=creds["wechat_appid"],
@@ -88,7 +102,7 @@ async def worlds(
         client = await aiohttp_client(create_app(settings, clock=clock))
         sim = sim_app[SIMULATOR]
         sim.pusher.callback_url = str(client.make_url("/wechat"))
-        return World(client, sim, creds["wechat_token"])
+        return World(client, sim, creds["wechat_token"], sim_clock)
 
     yield build
     for runner in runners:
@@ -198,3 +212,59 @@ async def test_an_unknown_message_type_gets_a_polite_reply(world: World) -> None
         {"FromUserName": OPENID, "MsgType": "miniprogrampage", "Title": "x", "MsgId": "55"}
     )
     assert "暂不支持" in (result.reply or {}).get("Content", "")
+
+
+async def apply_by_chat(world: World) -> str:
+    for line in ("绑定", "张三", VALID_ID, "我要办"):
+        listing = await world.say(line)
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    await world.say(pick)
+    opened = await world.say("办理")
+    for n in range(3):
+        await world.sim.push_image(OPENID, JPEG)
+        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+    await world.say("提交")
+    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+
+
+async def test_a_returned_case_is_corrected_by_chat_photo_and_resubmitted(
+    plain_world: World,
+) -> None:
+    world = plain_world
+    number = await apply_by_chat(world)
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    await world.api(
+        "POST",
+        f"/cases/{number}/return",
+        "reviewer-mz",
+        json={
+            "version": case["version"],
+            "corrections": [
+                {"slot_id": "photo", "defects": ["blurry"], "remark": "请重新拍摄白底证件照"}
+            ],
+        },
+    )
+    await eventually(lambda: any("请重新拍摄白底证件照" in t for t in world.chat()))
+    await world.sim.push_image(OPENID, JPEG + b"new")
+    await eventually(lambda: "材料已齐全" in world.chat()[-1])
+    assert "近期一寸免冠" in world.chat()[-1]  # the photo went to the slot the notice named
+    assert number in await world.say("提交")
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    assert case["state"] == "resubmitted"
+
+
+async def test_outside_the_48_hour_window_a_notice_arrives_as_a_template_message(
+    plain_world: World,
+) -> None:
+    world = plain_world
+    number = await apply_by_chat(world)
+    world.sim_clock.advance(hours=49)  # the citizen has been silent for two days
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    await world.api(
+        "POST", f"/cases/{number}/approve", "reviewer-mz", json={"version": case["version"]}
+    )
+    await eventually(
+        lambda: any(e.source == "template" for e in world.sim.messages(OPENID)), within=8
+    )
+    template = [e for e in world.sim.messages(OPENID) if e.source == "template"][-1]
+    assert template.url and template.url.endswith(f"/h5/cases/{number}")
