@@ -135,6 +135,37 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wechat(args: argparse.Namespace) -> int:
+    import aiohttp
+
+    from app.main import open_documents
+    from app.wechat_wiring import configured_credentials
+    from bot.client import WeChatClient
+    from bot.menu import account_menu
+    from bot.token_cache import TokenCache
+
+    settings = _settings(args)
+    if not settings.wechat_configured:
+        raise SettingsError(["BUCHUMEN_WECHAT_TOKEN: set the account's BUCHUMEN_WECHAT_* first"])
+    creds = configured_credentials(settings)
+
+    async def run() -> None:
+        async with open_documents(settings) as store, aiohttp.ClientSession() as session:
+            client = WeChatClient(
+                session,
+                base_url=creds.api_base_url,
+                open_base_url=creds.open_base_url,
+                appid=creds.appid,
+                secret=creds.secret,
+                tokens=TokenCache(store, creds.appid),
+            )
+            await client.create_menu(account_menu(settings.public_base_url))
+
+    asyncio.run(run())
+    console.print("[green]menu created[/]: 我要办 · 查询进度 · 我的（我的办件、我的材料、帮助）")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import run_store_bench
 
@@ -167,6 +198,10 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--note", default="", help="basis, e.g. 国办发明电〔2026〕7号")
     cal.add_argument("--year", type=int)
     cal.set_defaults(func=cmd_calendar)
+
+    wechat = sub.add_parser("wechat", help="official-account administration")
+    wechat.add_argument("action", choices=["menu"], help="menu: create the account's menu")
+    wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("target", choices=["store"])

@@ -18,6 +18,7 @@ from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.crypto import MessageCrypto
 from bot.dialogues import Dialogues
+from bot.menu import account_menu
 from bot.messenger import Messenger
 from bot.token_cache import TokenCache
 
@@ -118,6 +119,8 @@ def wechat_ctx(
                 template_id=settings.wechat_template_id,
                 clock=clock,
             )
+            if simulator_runner is not None:
+                await client.create_menu(account_menu(settings.public_base_url))
             yield
         if simulator_runner is not None:
             await simulator_runner.cleanup()
