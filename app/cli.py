@@ -167,6 +167,12 @@ def cmd_wechat(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.target == "wechat":
+        from app.bench_wechat import run_wechat_bench
+
+        return asyncio.run(
+            run_wechat_bench(messages=args.messages, concurrency=args.concurrency, console=console)
+        )
     from app.bench import run_store_bench
 
     return asyncio.run(run_store_bench(cases=args.cases, console=console))
@@ -204,8 +210,10 @@ def parser() -> argparse.ArgumentParser:
     wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store"])
-    bench.add_argument("--cases", type=int, default=100_000)
+    bench.add_argument("target", choices=["store", "wechat"])
+    bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
+    bench.add_argument("--messages", type=int, default=5_000, help="wechat: messages per handler")
+    bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")
     bench.set_defaults(func=cmd_bench)
     return p
 

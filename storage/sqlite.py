@@ -1,11 +1,15 @@
 """SQLite document store: a table per collection of JSON bodies, expression indexes, WAL mode.
 
-Connections: one writer, used only inside ``transaction()`` and serialised by an asyncio.Lock
-(SQLite has one writer anyway; ``BEGIN IMMEDIATE`` takes the write lock up front, so two
-processes queue on ``busy_timeout`` instead of failing at commit), and a few read-only
-connections for reads outside transactions. A transaction spans many awaits, so a read on the
-writer would see its uncommitted writes; a separate reader in WAL mode sees the last commit
-only, and never waits for the writer.
+Writes: a transaction buffers its writes and, at commit, runs them all in ONE trip to a plain
+sqlite3 writer connection (``BEGIN IMMEDIATE`` … ``COMMIT`` in a worker thread, serialised by an
+asyncio.Lock). Correctness rests on compare-and-set: a replace or delete names the version it
+read, and inserts meet the primary key and unique indexes, all checked inside that one SQLite
+transaction; so a transaction's failure (DuplicateKey, VersionConflict, NotFound) surfaces when
+it commits, and nothing of it is written. A transaction with no writes costs nothing. Reads
+inside a transaction see its own buffered writes, else the last commit.
+
+Reads: a few read-only aiosqlite connections, in turn; in WAL mode they see the last commit
+only and never wait for the writer.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,12 @@ _PRAGMAS = (
     "PRAGMA temp_store = MEMORY",
     "PRAGMA cache_size = -32768",
 )
+
+
+def _close_writer(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA optimize")
+    conn.close()
 
 
 def _body(doc: Document) -> tuple[str, str]:
@@ -87,56 +98,60 @@ class SqliteDocumentStore(DocumentStore):
         self._migrations = migrations
         self._collections = collections
         self._reader_count = readers
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         self._readers: list[aiosqlite.Connection] = []
         self._reads = 0
         self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[Any] | None = None
+        self._open_tasks: set[asyncio.Task[Any] | None] = set()
         self._tables: set[str] = set()
 
     async def open(self) -> None:
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode = WAL")
-        await self._migrate(self._writer)
-        self._readers = [await self._connect(query_only=True) for _ in range(self._reader_count)]
+        self._writer = await asyncio.to_thread(self._open_writer)
+        self._readers = [await self._connect_reader() for _ in range(self._reader_count)]
 
     async def close(self) -> None:
         readers, self._readers = self._readers, []
         for conn in readers:
             await conn.close()
-        if self._writer is not None:
-            with contextlib.suppress(sqlite3.Error):
-                await self._writer.execute("PRAGMA optimize")
-            await self._writer.close()
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            async with self._lock:
+                await asyncio.to_thread(_close_writer, writer)
 
-    async def _connect(self, *, query_only: bool = False) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self._path, isolation_level=None)
+    def _open_writer(self) -> sqlite3.Connection:
+        # Used from worker threads, one at a time under the store's lock.
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         for pragma in _PRAGMAS:
-            await conn.execute(pragma)
-        if query_only:
-            await conn.execute("PRAGMA query_only = ON")
+            conn.execute(pragma)
+        conn.execute("PRAGMA journal_mode = WAL")
+        self._migrate(conn)
         return conn
 
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+    async def _connect_reader(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self._path, isolation_level=None)
+        for pragma in (*_PRAGMAS, "PRAGMA query_only = ON"):
+            await conn.execute(pragma)
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
         """Apply the migrations past ``PRAGMA user_version``, in one write transaction."""
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            ((applied,),) = await conn.execute_fetchall("PRAGMA user_version")
+            ((applied,),) = conn.execute("PRAGMA user_version").fetchall()
             for collection in self._collections:
-                await conn.execute(sql.create_table(collection))
+                conn.execute(sql.create_table(collection))
             for migration in self._migrations[applied:]:
                 for index in migration:
-                    await conn.execute(sql.create_table(index.collection))
-                    await conn.execute(sql.create_index(index))
+                    conn.execute(sql.create_table(index.collection))
+                    conn.execute(sql.create_index(index))
             if applied < len(self._migrations):
-                await conn.execute(f"PRAGMA user_version = {len(self._migrations):d}")
-            await conn.execute("COMMIT")
+                conn.execute(f"PRAGMA user_version = {len(self._migrations):d}")
+            conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
-                await conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
             raise
-        rows = await conn.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         self._tables = {name for (name,) in rows}
 
     def _reader(self) -> aiosqlite.Connection:
@@ -168,88 +183,125 @@ class SqliteDocumentStore(DocumentStore):
     async def transaction(self) -> AsyncIterator[Transaction]:
         if self._writer is None:
             raise StoreError("SqliteDocumentStore is not open")
-        if self._owner is not None and self._owner is asyncio.current_task():
-            raise RuntimeError("nested transaction: this task already holds the write lock")
-        conn = self._writer
-        async with self._lock:
-            self._owner = asyncio.current_task()
-            tx = _SqliteTransaction(conn, self._tables)
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-                yield tx
-                if tx.failed is not None:
-                    raise TransactionAborted("a write in this transaction failed") from tx.failed
-                await conn.execute("COMMIT")
-                self._tables |= tx.new_tables
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await conn.execute("ROLLBACK")
-                raise
-            finally:
-                tx.closed = True
-                self._owner = None
+        task = asyncio.current_task()
+        if task in self._open_tasks:
+            raise RuntimeError("nested transaction: this task already has one open")
+        self._open_tasks.add(task)
+        tx = _SqliteTransaction(self)
+        try:
+            yield tx
+            if tx.failed is not None:
+                raise TransactionAborted("a write in this transaction failed") from tx.failed
+            if tx.writes:
+                async with self._lock:
+                    await asyncio.to_thread(_commit, self._writer, tx.writes, self._tables)
+        finally:
+            tx.closed = True
+            self._open_tasks.discard(task)
 
     async def ping(self) -> None:
         await self._reader().execute_fetchall("SELECT 1")
 
 
+@dataclass(frozen=True)
+class _Write:
+    collection: str
+    doc_id: str
+    statement: str
+    params: tuple[Any, ...]
+    checked: bool  # a replace or delete: no row changed means a conflict or a missing document
+    expected: int | None
+    after: Document | None  # the document as this transaction now sees it; None once deleted
+
+
+def _commit(conn: sqlite3.Connection, writes: list[_Write], tables: set[str]) -> None:
+    """Run every buffered write in one SQLite transaction (in the writer's thread)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for w in writes:
+            if w.collection not in tables:
+                conn.execute(sql.create_table(w.collection))
+            try:
+                changed = conn.execute(w.statement, w.params).rowcount
+            except sqlite3.IntegrityError as e:
+                raise DuplicateKey(f"{w.collection}: {e}") from e
+            if w.checked and not changed:
+                raise _why_missed(conn, w)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    tables.update(w.collection for w in writes)
+
+
+def _why_missed(conn: sqlite3.Connection, w: _Write) -> StoreError:
+    rows = conn.execute(sql.select_by_id(w.collection), (w.doc_id,)).fetchall()
+    if not rows:
+        return NotFound(f"{w.collection}/{w.doc_id}")
+    found = rows[0][0]
+    return VersionConflict(
+        f"{w.collection}/{w.doc_id}: expected version {w.expected}, found {found}"
+    )
+
+
 class _SqliteTransaction(Transaction):
-    def __init__(self, conn: aiosqlite.Connection, tables: set[str]) -> None:
-        self._conn = conn
-        self._tables = tables
-        self.new_tables: set[str] = set()
+    def __init__(self, store: SqliteDocumentStore) -> None:
+        self._store = store
+        self.writes: list[_Write] = []
+        self._seen: dict[tuple[str, str], Document | None] = {}
         self.failed: StoreError | None = None
         self.closed = False
 
-    def _usable(self) -> aiosqlite.Connection:
+    def _usable(self) -> None:
         if self.closed:
             raise StoreError("the transaction is over")
         if self.failed is not None:
             raise TransactionAborted("a write in this transaction failed") from self.failed
-        return self._conn
 
-    def _fail(self, error: StoreError) -> StoreError:
-        self.failed = error
-        return error
-
-    async def _write(self, collection: str, statement: str, params: Sequence[Any]) -> int:
-        """Run a write on ``collection`` (its table made on first write); return rows changed."""
-        conn = self._usable()
-        if collection not in self._tables and collection not in self.new_tables:
-            await conn.execute(sql.create_table(collection))
-            self.new_tables.add(collection)  # the store learns of it when this commits
-        try:
-            cursor = await conn.execute(statement, params)
-        except sqlite3.IntegrityError as e:
-            raise self._fail(DuplicateKey(f"{collection}: {e}")) from e
-        return cursor.rowcount
+    def _buffer(self, write: _Write) -> None:
+        self._usable()
+        self.writes.append(write)
+        self._seen[(write.collection, write.doc_id)] = write.after
 
     async def get(self, collection: str, doc_id: str) -> Document | None:
-        return await _get(self._usable(), collection, doc_id)
+        self._usable()
+        if (collection, doc_id) in self._seen:
+            doc = self._seen[(collection, doc_id)]
+            return dict(doc) if doc is not None else None
+        return await self._store.get(collection, doc_id)
 
     async def insert(self, collection: str, doc: Document) -> Document:
         doc_id, body = _body(doc)
-        await self._write(collection, sql.insert(collection), (doc_id, body))
-        return {**doc, "_version": 1}
+        if (collection, doc_id) in self._seen and self._seen[(collection, doc_id)] is not None:
+            self.failed = DuplicateKey(f"{collection}/{doc_id} inserted twice")
+            raise self.failed
+        after = {**doc, "_version": 1}
+        self._buffer(
+            _Write(collection, doc_id, sql.insert(collection), (doc_id, body), False, None, after)
+        )
+        return dict(after)
 
     async def replace(self, collection: str, doc: Document, *, expected_version: int) -> Document:
         doc_id, body = _body(doc)
-        params = (body, doc_id, expected_version)
-        if not await self._write(collection, sql.update(collection), params):
-            raise self._fail(await self._why_missed(collection, doc_id, expected_version))
-        return {**doc, "_version": expected_version + 1}
+        after = {**doc, "_version": expected_version + 1}
+        self._buffer(
+            _Write(
+                collection,
+                doc_id,
+                sql.update(collection),
+                (body, doc_id, expected_version),
+                True,
+                expected_version,
+                after,
+            )
+        )
+        return dict(after)
 
     async def delete(
         self, collection: str, doc_id: str, *, expected_version: int | None = None
     ) -> None:
         versioned = expected_version is not None
         params = (doc_id, expected_version) if versioned else (doc_id,)
-        if not await self._write(collection, sql.delete(collection, versioned=versioned), params):
-            raise self._fail(await self._why_missed(collection, doc_id, expected_version))
-
-    async def _why_missed(self, collection: str, doc_id: str, expected: int | None) -> StoreError:
-        current = await _get(self._conn, collection, doc_id)
-        if current is None:
-            return NotFound(f"{collection}/{doc_id}")
-        found = current["_version"]
-        return VersionConflict(f"{collection}/{doc_id}: expected version {expected}, found {found}")
+        statement = sql.delete(collection, versioned=versioned)
+        self._buffer(_Write(collection, doc_id, statement, params, True, expected_version, None))

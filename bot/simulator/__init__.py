@@ -1,6 +1,6 @@
 """A local WeChat platform: the official-account API, pushes to the callback, a phone chat page."""
 
-from bot.simulator.app import Credentials, create_simulator, start_demo_simulator, start_simulator
+from bot.simulator.app import create_simulator, start_simulator
 from bot.simulator.push import Mode, PushResult
 from bot.simulator.simulator import SIMULATOR, Simulator
 from bot.simulator.state import ACCOUNT_ID, DEMO_OPENID, ChatEntry, PlatformError
@@ -10,12 +10,10 @@ __all__ = [
     "DEMO_OPENID",
     "SIMULATOR",
     "ChatEntry",
-    "Credentials",
     "Mode",
     "PlatformError",
     "PushResult",
     "Simulator",
     "create_simulator",
-    "start_demo_simulator",
     "start_simulator",
 ]

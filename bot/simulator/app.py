@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
 
 import aiohttp_jinja2
 import jinja2
@@ -18,22 +15,6 @@ from bot.simulator.state import Clock, utcnow
 
 HERE = Path(__file__).parent
 MAX_REQUEST_BYTES = platform.MAX_IMAGE_BYTES + 1024 * 1024  # a photo and its multipart framing
-
-
-class Credentials(Protocol):
-    """What an official account and its platform share."""
-
-    @property
-    def token(self) -> str: ...
-    @property
-    def encoding_aes_key(self) -> str: ...
-    @property
-    def appid(self) -> str: ...
-    @property
-    def secret(self) -> str: ...
-
-
-C = TypeVar("C", bound=Credentials)
 
 
 def create_simulator(
@@ -90,41 +71,3 @@ async def start_simulator(
     base_url = f"http://{host}:{bound}"
     app[SIMULATOR].base_url = base_url
     return runner, base_url
-
-
-async def start_demo_simulator(
-    make_credentials: Callable[[str], C],
-    *,
-    callback_url: str,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    mode: Mode = "safe",
-    clock: Clock = utcnow,
-) -> tuple[C, web.AppRunner, str]:
-    """Bind ``host:port``, make credentials knowing the simulator's URL, and serve it there.
-
-    Returns the credentials, the runner (``await runner.cleanup()`` stops it) and the base URL.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        base_url = f"http://{host}:{sock.getsockname()[1]}"
-        credentials = make_credentials(base_url)
-        app = create_simulator(
-            token=credentials.token,
-            encoding_aes_key=credentials.encoding_aes_key,
-            appid=credentials.appid,
-            secret=credentials.secret,
-            callback_url=callback_url,
-            mode=mode,
-            clock=clock,
-        )
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
-    except BaseException:
-        sock.close()
-        raise
-    app[SIMULATOR].base_url = base_url
-    return credentials, runner, base_url

@@ -20,7 +20,6 @@ from bot.simulator import (
     Mode,
     Simulator,
     create_simulator,
-    start_demo_simulator,
     start_simulator,
 )
 from bot.simulator.simulator import UNAVAILABLE
@@ -349,24 +348,3 @@ async def test_uploaded_media_can_be_fetched_and_a_bad_menu_is_refused(platform:
         four = {"button": [{"type": "click", "name": str(i), "key": "K"} for i in range(4)]}
         refused = await http.post("/cgi-bin/menu/create", params={"access_token": token}, json=four)
         assert (await refused.json())["errcode"] == 40016
-
-
-async def test_demo_mode_binds_first_and_makes_credentials_for_the_bound_url():
-    @dataclass(frozen=True)
-    class Creds:
-        token: str
-        encoding_aes_key: str
-        appid: str
-        secret: str
-        url: str
-
-    def make(url: str) -> Creds:
-        return Creds(TOKEN, AES_KEY, APPID, SECRET, url)
-
-    creds, runner, url = await start_demo_simulator(make, callback_url="http://127.0.0.1:9/wechat")
-    try:
-        assert creds.url == url and url.startswith("http://127.0.0.1:")
-        async with aiohttp.ClientSession() as http, http.get(f"{url}/chat") as page:
-            assert page.status == 200
-    finally:
-        await runner.cleanup()
