@@ -14,10 +14,10 @@ from bot import texts
 from bot.crypto import MessageCrypto, verify_signature
 from bot.dialogues import Dialogues
 from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
-from bot.inbound import enqueue, first_sight, remember_reply
+from bot.inbound import enqueue, first_sight, mark_late
 from bot.parser import Inbound, parse_inbound
 from bot.wire import MAX_BODY_BYTES, parse_xml, render_text_reply
-from storage.documents import DocumentStore
+from storage.documents import DocumentStore, DuplicateKey
 
 log = structlog.get_logger(__name__)
 
@@ -101,18 +101,22 @@ class WeChatEndpoint:
         now = self._clock()
         if msg.kind == "image":
             return await self._accept_photo(msg, now)
-        earlier = await first_sight(self._store, msg.dedup_key, now)
+        key = msg.dedup_key
+        earlier = await first_sight(self._store, key)
         if earlier is not None:
             # A retry: repeat the answer if we have it; else the first delivery is still working.
             return earlier.get("reply") if earlier.get("status") == "done" else None
-        work = asyncio.ensure_future(self._dialogues.handle(msg))
+        # The receipt is written with the conversation's new state, in one transaction.
+        work = asyncio.ensure_future(self._dialogues.handle(msg, receipt=key))
         try:
-            reply = await asyncio.wait_for(asyncio.shield(work), self._deadline)
+            return await asyncio.wait_for(asyncio.shield(work), self._deadline)
+        except DuplicateKey:
+            earlier = await first_sight(self._store, key)  # a concurrent delivery won
+            return earlier.get("reply") if earlier else None
         except TimeoutError:
+            await mark_late(self._store, key, now)
             self._finish_late(msg, work)
             return None
-        await remember_reply(self._store, msg.dedup_key, reply)
-        return reply
 
     async def _accept_photo(self, msg: Inbound, now: datetime) -> str:
         """Photos take longer than 5 s to fetch and store: queue them, answer at once."""
@@ -128,13 +132,14 @@ class WeChatEndpoint:
         return texts.PHOTO_RECEIVED
 
     def _finish_late(self, msg: Inbound, work: asyncio.Future[str | None]) -> None:
+        """The reply missed WeChat's deadline: send it as a customer-service message instead."""
+
         async def deliver() -> None:
             try:
                 reply = await work
             except Exception:
                 log.exception("wechat_late_reply_failed", msg=msg.dedup_key)
                 return
-            await remember_reply(self._store, msg.dedup_key, reply)
             if reply:
                 await enqueue(
                     self._store,

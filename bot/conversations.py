@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from storage.documents import DocumentStore
+from storage.documents import Document, DocumentStore
 
 CONVERSATIONS = "conversations"
+INBOUND = "wechat_inbound"  # one receipt per delivered message: how retries are recognised
 
 
 @dataclass
@@ -29,12 +31,26 @@ class Conversations:
             return Conversation(openid)
         return Conversation(openid, doc["step"], doc["data"], doc["_version"])
 
-    async def save(self, conv: Conversation, now: datetime) -> None:
-        """Compare-and-set: two messages of one user handled at once cannot both win silently."""
+    async def save(
+        self, conv: Conversation, now: datetime, *, changed: bool, receipt: Document | None
+    ) -> None:
+        """Write the state (compare-and-set) if it changed, and the message's receipt, together.
+
+        Two messages of one user handled at once cannot both win silently; a receipt that
+        already exists (DuplicateKey) means another delivery of this message got there first.
+        """
+        if not changed and receipt is None:
+            return
         doc = {"_id": conv.openid, "step": conv.step, "data": conv.data, "at": now.isoformat()}
         async with self._store.transaction() as tx:
-            if conv.version == 0:
-                saved = await tx.insert(CONVERSATIONS, doc)
-            else:
+            if receipt is not None:
+                await tx.insert(INBOUND, receipt)
+            if changed and conv.version == 0:
+                conv.version = (await tx.insert(CONVERSATIONS, doc))["_version"]
+            elif changed:
                 saved = await tx.replace(CONVERSATIONS, doc, expected_version=conv.version)
-        conv.version = saved["_version"]
+                conv.version = saved["_version"]
+
+    def snapshot(self, conv: Conversation) -> str:
+        """A fingerprint of the state, to tell whether a message changed it."""
+        return json.dumps([conv.step, conv.data], sort_keys=True, ensure_ascii=False)

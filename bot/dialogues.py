@@ -68,27 +68,34 @@ class Dialogues:
             "取消": self._cancel,
         }
 
-    async def handle(self, msg: Inbound) -> str | None:
-        if msg.kind == "event":
-            return await self._event(msg)
-        if msg.kind != "text":
-            return texts.UNSUPPORTED
+    async def handle(self, msg: Inbound, *, receipt: str | None = None) -> str | None:
+        """Answer ``msg``; with ``receipt``, record it (and the reply) with the new state.
+
+        Raises DuplicateKey when a receipt for this message exists: another delivery won.
+        """
         conv = await self._conversations.load(msg.from_user)
+        before = self._conversations.snapshot(conv)
         try:
-            reply = await self._text(conv, normalise(msg.content or ""))
+            reply = await self._route(msg, conv)
         except DomainError as exc:
             reply = exc.message  # already a polite Chinese sentence saying what to do
-        await self._conversations.save(conv, self._clock())
+        now = self._clock()
+        record = None
+        if receipt is not None:
+            record = {"_id": receipt, "status": "done", "reply": reply, "at": now.isoformat()}
+        changed = self._conversations.snapshot(conv) != before
+        await self._conversations.save(conv, now, changed=changed, receipt=record)
         return reply
 
-    async def _event(self, msg: Inbound) -> str | None:
+    async def _route(self, msg: Inbound, conv: Conversation) -> str | None:
+        if msg.kind == "text":
+            return await self._text(conv, normalise(msg.content or ""))
+        if msg.kind != "event":
+            return texts.UNSUPPORTED
         if msg.event == "subscribe":
             return texts.WELCOME
         if msg.event == "click" and msg.event_key in MENU_WORDS:
-            conv = await self._conversations.load(msg.from_user)
-            reply = await self._text(conv, MENU_WORDS[msg.event_key])
-            await self._conversations.save(conv, self._clock())
-            return reply
+            return await self._text(conv, MENU_WORDS[msg.event_key])
         return None  # unsubscribe, view, template receipts: nothing to say
 
     async def _text(self, conv: Conversation, text: str) -> str:

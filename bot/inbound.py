@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
-from storage.documents import DocumentStore, DuplicateKey
+from bot.conversations import INBOUND
+from storage.documents import Document, DocumentStore, DuplicateKey
 from storage.outbox import outbox_message
 
-INBOUND = "wechat_inbound"
+
+async def first_sight(store: DocumentStore, key: str) -> Document | None:
+    """The receipt of an earlier delivery of this message, or None if this is the first."""
+    found = await store.find(INBOUND, {"_id": {"$in": [key, late_key(key)]}}, limit=1)
+    return found[0] if found else None
 
 
-async def first_sight(store: DocumentStore, key: str, now: datetime) -> dict[str, Any] | None:
-    """Claim ``key``; None if this is its first delivery, else the record of the earlier one."""
-    try:
+def late_key(key: str) -> str:
+    return f"{key}#late"
+
+
+async def mark_late(store: DocumentStore, key: str, now: datetime) -> None:
+    """Mark a message still being worked on past the deadline, so its retries are not redone."""
+    with contextlib.suppress(DuplicateKey):
         async with store.transaction() as tx:
-            await tx.insert(INBOUND, {"_id": key, "status": "processing", "at": now.isoformat()})
-        return None
-    except DuplicateKey:
-        return await store.get(INBOUND, key) or {"status": "processing"}
-
-
-async def remember_reply(store: DocumentStore, key: str, reply: str | None) -> None:
-    """Keep the passive reply so a retry that arrives after we answered gets the same answer."""
-    async with store.transaction() as tx:
-        doc = await tx.get(INBOUND, key)
-        if doc is not None:
-            doc.update(status="done", reply=reply)
-            await tx.replace(INBOUND, doc, expected_version=doc["_version"])
+            await tx.insert(
+                INBOUND, {"_id": late_key(key), "status": "processing", "at": now.isoformat()}
+            )
 
 
 async def enqueue(
