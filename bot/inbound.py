@@ -13,8 +13,7 @@ from storage.outbox import outbox_message
 
 async def first_sight(store: DocumentStore, key: str) -> Document | None:
     """The receipt of an earlier delivery of this message, or None if this is the first."""
-    found = await store.find(INBOUND, {"_id": {"$in": [key, late_key(key)]}}, limit=1)
-    return found[0] if found else None
+    return await store.get(INBOUND, key) or await store.get(INBOUND, late_key(key))
 
 
 def late_key(key: str) -> str:

@@ -354,3 +354,28 @@ async def test_a_sqlite_transaction_cannot_nest_in_one_task(tmp_path: Path):
                     pass
     finally:
         await store.close()
+
+
+async def test_concurrent_transactions_fail_alone_and_the_rest_commit(
+    document_store: DocumentStore,
+):
+    await insert(document_store, "cases", *({"_id": f"old{i}"} for i in range(5)))
+
+    async def write(i: int) -> str:
+        doc_id = f"old{i}" if i < 5 else f"new{i}"  # the first five collide
+        try:
+            async with document_store.transaction() as tx:
+                await tx.insert("cases", {"_id": doc_id, "n": i})
+                await tx.insert("outbox", {"_id": f"side-effect-{i}"})
+        except (DuplicateKey, TransactionAborted):
+            return "refused"
+        return "committed"
+
+    results = await asyncio.gather(*(write(i) for i in range(30)))
+
+    assert results == ["refused"] * 5 + ["committed"] * 25
+    assert await document_store.count("cases") == 30
+    # A refused transaction left nothing behind, not even its other write.
+    assert sorted(ids(await document_store.find("outbox"))) == sorted(
+        f"side-effect-{i}" for i in range(5, 30)
+    )
