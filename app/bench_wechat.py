@@ -34,12 +34,16 @@ def _requests(crypto: MessageCrypto, n: int, start: int) -> list[Request]:
             f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
             f"<FromUserName><![CDATA[oBench{i % 400:04d}]]></FromUserName>"
             f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{WORDS[i % len(WORDS)]}]]></Content><MsgId>{10**12 + i}</MsgId></xml>"
+            f"<Content><![CDATA[{WORDS[i % len(WORDS)]}]]></Content>"
+            f"<MsgId>{10**12 + i}</MsgId></xml>"
         )
         body, msg_signature = crypto.encrypt_push(inner, nonce=nonce, timestamp=ts)
         query = {
-            "signature": _plain_signature(ts, nonce), "timestamp": ts, "nonce": nonce,
-            "encrypt_type": "aes", "msg_signature": msg_signature,
+            "signature": _plain_signature(ts, nonce),
+            "timestamp": ts,
+            "nonce": nonce,
+            "encrypt_type": "aes",
+            "msg_signature": msg_signature,
         }
         out.append((query, body.encode()))
     return out
@@ -58,10 +62,20 @@ def bare_app(crypto: MessageCrypto) -> web.Application:
         q = request.query
         verify_signature(q["signature"], TOKEN, q["timestamp"], q["nonce"])
         outer = parse_xml(await request.read())
-        inner = parse_xml(crypto.decrypt(outer["Encrypt"], msg_signature=q["msg_signature"],
-                                         timestamp=q["timestamp"], nonce=q["nonce"]).encode())
-        reply = render_text_reply(to_user=inner["FromUserName"], from_user=inner["ToUserName"],
-                                  content="您好", create_time=int(time.time()))
+        inner = parse_xml(
+            crypto.decrypt(
+                outer["Encrypt"],
+                msg_signature=q["msg_signature"],
+                timestamp=q["timestamp"],
+                nonce=q["nonce"],
+            ).encode()
+        )
+        reply = render_text_reply(
+            to_user=inner["FromUserName"],
+            from_user=inner["ToUserName"],
+            content="您好",
+            create_time=int(time.time()),
+        )
         xml = crypto.encrypt_reply(reply, nonce=q["nonce"], timestamp=q["timestamp"])
         return web.Response(text=xml, content_type="application/xml")
 
@@ -125,8 +139,14 @@ async def run_wechat_bench(*, messages: int, concurrency: int, console: Console)
     crypto = MessageCrypto(TOKEN, AES_KEY, APPID)
     with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
         settings = load_settings(
-            {}, demo=True, data_dir=Path(tmp), log_level="WARNING", wechat_token=TOKEN,
-            wechat_encoding_aes_key=AES_KEY, wechat_appid=APPID, wechat_appsecret="s" * 32,
+            {},
+            demo=True,
+            data_dir=Path(tmp),
+            log_level="WARNING",
+            wechat_token=TOKEN,
+            wechat_encoding_aes_key=AES_KEY,
+            wechat_appid=APPID,
+            wechat_appsecret="s" * 32,
             wechat_api_base_url="http://127.0.0.1:9",  # no outbound call happens in this bench
         )
         real_runner, real_url = await _serve(create_app(settings))
@@ -135,8 +155,12 @@ async def run_wechat_bench(*, messages: int, concurrency: int, console: Console)
             console.print(f"warming up, then {messages:,} messages each, {concurrency} in flight…")
             await _drive(real_url, _requests(crypto, 200, 0), concurrency)
             await _drive(bare_url, _requests(crypto, 200, 0), concurrency)
-            real_rate, real_lat = await _drive(real_url, _requests(crypto, messages, 1000), concurrency)
-            bare_rate, bare_lat = await _drive(bare_url, _requests(crypto, messages, 1000), concurrency)
+            real_rate, real_lat = await _drive(
+                real_url, _requests(crypto, messages, 1000), concurrency
+            )
+            bare_rate, bare_lat = await _drive(
+                bare_url, _requests(crypto, messages, 1000), concurrency
+            )
         finally:
             await real_runner.cleanup()
             await bare_runner.cleanup()
@@ -144,11 +168,23 @@ async def run_wechat_bench(*, messages: int, concurrency: int, console: Console)
     table = Table(title=f"bench wechat (safe mode, {messages:,} messages, {concurrency} in flight)")
     for column in ("handler", "msg/s", "p50 ms", "p99 ms"):
         table.add_column(column, justify="right" if column != "handler" else "left")
-    table.add_row("real /wechat", f"{real_rate:,.0f}", f"{_pct(real_lat, .5):.1f}", f"{_pct(real_lat, .99):.1f}")
-    table.add_row("bare crypto", f"{bare_rate:,.0f}", f"{_pct(bare_lat, .5):.1f}", f"{_pct(bare_lat, .99):.1f}")
+    table.add_row(
+        "real /wechat",
+        f"{real_rate:,.0f}",
+        f"{_pct(real_lat, 0.5):.1f}",
+        f"{_pct(real_lat, 0.99):.1f}",
+    )
+    table.add_row(
+        "bare crypto",
+        f"{bare_rate:,.0f}",
+        f"{_pct(bare_lat, 0.5):.1f}",
+        f"{_pct(bare_lat, 0.99):.1f}",
+    )
     Console().print(table)
     ratio = real_rate / bare_rate
     goals = real_rate >= 1500 and _pct(real_lat, 0.99) <= 50 and ratio >= 0.6
-    Console().print(f"ratio real/bare: {ratio:.2f}; goals (>= 1,500 msg/s, p99 <= 50 ms, ratio >= 0.6): "
-                    f"{'met' if goals else 'NOT met'}")
+    Console().print(
+        f"ratio real/bare: {ratio:.2f}; goals (>= 1,500 msg/s, p99 <= 50 ms, ratio >= 0.6): "
+        f"{'met' if goals else 'NOT met'}"
+    )
     return 0 if goals else 1

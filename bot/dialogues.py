@@ -16,7 +16,7 @@ from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, bind_agent, bind_person
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
-from app.services.catalog import get_matter, list_matters
+from app.services.catalog import CatalogCache
 from bot import texts
 from bot.active_case import active_case
 from bot.conversations import Conversation, Conversations
@@ -53,6 +53,7 @@ class Dialogues:
         self._cases = cases
         self._calendars = calendars
         self._conversations = Conversations(store)
+        self._catalog = CatalogCache(store)
         self._clock = clock
         self._words: dict[str, Handler] = {
             "我要办": self._pick_matter,
@@ -156,7 +157,7 @@ class Dialogues:
     async def _pick_matter(self, conv: Conversation, _: str) -> str:
         actor = await account_of_openid(self._store, conv.openid)
         target = "enterprise" if actor and actor.role is Role.AGENT else "citizen"
-        matters = await list_matters(self._store, target=target)
+        matters = await self._catalog.matters(target=target)
         if not matters:
             return texts.NO_MATTERS
         conv.step = "picking"
@@ -171,7 +172,7 @@ class Dialogues:
         index = int(text) - 1
         if not 0 <= index < len(choices):
             return texts.BAD_PICK.format(n=len(choices))
-        matter = await get_matter(self._store, choices[index])
+        matter = await self._catalog.get(choices[index])
         conv.step = "guide"
         conv.data["matter"] = matter.code
         return matter.guide_text() + texts.GUIDE_FOOTER

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -179,3 +180,38 @@ def matter_to_doc(matter: Matter) -> Document:
 def matter_from_doc(doc: Document) -> Matter:
     """Rebuild a matter from its stored form, ignoring the store's bookkeeping keys."""
     return Matter.model_validate({k: v for k, v in doc.items() if not k.startswith("_")})
+
+
+class CatalogCache:
+    """The published catalog as this instance last read it, re-read at most every ``ttl`` s.
+
+    Matters change only through an import, so a page or a chat menu may lag one by ``ttl``;
+    in exchange, browsing the catalog costs no query and no re-validation.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        *,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._clock = clock
+        self._matters: list[Matter] | None = None
+        self._loaded_at = 0.0
+
+    async def matters(self, *, target: str | None = None) -> list[Matter]:
+        if self._matters is None or self._clock() - self._loaded_at > self._ttl:
+            self._matters = await list_matters(self._store)
+            self._loaded_at = self._clock()
+        if target is not None and target not in TARGETS:
+            raise ValidationFailed("办事对象只能是 citizen（个人）或 enterprise（企业）")
+        return [m for m in self._matters if target is None or target in m.targets]
+
+    async def get(self, code: str) -> Matter:
+        for matter in await self.matters():
+            if matter.code == code:
+                return matter
+        return await get_matter(self._store, code)  # imported since the last read
