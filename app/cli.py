@@ -41,6 +41,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  API docs:    {base}/api/v1/docs\n"
             f"  Demo tokens: {base}/api/v1/demo/tokens\n"
             f"  Data:        {settings.data_dir.resolve()}"
+            + (
+                ""
+                if settings.wechat_configured
+                else f"\n  WeChat chat: http://127.0.0.1:{settings.wechat_simulator_port}/chat"
+                "  (a local WeChat simulator: chat with the account from a browser)"
+            )
         )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0

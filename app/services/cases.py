@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.domain.actors import Actor, Role
-from app.domain.case_states import BEFORE_ACCEPTANCE, LABELS_ZH, Action
+from app.domain.case_states import BEFORE_ACCEPTANCE, LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
 from app.domain.notices import CorrectionNotice
@@ -252,8 +252,8 @@ class CaseService:
     async def _write_events(self, tx: Transaction, case: Case, notice_text: str | None) -> None:
         for event in case.new_events:
             await tx.insert(EVENTS, event_to_doc(case.number, event))
-            if event.from_state == event.to_state:
-                continue  # attaching a material is history, not news for the applicant
+            if event.from_state == event.to_state or event.to_state is State.DRAFT:
+                continue  # a new draft or an attached photo is history, not news to push
             label = LABELS_ZH[event.to_state]
             text = notice_text or f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
             await tx.insert(
