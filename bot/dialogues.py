@@ -9,9 +9,9 @@ from datetime import datetime
 
 from app.domain.actors import Actor, Role
 from app.domain.case_states import LABELS_ZH
-from app.domain.cases import Case, china_date
+from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.errors import DomainError
-from app.domain.identity import mask_uscc
+from app.domain.identity import mask_uscc, parse_uscc
 from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, bind_agent, bind_person
 from app.services.calendar import CalendarService
@@ -64,6 +64,7 @@ class Dialogues:
             "我的材料": self._my_materials,
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
+            "评价": self._start_rating,
             "帮助": self._help,
             "人工": self._help,
             "取消": self._cancel,
@@ -106,6 +107,8 @@ class Dialogues:
             return await self._binding_step(conv, text)
         if conv.step == "picking" and text.isdigit():
             return await self._show_guide(conv, text)
+        if conv.step == "rating":
+            return await self._rate(conv, text)
         if CASE_NUMBER.match(text.upper()):
             return await self._case_detail(conv, text.upper())
         return texts.NOT_UNDERSTOOD
@@ -144,6 +147,7 @@ class Dialogues:
             conv.step, conv.data = "idle", {}
             return texts.BOUND_PERSON.format(name=name, masked=citizen.masked)
         if conv.step == "binding_uscc":
+            parse_uscc(text)  # a wrong code is refused here, while the user can retype it
             conv.step, conv.data["uscc"] = "binding_agent", text
             return texts.ASK_AGENT_NAME
         code = await bind_agent(
@@ -263,6 +267,38 @@ class Dialogues:
             if s.id in c.materials
         ]
         return texts.MY_MATERIALS.format(lines="\n".join(lines)) if lines else texts.NO_MATERIALS
+
+    # -- rating (好差评) ----------------------------------------------------------------------
+
+    async def _start_rating(self, conv: Conversation, _: str) -> str:
+        actor = await self._actor(conv)
+        page = await self._cases.list_for(actor, size=50)
+        open_to_rate = [c for c in page.items if c.state in RATEABLE and c.rating is None][:9]
+        if not open_to_rate:
+            return texts.NOTHING_TO_RATE
+        conv.step, conv.data = "rating", {"choices": [c.number for c in open_to_rate]}
+        items = "\n".join(
+            f"{n}. {c.number} {c.terms.name}" for n, c in enumerate(open_to_rate, start=1)
+        )
+        return texts.RATE_PICK.format(items=items)
+
+    async def _rate(self, conv: Conversation, text: str) -> str:
+        choices: list[str] = conv.data.get("choices", [])
+        parts = text.replace(",", " ").replace("，", " ").split()
+        if len(parts) == 1 and len(choices) == 1:
+            parts = ["1", *parts]
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            return texts.RATE_BAD_INPUT
+        pick, grade = int(parts[0]) - 1, int(parts[1]) - 1
+        if not (0 <= pick < len(choices) and 0 <= grade < len(RATINGS)):
+            return texts.RATE_BAD_INPUT
+        actor = await self._actor(conv)
+        level = RATINGS[grade]
+        case = await self._cases.rate(actor, choices[pick], level, version=None)
+        conv.step, conv.data = "idle", {}
+        if grade >= 3:  # 不满意 / 非常不满意
+            return texts.RATE_SORRY.format(level=level)
+        return texts.RATE_THANKS.format(number=case.number, level=level)
 
     async def _help(self, conv: Conversation, _: str) -> str:
         return texts.HELP

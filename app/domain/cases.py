@@ -20,6 +20,10 @@ from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from app.domain.notices import Correction, CorrectionNotice
 from app.domain.workdays import Pause, WorkCalendar, deemed_acceptance_date
 
+# 好差评 levels, best first; the last two call for a follow-up.
+RATINGS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+RATEABLE = frozenset({State.CERTIFICATE_ISSUED, State.DELIVERED, State.CLOSED, State.REJECTED})
+
 # China has one time zone and no daylight saving; a fixed offset keeps the domain free of tzdata.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -95,6 +99,7 @@ class Case:
     notices: list[CorrectionNotice] = field(default_factory=list)
     changed_since_notice: set[str] = field(default_factory=set)
     decision: dict[str, str] | None = None
+    rating: dict[str, str] | None = None
     seq: int = 0
     new_events: list[CaseEvent] = field(default_factory=list)
 
@@ -210,6 +215,22 @@ class Case:
             raise ValidationFailed("不予许可须写明理由和法律依据")
         self._apply(Action.REJECT, actor, at, reason=reason)
         self.decision = {"outcome": "rejected", "reason": reason, "basis": basis}
+
+    def rate(self, level: str, comment: str, actor: Actor, at: datetime) -> None:
+        """好差评: the applicant rates a finished case once; rating a delivered case closes it."""
+        if level not in RATINGS:
+            raise ValidationFailed("评价等级须为：" + "、".join(RATINGS))
+        if not self.is_owner(actor):
+            raise NotPermitted("只有申请人本人可以评价该办件")
+        if self.rating is not None:
+            raise InvalidTransition("该办件已经评价过了，感谢您的反馈")
+        if self.state not in RATEABLE:
+            raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，办结后才能评价")
+        self.rating = {"level": level, "comment": comment.strip()[:500], "at": at.isoformat()}
+        if self.state is State.DELIVERED:
+            self._apply(Action.CLOSE, actor, at, reason=f"评价：{level}")
+        else:
+            self._record("rate", self.state, self.state, actor, at, reason=f"评价：{level}")
 
     def confirm_payment(self, actor: Actor, at: datetime) -> None:
         self._apply(Action.CONFIRM_PAYMENT, actor, at)

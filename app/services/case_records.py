@@ -56,6 +56,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         ],
         "changed_since_notice": sorted(case.changed_since_notice),
         "decision": case.decision,
+        "rating": case.rating,
         "seq": case.seq,
     }
 
@@ -92,6 +93,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         ],
         changed_since_notice=set(doc["changed_since_notice"]),
         decision=doc["decision"],
+        rating=doc.get("rating"),
         seq=doc["seq"],
     )
 

@@ -190,6 +190,13 @@ class CaseService:
         case.reject(reason, basis, actor, self._clock())
         return await self._save(case)
 
+    async def rate(
+        self, actor: Actor, number: str, level: str, comment: str = "", *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.rate(level, comment, actor, self._clock())
+        return await self._save(case)
+
     async def act(
         self, actor: Actor, number: str, action: Action, *, version: int | None, reason: str | None
     ) -> Case:

@@ -157,3 +157,46 @@ async def test_unknown_words_and_message_types_get_a_polite_hint(bot: Dialogues)
 async def test_a_menu_click_works_like_the_word(bot: Dialogues) -> None:
     reply = await bot.handle(inbound("event", event="click", event_key="MENU_APPLY"))
     assert reply is not None and "请回复序号" in reply
+
+
+async def test_a_finished_case_is_rated_in_the_chat_once(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    from app.domain.actors import Actor, Role
+    from app.domain.case_states import Action
+
+    assert "没有可以评价" in await say(bot, "绑定", "张三", VALID_ID, "评价")
+    await say(bot, "我要办", "1", "办理")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    cases = CaseService(store, CalendarService(store), clock=clock)
+    case = (await cases.list_for(actor)).items[0]
+    for slot in case.missing_materials():
+        ref = MaterialRef(f"cases/{case.number}/{slot.id}.jpg", "image/jpeg", 3, "0" * 64)
+        await cases.attach(actor, case.number, slot.id, ref, version=None)
+    await cases.submit(actor, case.number, version=None)
+    reviewer = Actor("r", Role.REVIEWER, department=case.terms.department)
+    case = await cases.approve(reviewer, case.number, version=None)
+    assert case.state.value == "approved"  # the first citizen matter is free, no originals
+    await cases.act(reviewer, case.number, Action.ISSUE_CERTIFICATE, version=None, reason=None)
+
+    listing = await say(bot, "评价")
+    assert case.number in listing and "非常满意" in listing
+    assert "感谢" in await say(bot, "2")
+    rated = await cases.get(actor, case.number)
+    assert rated.rating is not None and rated.rating["level"] == "满意"
+    assert "没有可以评价" in await say(bot, "评价")
+
+
+async def test_an_enterprise_agent_binds_to_a_valid_credit_code(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    assert "统一社会信用代码" in await say(bot, "企业绑定")
+    assert "校验位" in await say(bot, "91350100M000100Y4X")  # refused; the user may retype
+    assert await account_of_openid(store, OPENID) is None
+    assert "经办人" in await say(bot, "91350100M000100Y43")
+    reply = await say(bot, "李四")
+    assert "绑定成功" in reply and "9135**********0Y43" in reply
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None and actor.uscc == "91350100M000100Y43"
+    assert "营业执照换发" in await say(bot, "我要办")  # enterprises see enterprise matters

@@ -284,3 +284,26 @@ def test_while_returned_photos_replace_only_what_the_notice_named() -> None:
     assert [s.id for s in case.slots_to_correct()] == ["id_front"]
     case.attach("id_front", ref("new"), CITIZEN, at(MON))
     assert case.slots_to_correct() == [] and case.next_slot_for_photo() is None
+
+
+def test_a_delivered_case_is_rated_once_and_rating_closes_it() -> None:
+    case = submitted()
+    case.approve(REVIEWER, at(MON))
+    case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON))
+    case.act(Action.DISPATCH_DELIVERY, COURIER, at(MON))
+    case.act(Action.CONFIRM_DELIVERY, COURIER, at(MON))
+    with pytest.raises(NotPermitted):
+        case.rate("满意", "", OTHER, at(MON))
+    with pytest.raises(ValidationFailed):
+        case.rate("还行", "", CITIZEN, at(MON))
+    case.rate("非常满意", "不用跑腿，很方便", CITIZEN, at(MON))
+    assert case.state is State.CLOSED
+    assert case.rating is not None and case.rating["level"] == "非常满意"
+    with pytest.raises(InvalidTransition):
+        case.rate("不满意", "", CITIZEN, at(MON))
+
+
+def test_a_case_still_under_review_cannot_be_rated() -> None:
+    case = submitted()
+    with pytest.raises(InvalidTransition, match="办结后才能评价"):
+        case.rate("满意", "", CITIZEN, at(MON))
