@@ -17,6 +17,7 @@ from app.domain.actors import Actor
 from app.domain.cases import china_date
 from app.domain.errors import NotFoundError
 from app.services.accounts import account_of_openid
+from bot.errors import WeChatError
 
 routes = web.RouteTableDef()
 SESSION = "bcm_h5"
@@ -68,7 +69,10 @@ async def oauth_return(request: web.Request) -> web.Response:
     if not expected or not code or not hmac.compare_digest(expected, state):
         return _message(request, "登录已过期，请从公众号消息中的链接重新打开。", status=400)
     # The code exchange is the sign-in itself: the user waits for it by nature.
-    openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
+    try:
+        openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
+    except WeChatError:  # an expired or reused code, or WeChat unreachable
+        return _message(request, "登录未成功，请从公众号消息中的链接重新打开。", status=400)
     actor = await account_of_openid(request.config_dict[keys.DOCUMENTS], openid)
     if actor is None:
         return _message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from yarl import URL
 
 from app import keys
 from app.main import create_app
@@ -268,3 +270,64 @@ async def test_outside_the_48_hour_window_a_notice_arrives_as_a_template_message
     )
     template = [e for e in world.sim.messages(OPENID) if e.source == "template"][-1]
     assert template.url and template.url.endswith(f"/h5/cases/{number}")
+
+
+async def test_a_chat_link_signs_the_applicant_in_by_oauth_and_shows_only_their_case(
+    plain_world: World,
+) -> None:
+    world = plain_world
+    number = await apply_by_chat(world)
+    http = world.client
+
+    resp = await http.get(f"/h5/cases/{number}", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"].startswith("/h5/login")
+    resp = await http.get(resp.headers["Location"], allow_redirects=False)
+    authorize = URL(resp.headers["Location"])
+    assert authorize.path == "/connect/oauth2/authorize"
+    assert authorize.query["scope"] == "snsapi_base"
+
+    # WeChat asks nothing for snsapi_base: it redirects back with a one-time code.
+    async with (
+        aiohttp.ClientSession() as phone,
+        phone.get(authorize.update_query(openid=OPENID), allow_redirects=False) as back,
+    ):
+        callback = URL(back.headers["Location"])
+    resp = await http.get(callback.path_qs, allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == f"/h5/cases/{number}"
+    session = resp.cookies["bcm_h5"]
+    assert session["httponly"] and session["samesite"] == "Lax"
+
+    page = await http.get(f"/h5/cases/{number}")
+    html = await page.text()
+    assert page.status == 200 and number in html and "老年人优待证" in html and "已提交" in html
+    assert VALID_ID not in html
+
+    replay = await http.get(callback.path_qs, allow_redirects=False)  # its state was consumed
+    assert replay.status == 400
+
+    other = await http.get("/h5/cases/BC20990101000000")
+    assert other.status == 404 and "未找到该办件" in await other.text()
+
+
+async def test_a_forged_oauth_state_is_refused(plain_world: World) -> None:
+    resp = await plain_world.client.get("/h5/oauth?code=abc&state=forged", allow_redirects=False)
+    assert resp.status == 400
+    assert "重新打开" in await resp.text()
+
+
+async def test_a_reused_oauth_code_gets_a_polite_page_not_an_error(plain_world: World) -> None:
+    http = plain_world.client
+    resp = await http.get("/h5/login?next=/h5/cases", allow_redirects=False)
+    authorize = URL(resp.headers["Location"])
+    async with (
+        aiohttp.ClientSession() as phone,
+        phone.get(authorize.update_query(openid=OPENID), allow_redirects=False) as back,
+    ):
+        callback = URL(back.headers["Location"])
+    state = callback.query["state"]
+    await http.get(callback.path_qs, allow_redirects=False)  # first use (not bound: a message)
+    http.session.cookie_jar.update_cookies(
+        {"bcm_oauth": f"{state}|/h5/cases"}, URL(str(http.make_url("/h5/")))
+    )
+    again = await http.get(callback.path_qs, allow_redirects=False)
+    assert again.status == 400 and "重新打开" in await again.text()
