@@ -145,10 +145,8 @@ def cmd_wechat(args: argparse.Namespace) -> int:
     import aiohttp
 
     from app.main import open_documents
-    from app.wechat_wiring import configured_credentials
-    from bot.client import WeChatClient
+    from app.wechat_wiring import configured_credentials, wechat_client
     from bot.menu import account_menu
-    from bot.token_cache import TokenCache
 
     settings = _settings(args)
     if not settings.wechat_configured:
@@ -157,14 +155,7 @@ def cmd_wechat(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         async with open_documents(settings) as store, aiohttp.ClientSession() as session:
-            client = WeChatClient(
-                session,
-                base_url=creds.api_base_url,
-                open_base_url=creds.open_base_url,
-                appid=creds.appid,
-                secret=creds.secret,
-                tokens=TokenCache(store, creds.appid),
-            )
+            client = wechat_client(session, store, creds)
             await client.create_menu(account_menu(settings.public_base_url))
 
     asyncio.run(run())

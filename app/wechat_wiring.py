@@ -21,6 +21,7 @@ from bot.dialogues import Dialogues
 from bot.menu import account_menu
 from bot.messenger import Messenger
 from bot.token_cache import TokenCache
+from storage.documents import DocumentStore
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +37,19 @@ class WeChatCredentials:
 
     def __repr__(self) -> str:
         return f"WeChatCredentials(appid={self.appid!r}, ...)"
+
+
+def wechat_client(
+    session: aiohttp.ClientSession, store: DocumentStore, creds: WeChatCredentials
+) -> WeChatClient:
+    return WeChatClient(
+        session,
+        base_url=creds.api_base_url,
+        open_base_url=creds.open_base_url,
+        appid=creds.appid,
+        secret=creds.secret,
+        tokens=TokenCache(store, creds.appid),
+    )
 
 
 def configured_credentials(settings: Settings) -> WeChatCredentials:
@@ -93,14 +107,7 @@ def wechat_ctx(
             )
         store = app[keys.DOCUMENTS]
         async with aiohttp.ClientSession() as session:
-            client = WeChatClient(
-                session,
-                base_url=creds.api_base_url,
-                open_base_url=creds.open_base_url,
-                appid=creds.appid,
-                secret=creds.secret,
-                tokens=TokenCache(store, creds.appid),
-            )
+            client = wechat_client(session, store, creds)
             dialogues = Dialogues(store, app[keys.CASES], app[keys.CALENDAR], clock=clock)
             app[keys.WECHAT_CLIENT] = client
             app[keys.WECHAT] = WeChatEndpoint(

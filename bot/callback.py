@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from bot import texts
+from bot.client import read_capped
 from bot.crypto import MessageCrypto, verify_signature
 from bot.dialogues import Dialogues
 from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
@@ -157,11 +158,4 @@ class WeChatEndpoint:
 async def _read_capped(request: web.Request) -> bytes:
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise MessageTooLarge(f"{request.content_length} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(16 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise MessageTooLarge(f"over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_capped(request.content, MAX_BODY_BYTES, MessageTooLarge)

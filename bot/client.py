@@ -189,7 +189,7 @@ class WeChatClient:
                 headers=headers,
                 timeout=self._timeout,
             ) as response:
-                body = await _read_capped(response, _MAX_JSON_BYTES)
+                body = await read_capped(response.content, _MAX_JSON_BYTES)
         except (aiohttp.ClientError, TimeoutError) as e:
             raise _unavailable(method, path, e) from None
         return _check(_json(method, path, response.status, body))
@@ -203,27 +203,28 @@ class WeChatClient:
             ) as response:
                 content_type = response.headers.get("Content-Type", "")
                 if content_type.startswith(("application/json", "text/")):
-                    body = await _read_capped(response, _MAX_JSON_BYTES)
+                    body = await read_capped(response.content, _MAX_JSON_BYTES)
                     _check(_json("GET", path, response.status, body))
                     raise WeChatUnavailable(f"GET {path}: JSON without errcode instead of media")
                 if response.status != 200:
                     raise WeChatUnavailable(f"GET {path}: HTTP {response.status}")
                 if (response.content_length or 0) > max_bytes:
                     raise MediaTooLarge(f"media is {response.content_length} bytes > {max_bytes}")
-                body = await _read_capped(response, max_bytes, MediaTooLarge)
+                body = await read_capped(response.content, max_bytes, MediaTooLarge)
         except (aiohttp.ClientError, TimeoutError) as e:
             raise _unavailable("GET", path, e) from None
         return body, content_type.split(";")[0].strip() or "application/octet-stream"
 
 
-async def _read_capped(
-    response: aiohttp.ClientResponse,
+async def read_capped(
+    stream: aiohttp.StreamReader,
     limit: int,
     error: type[WeChatError] = WeChatUnavailable,
 ) -> bytes:
+    """Read a whole body, raising ``error`` as soon as it passes ``limit`` bytes."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
+    async for chunk in stream.iter_chunked(64 * 1024):
         size += len(chunk)
         if size > limit:
             raise error(f"response body over {limit} bytes")

@@ -90,9 +90,7 @@ async def bind_person(
     store: DocumentStore, openid: str, *, name: str, id_number: str, now: datetime
 ) -> CitizenId:
     """Bind an openid to a citizen once; the number must pass GB 11643 and the name be given."""
-    name = name.strip()
-    if not 2 <= len(name) <= 30:
-        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
+    name = _checked_name(name)
     citizen = parse_citizen_id(id_number, today=now.date())
     await _insert_account(
         store,
@@ -113,9 +111,7 @@ async def bind_agent(
     store: DocumentStore, openid: str, *, name: str, uscc: str, now: datetime
 ) -> Uscc:
     """Bind an openid as an agent of one enterprise (GB 32100 code)."""
-    name = name.strip()
-    if not 2 <= len(name) <= 30:
-        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
+    name = _checked_name(name)
     code = parse_uscc(uscc)
     await _insert_account(
         store,
@@ -130,6 +126,13 @@ async def bind_agent(
         },
     )
     return code
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not 2 <= len(name) <= 30:
+        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
+    return name
 
 
 async def _insert_account(store: DocumentStore, doc: dict[str, Any]) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,14 +18,6 @@ from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 
 CITIZEN = Actor("demo-citizen", Role.APPLICANT)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
-    store = SqliteDocumentStore(tmp_path / "s.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -27,17 +27,6 @@ LATER = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[DocumentStore]:
-    sqlite = pytest.importorskip("storage.sqlite")
-    opened = sqlite.SqliteDocumentStore(tmp_path / "buchumen.db")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
 def matters() -> list[Matter]:
     return catalog.load_catalog([CATALOG_DIR])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,14 +40,6 @@ def inbound(kind: str, openid: str = OPENID, **fields: Any) -> Inbound:
         "raw": {},
     }
     return Inbound(**(base | fields))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
-    store = SqliteDocumentStore(tmp_path / "s.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
 @pytest.fixture
