@@ -44,7 +44,7 @@ class WeChatEndpoint:
         self._dialogues = dialogues
         self._store = store
         self._clock = clock
-        self._deadline = deadline
+        self.deadline = deadline  # WeChat gives up at 5 s
         self._late: set[asyncio.Task[None]] = set()
 
     def add_routes(self, app: web.Application) -> None:
@@ -110,7 +110,7 @@ class WeChatEndpoint:
         # The receipt is written with the conversation's new state, in one transaction.
         work = asyncio.ensure_future(self._dialogues.handle(msg, receipt=key))
         try:
-            return await asyncio.wait_for(asyncio.shield(work), self._deadline)
+            return await asyncio.wait_for(asyncio.shield(work), self.deadline)
         except DuplicateKey:
             earlier = await first_sight(self._store, key)  # a concurrent delivery won
             return earlier.get("reply") if earlier else None

@@ -13,7 +13,8 @@ from storage.outbox import outbox_message
 
 async def first_sight(store: DocumentStore, key: str) -> Document | None:
     """The receipt of an earlier delivery of this message, or None if this is the first."""
-    return await store.get(INBOUND, key) or await store.get(INBOUND, late_key(key))
+    # A late marker wins: that reply goes (or went) as a customer-service message, not again.
+    return await store.get(INBOUND, late_key(key)) or await store.get(INBOUND, key)
 
 
 def late_key(key: str) -> str:

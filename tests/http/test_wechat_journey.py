@@ -331,3 +331,18 @@ async def test_a_reused_oauth_code_gets_a_polite_page_not_an_error(plain_world: 
     )
     again = await http.get(callback.path_qs, allow_redirects=False)
     assert again.status == 400 and "重新打开" in await again.text()
+
+
+async def test_a_reply_that_misses_the_deadline_arrives_later_and_retries_are_not_redone(
+    plain_world: World,
+) -> None:
+    world = plain_world
+    world.client.app[keys.WECHAT].deadline = 0  # every dialogue is now "too slow"
+    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "帮助", "MsgId": "4242"}
+    first = await world.sim.push(fields)
+    assert first.status == 200 and first.reply is None  # "success": WeChat shows nothing yet
+    await eventually(lambda: any("可用指令" in t for t in world.chat()))
+    retry = await world.sim.push(fields)
+    assert retry.reply is None  # answered already, as a customer-service message
+    await asyncio.sleep(1.0)  # give a wrongly redone message time to show up
+    assert sum("可用指令" in t for t in world.chat()) == 1
