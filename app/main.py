@@ -26,6 +26,7 @@ from app.services.materials import MaterialService
 from app.settings import Settings, SettingsError
 from app.web.h5 import routes as h5_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
+from bot.inbound import purge_receipts
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.objects import ObjectStore
@@ -112,6 +113,9 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
         tasks = [
             asyncio.create_task(dispatcher.run(stop), name="outbox"),
             asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
+            asyncio.create_task(
+                _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
+            ),
         ]
         yield
         stop.set()

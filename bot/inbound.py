@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.conversations import INBOUND
@@ -42,3 +42,17 @@ async def enqueue(
         return True
     except DuplicateKey:
         return False
+
+
+RECEIPT_DAYS = 3  # WeChat retries within seconds; a few days covers any replay worth catching
+
+
+async def purge_receipts(store: DocumentStore, now: datetime, *, batch: int = 1000) -> int:
+    """Delete receipts older than RECEIPT_DAYS, a batch at a time; returns how many went."""
+    cutoff = (now - timedelta(days=RECEIPT_DAYS)).isoformat()
+    old = await store.find(INBOUND, {"at": {"$lt": cutoff}}, sort=[("at", 1)], limit=batch)
+    if old:
+        async with store.transaction() as tx:
+            for doc in old:
+                await tx.delete(INBOUND, doc["_id"])
+    return len(old)

@@ -46,6 +46,9 @@ MIGRATIONS: list[list[Index]] = [
         Index("outbox", (("status", 1), ("next_attempt_at", 1))),
         Index("audit", (("subject", 1), ("at", 1))),
     ],
+    [
+        Index("wechat_inbound", (("at", 1),)),  # receipts are purged by age
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
