@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +50,9 @@ class Conversations:
                 saved = await tx.replace(CONVERSATIONS, doc, expected_version=conv.version)
                 conv.version = saved["_version"]
 
-    def snapshot(self, conv: Conversation) -> str:
-        """A fingerprint of the state, to tell whether a message changed it."""
-        return json.dumps([conv.step, conv.data], sort_keys=True, ensure_ascii=False)
+    def snapshot(self, conv: Conversation) -> tuple[str, dict[str, Any]]:
+        """The state as it is now, to tell whether a message changed it.
+
+        Shallow is enough: handlers assign new values to ``data``'s keys, never mutate them.
+        """
+        return conv.step, dict(conv.data)
