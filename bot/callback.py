@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, Message
 from bot.inbound import enqueue, first_sight, mark_late
 from bot.parser import Inbound, parse_inbound
 from bot.wire import MAX_BODY_BYTES, parse_xml, render_text_reply
-from storage.documents import DocumentStore, DuplicateKey
+from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +47,9 @@ class WeChatEndpoint:
         self._clock = clock
         self.deadline = deadline  # WeChat gives up at 5 s
         self._late: set[asyncio.Task[None]] = set()
+        # One user's messages are handled one at a time on this instance: their dialogue
+        # state is one document, and two at once would race on it.
+        self._users: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/wechat", self.verify)
@@ -108,7 +112,7 @@ class WeChatEndpoint:
             # A retry: repeat the answer if we have it; else the first delivery is still working.
             return earlier.get("reply") if earlier.get("status") == "done" else None
         # The receipt is written with the conversation's new state, in one transaction.
-        work = asyncio.ensure_future(self._dialogues.handle(msg, receipt=key))
+        work = asyncio.ensure_future(self._handle_in_turn(msg, key))
         try:
             return await asyncio.wait_for(asyncio.shield(work), self.deadline)
         except DuplicateKey:
@@ -118,6 +122,17 @@ class WeChatEndpoint:
             await mark_late(self._store, key, now)
             self._finish_late(msg, work)
             return None
+
+    async def _handle_in_turn(self, msg: Inbound, key: str) -> str | None:
+        lock = self._users.get(msg.from_user)
+        if lock is None:
+            lock = self._users[msg.from_user] = asyncio.Lock()
+        async with lock:
+            try:
+                return await self._dialogues.handle(msg, receipt=key)
+            except VersionConflict:
+                # Another instance changed this user's state meanwhile: read it again, once.
+                return await self._dialogues.handle(msg, receipt=key)
 
     async def _accept_photo(self, msg: Inbound, now: datetime) -> str:
         """Photos take longer than 5 s to fetch and store: queue them, answer at once."""

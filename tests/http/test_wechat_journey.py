@@ -346,3 +346,18 @@ async def test_a_reply_that_misses_the_deadline_arrives_later_and_retries_are_no
     assert retry.reply is None  # answered already, as a customer-service message
     await asyncio.sleep(1.0)  # give a wrongly redone message time to show up
     assert sum("可用指令" in t for t in world.chat()) == 1
+
+
+async def test_two_quick_messages_from_one_user_are_both_answered(plain_world: World) -> None:
+    world = plain_world
+    first, second = await asyncio.gather(
+        world.sim.push(
+            {"FromUserName": OPENID, "MsgType": "text", "Content": "我要办", "MsgId": "501"}
+        ),
+        world.sim.push(
+            {"FromUserName": OPENID, "MsgType": "text", "Content": "绑定", "MsgId": "502"}
+        ),
+    )
+    assert first.status == 200 and second.status == 200
+    assert first.reply and second.reply
+    assert "请回复序号" in first.reply["Content"] and "姓名" in second.reply["Content"]
