@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from app.settings import Settings, load_settings
+
+
+def pytest_report_header() -> list[str]:
+    """Say once which optional adapters run, instead of one skip line per test."""
+    lines = []
+    for variable, what in (("BUCHUMEN_MONGODB_URI", "MongoDB"),):
+        state = "running" if os.environ.get(variable) else f"skipped (set {variable} to run)"
+        lines.append(f"{what} contract tests: {state}")
+    return lines
 
 
 @dataclass
