@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import secrets
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -135,8 +136,13 @@ def _pct(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-async def run_wechat_bench(*, messages: int, concurrency: int, console: Console) -> int:
+async def run_wechat_bench(
+    *, messages: int, concurrency: int, console: Console, rounds: int = 5
+) -> int:
+    """Alternate real and bare for ``rounds`` rounds: drift on a shared VM hits both alike."""
     crypto = MessageCrypto(TOKEN, AES_KEY, APPID)
+    rates: dict[str, list[float]] = {"real": [], "bare": []}
+    latencies: dict[str, list[float]] = {"real": [], "bare": []}
     with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
         settings = load_settings(
             {},
@@ -151,40 +157,43 @@ async def run_wechat_bench(*, messages: int, concurrency: int, console: Console)
         )
         real_runner, real_url = await _serve(create_app(settings))
         bare_runner, bare_url = await _serve(bare_app(crypto))
+        urls = {"real": real_url, "bare": bare_url}
+        per_round = max(1, messages // rounds)
         try:
-            console.print(f"warming up, then {messages:,} messages each, {concurrency} in flight…")
-            await _drive(real_url, _requests(crypto, 200, 0), concurrency)
-            await _drive(bare_url, _requests(crypto, 200, 0), concurrency)
-            real_rate, real_lat = await _drive(
-                real_url, _requests(crypto, messages, 1000), concurrency
+            console.print(
+                f"warming up, then {rounds} rounds of {per_round:,} messages to each handler, "
+                f"alternating, {concurrency} in flight…"
             )
-            bare_rate, bare_lat = await _drive(
-                bare_url, _requests(crypto, messages, 1000), concurrency
-            )
+            for url in urls.values():
+                await _drive(url, _requests(crypto, 200, 0), concurrency)
+            for n in range(rounds):
+                for name, url in urls.items():
+                    batch = _requests(crypto, per_round, 1000 + n * per_round)
+                    rate, lat = await _drive(url, batch, concurrency)
+                    rates[name].append(rate)
+                    latencies[name].extend(lat)
         finally:
             await real_runner.cleanup()
             await bare_runner.cleanup()
 
-    table = Table(title=f"bench wechat (safe mode, {messages:,} messages, {concurrency} in flight)")
-    for column in ("handler", "msg/s", "p50 ms", "p99 ms"):
+    table = Table(title=f"bench wechat (safe mode, {rounds} × {per_round:,} messages each)")
+    for column in ("handler", "median msg/s", "p50 ms", "p99 ms"):
         table.add_column(column, justify="right" if column != "handler" else "left")
-    table.add_row(
-        "real /wechat",
-        f"{real_rate:,.0f}",
-        f"{_pct(real_lat, 0.5):.1f}",
-        f"{_pct(real_lat, 0.99):.1f}",
-    )
-    table.add_row(
-        "bare crypto",
-        f"{bare_rate:,.0f}",
-        f"{_pct(bare_lat, 0.5):.1f}",
-        f"{_pct(bare_lat, 0.99):.1f}",
-    )
+    for name, label in (("real", "real /wechat"), ("bare", "bare crypto")):
+        lat = latencies[name]
+        table.add_row(
+            label,
+            f"{statistics.median(rates[name]):,.0f}",
+            f"{_pct(lat, 0.5):.1f}",
+            f"{_pct(lat, 0.99):.1f}",
+        )
     Console().print(table)
-    ratio = real_rate / bare_rate
-    goals = real_rate >= 1500 and _pct(real_lat, 0.99) <= 50 and ratio >= 0.6
+    ratios = [r / b for r, b in zip(rates["real"], rates["bare"], strict=True)]
+    ratio = statistics.median(ratios)
+    real_rate, real_p99 = statistics.median(rates["real"]), _pct(latencies["real"], 0.99)
+    goals = real_rate >= 1500 and real_p99 <= 50 and ratio >= 0.6
     Console().print(
-        f"ratio real/bare: {ratio:.2f}; goals (>= 1,500 msg/s, p99 <= 50 ms, ratio >= 0.6): "
-        f"{'met' if goals else 'NOT met'}"
+        f"ratio real/bare per round: {', '.join(f'{r:.2f}' for r in ratios)}; median {ratio:.2f}\n"
+        f"goals (>= 1,500 msg/s, p99 <= 50 ms, ratio >= 0.6): {'met' if goals else 'NOT met'}"
     )
     return 0 if goals else 1

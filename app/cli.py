@@ -209,7 +209,7 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench.add_argument("target", choices=["store", "wechat"])
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
-    bench.add_argument("--messages", type=int, default=5_000, help="wechat: messages per handler")
+    bench.add_argument("--messages", type=int, default=10_000, help="wechat: messages per handler")
     bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")
     bench.set_defaults(func=cmd_bench)
     return p
