@@ -7,6 +7,7 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -107,27 +108,27 @@ class WeChatEndpoint:
         if msg.kind == "image":
             return await self._accept_photo(msg, now)
         key = msg.dedup_key
-        earlier = await first_sight(self._store, key)
-        if earlier is not None:
-            # A retry: repeat the answer if we have it; else the first delivery is still working.
-            return earlier.get("reply") if earlier.get("status") == "done" else None
-        # The receipt is written with the conversation's new state, in one transaction.
         work = asyncio.ensure_future(self._handle_in_turn(msg, key))
         try:
             return await asyncio.wait_for(asyncio.shield(work), self.deadline)
         except DuplicateKey:
-            earlier = await first_sight(self._store, key)  # a concurrent delivery won
-            return earlier.get("reply") if earlier else None
+            return _earlier_reply(await first_sight(self._store, key))  # another delivery won
         except TimeoutError:
             await mark_late(self._store, key, now)
             self._finish_late(msg, work)
             return None
 
     async def _handle_in_turn(self, msg: Inbound, key: str) -> str | None:
+        """Handle one user's messages one at a time; a retry is recognised by its receipt."""
         lock = self._users.get(msg.from_user)
         if lock is None:
             lock = self._users[msg.from_user] = asyncio.Lock()
         async with lock:
+            # Looked up under the lock: a duplicate delivered at the same moment waits here
+            # and then finds the receipt of the first one.
+            earlier = await first_sight(self._store, key)
+            if earlier is not None:
+                return _earlier_reply(earlier)
             try:
                 return await self._dialogues.handle(msg, receipt=key)
             except VersionConflict:
@@ -168,6 +169,14 @@ class WeChatEndpoint:
         task = asyncio.ensure_future(deliver())
         self._late.add(task)
         task.add_done_callback(self._late.discard)
+
+
+def _earlier_reply(receipt: dict[str, Any] | None) -> str | None:
+    """A retry gets the first answer; while the first is still being worked on, nothing."""
+    if receipt is None or receipt.get("status") != "done":
+        return None
+    reply = receipt.get("reply")
+    return str(reply) if reply is not None else None
 
 
 async def _read_capped(request: web.Request) -> bytes:

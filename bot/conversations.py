@@ -18,6 +18,9 @@ class Conversation:
     step: str = "idle"  # idle | binding_name | binding_id | binding_uscc | binding_agent | picking
     data: dict[str, Any] = field(default_factory=dict)  # step inputs, matter list, active case
     version: int = 0
+    # Set by a handler that changed something outside the conversation (a case, an account):
+    # such a message must leave a receipt even if the dialogue state itself is unchanged.
+    effect: bool = field(default=False, compare=False)
 
 
 class Conversations:

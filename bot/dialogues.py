@@ -71,9 +71,11 @@ class Dialogues:
         }
 
     async def handle(self, msg: Inbound, *, receipt: str | None = None) -> str | None:
-        """Answer ``msg``; with ``receipt``, record it (and the reply) with the new state.
+        """Answer ``msg``; if it changed anything, record ``receipt`` (and the reply) with it.
 
-        Raises DuplicateKey when a receipt for this message exists: another delivery won.
+        A message that changed nothing leaves no receipt: answering a retry of it again is
+        harmless, and the commonest messages (queries) then cost no write. Raises
+        DuplicateKey when a receipt for this message exists: another delivery won.
         """
         conv = await self._conversations.load(msg.from_user)
         before = self._conversations.snapshot(conv)
@@ -82,10 +84,10 @@ class Dialogues:
         except DomainError as exc:
             reply = exc.message  # already a polite Chinese sentence saying what to do
         now = self._clock()
-        record = None
-        if receipt is not None:
-            record = {"_id": receipt, "status": "done", "reply": reply, "at": now.isoformat()}
         changed = self._conversations.snapshot(conv) != before
+        record = None
+        if receipt is not None and (changed or conv.effect):
+            record = {"_id": receipt, "status": "done", "reply": reply, "at": now.isoformat()}
         await self._conversations.save(conv, now, changed=changed, receipt=record)
         return reply
 
@@ -141,6 +143,7 @@ class Dialogues:
             return texts.ASK_ID
         if conv.step == "binding_id":
             name = str(conv.data.get("name", ""))
+            conv.effect = True
             citizen = await bind_person(
                 self._store, conv.openid, name=name, id_number=text, now=now
             )
@@ -150,6 +153,7 @@ class Dialogues:
             parse_uscc(text)  # a wrong code is refused here, while the user can retype it
             conv.step, conv.data["uscc"] = "binding_agent", text
             return texts.ASK_AGENT_NAME
+        conv.effect = True
         code = await bind_agent(
             self._store, conv.openid, name=text, uscc=conv.data.get("uscc", ""), now=now
         )
@@ -186,6 +190,7 @@ class Dialogues:
         if not code:
             return await self._pick_matter(conv, "")
         actor = await self._actor(conv)
+        conv.effect = True
         case = await self._cases.open(actor, code)
         conv.step, conv.data = "filling", {"case": case.number}
         checklist = "\n".join(
@@ -210,6 +215,7 @@ class Dialogues:
             await self._actor(conv)  # unbound users are told to bind first
             return texts.NO_OPEN_CASE
         actor, case = found
+        conv.effect = True
         case = await self._cases.submit(actor, case.number, version=None)
         conv.step, conv.data = "idle", {}
         return texts.SUBMITTED.format(number=case.number)
@@ -294,6 +300,7 @@ class Dialogues:
             return texts.RATE_BAD_INPUT
         actor = await self._actor(conv)
         level = RATINGS[grade]
+        conv.effect = True
         case = await self._cases.rate(actor, choices[pick], level, version=None)
         conv.step, conv.data = "idle", {}
         if grade >= 3:  # 不满意 / 非常不满意

@@ -146,12 +146,26 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
 
 
 async def test_a_retried_message_is_answered_once_and_processed_once(world: World) -> None:
-    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "帮助", "MsgId": "9001"}
+    await world.say("绑定")
+    await world.say("张三")
+    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": VALID_ID, "MsgId": "9001"}
     first = await world.sim.push(fields)
     second = await world.sim.push(fields)  # WeChat's retry carries the same MsgId
-    assert first.reply == second.reply
+    assert "绑定成功" in (first.reply or {}).get("Content", "")
+    assert first.reply == second.reply  # not reprocessed into "already bound"
     store = world.client.app[keys.DOCUMENTS]
     assert await store.count("wechat_inbound", {"_id": "msg:9001"}) == 1
+
+
+async def test_a_message_that_changes_nothing_leaves_no_receipt_and_is_answered_again(
+    plain_world: World,
+) -> None:
+    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "帮助", "MsgId": "9002"}
+    first = await plain_world.sim.push(fields)
+    second = await plain_world.sim.push(fields)
+    assert first.reply == second.reply and "可用指令" in (first.reply or {}).get("Content", "")
+    store = plain_world.client.app[keys.DOCUMENTS]
+    assert await store.count("wechat_inbound", {"_id": "msg:9002"}) == 0
 
 
 async def test_a_bad_signature_is_refused_and_nothing_is_recorded(world: World) -> None:
@@ -361,3 +375,15 @@ async def test_two_quick_messages_from_one_user_are_both_answered(plain_world: W
     assert first.status == 200 and second.status == 200
     assert first.reply and second.reply
     assert "请回复序号" in first.reply["Content"] and "姓名" in second.reply["Content"]
+
+
+async def test_a_duplicate_delivered_at_the_same_moment_opens_one_case(plain_world: World) -> None:
+    world = plain_world
+    for line in ("绑定", "张三", VALID_ID, "我要办", "1"):
+        await world.say(line)
+    fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "办理", "MsgId": "7007"}
+    first, second = await asyncio.gather(world.sim.push(fields), world.sim.push(fields))
+    assert first.reply == second.reply and "已为您创建办件" in (first.reply or {}).get(
+        "Content", ""
+    )
+    assert await world.client.app[keys.DOCUMENTS].count("cases") == 1
