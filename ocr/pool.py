@@ -1,0 +1,52 @@
+"""A bounded OCR process pool: the event loop never waits on recognition; stuck ones time out."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import multiprocessing
+from collections.abc import Callable
+from typing import TypeVar
+
+from ocr.errors import OcrError
+
+T = TypeVar("T")
+
+
+class OcrTimeout(OcrError):
+    """Recognition took longer than allowed; the worker that ran it is replaced."""
+
+    message = "识别超时，请稍后重试或重新拍摄一张更清晰的照片"
+
+
+class OcrPool:
+    """At most ``workers`` recognitions run at once, each in a worker process, each bounded."""
+
+    def __init__(self, workers: int = 2, *, timeout: float = 30.0) -> None:
+        self._workers = workers
+        self._timeout = timeout
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        # spawn: workers start clean, never inheriting the service's threads or sockets.
+        return concurrent.futures.ProcessPoolExecutor(
+            self._workers, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, fn, *args)
+        try:
+            return await asyncio.wait_for(future, self._timeout)
+        except TimeoutError as exc:
+            # A stuck worker cannot be interrupted: replace the pool, so later photos get
+            # fresh workers, and let the old one finish or die on its own.
+            old, self._executor = self._executor, self._new_executor()
+            old.shutdown(wait=False, cancel_futures=True)
+            raise OcrTimeout("recognition timed out") from exc
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            self._executor = self._new_executor()  # a worker crashed (e.g. out of memory)
+            raise OcrError("the OCR worker stopped") from exc
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
