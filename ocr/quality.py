@@ -1,0 +1,270 @@
+"""Is a photo good enough to read? Cheap, measurable checks that tell the applicant what to fix.
+
+Every check is a plain statistic on the grayscale picture with a threshold chosen for a
+reason written next to it; the tests tune them on synthetic cards. Pure and synchronous.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class QualityFinding:
+    code: str
+    message: str
+
+
+TOO_SMALL = QualityFinding("TOO_SMALL", "照片分辨率太低，请靠近拍摄，让证件占满画面")
+BLURRY = QualityFinding("BLURRY", "照片模糊，请对焦后重新拍摄")
+TOO_DARK = QualityFinding("TOO_DARK", "照片太暗，请在光线充足处拍摄")
+OVEREXPOSED = QualityFinding("OVEREXPOSED", "照片过曝，请避开强光")
+GLARE = QualityFinding("GLARE", "证件表面有反光，请调整角度避开灯光")
+CUT_OFF = QualityFinding("CUT_OFF", "证件未完整拍摄，请让证件四角都在画面内")
+NOT_FILLING = QualityFinding("NOT_FILLING", "证件在画面中太小，请靠近拍摄")
+
+# An ID card's smallest print (address, 2.5 mm) needs ~10 px a character for OCR; with the
+# card filling most of the frame that takes a short side of about 600 px.
+MIN_SHORT_SIDE = 600
+# Blur is measured as an edge width (Gaussian sigma, px) on the picture scaled to this long
+# side, so the same defocus relative to the frame scores the same at any resolution.
+BLUR_SCALE = 1000
+# A sharp synthetic card measures ~0.5 px and tracks an applied blur closely (1.25 → 1.3,
+# 1.9 → 1.8). With the card spanning ~60 % of this frame (≈ 7 px per mm) the 2.5 mm print's
+# strokes are 1–2 px wide and merge once the edge width passes about 1.5 px. Not yet
+# checked against real phone photos (noise and sharpening make edges look sharper).
+MAX_EDGE_WIDTH = 1.6
+# Mean luminance (0–255). Below 60 the sensor noise rivals the ink/paper contrast; above 225
+# paper and pale print have merged into white.
+MIN_MEAN = 60.0
+MAX_MEAN = 225.0
+CLIPPED = 250  # a pixel at or above this has lost its detail
+# Over a quarter of the frame clipped is the exposure, not a spot of light.
+MAX_CLIPPED_SHARE = 0.25
+# Glare: the document split into cells; a cell is blown when most of it is clipped. Two per
+# cent of the document blown hides a field's worth of characters.
+GLARE_CELLS = 24
+GLARE_CELL_BLOWN = 0.6
+MAX_GLARE_SHARE = 0.02
+# Framing is judged on a small copy where print blurs into paper and only shapes remain.
+FRAME_SCALE = 160
+MIN_DOCUMENT_SHARE = 0.35  # below this the text is too few pixels for OCR
+# A side counts as touched when the document covers this share of that image border; two
+# touched sides mean a corner is outside the frame.
+TOUCH_SHARE = 0.05
+MIN_CLASS_GAP = 30.0  # mean luminance gap between document and background, else no framing
+# When only the print can be located, its box is about 60–80 % of the document's area.
+MIN_PRINT_SHARE = MIN_DOCUMENT_SHARE / 2
+PRINT_MARGIN = 0.02  # print this close to a border runs off it
+LIGHT_ONE_PIECE = 0.5
+DARK_ONE_PIECE = 0.8  # see _framing
+
+
+def check_quality(image: Image.Image, *, scanned: bool = False) -> list[QualityFinding]:
+    """Return what is wrong with the photo, most fundamental first; empty when it will pass.
+
+    ``scanned`` marks a scan or a PDF page: the page is the whole frame, so the framing
+    checks (CUT_OFF, NOT_FILLING) do not apply.
+    """
+    found: set[QualityFinding] = set()
+    if min(image.size) < MIN_SHORT_SIDE:
+        found.add(TOO_SMALL)
+    work = image.convert("L")  # a copy whatever the mode
+    long_side = max(work.size)
+    work.thumbnail((BLUR_SCALE, BLUR_SCALE), Image.Resampling.LANCZOS)
+    gray = _as_array(work)
+
+    mean = float(gray.mean())
+    overexposed = mean > MAX_MEAN or float((gray >= CLIPPED).mean()) > MAX_CLIPPED_SHARE
+    if mean < MIN_MEAN:
+        found.add(TOO_DARK)
+    elif overexposed:
+        found.add(OVEREXPOSED)
+
+    box = None
+    if not scanned:
+        framing, box = _framing(work)
+        found.update(framing)
+    top, left, bottom, right = box if box is not None else (0, 0, *gray.shape)
+    document = gray[top:bottom, left:right]
+    if _edge_width(document) * BLUR_SCALE / min(long_side, BLUR_SCALE) > MAX_EDGE_WIDTH:
+        found.add(BLURRY)
+    if not overexposed and _glare_share(document) > MAX_GLARE_SHARE:
+        found.add(GLARE)
+    return [f for f in _ORDER if f in found]
+
+
+_ORDER = (TOO_SMALL, BLURRY, TOO_DARK, OVEREXPOSED, GLARE, CUT_OFF, NOT_FILLING)
+
+
+def _as_array(gray: Image.Image) -> NDArray[np.float32]:
+    return np.asarray(gray, dtype=np.float32)
+
+
+def _edge_width(gray: NDArray[np.float32]) -> float:
+    """Estimated blur sigma of the edges, in pixels.
+
+    For a step edge blurred by a Gaussian of sigma s, the energy of the second derivative
+    over that of the first is 1 / (2 s²), whatever the edge's contrast; so a dark photo is
+    not mistaken for a blurred one, and a page with little print still measures its edges.
+    """
+    if gray.shape[0] < 3 or gray.shape[1] < 3:
+        return float("inf")
+    gy = np.gradient(gray, axis=0)
+    gx = np.gradient(gray, axis=1)
+    # 4-neighbour Laplacian on the interior: a numpy convolution by shifted slices.
+    lap = gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:] - 4 * gray[1:-1, 1:-1]
+    first = float((gx[1:-1, 1:-1] ** 2 + gy[1:-1, 1:-1] ** 2).sum())
+    second = float((lap.astype(np.float64) ** 2).sum())
+    if first < lap.size or second == 0:  # no edges at all: mean gradient under one level
+        return float("inf")
+    return float(np.sqrt(first / (2.0 * second)))
+
+
+def _glare_share(document: NDArray[np.float32]) -> float:
+    """Share of the document's cells that are mostly clipped: a compact blown patch."""
+    rows, cols = document.shape
+    cell = max(1, min(rows, cols) // GLARE_CELLS)
+    rows, cols = rows // cell * cell, cols // cell * cell
+    if rows == 0 or cols == 0:
+        return 0.0
+    clipped = (document[:rows, :cols] >= CLIPPED).astype(np.float32)
+    per_cell = clipped.reshape(rows // cell, cell, cols // cell, cell).mean(axis=(1, 3))
+    return float((per_cell >= GLARE_CELL_BLOWN).mean())
+
+
+Box = tuple[int, int, int, int]  # top, left, bottom, right
+
+
+def _framing(gray: Image.Image) -> tuple[set[QualityFinding], Box | None]:
+    """Find the document against its background: CUT_OFF / NOT_FILLING and its box in gray.
+
+    On a small copy, where print has blurred into paper, Otsu's threshold splits the frame
+    into a light and a dark class, and the background is the class owning more of the image
+    border. If the other class is one blob, that blob (holes filled) is the document. If it
+    is scattered print instead, the document is as light as its background (or fills the
+    whole frame) and only the extent of the print can be judged.
+    """
+    small = gray.copy()
+    small.thumbnail((FRAME_SCALE, FRAME_SCALE), Image.Resampling.BOX)
+    values = _as_array(small)
+    light = values > _otsu(values)
+    if not light.any() or light.all():
+        return set(), None
+    if float(values[light].mean() - values[~light].mean()) < MIN_CLASS_GAP:
+        return set(), None  # one even surface: nothing to frame against
+
+    border = np.concatenate([light[0], light[-1], light[1:-1, 0], light[1:-1, -1]])
+    doc_is_light = bool(border.mean() <= 0.5)
+    doc_class = light if doc_is_light else ~light
+    blob = _largest_blob(doc_class)
+    # Light paper on a darker table is one piece with print-shaped holes. Dark print on a
+    # light frame is many pieces, of which an ID card's portrait alone can be nearly half; so
+    # a dark class counts as one object only when it is almost all one piece.
+    one_piece = LIGHT_ONE_PIECE if doc_is_light else DARK_ONE_PIECE
+    found: set[QualityFinding] = set()
+    if blob.sum() >= one_piece * doc_class.sum():
+        blob = _fill_holes(blob)
+        sides = (blob[0], blob[-1], blob[:, 0], blob[:, -1])
+        if sum(float(side.mean()) >= TOUCH_SHARE for side in sides) >= 2:
+            found.add(CUT_OFF)
+        elif float(blob.mean()) < MIN_DOCUMENT_SHARE:
+            found.add(NOT_FILLING)
+        ys, xs = np.nonzero(blob)
+        top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    else:
+        # Percentiles, so that a few background pixels in the corners (round card corners,
+        # vignetting) do not stretch the print's extent to the frame.
+        ys, xs = np.nonzero(doc_class)
+        top, bottom = np.percentile(ys, [0.5, 99.5])
+        left, right = np.percentile(xs, [0.5, 99.5])
+        rows, cols = doc_class.shape
+        margin_y, margin_x = PRINT_MARGIN * rows, PRINT_MARGIN * cols
+        sides_touched = (
+            int(top < margin_y)
+            + int(bottom > rows - 1 - margin_y)
+            + int(left < margin_x)
+            + int(right > cols - 1 - margin_x)
+        )
+        if sides_touched >= 2:
+            found.add(CUT_OFF)  # print running off the frame: shot too close
+        elif (bottom - top) * (right - left) / (rows * cols) < MIN_PRINT_SHARE:
+            found.add(NOT_FILLING)
+        bottom, right = bottom + 1, right + 1
+    scale_y = gray.height / values.shape[0]
+    scale_x = gray.width / values.shape[1]
+    box = (
+        int(top * scale_y),
+        int(left * scale_x),
+        int(np.ceil(bottom * scale_y)),
+        int(np.ceil(right * scale_x)),
+    )
+    return found, box
+
+
+def _otsu(values: NDArray[np.float32]) -> float:
+    hist = np.bincount(values.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    weight = np.cumsum(hist)
+    total = weight[-1]
+    cum_mean = np.cumsum(hist * levels)
+    between = np.zeros(256)
+    inner = (weight > 0) & (weight < total)
+    w0 = weight[inner]
+    m0 = cum_mean[inner] / w0
+    m1 = (cum_mean[-1] - cum_mean[inner]) / (total - w0)
+    between[inner] = w0 * (total - w0) * (m0 - m1) ** 2
+    return float(np.argmax(between))
+
+
+def _largest_blob(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The largest 4-connected region of mask (the mask is at most FRAME_SCALE² pixels)."""
+    rows, cols = mask.shape
+    seen = np.zeros_like(mask)
+    best: list[tuple[int, int]] = []
+    for start in zip(*np.nonzero(mask), strict=True):
+        y0, x0 = int(start[0]), int(start[1])
+        if seen[y0, x0]:
+            continue
+        seen[y0, x0] = True
+        region = [(y0, x0)]
+        queue = deque(region)
+        while queue:
+            y, x = queue.popleft()
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < rows and 0 <= nx < cols and mask[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    region.append((ny, nx))
+                    queue.append((ny, nx))
+        if len(region) > len(best):
+            best = region
+    blob = np.zeros_like(mask)
+    if best:
+        ys, xs = zip(*best, strict=True)
+        blob[list(ys), list(xs)] = True
+    return blob
+
+
+def _fill_holes(blob: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The blob plus whatever it encloses (a photo or a seal on the card is still the card)."""
+    outside = ~blob
+    padded = np.pad(outside, 1, constant_values=True)
+    reached = np.zeros_like(padded)
+    reached[0, 0] = True
+    # Grow the outside from the padding's corner until it stops: vectorised flood fill.
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= padded
+        if (grown == reached).all():
+            break
+        reached = grown
+    return ~reached[1:-1, 1:-1]
