@@ -78,6 +78,11 @@ SYSTEM_REQUIREMENTS: tuple[SystemRequirement, ...] = (
         apt_packages=("tesseract-ocr", "tesseract-ocr-chi-sim"),
         is_present=_tesseract_reads_chinese,
     ),
+    SystemRequirement(
+        description="Noto CJK fonts (the synthetic OCR corpus draws Chinese text with them)",
+        apt_packages=("fonts-noto-cjk",),
+        is_present=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").is_file,
+    ),
 )
 
 
