@@ -19,11 +19,8 @@ from ocr.checkchars import (
     uscc_check_char,
     uscc_ok,
 )
+from ocr.correct import CONFUSIONS, USCC_LOOKALIKES, correct_citizen_id, correct_uscc
 from ocr.fields import (
-    CONFUSIONS,
-    USCC_LOOKALIKES,
-    correct_citizen_id,
-    correct_uscc,
     extract_business_licence,
     extract_certificate,
     extract_id_back,
