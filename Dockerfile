@@ -25,6 +25,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # The same Debian packages as app/bootstrap.py's SYSTEM_REQUIREMENTS.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim \
+        libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies in their own layer, rebuilt only when pyproject.toml changes.

@@ -11,6 +11,7 @@ Every step is idempotent, and a second run with nothing to do takes well under a
 from __future__ import annotations
 
 import contextlib
+import ctypes.util
 import fcntl
 import hashlib
 import json
@@ -57,6 +58,11 @@ class SystemRequirement:
     is_present: Callable[[], bool]
 
 
+def _opencv_libraries_present() -> bool:
+    # RapidOCR's OpenCV wheel links against the system's libGL and GLib.
+    return all(ctypes.util.find_library(name) for name in ("GL", "glib-2.0"))
+
+
 def _tesseract_reads_chinese() -> bool:
     if shutil.which("tesseract") is None:
         return False
@@ -77,6 +83,11 @@ SYSTEM_REQUIREMENTS: tuple[SystemRequirement, ...] = (
         description="tesseract OCR with Simplified Chinese (chi_sim)",
         apt_packages=("tesseract-ocr", "tesseract-ocr-chi-sim"),
         is_present=_tesseract_reads_chinese,
+    ),
+    SystemRequirement(
+        description="libGL and GLib (the OpenCV inside RapidOCR links against them)",
+        apt_packages=("libgl1", "libglib2.0-0"),
+        is_present=_opencv_libraries_present,
     ),
     SystemRequirement(
         description="Noto CJK fonts (the synthetic OCR corpus draws Chinese text with them)",

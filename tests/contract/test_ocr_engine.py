@@ -11,10 +11,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr.engine import OcrEngine
 from ocr.pool import OcrPool, OcrTimeout
+from ocr.rapid import RapidOcrEngine
 from ocr.tesseract import TesseractEngine
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-ENGINES = {"tesseract": TesseractEngine}
+ENGINES: dict[str, type[OcrEngine]] = {"tesseract": TesseractEngine, "rapidocr": RapidOcrEngine}
 
 
 def render(lines: list[str]) -> Image.Image:
