@@ -9,30 +9,31 @@ from app.domain.actors import Actor
 from app.domain.cases import Case, MaterialRef
 from app.domain.errors import NotPermitted, ValidationFailed
 from app.services.cases import CaseService
+from ocr.intake import sniff as sniff_bytes
 from storage.objects import ObjectStore
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
 
-# Decided by content, never by file name or the client's Content-Type.
-_MAGIC: list[tuple[bytes, int, str, str]] = [
-    (b"\xff\xd8\xff", 0, "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", "png"),
-    (b"%PDF-", 0, "application/pdf", "pdf"),
-    (b"WEBP", 8, "image/webp", "webp"),
-    (b"ftypheic", 4, "image/heic", "heic"),
-    (b"ftypheix", 4, "image/heic", "heic"),
-    (b"ftypmif1", 4, "image/heif", "heif"),
-]
+EXTENSIONS = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+}
 
 
 def sniff(head: bytes) -> tuple[str, str]:
-    """Return (content type, extension) of a photo or PDF from its first bytes."""
-    for magic, offset, content_type, ext in _MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return content_type, ext
-    raise ValidationFailed(
-        "只接受 JPG、PNG、HEIC、WEBP 格式的照片或 PDF 文件，请重新拍照或选择文件"
-    )
+    """Content type and extension of a photo or PDF, decided by its bytes, never by its name.
+
+    One list for upload and OCR intake, so nothing accepted here is refused by the pre-check.
+    """
+    content_type = sniff_bytes(head)
+    if content_type is None:
+        raise ValidationFailed(
+            "只接受 JPG、PNG、HEIC、WEBP 格式的照片或 PDF 文件，请重新拍照或选择文件"
+        )
+    return content_type, EXTENSIONS[content_type]
 
 
 class MaterialService:

@@ -241,3 +241,14 @@ async def test_a_non_numeric_page_or_version_is_400_and_stores_nothing(api: Api)
     assert status == 400
     _, now = await api.call("GET", f"/cases/{case['number']}", "demo-citizen")
     assert not any(m["attached"] for m in now["materials"])
+
+
+async def test_an_iphone_heic_photo_is_accepted_like_the_pre_check_accepts_it(api: Api) -> None:
+    case = await open_case(api)
+    slot = case["materials"][0]["slot_id"]
+    heic = b"\x00\x00\x00\x18ftyphevc" + b"\x00" * 64  # the "hevc" brand iPhones write
+    status, body = await api.call(
+        "PUT", f"/cases/{case['number']}/materials/{slot}", "demo-citizen", data=heic
+    )
+    assert status == 200, body
+    assert body["materials"][0]["content_type"] == "image/heic"
