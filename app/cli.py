@@ -164,6 +164,11 @@ def cmd_wechat(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.target == "ocr":
+        from app.bench_ocr import ENGINES, run_ocr_bench
+
+        engines = args.engines.split(",") if args.engines else list(ENGINES)
+        return asyncio.run(run_ocr_bench(count=args.images, engines=engines, console=console))
     if args.target == "wechat":
         from app.bench_wechat import run_wechat_bench
 
@@ -207,7 +212,9 @@ def parser() -> argparse.ArgumentParser:
     wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store", "wechat"])
+    bench.add_argument("target", choices=["store", "wechat", "ocr"])
+    bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
+    bench.add_argument("--engines", default="", help="ocr: comma-separated, default all")
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
     bench.add_argument("--messages", type=int, default=10_000, help="wechat: messages per handler")
     bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")
