@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from app.bench import percentile
 from ocr.corpus import Sample, generate
 from ocr.degrade import degrade
 from ocr.engine import OcrEngine
@@ -129,7 +130,7 @@ async def _measure(
 
         await asyncio.gather(*(one(s, png) for s, png in items))
         wall = time.perf_counter() - t0
-    p95 = sorted(seconds)[max(0, int(len(seconds) * 0.95) - 1)]
+    p95 = percentile(seconds, 0.95)
     table = Table(
         title=f"{engine} · {level} · {len(items)} images",
         caption=f"per image median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s; "

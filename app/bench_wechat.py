@@ -16,6 +16,7 @@ from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
+from app.bench import percentile
 from app.main import create_app
 from app.settings import load_settings
 from bot.crypto import MessageCrypto, verify_signature
@@ -131,11 +132,6 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/wechat"
 
 
-def _pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
 async def run_wechat_bench(
     *, messages: int, concurrency: int, console: Console, rounds: int = 5
 ) -> int:
@@ -184,13 +180,13 @@ async def run_wechat_bench(
         table.add_row(
             label,
             f"{statistics.median(rates[name]):,.0f}",
-            f"{_pct(lat, 0.5):.1f}",
-            f"{_pct(lat, 0.99):.1f}",
+            f"{percentile(lat, 0.5):.1f}",
+            f"{percentile(lat, 0.99):.1f}",
         )
     Console().print(table)
     ratios = [r / b for r, b in zip(rates["real"], rates["bare"], strict=True)]
     ratio = statistics.median(ratios)
-    real_rate, real_p99 = statistics.median(rates["real"]), _pct(latencies["real"], 0.99)
+    real_rate, real_p99 = statistics.median(rates["real"]), percentile(latencies["real"], 0.99)
     goals = real_rate >= 1500 and real_p99 <= 50 and ratio >= 0.6
     Console().print(
         f"ratio real/bare per round: {', '.join(f'{r:.2f}' for r in ratios)}; median {ratio:.2f}\n"
