@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -11,8 +12,10 @@ from pydantic import BaseModel
 
 from app.api.errors import BadRequest
 from app.api.tokens import InvalidToken
+from app.api.views import case_view
 from app.domain.actors import Actor
-from app.keys import TOKENS
+from app.domain.cases import Case, china_date
+from app.keys import CALENDAR, CASES, TOKENS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -63,3 +66,10 @@ def int_query(request: web.Request, name: str) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise BadRequest("invalid_query", f"参数 {name} 须为整数") from exc
+
+
+async def case_views(request: web.Request, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Cases as the API and the H5 pages show them, with today's working-day clock."""
+    calendar = await request.config_dict[CALENDAR].calendar()
+    today = china_date(request.config_dict[CASES].now())
+    return [case_view(case, calendar, today) for case in cases]

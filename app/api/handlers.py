@@ -6,7 +6,7 @@ from datetime import date
 
 from aiohttp import web
 
-from app.api.common import actor_of, int_query, read_model, reply
+from app.api.common import actor_of, case_views, int_query, read_model, reply
 from app.api.errors import error_response
 from app.api.schemas import (
     ActionBody,
@@ -16,9 +16,9 @@ from app.api.schemas import (
     ReturnBody,
     Versioned,
 )
-from app.api.views import case_view, event_view, matter_view
+from app.api.views import event_view, matter_view
 from app.domain.case_states import Action
-from app.domain.cases import Case, china_date
+from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction, CorrectionNotice
 from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS
@@ -41,9 +41,8 @@ SIMPLE_ACTIONS = {
 
 
 async def _render(request: web.Request, case: Case, *, status: int = 200) -> web.Response:
-    calendar = await request.config_dict[CALENDAR].calendar()
-    today = china_date(request.config_dict[CASES].now())
-    return reply(case_view(case, calendar, today), status=status)
+    [view] = await case_views(request, [case])
+    return reply(view, status=status)
 
 
 @routes.get("/matters")
@@ -87,11 +86,9 @@ async def list_cases(request: web.Request) -> web.Response:
         page=int_query(request, "page") or 1,
         size=int_query(request, "size") or 20,
     )
-    calendar = await request.config_dict[CALENDAR].calendar()
-    today = china_date(request.config_dict[CASES].now())
     return reply(
         {
-            "items": [case_view(c, calendar, today) for c in page.items],
+            "items": await case_views(request, page.items),
             "total": page.total,
             "page": page.page,
             "size": page.size,

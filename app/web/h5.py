@@ -11,10 +11,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
+from app.api.common import case_views
 from app.api.tokens import InvalidToken
-from app.api.views import case_view, event_view
+from app.api.views import event_view
 from app.domain.actors import Actor
-from app.domain.cases import china_date
 from app.domain.errors import NotFoundError
 from app.services.accounts import account_of_openid
 from bot.errors import WeChatError
@@ -90,9 +90,7 @@ async def my_cases(request: web.Request) -> web.Response:
         raise web.HTTPFound("/h5/login?next=/h5/cases")
     cases = request.config_dict[keys.CASES]
     page = await cases.list_for(actor, size=50)
-    calendar = await request.config_dict[keys.CALENDAR].calendar()
-    today = china_date(cases.now())
-    views = [case_view(c, calendar, today) for c in page.items]
+    views = await case_views(request, page.items)
     return aiohttp_jinja2.render_template("h5_cases.html", request, {"cases": views})
 
 
@@ -107,9 +105,8 @@ async def case_page(request: web.Request) -> web.Response:
         case = await cases.view(actor, number, purpose="h5")
     except NotFoundError as exc:
         return _message(request, exc.message, status=404)
-    calendar = await request.config_dict[keys.CALENDAR].calendar()
     events = await cases.history(actor, number)
-    view = case_view(case, calendar, china_date(cases.now()))
+    [view] = await case_views(request, [case])
     return aiohttp_jinja2.render_template(
         "h5_case.html", request, {"case": view, "events": [event_view(e) for e in events]}
     )
