@@ -152,3 +152,9 @@ RULES: dict[Action, Rule] = {
     Action.CONFIRM_DELIVERY: _rule({S.DELIVERING}, S.DELIVERED, Role.COURIER, Role.SYSTEM),
     Action.CLOSE: _rule({S.CERTIFICATE_ISSUED, S.DELIVERED}, S.CLOSED, Role.SYSTEM, *OWNER),
 }
+
+# A reviewer's queue: every state from which the department has a next step. Derived from
+# the rules, so a new department action can never leave its cases out of the queue.
+DEPARTMENT_TURN = frozenset(
+    state for rule in RULES.values() if Role.REVIEWER in rule.roles for state in rule.sources
+)

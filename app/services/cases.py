@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.domain.actors import Actor, Role
-from app.domain.case_states import BEFORE_ACCEPTANCE, LABELS_ZH, Action, State
+from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
 from app.domain.notices import CorrectionNotice
@@ -117,7 +117,7 @@ class CaseService:
         if state:
             where["state"] = state
         elif actor.role is Role.REVIEWER:
-            where["state"] = {"$in": sorted(s.value for s in BEFORE_ACCEPTANCE)}
+            where["state"] = {"$in": sorted(s.value for s in DEPARTMENT_TURN)}
         if matter:
             where["matter_code"] = matter
         size = max(1, min(size, 100))

@@ -82,3 +82,17 @@ async def test_each_state_change_writes_history_and_an_outbox_notice_atomically(
     assert states == ["submitted"]  # a new draft is not pushed: the applicant just made it
     assert all(n["_id"].startswith(f"notify:{number}:") for n in notices)
     assert all("1101" not in n["payload"]["text"] for n in notices)
+
+
+async def test_the_reviewer_queue_keeps_every_case_that_awaits_the_department(
+    service: CaseService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    number = await submitted_case(service, store)
+    clock.advance(days=8)
+    assert await service.deem_overdue_accepted() == [number]  # now accepted by law, Art. 32
+    case = await service.get(CITIZEN, number)
+    reviewer = Actor("r1", Role.REVIEWER, department=case.terms.department)
+    queue = await service.list_for(reviewer)
+    assert number in [c.number for c in queue.items]  # still the department's to decide
+    await service.reject(reviewer, number, "不符合条件", "条例第二十六条", version=None)
+    assert number not in [c.number for c in (await service.list_for(reviewer)).items]
