@@ -48,7 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "  (a local WeChat simulator: chat with the account from a browser)"
             )
         )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    app = create_app(settings, warm_ocr=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
 
 

@@ -8,10 +8,12 @@ from app.api.tokens import TokenIssuer
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.materials import MaterialService
+from app.services.prechecks import PrecheckService
 from app.settings import Settings
 from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.messenger import Messenger
+from ocr.precheck import Prechecker
 from storage.documents import DocumentStore
 from storage.objects import ObjectStore
 
@@ -22,6 +24,8 @@ TOKENS = web.AppKey("tokens", TokenIssuer)
 CALENDAR = web.AppKey("calendar", CalendarService)
 CASES = web.AppKey("cases", CaseService)
 MATERIALS = web.AppKey("materials", MaterialService)
+PRECHECKS = web.AppKey("prechecks", PrecheckService)
+PRECHECKER = web.AppKey("prechecker", Prechecker)
 WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
 WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)

@@ -21,12 +21,14 @@ from app.api.tokens import TokenIssuer
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
-from app.services.cases import CaseService
+from app.services.cases import PRECHECK_TOPIC, CaseService
 from app.services.materials import MaterialService
+from app.services.prechecks import PrecheckService
 from app.settings import Settings, SettingsError
 from app.web.h5 import routes as h5_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
+from ocr.precheck import Prechecker
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.objects import ObjectStore
@@ -74,8 +76,14 @@ def _object_store(settings: Settings) -> ObjectStore:
     return FileObjectStore(settings.resolved_objects_dir)
 
 
-def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
-    """Build the service from settings; resources open and close with the app's lifecycle."""
+def create_app(
+    settings: Settings, *, clock: Clock = utcnow, warm_ocr: bool = False
+) -> web.Application:
+    """Build the service from settings; resources open and close with the app's lifecycle.
+
+    ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
+    """
+    wakers: list[Callable[[], None]] = []  # outbox dispatchers, woken by every commit
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(
@@ -90,16 +98,30 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
             app[keys.DOCUMENTS] = documents
             app[keys.OBJECTS] = objects
             calendars = CalendarService(documents)
-            cases = CaseService(documents, calendars, clock=clock)
+            cases = CaseService(
+                documents, calendars, clock=clock, on_outbox=lambda: [w() for w in wakers]
+            )
+            prechecker = Prechecker(
+                settings.ocr_engine,
+                workers=settings.ocr_workers,
+                timeout=settings.ocr_timeout_seconds,
+            )
             app[keys.CALENDAR] = calendars
             app[keys.CASES] = cases
             app[keys.MATERIALS] = MaterialService(objects, cases)
+            app[keys.PRECHECKER] = prechecker
+            app[keys.PRECHECKS] = PrecheckService(
+                cases, objects, documents, prechecker, clock=clock
+            )
             app[keys.TOKENS] = TokenIssuer(
                 settings.jwt_key,
                 issuer=settings.jwt_issuer,
                 ttl=timedelta(minutes=settings.jwt_ttl_minutes),
             )
-            yield
+            try:
+                yield
+            finally:
+                prechecker.close()
 
     async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
         if settings.demo:
@@ -109,14 +131,28 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         handlers = app[keys.MESSENGER].handlers()
-        dispatcher = OutboxDispatcher(app[keys.DOCUMENTS], handlers=handlers, clock=clock)
+        # Chat notices one at a time, in order; OCR jobs on their own, one per worker, so a
+        # photo being read never holds up a message.
+        chat = OutboxDispatcher(app[keys.DOCUMENTS], handlers, clock=clock, topics=handlers)
+        ocr_jobs = {PRECHECK_TOPIC: app[keys.PRECHECKS].handle}
+        ocr = OutboxDispatcher(
+            app[keys.DOCUMENTS],
+            ocr_jobs,
+            clock=clock,
+            topics=ocr_jobs,
+            concurrency=settings.ocr_workers,
+        )
+        wakers.extend([chat.wake, ocr.wake])
         tasks = [
-            asyncio.create_task(dispatcher.run(stop), name="outbox"),
+            asyncio.create_task(chat.run(stop), name="outbox"),
+            asyncio.create_task(ocr.run(stop), name="outbox-ocr"),
             asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
             asyncio.create_task(
                 _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
             ),
         ]
+        if warm_ocr:
+            tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
         yield
         stop.set()
         for task in tasks:
@@ -136,6 +172,14 @@ def create_app(settings: Settings, *, clock: Clock = utcnow) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")
     return app
+
+
+async def _warm_up(prechecker: Prechecker) -> None:
+    try:
+        await prechecker.warm_up()
+        log.info("ocr_ready", engine=prechecker.engine)
+    except Exception:  # the first photo will try again; serving must not stop for this
+        log.exception("ocr_warm_up_failed", engine=prechecker.engine)
 
 
 async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event) -> None:

@@ -248,9 +248,8 @@ class Dialogues:
             clock = f"\n已用 {used} 个工作日，剩余 {max(left, 0)} 个工作日"
             clock += "（补正/缴费/寄送期间暂停计时）" if case.paused else ""
         missing = "、".join(s.name for s in case.missing_materials())
-        slot_names = {s.id: s.name for s in case.terms.slots}
         notice = (
-            case.notices[-1].render(case.number, case.terms.name, slot_names)
+            case.notice_text(len(case.notices))
             if (case.notices and case.state.value == "returned")
             else ""
         )

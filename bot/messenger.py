@@ -61,6 +61,10 @@ class Messenger:
             log.info("notice_without_chat", case=msg.payload["case"])  # API-only account
             return
         text = mask_sensitive(msg.payload["text"])
+        # A notice with a page of its own (a correction notice) links to it; others to the case.
+        url = f"{self._base}{msg.payload.get('path') or '/h5/cases/' + msg.payload['case']}"
+        if msg.payload.get("path"):
+            text += f"\n查看告知书：{url}"
         try:
             await self._client.send_text(openid, text)
         except WeChatApiError as exc:
@@ -69,7 +73,7 @@ class Messenger:
             await self._client.send_template(
                 openid,
                 self._template_id,
-                url=f"{self._base}/h5/cases/{msg.payload['case']}",
+                url=url,
                 data={"first": text, "keyword1": msg.payload["case"], "remark": "点击查看详情"},
             )
 

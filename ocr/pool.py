@@ -39,10 +39,10 @@ class OcrPool:
         try:
             return await asyncio.wait_for(future, self._timeout)
         except TimeoutError as exc:
-            # A stuck worker cannot be interrupted: replace the pool, so later photos get
-            # fresh workers, and let the old one finish or die on its own.
+            # A stuck worker cannot be interrupted: stop its processes (a pathological image
+            # must not keep burning a core) and give later photos fresh workers.
             old, self._executor = self._executor, self._new_executor()
-            old.shutdown(wait=False, cancel_futures=True)
+            _terminate(old)
             raise OcrTimeout("recognition timed out") from exc
         except concurrent.futures.process.BrokenProcessPool as exc:
             self._executor = self._new_executor()  # a worker crashed (e.g. out of memory)
@@ -50,3 +50,12 @@ class OcrPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(executor: concurrent.futures.ProcessPoolExecutor) -> None:
+    # The executor has no public way to stop a running task; its process table is the one
+    # handle (stable since Python 3.2). Queued work is cancelled and fails with the pool.
+    processes = dict(getattr(executor, "_processes", None) or {})
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes.values():
+        process.terminate()

@@ -13,10 +13,9 @@ kept for supervisors). While leased, ``next_attempt_at`` is the lease's expiry.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,9 +85,17 @@ class OutboxDispatcher:
         base_delay: float = 1.0,
         max_delay: float = 3600.0,
         unknown_topic_delay: float = 60.0,
+        topics: Collection[str] | None = None,
+        concurrency: int = 1,
     ) -> None:
+        """``topics`` limits this dispatcher to some topics (None: all), so slow work such as
+        OCR gets its own dispatcher and never holds up chat notices; ``concurrency`` messages
+        run at once (1 keeps one applicant's notices in order)."""
         self._store = store
         self._handlers = handlers
+        self._topics = sorted(topics) if topics is not None else None
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
         self._clock = clock
         self._batch = batch
         self._max_attempts = max_attempts
@@ -97,34 +104,44 @@ class OutboxDispatcher:
         self._max_delay = max_delay
         self._unknown_topic_delay = timedelta(seconds=unknown_topic_delay)
 
+    def wake(self) -> None:
+        """Something was just queued: look now rather than at the next poll."""
+        self._wake.set()
+
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
-        """Dispatch until ``stop`` is set; after a short batch, wait ``interval`` seconds."""
+        """Dispatch until ``stop`` is set; after a short batch, wait ``interval`` seconds.
+
+        The poll finds what other instances queued; ``wake`` saves this instance's own
+        messages the wait.
+        """
         while not stop.is_set():
+            self._wake.clear()  # before looking: a wake during the batch is not lost
             try:
                 handled = await self.dispatch_once()
             except Exception:  # the store may be down for a while: keep the worker alive
                 log.exception("outbox dispatch failed")
                 handled = 0
             if handled < self._batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+                await _first_of(stop, self._wake, seconds=interval)
 
     async def dispatch_once(self) -> int:
         """Claim and handle up to ``batch`` due messages, oldest first; return how many ran."""
         now = iso(self._clock())
         due: list[Document] = []
         for status in (PENDING, LEASED):  # a lease past its expiry is claimable again
+            where: dict[str, Any] = {"status": status, "next_attempt_at": {"$lte": now}}
+            if self._topics is not None:
+                where["topic"] = {"$in": self._topics}
             due += await self._store.find(
-                OUTBOX,
-                {"status": status, "next_attempt_at": {"$lte": now}},
-                sort=[("next_attempt_at", 1)],
-                limit=self._batch,
+                OUTBOX, where, sort=[("next_attempt_at", 1)], limit=self._batch
             )
         due.sort(key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
-        handled = 0
-        for doc in due[: self._batch]:
-            handled += await self._dispatch(doc)
-        return handled
+
+        async def one(doc: Document) -> int:
+            async with self._slots:
+                return await self._dispatch(doc)
+
+        return sum(await asyncio.gather(*(one(doc) for doc in due[: self._batch])))
 
     async def _dispatch(self, doc: Document) -> int:
         key, topic, attempts = doc["_id"], doc["topic"], doc["attempts"]
@@ -177,3 +194,13 @@ class OutboxDispatcher:
                 )
         except (VersionConflict, NotFound):
             return None
+
+
+async def _first_of(*events: asyncio.Event, seconds: float) -> None:
+    """Wait until one of ``events`` is set, or ``seconds``."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -20,7 +20,7 @@ from app.api.views import event_view, matter_view
 from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
-from app.domain.notices import DEFECTS, Correction, CorrectionNotice
+from app.domain.notices import DEFECTS, Correction
 from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS
 from app.services import catalog
 from app.services.materials import MAX_MATERIAL_BYTES
@@ -141,11 +141,13 @@ async def submit_case(request: web.Request) -> web.Response:
 async def return_case(request: web.Request) -> web.Response:
     actor = actor_of(request)
     body = await read_model(request, ReturnBody)
-    notice = CorrectionNotice(
-        tuple(Correction(c.slot_id, tuple(c.defects), c.remark) for c in body.corrections)
-    )
+    items = [Correction(c.slot_id, tuple(c.defects), c.remark) for c in body.corrections]
     case = await request.config_dict[CASES].return_for_correction(
-        actor, request.match_info["number"], notice, version=body.version
+        actor,
+        request.match_info["number"],
+        items,
+        version=body.version,
+        dismissed=frozenset(body.dismiss_findings),
     )
     return await _render(request, case)
 

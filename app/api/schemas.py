@@ -26,7 +26,16 @@ class CorrectionIn(_Body):
 
 
 class ReturnBody(Versioned):
-    corrections: list[CorrectionIn] = Field(min_length=1, max_length=50)
+    corrections: list[CorrectionIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="预审员的补正要求；机器预审未解决的问题会自动并入同一份告知书",
+    )
+    dismiss_findings: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="不采纳机器预审意见的材料项（slot_id）",
+    )
 
 
 class RejectBody(Versioned):

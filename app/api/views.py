@@ -9,6 +9,7 @@ from app.domain.case_states import LABELS_ZH, TERMINAL
 from app.domain.cases import Case, CaseEvent
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
+from app.domain.prechecks import STATUS_ZH, Precheck
 from app.domain.workdays import (
     WorkCalendar,
     remaining_working_days,
@@ -31,8 +32,43 @@ def clock_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any
     }
 
 
+def precheck_view(check: Precheck | None) -> dict[str, Any] | None:
+    """The machine's verdict for display; values read are masked like everything else (PIPL)."""
+    if check is None:
+        return None
+    return {
+        "status": check.status,
+        "status_label": STATUS_ZH[check.status],
+        "kind": check.kind,
+        "findings": [
+            {"code": f.code, "field": f.field, "message": mask_sensitive(f.message)}
+            for f in check.findings
+        ],
+        "fields": {k: mask_sensitive(v) for k, v in check.fields.items()},
+        "corrected": list(check.corrected),
+        "checked_at": check.checked_at.isoformat(),
+    }
+
+
+def notice_view(case: Case, number: int) -> dict[str, Any]:
+    notice = case.notices[number - 1]
+    return {
+        "number": number,
+        "text": case.notice_text(number),
+        "items": [
+            {
+                "slot_id": item.slot_id,
+                "defects": list(item.defects),
+                "remark": item.remark,
+                "findings": [{"code": f.code, "message": f.message} for f in item.findings],
+                "problems": item.problems(),
+            }
+            for item in notice.items
+        ],
+    }
+
+
 def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]:
-    slot_names = {s.id: s.name for s in case.terms.slots}
     return {
         "number": case.number,
         "version": case.version,
@@ -52,12 +88,13 @@ def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]
                 "attached": s.id in case.materials,
                 "content_type": m.content_type if (m := case.materials.get(s.id)) else None,
                 "size": m.size if m else None,
+                "precheck": precheck_view(case.prechecks.get(s.id)),
             }
             for s in case.terms.slots
         ],
         "missing": [s.id for s in case.missing_materials()],
         "clock": clock_view(case, calendar, today),
-        "notices": [n.render(case.number, case.terms.name, slot_names) for n in case.notices],
+        "notices": [notice_view(case, n) for n in range(1, len(case.notices) + 1)],
         "decision": case.decision,
     }
 

@@ -18,6 +18,7 @@ from app.domain.case_states import (
 )
 from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from app.domain.notices import Correction, CorrectionNotice
+from app.domain.prechecks import FIX, Precheck
 from app.domain.workdays import Pause, WorkCalendar, deemed_acceptance_date
 
 # 好差评 levels, best first; the last two call for a follow-up.
@@ -34,9 +35,16 @@ def china_date(at: datetime) -> date:
 
 @dataclass(frozen=True)
 class Slot:
+    """One checklist material as the case keeps it, with the pre-check's rules for it."""
+
     id: str
     name: str
     required: bool
+    expected_kind: str = "other"
+    sample: str | None = None
+    belongs_to_applicant: bool = True
+    must_be_valid: bool = True
+    min_valid_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class Case:
     pauses: list[Pause] = field(default_factory=list)
     notices: list[CorrectionNotice] = field(default_factory=list)
     changed_since_notice: set[str] = field(default_factory=set)
+    prechecks: dict[str, Precheck] = field(default_factory=dict)
     decision: dict[str, str] | None = None
     rating: dict[str, str] | None = None
     seq: int = 0
@@ -141,6 +150,7 @@ class Case:
             raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，不能再更换材料")
         slot = self.terms.slot(slot_id)
         self.materials[slot_id] = ref
+        self.prechecks.pop(slot_id, None)  # the verdict was on the photo this one replaces
         if self.state is State.RETURNED:
             self.changed_since_notice.add(slot_id)
         self._record("attach", self.state, self.state, actor, at, detail={"slot": slot.id})
@@ -155,14 +165,80 @@ class Case:
         named = self.notices[-1].slot_ids() - self.changed_since_notice
         return [s for s in self.terms.slots if s.id in named]
 
+    def slots_to_retake(self) -> list[Slot]:
+        """Materials whose current photo the pre-check asked the applicant to replace."""
+        return [s for s in self.terms.slots if s.id in self.open_findings()]
+
     def next_slot_for_photo(self) -> Slot | None:
-        """Where a photo sent without naming a slot goes: the next gap or the next correction."""
+        """Where a photo sent without naming a slot goes: a correction, a gap, then a retake.
+
+        Gaps before retakes: an applicant who thinks the machine wrong can go on with the
+        checklist, and a photo is never filed over one they meant to keep.
+        """
         if self.state is State.RETURNED:
             return next(iter(self.slots_to_correct()), None)
         if self.state is State.DRAFT:
             empty = [s for s in self.terms.slots if s.id not in self.materials]
-            return next(iter(self.missing_materials() or empty), None)
+            return next(iter(self.missing_materials() or self.slots_to_retake() or empty), None)
         return None
+
+    # -- machine pre-check -------------------------------------------------------------------
+
+    def record_precheck(self, slot_id: str, precheck: Precheck, at: datetime) -> bool:
+        """Keep the verdict on the slot's current photo; False when that photo was replaced."""
+        ref = self.materials.get(slot_id)
+        if ref is None or ref.object_key != precheck.object_key:
+            return False
+        self.prechecks[slot_id] = precheck
+        detail = {
+            "slot": slot_id,
+            "status": precheck.status,
+            "codes": [f.code for f in precheck.findings],
+        }
+        system = Actor("system", Role.SYSTEM)
+        self._record("precheck", self.state, self.state, system, at, detail=detail)
+        return True
+
+    def open_findings(self) -> dict[str, Precheck]:
+        """Verdicts asking for a fix on photos still in place, by slot."""
+        return {
+            slot_id: check
+            for slot_id, check in self.prechecks.items()
+            if check.status == FIX
+            and slot_id in self.materials
+            and self.materials[slot_id].object_key == check.object_key
+        }
+
+    def compose_notice(
+        self, items: list[Correction], *, dismissed: frozenset[str] = frozenset()
+    ) -> CorrectionNotice:
+        """The reviewer's corrections with every open machine finding merged in, per material.
+
+        ``dismissed`` names the materials whose machine findings the reviewer overruled. On a
+        later notice, machine findings join only for materials that notice may still name.
+        """
+        by_slot = {item.slot_id: item for item in items}
+        allowed = None
+        if self.notices:
+            allowed = self.notices[-1].slot_ids() | self.changed_since_notice
+        for slot_id, check in self.open_findings().items():
+            if slot_id in dismissed or (allowed is not None and slot_id not in allowed):
+                continue
+            item = by_slot.get(slot_id)
+            defects, remark = (item.defects, item.remark) if item else ((), "")
+            by_slot[slot_id] = Correction(slot_id, defects, remark, check.findings)
+        order = {s.id: n for n, s in enumerate(self.terms.slots)}
+        ordered = sorted(by_slot.values(), key=lambda i: order.get(i.slot_id or "", len(order)))
+        return CorrectionNotice(tuple(ordered))
+
+    def notice_text(self, number: int, *, link: str | None = None) -> str:
+        """Notice ``number`` (1-based) as the applicant reads it."""
+        names = {s.id: s.name for s in self.terms.slots}
+        samples = {s.id: s.sample for s in self.terms.slots if s.sample}
+        notice = self.notices[number - 1]
+        return notice.render(
+            self.number, self.terms.name, names, number=number, samples=samples, link=link
+        )
 
     # -- transitions --------------------------------------------------------------------------
 

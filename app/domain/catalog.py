@@ -67,6 +67,12 @@ class Material(_Frozen):
     expected_kind: ExpectedKind
     reusable: Flag
     note: Text | None = None
+    # Pre-check rules: the document must be the applicant's own (their ID number, their
+    # enterprise's code, their name), valid on the day it is checked, and for at least
+    # ``min_valid_days`` more when the matter needs it to outlast the procedure.
+    belongs_to_applicant: Flag = True
+    must_be_valid: Flag = True
+    min_valid_days: Count = 0
 
 
 class Matter(_Frozen):
@@ -197,6 +203,11 @@ def rule_violations(m: Matter) -> list[tuple[str, str]]:
         (originals and not m.originals_required, "originals_required", "含原件材料时必须为 true"),
     ]
     out = [(field, message) for broken, field, message in checks if broken]
+    out += [
+        (f"materials[{i}].min_valid_days", "不检查有效期的材料不能要求剩余有效天数")
+        for i, mat in enumerate(m.materials)
+        if mat.min_valid_days and not mat.must_be_valid
+    ]
     out += _duplicates("materials", ".id", [mat.id for mat in m.materials], "材料编号")
     out += _duplicates("fees", ".name", [fee.name for fee in m.fees], "收费项目")
     out += _duplicates("targets", "", list(m.targets), "服务对象")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.domain.errors import ValidationFailed
+from app.domain.prechecks import MachineFinding
 
 # One-tap defect codes a reviewer picks per material; the text is what the applicant reads.
 DEFECTS: dict[str, str] = {
@@ -23,20 +24,33 @@ DEFECTS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Correction:
-    """What is wrong with one material (``slot_id``), or with the application (``None``)."""
+    """What is wrong with one material (``slot_id``), or with the application (``None``).
+
+    ``defects`` and ``remark`` are the reviewer's; ``findings`` are the machine pre-check's,
+    still open when the notice was issued.
+    """
 
     slot_id: str | None
     defects: tuple[str, ...]
     remark: str = ""
+    findings: tuple[MachineFinding, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [d for d in self.defects if d not in DEFECTS]
         if unknown:
             raise ValidationFailed(f"未知的问题代码：{'、'.join(unknown)}")
-        if not self.defects and not self.remark.strip():
+        if not self.defects and not self.remark.strip() and not self.findings:
             raise ValidationFailed("每一项补正要求都须选择问题或填写说明")
         if "other" in self.defects and not self.remark.strip():
             raise ValidationFailed("选择“其他问题”时须填写具体说明")
+
+    def problems(self) -> list[str]:
+        """Every problem with this material in the applicant's words, reviewer's first."""
+        texts = [DEFECTS[d] for d in self.defects if d != "other"]
+        texts += [f.message for f in self.findings if f.message not in texts]
+        if self.remark.strip():
+            texts.append(self.remark.strip())
+        return texts
 
 
 @dataclass(frozen=True)
@@ -53,16 +67,28 @@ class CorrectionNotice:
     def slot_ids(self) -> set[str | None]:
         return {i.slot_id for i in self.items}
 
-    def render(self, case_number: str, matter_name: str, slot_names: Mapping[str, str]) -> str:
+    def render(
+        self,
+        case_number: str,
+        matter_name: str,
+        slot_names: Mapping[str, str],
+        *,
+        number: int = 1,
+        samples: Mapping[str, str] | None = None,
+        link: str | None = None,
+    ) -> str:
         """The Chinese text the applicant receives: every correction, listed once."""
         lines = [
-            f"您申请的“{matter_name}”（办件号 {case_number}）需要补正以下材料，"
-            "请一次性补齐后重新提交：",
+            f"【补正告知书 第{number}号】您申请的“{matter_name}”（办件号 {case_number}）"
+            "需要补正以下材料，请一次性补齐后重新提交：",
         ]
         for n, item in enumerate(self.items, start=1):
             subject = slot_names.get(item.slot_id, item.slot_id) if item.slot_id else "申请事项"
-            problems = "；".join(DEFECTS[d] for d in item.defects if d != "other")
-            text = "；".join(p for p in (problems, item.remark.strip()) if p)
-            lines.append(f"{n}. {subject}：{text}")
+            lines.append(f"{n}. {subject}：{'；'.join(item.problems())}")
+            sample = (samples or {}).get(item.slot_id or "")
+            if sample:
+                lines.append(f"   样表/样例：{sample}")
         lines.append("补正期间办理时限暂停计算，补正材料提交后继续计算。")
+        if link:
+            lines.append(f"查看告知书：{link}")
         return "\n".join(lines)

@@ -9,6 +9,7 @@ from app.domain.actors import Role
 from app.domain.case_states import State
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot
 from app.domain.notices import Correction, CorrectionNotice
+from app.domain.prechecks import MachineFinding, Precheck
 from app.domain.workdays import Pause
 
 
@@ -40,7 +41,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             "limit_days": t.limit_days,
             "fee_fen": t.fee_fen,
             "originals_required": t.originals_required,
-            "slots": [{"id": s.id, "name": s.name, "required": s.required} for s in t.slots],
+            "slots": [vars(s).copy() for s in t.slots],
         },
         "materials": {k: vars(v).copy() for k, v in case.materials.items()},
         "pauses": [
@@ -49,11 +50,17 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         ],
         "notices": [
             [
-                {"slot_id": i.slot_id, "defects": list(i.defects), "remark": i.remark}
+                {
+                    "slot_id": i.slot_id,
+                    "defects": list(i.defects),
+                    "remark": i.remark,
+                    "findings": [vars(f).copy() for f in i.findings],
+                }
                 for i in n.items
             ]
             for n in case.notices
         ],
+        "prechecks": {k: _precheck_doc(v) for k, v in case.prechecks.items()},
         "changed_since_notice": sorted(case.changed_since_notice),
         "decision": case.decision,
         "rating": case.rating,
@@ -71,7 +78,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         limit_days=t["limit_days"],
         fee_fen=t["fee_fen"],
         originals_required=t["originals_required"],
-        slots=tuple(Slot(s["id"], s["name"], s["required"]) for s in t["slots"]),
+        slots=tuple(Slot(**s) for s in t["slots"]),
     )
     return Case(
         number=doc["number"],
@@ -85,16 +92,41 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         window_start=_d(doc["window_start"]),
         materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
         pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
-        notices=[
-            CorrectionNotice(
-                tuple(Correction(i["slot_id"], tuple(i["defects"]), i["remark"]) for i in n)
-            )
-            for n in doc["notices"]
-        ],
+        notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
+        prechecks={k: _precheck(v) for k, v in doc.get("prechecks", {}).items()},
         changed_since_notice=set(doc["changed_since_notice"]),
         decision=doc["decision"],
         rating=doc.get("rating"),
         seq=doc["seq"],
+    )
+
+
+def _correction(doc: dict[str, Any]) -> Correction:
+    findings = tuple(MachineFinding(**f) for f in doc.get("findings", []))
+    return Correction(doc["slot_id"], tuple(doc["defects"]), doc["remark"], findings)
+
+
+def _precheck_doc(check: Precheck) -> dict[str, Any]:
+    return {
+        "object_key": check.object_key,
+        "status": check.status,
+        "kind": check.kind,
+        "findings": [vars(f).copy() for f in check.findings],
+        "checked_at": check.checked_at.isoformat(),
+        "fields": dict(check.fields),
+        "corrected": list(check.corrected),
+    }
+
+
+def _precheck(doc: dict[str, Any]) -> Precheck:
+    return Precheck(
+        object_key=doc["object_key"],
+        status=doc["status"],
+        kind=doc["kind"],
+        findings=tuple(MachineFinding(**f) for f in doc["findings"]),
+        checked_at=datetime.fromisoformat(doc["checked_at"]),
+        fields=doc["fields"],
+        corrected=tuple(doc["corrected"]),
     )
 
 

@@ -12,7 +12,8 @@ from app.domain.actors import Actor, Role
 from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
-from app.domain.notices import CorrectionNotice
+from app.domain.notices import Correction
+from app.domain.prechecks import Precheck
 from app.domain.workdays import deemed_acceptance_date, due_date
 from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
@@ -22,6 +23,8 @@ from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionC
 from storage.outbox import outbox_message
 
 CASES = "cases"
+PRECHECK_TOPIC = "ocr.precheck"
+SYSTEM = Actor("system", Role.SYSTEM)
 EVENTS = "case_events"
 NOT_FOUND = "未找到该办件，请核对办件号"
 
@@ -49,11 +52,13 @@ class CaseService:
         *,
         clock: Callable[[], datetime],
         numbers: Callable[[date], str] = new_case_number,
+        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._calendars = calendars
         self._clock = clock
         self._numbers = numbers
+        self._on_outbox = on_outbox  # wakes the dispatchers so side effects leave at once
 
     def now(self) -> datetime:
         return self._clock()
@@ -142,7 +147,19 @@ class CaseService:
             limit_days=matter.committed_limit_days,
             fee_fen=matter.total_fee_fen,
             originals_required=matter.originals_required,
-            slots=tuple(Slot(m.id, m.name, m.required) for m in matter.materials),
+            slots=tuple(
+                Slot(
+                    m.id,
+                    m.name,
+                    m.required,
+                    expected_kind=m.expected_kind,
+                    sample=m.sample,
+                    belongs_to_applicant=m.belongs_to_applicant,
+                    must_be_valid=m.must_be_valid,
+                    min_valid_days=m.min_valid_days,
+                )
+                for m in matter.materials
+            ),
         )
         now = self._clock()
         for _ in range(5):
@@ -170,13 +187,35 @@ class CaseService:
         return await self._save(case)
 
     async def return_for_correction(
-        self, actor: Actor, number: str, notice: CorrectionNotice, *, version: int | None
+        self,
+        actor: Actor,
+        number: str,
+        items: list[Correction],
+        *,
+        version: int | None,
+        dismissed: frozenset[str] = frozenset(),
     ) -> Case:
+        """Return the case with one notice: the reviewer's items plus the open machine findings.
+
+        ``dismissed`` names materials whose machine findings the reviewer overrules.
+        """
         case = await self._load(actor, number, version)
-        case.return_for_correction(notice, actor, self._clock())
-        slot_names = {s.id: s.name for s in case.terms.slots}
-        text = notice.render(case.number, case.terms.name, slot_names)
-        return await self._save(case, notice_text=text)
+        now = self._clock()
+        case.return_for_correction(case.compose_notice(items, dismissed=dismissed), actor, now)
+        return await self._save(case)
+
+    async def record_precheck(self, number: str, slot_id: str, check: Precheck) -> bool:
+        """Keep the machine's verdict on a photo and tell the applicant; False if replaced."""
+        for _ in range(3):
+            case = await self.get(SYSTEM, number)
+            if not case.record_precheck(slot_id, check, self._clock()):
+                return False
+            try:
+                await self._save(case)
+            except StaleVersion:
+                continue  # the applicant changed the case meanwhile; the verdict may still apply
+            return True
+        raise StaleVersion("办件频繁更新，预审结果稍后重试保存")
 
     async def approve(self, actor: Actor, number: str, *, version: int | None) -> Case:
         case = await self._load(actor, number, version)
@@ -234,7 +273,7 @@ class CaseService:
             )
         return case
 
-    async def _save(self, case: Case, *, new: bool = False, notice_text: str | None = None) -> Case:
+    async def _save(self, case: Case, *, new: bool = False) -> Case:
         calendar = await self._calendars.calendar()
         due = accept_by = None
         if case.submitted_on is not None:
@@ -249,31 +288,45 @@ class CaseService:
                     saved = await tx.insert(CASES, doc)
                 else:
                     saved = await tx.replace(CASES, doc, expected_version=case.version)
-                await self._write_events(tx, case, notice_text)
+                await self._write_events(tx, case)
         except VersionConflict as exc:
             raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
         case.version = saved["_version"]
         case.new_events.clear()
+        self._on_outbox()
         return case
 
-    async def _write_events(self, tx: Transaction, case: Case, notice_text: str | None) -> None:
+    async def _write_events(self, tx: Transaction, case: Case) -> None:
+        """Each event with the side effects it implies, in the transaction that records it."""
         for event in case.new_events:
             await tx.insert(EVENTS, event_to_doc(case.number, event))
-            if event.from_state == event.to_state or event.to_state is State.DRAFT:
-                continue  # a new draft or an attached photo is history, not news to push
-            label = LABELS_ZH[event.to_state]
-            text = notice_text or f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
-            await tx.insert(
-                "outbox",
-                outbox_message(
-                    topic="notify.applicant",
-                    key=f"notify:{case.number}:{event.seq}",
-                    payload={
-                        "case": case.number,
-                        "applicant_id": case.applicant_id,
-                        "state": event.to_state.value,
-                        "text": text,
-                    },
-                    now=event.at,
-                ),
-            )
+            for topic, key, payload in _side_effects(case, event):
+                message = outbox_message(topic=topic, key=key, payload=payload, now=event.at)
+                await tx.insert("outbox", message)
+
+
+def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str, Any]]]:
+    """(topic, idempotency key, payload) of the outbox messages ``event`` implies."""
+    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
+    slot_id = event.detail.get("slot")
+    if event.action == "attach" and slot_id in case.materials:
+        ref = case.materials[slot_id]
+        job = {"case": case.number, "slot": slot_id, "object_key": ref.object_key}
+        return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
+    if event.action == "precheck" and slot_id in case.prechecks:
+        slot = case.terms.slot(slot_id)
+        replaces = case.next_slot_for_photo() == slot
+        text = case.prechecks[slot_id].message(slot.name, case.number, next_photo_replaces=replaces)
+        return [("notify.applicant", f"notify:{case.number}:{event.seq}", notify | {"text": text})]
+    if event.from_state == event.to_state or event.to_state is State.DRAFT:
+        return []  # a new draft or other history that is not news to push
+    if event.action == Action.RETURN.value:
+        number = event.detail["notice"]
+        text = case.notice_text(number)
+        path = f"/h5/cases/{case.number}/notices/{number}"
+        payload = notify | {"text": text, "path": path}
+    else:
+        label = LABELS_ZH[event.to_state]
+        text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
+        payload = notify | {"text": text}
+    return [("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]

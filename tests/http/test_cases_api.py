@@ -58,7 +58,8 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
     assert returned["clock"]["paused"] is True
 
     status, seen = await api.call("GET", f"/cases/{number}", "demo-citizen")
-    assert "照片模糊" in seen["notices"][0] and "请在光线充足处重拍" in seen["notices"][0]
+    notice = seen["notices"][0]["text"]
+    assert "照片模糊" in notice and "请在光线充足处重拍" in notice
 
     status, case = await api.call(
         "PUT", f"/cases/{number}/materials/{slot}", "demo-citizen", data=PNG
@@ -80,11 +81,16 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
 
 
 async def test_every_state_change_queues_a_chat_notice_in_the_same_transaction(api: Api) -> None:
-    before = await api.count("outbox")
     case = await fill_and_submit(api, await open_case(api))
     assert case["state"] == "submitted"
-    # Only the submission is news: a new draft and attached photos are history only.
-    assert await api.count("outbox") == before + 1
+    queued = await api.client.app[keys.DOCUMENTS].find("outbox", {"payload.case": case["number"]})
+    # Every photo queues its pre-check; of the state changes only the submission is news.
+    attached = [m["slot_id"] for m in case["materials"] if m["attached"]]
+    jobs = sorted(m["payload"]["slot"] for m in queued if m["topic"] == "ocr.precheck")
+    assert jobs == sorted(attached)
+    notices = [m["payload"] for m in queued if m["topic"] == "notify.applicant"]
+    changes = [n for n in notices if "【材料预审】" not in n["text"]]
+    assert [n["state"] for n in changes] == ["submitted"]
 
 
 async def test_another_applicants_case_answers_404(api: Api) -> None:

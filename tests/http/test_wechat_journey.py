@@ -138,7 +138,10 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
         result = await world.sim.push_image(OPENID, JPEG)
         assert "已收到照片" in (result.reply or {}).get("Content", "")
         await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
-    assert "材料已齐全" in world.chat()[-1]
+    assert "材料已齐全" in [t for t in world.chat() if "已收到“" in t][-1]
+    # Each photo's pre-check verdict follows in the chat; these test bytes are no real JPEG.
+    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
+    assert all("照片文件不完整" in t for t in world.chat() if "【材料预审】" in t)
 
     assert number in await world.say("提交")
     await eventually(lambda: any("已提交" in t for t in world.chat()))
@@ -239,6 +242,7 @@ async def apply_by_chat(world: World) -> str:
     for n in range(3):
         await world.sim.push_image(OPENID, JPEG)
         await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
     await world.say("提交")
     return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
 
@@ -258,12 +262,19 @@ async def test_a_returned_case_is_corrected_by_chat_photo_and_resubmitted(
             "corrections": [
                 {"slot_id": "photo", "defects": ["blurry"], "remark": "请重新拍摄白底证件照"}
             ],
+            # The reviewer overrules the machine on the ID card photos (they can read them).
+            "dismiss_findings": ["id_card_front", "id_card_back"],
         },
     )
     await eventually(lambda: any("请重新拍摄白底证件照" in t for t in world.chat()))
+    notice = next(t for t in world.chat() if "请重新拍摄白底证件照" in t)
+    # One notice: the reviewer's words and the machine's open finding on the same material.
+    assert "照片文件不完整" in notice and "身份证" not in notice
+    assert f"/h5/cases/{number}/notices/1" in notice
     await world.sim.push_image(OPENID, JPEG + b"new")
-    await eventually(lambda: "材料已齐全" in world.chat()[-1])
-    assert "近期一寸免冠" in world.chat()[-1]  # the photo went to the slot the notice named
+    replies = lambda: [t for t in world.chat() if "已收到“" in t]  # noqa: E731
+    await eventually(lambda: "材料已齐全" in replies()[-1])
+    assert "近期一寸免冠" in replies()[-1]  # the photo went to the slot the notice named
     assert number in await world.say("提交")
     case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
     assert case["state"] == "resubmitted"

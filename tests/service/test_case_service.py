@@ -77,9 +77,15 @@ async def test_each_state_change_writes_history_and_an_outbox_notice_atomically(
     service: CaseService, store: SqliteDocumentStore
 ) -> None:
     number = await submitted_case(service, store)
-    notices = await store.find("outbox", {"payload.case": number}, sort=[("created_at", 1)])
+    queued = await store.find("outbox", {"payload.case": number}, sort=[("created_at", 1)])
+    notices = [n for n in queued if n["topic"] == "notify.applicant"]
     states = [n["payload"]["state"] for n in notices]
     assert states == ["submitted"]  # a new draft is not pushed: the applicant just made it
+    case = await service.get(CITIZEN, number)
+    jobs = [n["payload"] for n in queued if n["topic"] == "ocr.precheck"]
+    # Every attached photo is queued for its pre-check with the change that attached it.
+    assert sorted(j["slot"] for j in jobs) == sorted(case.materials)
+    assert all(j["object_key"] == case.materials[j["slot"]].object_key for j in jobs)
     assert all(n["_id"].startswith(f"notify:{number}:") for n in notices)
     assert all("1101" not in n["payload"]["text"] for n in notices)
 

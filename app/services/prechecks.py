@@ -1,0 +1,82 @@
+"""The machine pre-check of each photo, run from the outbox: expectation in, verdict kept and told.
+
+Attaching a photo queues an ``ocr.precheck`` job in the same transaction (see cases.py). The job
+builds the slot's expectation from the rules frozen on the case and the applicant's bound
+identity, has the checker (an OCR process pool, wired by the composition root) judge the photo,
+and keeps the verdict on the case, which also queues the chat message with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from app.domain.cases import Case, Slot, china_date
+from app.domain.prechecks import MachineFinding, Precheck
+from app.services.accounts import USERS
+from app.services.cases import SYSTEM, CaseService
+from ocr.rules import Expectation, Verdict
+from storage.documents import DocumentStore
+from storage.objects import ObjectNotFound, ObjectStore
+from storage.outbox import OutboxMessage
+
+Checker = Callable[[bytes, Expectation], Awaitable[Verdict]]
+
+
+class PrecheckService:
+    def __init__(
+        self,
+        cases: CaseService,
+        objects: ObjectStore,
+        store: DocumentStore,
+        checker: Checker,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._cases = cases
+        self._objects = objects
+        self._store = store
+        self._checker = checker
+        self._clock = clock
+
+    async def handle(self, msg: OutboxMessage) -> None:
+        """Outbox handler of ``ocr.precheck``; a rerun judges the same photo again, harmlessly."""
+        number, slot_id, key = msg.payload["case"], msg.payload["slot"], msg.payload["object_key"]
+        case = await self._cases.get(SYSTEM, number)
+        ref = case.materials.get(slot_id)
+        if ref is None or ref.object_key != key:
+            return  # replaced since: the newer photo has a job of its own
+        try:
+            data = b"".join([chunk async for chunk in self._objects.get(key)])
+        except ObjectNotFound:
+            return  # deleted with its case; nothing left to judge
+        verdict = await self._checker(data, await self.expectation(case, case.terms.slot(slot_id)))
+        check = Precheck(
+            object_key=key,
+            status=verdict.status,
+            kind=verdict.kind,
+            findings=tuple(MachineFinding(f.code, f.message, f.field) for f in verdict.findings),
+            checked_at=self._clock(),
+            fields=dict(verdict.fields),
+            corrected=verdict.corrected,
+        )
+        await self._cases.record_precheck(number, slot_id, check)
+
+    async def expectation(self, case: Case, slot: Slot) -> Expectation:
+        """What the slot expects of the photo, and of whom (the applicant or their enterprise)."""
+        person_id = holder = uscc = None
+        if slot.belongs_to_applicant:
+            if case.enterprise_uscc:
+                uscc = case.enterprise_uscc
+            else:
+                account = await self._store.get(USERS, case.applicant_id) or {}
+                person_id, holder = account.get("id_number"), account.get("name")
+        return Expectation(
+            kind=slot.expected_kind,
+            today=china_date(self._clock()),
+            person_id=person_id,
+            uscc=uscc,
+            holder_name=holder,
+            must_be_valid=slot.must_be_valid,
+            valid_for_days=slot.min_valid_days,
+        )

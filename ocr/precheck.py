@@ -1,0 +1,111 @@
+"""One photo in, one verdict out: intake, quality, recognition, reading and rules, in a worker.
+
+``precheck`` is what the service submits to the OCR process pool. Everything CPU-heavy (decoding,
+quality statistics, the engine) runs here, so the event loop only ships bytes and a verdict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from PIL import Image
+
+from ocr.classify import classify
+from ocr.engine import OcrEngine
+from ocr.errors import OcrError, UnreadableImage
+from ocr.fields import (
+    extract_business_licence,
+    extract_certificate,
+    extract_id_back,
+    extract_id_front,
+)
+from ocr.intake import load_image
+from ocr.pool import OcrPool
+from ocr.quality import TOO_SMALL, check_quality
+from ocr.rules import DOCUMENT_KINDS, Expectation, Verdict, judge, machine_failed, unopenable
+from ocr.text import Read
+
+# Engine name -> "module:class"; imported lazily so a worker loads only the engine it runs.
+ENGINES: Mapping[str, str] = {
+    "rapidocr": "ocr.rapid:RapidOcrEngine",
+    "tesseract": "ocr.tesseract:TesseractEngine",
+}
+DEFAULT_ENGINE = "rapidocr"  # most accurate on the corpus within the latency goal (bench ocr)
+
+_loaded: dict[str, OcrEngine] = {}  # per worker process: models load once, on first use
+
+
+def engine_named(name: str) -> OcrEngine:
+    if name not in _loaded:
+        module, cls = ENGINES[name].split(":")
+        _loaded[name] = getattr(importlib.import_module(module), cls)()
+    return _loaded[name]
+
+
+def read_fields(kind: str, lines: list[str], today: date) -> dict[str, Read]:
+    """The fields printed on a document of ``kind``; empty for kinds with none to read."""
+    readers: Mapping[str, Callable[[list[str]], dict[str, Read]]] = {
+        "id_card_front": lambda text: extract_id_front(text, today=today),
+        "id_card_back": extract_id_back,
+        "business_licence": extract_business_licence,
+        "certificate": extract_certificate,
+    }
+    reader = readers.get(kind)
+    return reader(lines) if reader else {}
+
+
+def precheck(engine: str, data: bytes, expect: Expectation) -> Verdict:
+    """Judge one uploaded photo (or PDF) against ``expect``; never raises for bad input."""
+    try:
+        intake = load_image(data)
+    except UnreadableImage as exc:
+        return unopenable(exc.code, exc.message)
+    # A scan or a PDF page is the whole frame; so is a portrait photo or a free-form material.
+    whole_frame = intake.content_type == "application/pdf" or expect.kind not in DOCUMENT_KINDS
+    quality = check_quality(intake.image, scanned=whole_frame)
+    if expect.kind not in DOCUMENT_KINDS | {"form"} or TOO_SMALL in quality:
+        # Nothing to read, or too few pixels to read it: the quality findings say it all.
+        return judge(expect, quality, expect.kind, {})
+    t0 = time.perf_counter()
+    lines = [line.text for line in engine_named(engine).recognize(intake.image)]
+    seconds = time.perf_counter() - t0
+    kind = classify(lines)
+    read = read_fields(kind, lines, expect.today) if kind == expect.kind else {}
+    return judge(expect, quality, kind, read, engine_seconds=seconds)
+
+
+def warm_up(engine: str) -> str:
+    """Load the engine's models in this worker before the first applicant waits for them."""
+    engine_named(engine).recognize(Image.new("RGB", (64, 32), "white"))
+    return engine
+
+
+class Prechecker:
+    """The pre-check as a service calls it: each photo judged in a bounded process pool."""
+
+    def __init__(
+        self, engine: str = DEFAULT_ENGINE, *, workers: int = 2, timeout: float = 30.0
+    ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown OCR engine {engine!r}; known: {', '.join(ENGINES)}")
+        self.engine = engine
+        self._workers = workers
+        self._pool = OcrPool(workers, timeout=timeout)
+
+    async def __call__(self, data: bytes, expect: Expectation) -> Verdict:
+        try:
+            return await self._pool.run(precheck, self.engine, data, expect)
+        except OcrError:
+            # Timed out or the worker died (the pool replaced it): a person decides instead.
+            return machine_failed()
+
+    async def warm_up(self) -> None:
+        """Start the workers and load the models before the first applicant waits for them."""
+        await asyncio.gather(*(self._pool.run(warm_up, self.engine) for _ in range(self._workers)))
+
+    def close(self) -> None:
+        self._pool.close()
