@@ -15,6 +15,8 @@ from app.api.common import case_views
 from app.api.tokens import InvalidToken
 from app.api.views import event_view
 from app.domain.actors import Actor
+from app.domain.case_states import Action
+from app.domain.cases import CHINA
 from app.domain.errors import NotFoundError
 from app.services.accounts import account_of_openid
 from bot.errors import WeChatError
@@ -110,6 +112,44 @@ async def case_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template(
         "h5_case.html", request, {"case": view, "events": [event_view(e) for e in events]}
     )
+
+
+@routes.get("/h5/cases/{number}/notices/{k:[0-9]{1,3}}")
+async def notice_page(request: web.Request) -> web.Response:
+    """One correction notice as issued: every material to fix, the reviewer's and the machine's."""
+    number, k = request.match_info["number"], int(request.match_info["k"])
+    actor = _session_actor(request)
+    if actor is None:
+        raise web.HTTPFound(f"/h5/login?next={quote(f'/h5/cases/{number}/notices/{k}')}")
+    try:
+        case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
+    except NotFoundError as exc:
+        return _message(request, exc.message, status=404)
+    if not 1 <= k <= len(case.notices):
+        return _message(request, "没有找到这份补正告知书，请从办件页面查看。", status=404)
+    issued = [
+        e
+        for e in await request.config_dict[keys.CASES].history(actor, number)
+        if e.action == Action.RETURN.value and e.detail.get("notice") == k
+    ]
+    slots = {s.id: s for s in case.terms.slots}
+    items = [
+        {
+            "subject": slots[i.slot_id].name if i.slot_id in slots else "申请事项",
+            "problems": i.problems(),
+            "sample": slots[i.slot_id].sample if i.slot_id in slots else None,
+            "replaced": i.slot_id in case.changed_since_notice and k == len(case.notices),
+        }
+        for i in case.notices[k - 1].items
+    ]
+    context = {
+        "case": case,
+        "k": k,
+        "items": items,
+        "issued_at": issued[0].at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if issued else "",
+        "current": k == len(case.notices) and case.state.value == "returned",
+    }
+    return aiohttp_jinja2.render_template("h5_notice.html", request, context)
 
 
 def _message(request: web.Request, text: str, *, status: int = 200) -> web.Response:

@@ -334,6 +334,52 @@ async def test_a_chat_link_signs_the_applicant_in_by_oauth_and_shows_only_their_
     assert other.status == 404 and "未找到该办件" in await other.text()
 
 
+async def sign_in(world: World, path: str) -> None:
+    """Open ``path`` as the chat user would: redirected through WeChat's snsapi_base OAuth."""
+    http = world.client
+    resp = await http.get(path, allow_redirects=False)
+    resp = await http.get(resp.headers["Location"], allow_redirects=False)
+    authorize = URL(resp.headers["Location"])
+    async with (
+        aiohttp.ClientSession() as phone,
+        phone.get(authorize.update_query(openid=OPENID), allow_redirects=False) as back,
+    ):
+        callback = URL(back.headers["Location"])
+    resp = await http.get(callback.path_qs, allow_redirects=False)
+    assert resp.headers["Location"] == path
+
+
+async def test_the_notice_link_shows_every_correction_on_one_numbered_page(
+    plain_world: World,
+) -> None:
+    world = plain_world
+    number = await apply_by_chat(world)
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    await world.api(
+        "POST",
+        f"/cases/{number}/return",
+        "reviewer-mz",
+        json={
+            "version": case["version"],
+            "corrections": [{"slot_id": "photo", "defects": ["blurry"]}],
+        },
+    )
+    path = f"/h5/cases/{number}/notices/1"
+    await eventually(lambda: any(path in t for t in world.chat()))
+    await sign_in(world, path)
+    html = await (await world.client.get(path)).text()
+    assert "第 1 号补正告知书" in html
+    # The reviewer's defect and the machine's open findings on all three photos, each once.
+    assert html.count("照片文件不完整") == 3 and "照片模糊，无法辨认" in html
+    for name in ("居民身份证人像面", "居民身份证国徽面", "近期一寸免冠白底彩色证件照"):
+        assert name in html
+    missing = await world.client.get(f"/h5/cases/{number}/notices/2")
+    assert missing.status == 404
+    history = await world.api("GET", f"/cases/{number}/history", "reviewer-mz")
+    returns = [e for e in history["items"] if e["action"] == "return_for_correction"]
+    assert [e["detail"]["notice"] for e in returns] == [1]
+
+
 async def test_a_forged_oauth_state_is_refused(plain_world: World) -> None:
     resp = await plain_world.client.get("/h5/oauth?code=abc&state=forged", allow_redirects=False)
     assert resp.status == 400
