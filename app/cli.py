@@ -167,9 +167,14 @@ def cmd_wechat(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.target == "ocr":
         from app.bench_ocr import ENGINES, run_ocr_bench
+        from app.bench_precheck import run_precheck_bench
 
         engines = args.engines.split(",") if args.engines else list(ENGINES)
-        return asyncio.run(run_ocr_bench(count=args.images, engines=engines, console=console))
+        status = asyncio.run(run_ocr_bench(count=args.images, engines=engines, console=console))
+        for engine in engines:  # the same engines through the whole service
+            count = min(args.images, 20)
+            status |= asyncio.run(run_precheck_bench(count=count, engine=engine, console=console))
+        return status
     if args.target == "wechat":
         from app.bench_wechat import run_wechat_bench
 

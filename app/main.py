@@ -32,7 +32,7 @@ from ocr.precheck import Prechecker
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.objects import ObjectStore
-from storage.outbox import OutboxDispatcher
+from storage.outbox import SHUTDOWN_GRACE, OutboxDispatcher
 
 log = structlog.get_logger(__name__)
 WEB = Path(__file__).parent / "web"
@@ -84,6 +84,11 @@ def create_app(
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
     """
     wakers: list[Callable[[], None]] = []  # outbox dispatchers, woken by every commit
+
+    def wake_dispatchers() -> None:
+        for wake in wakers:
+            wake()
+
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(
@@ -98,9 +103,7 @@ def create_app(
             app[keys.DOCUMENTS] = documents
             app[keys.OBJECTS] = objects
             calendars = CalendarService(documents)
-            cases = CaseService(
-                documents, calendars, clock=clock, on_outbox=lambda: [w() for w in wakers]
-            )
+            cases = CaseService(documents, calendars, clock=clock, on_outbox=wake_dispatchers)
             prechecker = Prechecker(
                 settings.ocr_engine,
                 workers=settings.ocr_workers,
@@ -155,10 +158,11 @@ def create_app(
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
         yield
         stop.set()
+        # The dispatchers finish what they are running (briefly); whatever is left is cut.
+        await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE + 1)
         for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     app.cleanup_ctx.extend([stores_ctx, demo_ctx, wechat_ctx(settings, clock), background_ctx])
 

@@ -24,6 +24,7 @@ from storage.documents import Document, DocumentStore, NotFound, VersionConflict
 
 OUTBOX = "outbox"
 PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
+SHUTDOWN_GRACE = 5.0  # seconds a stopping dispatcher gives the messages it is running
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class OutboxDispatcher:
         self._store = store
         self._handlers = handlers
         self._topics = sorted(topics) if topics is not None else None
+        self._concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._clock = clock
@@ -109,26 +111,57 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
-        """Dispatch until ``stop`` is set; after a short batch, wait ``interval`` seconds.
+        """Dispatch until ``stop`` is set, up to ``concurrency`` messages at a time.
 
-        The poll finds what other instances queued; ``wake`` saves this instance's own
-        messages the wait.
+        A message starts as soon as a slot is free, never waiting for others to finish. With
+        nothing due, it waits ``interval`` seconds: the poll finds what other instances
+        queued, and ``wake`` saves this instance's own messages the wait.
         """
-        while not stop.is_set():
-            self._wake.clear()  # before looking: a wake during the batch is not lost
-            try:
-                handled = await self.dispatch_once()
-            except Exception:  # the store may be down for a while: keep the worker alive
-                log.exception("outbox dispatch failed")
-                handled = 0
-            if handled < self._batch:
+        running: dict[str, asyncio.Task[int]] = {}
+
+        def finished(task: asyncio.Task[int]) -> None:
+            running.pop(task.get_name(), None)
+            self._wake.set()  # a slot is free: look again
+
+        try:
+            while not stop.is_set():
+                self._wake.clear()  # before looking: a wake while looking is not lost
+                try:
+                    due = await self._due()
+                except Exception:  # the store may be down for a while: keep the worker alive
+                    log.exception("outbox dispatch failed")
+                    due = []
+                for doc in due:
+                    if len(running) >= self._concurrency:
+                        break
+                    key = doc["_id"]
+                    if key not in running:
+                        running[key] = asyncio.create_task(self._dispatch(doc), name=key)
+                        running[key].add_done_callback(finished)
                 await _first_of(stop, self._wake, seconds=interval)
+        finally:
+            # Let what is running finish for a moment; a message cut off after that keeps its
+            # lease and is delivered again once the lease expires.
+            if running:
+                await asyncio.wait(list(running.values()), timeout=SHUTDOWN_GRACE)
+            for task in list(running.values()):
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
 
     async def dispatch_once(self) -> int:
         """Claim and handle up to ``batch`` due messages, oldest first; return how many ran."""
+
+        async def one(doc: Document) -> int:
+            async with self._slots:
+                return await self._dispatch(doc)
+
+        return sum(await asyncio.gather(*(one(doc) for doc in await self._due())))
+
+    async def _due(self) -> list[Document]:
+        """Up to ``batch`` messages due now, oldest first (an expired lease counts as due)."""
         now = iso(self._clock())
         due: list[Document] = []
-        for status in (PENDING, LEASED):  # a lease past its expiry is claimable again
+        for status in (PENDING, LEASED):
             where: dict[str, Any] = {"status": status, "next_attempt_at": {"$lte": now}}
             if self._topics is not None:
                 where["topic"] = {"$in": self._topics}
@@ -136,12 +169,7 @@ class OutboxDispatcher:
                 OUTBOX, where, sort=[("next_attempt_at", 1)], limit=self._batch
             )
         due.sort(key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
-
-        async def one(doc: Document) -> int:
-            async with self._slots:
-                return await self._dispatch(doc)
-
-        return sum(await asyncio.gather(*(one(doc) for doc in due[: self._batch])))
+        return due[: self._batch]
 
     async def _dispatch(self, doc: Document) -> int:
         key, topic, attempts = doc["_id"], doc["topic"], doc["attempts"]

@@ -232,3 +232,46 @@ async def test_run_dispatches_until_stopped(document_store: DocumentStore):
     stop.set()
     await asyncio.wait_for(worker, 5)
     assert (await outbox(document_store, "k"))["status"] == "done"
+
+
+async def test_slow_work_runs_on_its_own_dispatcher_and_never_holds_up_a_chat_notice(
+    document_store: DocumentStore, clock: Clock
+):
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def slow_ocr(message: OutboxMessage) -> None:
+        started.append(message.key)
+        await release.wait()
+
+    chat = Recorder()
+    ocr = OutboxDispatcher(
+        document_store, {"ocr": slow_ocr}, clock=clock, topics=["ocr"], concurrency=2
+    )
+    notices = OutboxDispatcher(document_store, {"chat": chat}, clock=clock, topics=["chat"])
+    stop = asyncio.Event()
+    # A long poll: only wake() can make these dispatchers look again in time.
+    runs = [asyncio.create_task(d.run(stop, interval=60)) for d in (ocr, notices)]
+    try:
+        for n in range(3):
+            await queue(document_store, f"photo-{n}", clock.now, topic="ocr")
+        ocr.wake()
+        await asyncio.wait_for(_until(lambda: len(started) == 2), 5)
+        await queue(document_store, "notice", clock.now, topic="chat")
+        notices.wake()
+        # Two photos occupy both OCR slots; the notice goes out regardless.
+        await asyncio.wait_for(_until(lambda: [m.key for m in chat.received] == ["notice"]), 5)
+        assert started == ["photo-0", "photo-1"]  # the third waits for a free slot
+        release.set()
+        await asyncio.wait_for(_until(lambda: len(started) == 3), 5)
+    finally:
+        stop.set()
+        await asyncio.gather(*runs)
+    assert [d["status"] for d in await document_store.find(OUTBOX, {"topic": "ocr"})] == [
+        "done"
+    ] * 3
+
+
+async def _until(check: Any) -> None:
+    while not check():
+        await asyncio.sleep(0.01)
