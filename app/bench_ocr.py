@@ -20,13 +20,14 @@ from rich.table import Table
 from app.bench import percentile
 from ocr.corpus import Sample, generate
 from ocr.degrade import degrade
-from ocr.engine import OcrEngine
+from ocr.engine import Line, OcrEngine
 from ocr.fields import (
     extract_business_licence,
     extract_certificate,
     extract_id_back,
     extract_id_front,
 )
+from ocr.layout import rows
 from ocr.pool import OcrPool
 from ocr.rapid import RapidOcrEngine
 from ocr.tesseract import TesseractEngine
@@ -52,7 +53,7 @@ GROUPS = {
 _engines: dict[str, OcrEngine] = {}  # one per worker process, models loaded once
 
 
-def recognize_in_worker(engine: str, png: bytes) -> tuple[list[str], float, int]:
+def recognize_in_worker(engine: str, png: bytes) -> tuple[list[Line], float, int]:
     """Worker process: the engine's lines, its seconds, and the worker's peak RSS (KiB)."""
     if engine not in _engines:
         _engines[engine] = ENGINES[engine]()
@@ -60,14 +61,11 @@ def recognize_in_worker(engine: str, png: bytes) -> tuple[list[str], float, int]
     t0 = time.perf_counter()
     lines = _engines[engine].recognize(image)
     seconds = time.perf_counter() - t0
-    return (
-        [line.text for line in lines],
-        seconds,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    )
+    return lines, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def extract(kind: str, lines: list[str]) -> dict[str, tuple[str | None, str]]:
+    """The fields of a document of ``kind`` from its text rows (see ``ocr.layout.rows``)."""
     if kind == "id_card_front":
         return extract_id_front(lines, today=TODAY)
     if kind == "id_card_back":
@@ -119,7 +117,7 @@ async def _measure(
             lines, took, peak = await pool.run(recognize_in_worker, engine, png)
             seconds.append(took)
             rss.append(peak)
-            read = extract(sample.kind, lines)
+            read = extract(sample.kind, rows(lines))
             for field, truth in sample.truth.items():
                 if field not in GROUPS or field not in read:
                     continue

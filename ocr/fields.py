@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 
 from ocr.correct import correct_citizen_id, correct_uscc
-from ocr.text import EXACT, NONE, Read, normalise_line, parse_date
+from ocr.text import EXACT, NONE, Read, compact, normalise_line, parse_date
 
 __all__ = [
     "extract_business_licence",
@@ -23,38 +24,107 @@ __all__ = [
 ]
 
 _FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
+# Every label of a business licence, old and new styles: a row may hold a value of the left
+# column and the label of the right one ("法定代表人张三 营业期限…"), so a value ends at any.
+_LICENCE_LABELS = (
+    "统一社会信用代码", "注册号", "名称", "类型", "组成形式",
+    "法定代表人", "负责人", "经营者", "执行事务合伙人", "投资人",
+    "经营范围", "注册资本", "出资额", "出资总额", "成立日期", "注册日期",
+    "营业期限", "合伙期限", "住所", "主要经营场所", "经营场所", "营业场所", "登记机关",
+)  # fmt: skip
+_CERTIFICATE_LABELS = (
+    "姓名", "持证人", "性别", "出生日期", "国籍", "民族", "身份证号", "证件号码", "证号",
+    "编号", "类别", "准驾车型", "初次领证日期", "有效期", "发证机关", "发证日期", "住址",
+)  # fmt: skip
 _ID_TOKEN = re.compile(r"[0-9A-Za-z|!×]{18}")
 _USCC_TOKEN = re.compile(r"[0-9A-Za-z|!]{18}")
 
 
-def _after(lines: Sequence[str], labels: Sequence[str]) -> tuple[int, str] | None:
-    """The line index and the text after the first of ``labels`` found; the next line if empty."""
-    for i, line in enumerate(lines):
-        for label in labels:
-            at = line.find(label)
-            if at < 0:
-                continue
-            rest = line[at + len(label) :].lstrip(" :").strip()
-            if rest:
-                return i, rest
-            if i + 1 < len(lines):
-                return i + 1, lines[i + 1].lstrip(" :").strip()
-            return None
+@lru_cache(maxsize=256)
+def _label(label: str) -> re.Pattern[str]:
+    # A label spread across its column ("名　　称") comes as one box per character, and the
+    # detector may read a stray mark beside the gap as one more character: "名\t東称…".
+    return re.compile(r"(?:[^\t]?\t[^\t]?)?".join(map(re.escape, label)))
+
+
+@lru_cache(maxsize=256)
+def _partial_label(label: str) -> re.Pattern[str] | None:
+    # The detector may miss a lone character of a two-character label spread over its column
+    # ("称福州…", "证\tT3501…"); the one left must then open the row. Longer labels are
+    # never guessed from a part: "有效期" is not "有效期至".
+    if len(label) != 2:
+        return None
+    return re.compile(f"^[{re.escape(label)}]")
+
+
+def _find(rows: Sequence[str], labels: Sequence[str]) -> tuple[int, str] | None:
+    """The index of the first row holding one of ``labels``, and its text after the label.
+
+    Only when no row holds any of them whole, a row opening with part of one.
+    """
+    for pattern in (_label, _partial_label):
+        for i, row in enumerate(rows):
+            for label in labels:
+                if (regex := pattern(label)) and (match := regex.search(row)):
+                    return i, row[match.end() :]
+    return None
+
+
+def _cells(text: str) -> list[str]:
+    return [cell for raw in text.split("\t") if (cell := raw.strip(" :"))]
+
+
+def _cell_after(rows: Sequence[str], labels: Sequence[str], *, shortest: int = 2) -> str:
+    """The value in the label's box after it, else the next box on its row, else the next row.
+
+    A name or an authority is printed as one run of text, so its box ends the value: what
+    follows on the row belongs to the next column. Less than ``shortest`` characters left in
+    the label's box, with a box after it, is a stray mark read at the box's edge.
+    """
+    found = _find(rows, labels)
+    if found is None:
+        return ""
+    i, rest = found
+    cells = _cells(rest) or (_cells(rows[i + 1]) if i + 1 < len(rows) else [])
+    if len(cells) > 1 and len(cells[0]) < shortest:
+        return cells[1]
+    return cells[0] if cells else ""
+
+
+def _row_after(rows: Sequence[str], labels: Sequence[str]) -> tuple[int, str] | None:
+    """The row index and the rest of the row after the label (the next row if nothing is left).
+
+    A date or an address may be set in several boxes ("1978" "年" "3" "月"), so the whole row
+    is the value; callers cut it at the next label.
+    """
+    found = _find(rows, labels)
+    if found is None:
+        return None
+    i, rest = found
+    if _cells(rest):
+        return i, " ".join(_cells(rest))
+    if i + 1 < len(rows):
+        return i + 1, " ".join(_cells(rows[i + 1]))
     return None
 
 
 def _until(text: str, labels: Sequence[str]) -> str:
-    cut = min((at for label in labels if (at := text.find(label)) > 0), default=len(text))
-    return text[:cut].strip(" :")
+    """``text`` up to the first of ``labels`` in it (the next field on the row)."""
+    cut = min((m.start() for label in labels if (m := _label(label).search(text))), default=None)
+    return text[:cut].strip(" :\t")
 
 
-def _name(lines: Sequence[str], labels: Sequence[str], stops: Sequence[str]) -> Read:
-    found = _after(lines, labels)
-    if found is None:
+# A Chinese name is CJK characters, with a middle dot between the parts of a transliterated
+# one (OCR reads it as "·", "•", "・" or "."). No surname is 一: a leading 一 or dash is a
+# stroke of the background between the label and the value.
+_NAME = re.compile(r"[一—–\-_~]?([\u3400-\u9fff]+(?:[·•・.][\u3400-\u9fff]+)*)")
+
+
+def _name(rows: Sequence[str], labels: Sequence[str], stops: Sequence[str]) -> Read:
+    match = _NAME.match(_until(_cell_after(rows, labels), stops))
+    if match is None or len(match[1]) < 2:
         return NONE
-    # A Chinese name is CJK characters, with "·" between the parts of a transliterated one.
-    match = re.match(r"[\u3400-\u9fff·•]+", _until(found[1], stops))
-    return (match[0].replace("•", "·"), EXACT) if match else NONE
+    return re.sub(r"[•・.]", "·", match[1]), EXACT
 
 
 def _date_read(text: str | None) -> Read:
@@ -66,6 +136,19 @@ def _date_or_permanent(text: str) -> Read:
     return ("长期", EXACT) if "长期" in text else _date_read(text)
 
 
+# "2015.03.01-2035.03.01", "2010年01月01日至长期", "2020.01.01 — 2026.01.01": a dash or 至
+# before a year or 长期 parts the two ends (a dash inside a date is followed by a month).
+_PERIOD = re.compile(r"\s*[-—–~至]\s*(?=\d{4}|长期)")
+
+
+def _period(text: str) -> tuple[Read, Read]:
+    """The start and the end of a validity period; the end may be 长期 (no end)."""
+    parts = _PERIOD.split(text, maxsplit=1)
+    if len(parts) == 2:
+        return _date_read(parts[0]), _date_or_permanent(parts[1])
+    return _date_read(text), (("长期", EXACT) if "长期" in text else NONE)
+
+
 def extract_id_front(lines: list[str], *, today: date | None = None) -> dict[str, Read]:
     """Name, sex, birth date, address and ID number from the portrait side of an ID card.
 
@@ -74,11 +157,10 @@ def extract_id_front(lines: list[str], *, today: date | None = None) -> dict[str
     """
     text = [normalise_line(line) for line in lines]
     result: dict[str, Read] = {"name": _name(text, ["姓名"], _FRONT_LABELS[1:])}
-    sex = _after(text, ["性别"])
-    sex_match = re.match(r"\s*([男女])", sex[1]) if sex else None
-    result["sex"] = (sex_match[1], EXACT) if sex_match else NONE
-    birth = _after(text, ["出生"])
-    result["birth_date"] = _date_read(birth[1] if birth else None)
+    sex = re.match(r"[男女]", _cell_after(text, ["性别"], shortest=1))
+    result["sex"] = (sex[0], EXACT) if sex else NONE
+    birth = _row_after(text, ["出生"])
+    result["birth_date"] = _date_read(_until(birth[1], _FRONT_LABELS) if birth else None)
     result["address"] = _address(text)
     context = {
         key: value
@@ -91,24 +173,26 @@ def extract_id_front(lines: list[str], *, today: date | None = None) -> dict[str
 
 
 def _address(text: Sequence[str]) -> Read:
-    found = _after(text, ["住址"])
+    found = _row_after(text, ["住址"])
     if found is None:
         return NONE
     start, first = found
-    parts = [_until(first, ["公民身份号码"])]
+    parts = [_until(first, _FRONT_LABELS)]
     # The address wraps over up to three lines; it ends at the ID number or another label.
     for line in text[start + 1 : start + 3]:
-        if any(label in line for label in _FRONT_LABELS) or _ID_TOKEN.search(line.replace(" ", "")):
+        if any(_label(label).search(line) for label in _FRONT_LABELS) or _ID_TOKEN.search(
+            compact(line)
+        ):
             break
         parts.append(line)
-    address = "".join("".join(parts).split())
+    address = compact("".join(parts))
     return (address, EXACT) if address else NONE
 
 
 def _id_number(text: Sequence[str], context: Mapping[str, str], today: date | None) -> Read:
-    found = _after(text, ["公民身份号码"])
+    found = _row_after(text, ["公民身份号码"])
     tokens = [found[1]] if found else []
-    tokens += [m[0] for line in text for m in _ID_TOKEN.finditer(line.replace(" ", ""))]
+    tokens += [m[0] for line in text for m in _ID_TOKEN.finditer(compact(line))]
     for token in tokens:
         read = correct_citizen_id(token, context, today=today)
         if read[0] is not None:
@@ -134,13 +218,10 @@ def _mismatch(result: Mapping[str, Read]) -> Read:
 def extract_id_back(lines: list[str]) -> dict[str, Read]:
     """Issuing authority and validity period from the national-emblem side of an ID card."""
     text = [normalise_line(line) for line in lines]
-    issuer = _after(text, ["签发机关"])
-    issuer_value = _until(issuer[1], ["有效期限"]) if issuer else ""
-    result: dict[str, Read] = {"issuer": (issuer_value, EXACT) if issuer_value else NONE}
-    validity = _after(text, ["有效期限"])
-    parts = re.split(r"\s*[-—–~至]\s*(?=\d{4}|长期)", validity[1], maxsplit=1) if validity else []
-    result["valid_from"] = _date_read(parts[0]) if parts else NONE
-    result["valid_to"] = _date_or_permanent(parts[1]) if len(parts) == 2 else NONE
+    issuer = _until(_cell_after(text, ["签发机关"]), ["有效期限"])
+    result: dict[str, Read] = {"issuer": (issuer, EXACT) if issuer else NONE}
+    validity = _row_after(text, ["有效期限"])
+    result["valid_from"], result["valid_to"] = _period(validity[1]) if validity else (NONE, NONE)
     return result
 
 
@@ -149,26 +230,22 @@ def extract_business_licence(
 ) -> dict[str, Read]:
     """USCC, company name, legal representative and term end from a business licence."""
     text = [normalise_line(line) for line in lines]
-    found = _after(text, ["统一社会信用代码"])
+    found = _row_after(text, ["统一社会信用代码"])
     tokens = [found[1]] if found else []
-    tokens += [m[0] for line in text for m in _USCC_TOKEN.finditer(line.replace(" ", ""))]
+    tokens += [m[0] for line in text for m in _USCC_TOKEN.finditer(compact(line))]
     uscc = NONE
     for token in tokens:
         uscc = correct_uscc(token, context or {})
         if uscc[0] is not None:
             break
-    name = _after(text, ["名称"])
-    company = _until(name[1], ["类型", "住所"]) if name else ""
-    term = _after(text, ["营业期限"])
-    if term and "至" in term[1]:
-        valid_to = _date_or_permanent(term[1].split("至", 1)[1])
-    else:
-        valid_to = ("长期", EXACT) if term and "长期" in term[1] else NONE
+    company = _until(_cell_after(text, ["名称"]), _LICENCE_LABELS)
+    term = _row_after(text, ["营业期限"])
+    _, valid_to = _period(_until(term[1], _LICENCE_LABELS)) if term else (NONE, NONE)
     return {
         "uscc": uscc,
         "company_name": (company, EXACT) if company else NONE,
         "legal_representative": _name(
-            text, ["法定代表人", "负责人", "经营者", "执行事务合伙人"], ["类型", "住所", "注册"]
+            text, ["法定代表人", "负责人", "经营者", "执行事务合伙人"], _LICENCE_LABELS
         ),
         "valid_to": valid_to,
     }
@@ -177,14 +254,15 @@ def extract_business_licence(
 def extract_certificate(lines: list[str]) -> dict[str, Read]:
     """Certificate number, holder name and expiry date from a qualification or permit."""
     text = [normalise_line(line) for line in lines]
-    number = _after(text, ["证书编号", "证号", "编号"])
-    match = re.match(r"[0-9A-Za-z\-]+", number[1].replace(" ", "")) if number else None
-    expiry = _after(text, ["有效期至", "有效期限至"])
-    if expiry is None:
-        period = _after(text, ["有效期"])
-        expiry = (period[0], period[1].split("至", 1)[1]) if period and "至" in period[1] else None
+    number = re.match(r"[0-9A-Za-z\-]+", compact(_cell_after(text, ["证书编号", "证号", "编号"])))
+    expiry = _row_after(text, ["有效期至", "有效期限至"])
+    if expiry is not None:
+        expiry_date = _date_or_permanent(_until(expiry[1], _CERTIFICATE_LABELS))
+    else:
+        period = _row_after(text, ["有效期限", "有效期"])
+        _, expiry_date = _period(_until(period[1], _CERTIFICATE_LABELS)) if period else (NONE, NONE)
     return {
-        "certificate_number": (match[0].upper(), EXACT) if match else NONE,
-        "holder_name": _name(text, ["持证人", "姓名"], ["性别", "证号", "编号", "身份证"]),
-        "expiry_date": _date_or_permanent(expiry[1]) if expiry else NONE,
+        "certificate_number": (number[0].upper(), EXACT) if number else NONE,
+        "holder_name": _name(text, ["持证人", "姓名"], _CERTIFICATE_LABELS),
+        "expiry_date": expiry_date,
     }

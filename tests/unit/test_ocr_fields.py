@@ -343,6 +343,124 @@ def test_a_missing_field_is_unreadable() -> None:
     assert extract_certificate(["食品经营许可证"])["expiry_date"] == (None, "unreadable")
 
 
+# --- rows of engine boxes (ocr.layout.rows puts a tab between the boxes of one row) -----------
+# Each case below is a row RapidOCR produced on the synthetic corpus.
+
+
+def test_a_name_ends_with_its_box_not_at_the_next_column_of_the_row() -> None:
+    lines = [
+        "统一社会信用代码",
+        "91350100M000100Y43",
+        "名称福州瑞丰建筑工程有限公司\t注册资本人民币贰佰万元整",
+        "类型其他有限责任公司\t成立日期2021年10月12日",
+        "法定代表人方桂勇\t营业期限2021年10月12日至2041年10月11日",
+    ]
+    fields = extract_business_licence(lines)
+    assert fields["company_name"] == ("福州瑞丰建筑工程有限公司", "exact")
+    assert fields["legal_representative"] == ("方桂勇", "exact")
+    assert fields["valid_to"] == ("2041-10-11", "exact")
+
+
+def test_a_name_stops_at_a_box_of_the_other_column_whose_label_lost_a_character() -> None:
+    # Tilted: 住 of 住所 fell onto the next row; the address still shares the name's row.
+    lines = ["法定代表人田宇涛\t所广东省深圳市南山区建国路31号18栋4", "住"]
+    assert extract_business_licence(lines)["legal_representative"] == ("田宇涛", "exact")
+
+
+def test_a_spread_label_is_found_across_its_boxes_and_a_stray_mark_in_its_gap() -> None:
+    lines = [
+        "名\t東称北京汇达建筑工程有限公司\t注册资本人民币伍佰万元整",
+        "类麗\t型其他有限责任公司",
+    ]
+    assert extract_business_licence(lines)["company_name"] == ("北京汇达建筑工程有限公司", "exact")
+
+
+def test_a_two_character_label_that_lost_a_character_still_opens_its_row() -> None:
+    licence = ["称成都博远网络科技有限公司\t注册资本人民币贰佰万元整"]
+    assert extract_business_licence(licence)["company_name"] == (
+        "成都博远网络科技有限公司",
+        "exact",
+    )
+    certificate = ["姓\t名石宇雨", "性\t别女", "证\tT440305198501279764"]
+    assert extract_certificate(certificate)["certificate_number"] == (
+        "T440305198501279764",
+        "exact",
+    )
+
+
+def test_a_longer_label_is_never_taken_from_a_part_of_it() -> None:
+    # "有效期" opens the row, but the label looked for is "有效期至": the period's end counts.
+    lines = ["有效期\t2020.01.01-2026.01.01"]
+    assert extract_certificate(lines)["expiry_date"] == ("2026-01-01", "exact")
+
+
+def test_a_certificate_with_labels_spread_over_their_column() -> None:
+    lines = [
+        "中华人民共和国",
+        "道路运输从业人员从业资格证",
+        "姓莊\t名刘明芬",
+        "性\t邮品",
+        "证\t号\t440305197704238634",
+        "有效期至\t2030年06月14日",
+        "发证\u3000机\u3000关深圳市交通运输局",
+    ]
+    assert extract_certificate(lines) == {
+        "certificate_number": ("440305197704238634", "exact"),
+        "holder_name": ("刘明芬", "exact"),
+        "expiry_date": ("2030-06-14", "exact"),
+    }
+
+
+def test_a_value_of_one_character_left_in_the_label_box_is_a_stray_mark() -> None:
+    fields = extract_id_back(["签发机关武\t武汉市公安局武昌分局", "有效期限2024.04.07-2034.04.07"])
+    assert fields["issuer"] == ("武汉市公安局武昌分局", "exact")
+    front = extract_id_front(["姓名\t熊静", "性别男\t民族汉"])
+    assert front["sex"] == ("男", "exact")
+
+
+def test_a_rule_read_before_a_name_is_not_part_of_it() -> None:
+    assert extract_id_front(["姓名—顾欣玲"])["name"] == ("顾欣玲", "exact")
+    assert extract_business_licence(["法定代表人一梁伟娜"])["legal_representative"] == (
+        "梁伟娜",
+        "exact",
+    )
+
+
+def test_a_transliterated_name_keeps_one_middle_dot() -> None:
+    assert extract_id_front(["姓名\t阿依古丽・买买提"])["name"] == ("阿依古丽·买买提", "exact")
+
+
+def test_a_label_whose_value_was_not_read_does_not_take_the_next_label() -> None:
+    fields = extract_id_front(["姓名", "性别女\t民族汉"])
+    assert fields["name"] == (None, "unreadable")
+    assert fields["sex"] == ("女", "exact")
+
+
+def test_a_birth_date_boxed_piece_by_piece_is_read_from_the_whole_row() -> None:
+    lines = [
+        "出生\t1978\t年\t3\t月\t18\t日",
+        "住址\t湖北省武汉市武昌区中山路144号8",
+        "栋3单元402室",
+    ]
+    fields = extract_id_front(lines)
+    assert fields["birth_date"] == ("1978-03-18", "exact")
+    assert fields["address"] == ("湖北省武汉市武昌区中山路144号8栋3单元402室", "exact")
+
+
+@pytest.mark.parametrize(
+    ("printed", "iso"),
+    [
+        ("二〇一八年五月三十日", "2018-05-30"),
+        ("二○二○年十二月十一日", "2020-12-11"),
+        ("二零零八年一月一日", "2008-01-01"),
+        ("二〇一九年二月三十日", None),
+    ],
+)
+def test_an_expiry_in_chinese_numerals_is_read(printed: str, iso: str | None) -> None:
+    expected = (iso, "exact") if iso else (None, "unreadable")
+    assert extract_certificate([f"有效期至 {printed}"])["expiry_date"] == expected
+
+
 # --- findings -----------------------------------------------------------------------------------
 
 
