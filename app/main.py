@@ -25,6 +25,7 @@ from app.services.cases import PRECHECK_TOPIC, CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.settings import Settings, SettingsError
+from app.web.h5 import china_time
 from app.web.h5 import routes as h5_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
@@ -95,6 +96,7 @@ def create_app(
         app,
         loader=jinja2.FileSystemLoader(WEB / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
+        filters={"china_time": china_time},
     )
 
     async def stores_ctx(app: web.Application) -> AsyncIterator[None]:

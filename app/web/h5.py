@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp_jinja2
@@ -25,6 +25,11 @@ routes = web.RouteTableDef()
 SESSION = "bcm_h5"
 STATE = "bcm_oauth"
 SESSION_TTL = timedelta(hours=2)
+
+
+def china_time(iso: str) -> str:
+    """An ISO timestamp as the applicant reads it: Beijing time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _set_cookie(
@@ -146,7 +151,7 @@ async def notice_page(request: web.Request) -> web.Response:
         "case": case,
         "k": k,
         "items": items,
-        "issued_at": issued[0].at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if issued else "",
+        "issued_at": china_time(issued[0].at.isoformat()) if issued else "",
         "current": k == len(case.notices) and case.state.value == "returned",
     }
     return aiohttp_jinja2.render_template("h5_notice.html", request, context)

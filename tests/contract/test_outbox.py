@@ -273,5 +273,5 @@ async def test_slow_work_runs_on_its_own_dispatcher_and_never_holds_up_a_chat_no
 
 
 async def _until(check: Any) -> None:
-    while not check():
+    while not check():  # noqa: ASYNC110 - polls a condition set by handlers we do not own
         await asyncio.sleep(0.01)
