@@ -218,7 +218,11 @@ class Dialogues:
         conv.effect = True
         case = await self._cases.submit(actor, case.number, version=None)
         conv.step, conv.data = "idle", {}
-        return texts.SUBMITTED.format(number=case.number)
+        reply = texts.SUBMITTED.format(number=case.number)
+        retake = case.slots_to_retake()
+        if retake:  # the machine never blocks a submission, but the applicant should know
+            reply += texts.SUBMITTED_WITH_FINDINGS.format(names="、".join(s.name for s in retake))
+        return reply
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -53,6 +53,10 @@ STILL_MISSING = "还需要：{missing}。请继续拍照发送：{next}"
 ALL_PRESENT = "材料已齐全，回复“提交”即可提交申请。"
 NOTHING_TO_FILL = "该办件当前无需补充材料。回复“查询进度”查看办件状态。"
 SUBMITTED = "办件 {number} 已提交，我们会在承诺时限内完成预审，结果将通过消息通知您。"
+SUBMITTED_WITH_FINDINGS = (
+    "\n提示：{names}的预审结果为需要重新拍摄，工作人员审核时可能要求补正，"
+    "如需补正会一次性告知您。"
+)
 PHOTO_FAILED = "抱歉，照片保存失败：{reason}"
 
 NO_CASES = "您还没有办件。回复“我要办”开始办理。"

@@ -143,7 +143,10 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
     await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
     assert all("照片文件不完整" in t for t in world.chat() if "【材料预审】" in t)
 
-    assert number in await world.say("提交")
+    submitted = await world.say("提交")
+    assert number in submitted
+    # The machine never blocks a submission, but says which photos it asked to retake.
+    assert "提示：居民身份证人像面、居民身份证国徽面、近期一寸免冠白底彩色证件照" in submitted
     await eventually(lambda: any("已提交" in t for t in world.chat()))
     assert "已提交" in await world.say(number)
 
