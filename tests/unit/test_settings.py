@@ -152,3 +152,12 @@ def test_the_public_base_url_follows_host_and_port_unless_set(tmp_path: Path) ->
     assert moved.public_base_url == "http://127.0.0.1:9000"
     public = Settings(demo=True, data_dir=tmp_path, port=9000, public_base_url="https://x.gov.cn/")
     assert public.public_base_url == "https://x.gov.cn"
+
+
+def test_the_ocr_engine_and_pool_are_chosen_by_configuration(tmp_path: Path) -> None:
+    base = {"BUCHUMEN_DEMO": "true", "BUCHUMEN_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).ocr_engine == "rapidocr"  # the default chosen by bench ocr
+    chosen = load_settings(base | {"BUCHUMEN_OCR_ENGINE": "tesseract", "BUCHUMEN_OCR_WORKERS": "4"})
+    assert (chosen.ocr_engine, chosen.ocr_workers) == ("tesseract", 4)
+    problems = problems_of(base | {"BUCHUMEN_OCR_ENGINE": "paddle", "BUCHUMEN_OCR_WORKERS": "0"})
+    assert [p.split(":")[0] for p in problems] == ["BUCHUMEN_OCR_ENGINE", "BUCHUMEN_OCR_WORKERS"]
