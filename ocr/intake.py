@@ -24,6 +24,11 @@ from ocr.errors import UnreadableImage
 MAX_SIDE = 2000
 PDF_DPI = 200
 DEFAULT_MAX_PIXELS = 40_000_000
+# A JPEG decodes at 1/2, 1/4 or 1/8 scale (DCT scaling), so a 108-megapixel phone photo costs
+# what a 7-megapixel one does: up to this size JPEGs are read, not refused. Pillow's own bomb
+# check (2 x 89 MP) would stop them before ours, so ours is the only one (set below).
+JPEG_MAX_PIXELS = 220_000_000
+Image.MAX_IMAGE_PIXELS = JPEG_MAX_PIXELS // 2  # Pillow errors above twice this
 
 EMPTY = "照片文件是空的，请重新拍摄或上传"
 NOT_AN_IMAGE = "无法识别该文件，请上传 JPG、PNG、WEBP、HEIC 格式的照片或 PDF 文件"
@@ -112,7 +117,9 @@ def _load_raster(data: bytes, content_type: str, max_pixels: int) -> Intake:
         width, height = im.size
         if width <= 0 or height <= 0:
             raise UnreadableImage("DAMAGED", DAMAGED)
-        if width * height > max_pixels:  # checked on the header, before a pixel is decoded
+        # Checked on the header, before a pixel is decoded.
+        limit = max(max_pixels, JPEG_MAX_PIXELS) if fmt == "JPEG" else max_pixels
+        if width * height > limit:
             raise UnreadableImage("TOO_LARGE", TOO_LARGE)
         # JPEG only: decode at 1/2, 1/4 or 1/8 scale when that still leaves MAX_SIDE.
         im.draft(None, _draft_size(width, height))

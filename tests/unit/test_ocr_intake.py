@@ -43,6 +43,14 @@ def png_claiming(width: int, height: int) -> bytes:
     )
 
 
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header (SOF0) declares width×height."""
+    data = bytearray(encode(photo((64, 48)), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def refused(data: bytes, **kwargs: int) -> UnreadableImage:
     with pytest.raises(UnreadableImage) as caught:
         load_image(data, **kwargs)
@@ -142,6 +150,16 @@ def test_a_png_declaring_20000_by_20000_is_refused_before_decoding() -> None:
     error = refused(png_claiming(20000, 20000))
     assert error.code == "TOO_LARGE"
     assert error.message == "图片尺寸过大，请压缩后重新上传"
+
+
+def test_a_108_megapixel_phone_jpeg_is_read_at_reduced_scale_but_a_png_that_size_is_not() -> None:
+    # 12000 x 9000 = 108 MP, as some phones take; a flat picture keeps the file small.
+    big = Image.new("RGB", (12000, 9000), (230, 228, 220))
+    jpeg = load_image(encode(big, "JPEG"))
+    assert jpeg.original_size == (12000, 9000)
+    assert max(jpeg.image.size) == MAX_SIDE
+    assert refused(png_claiming(12000, 9000)).code == "TOO_LARGE"
+    assert refused(jpeg_claiming(16000, 14000)).code == "TOO_LARGE"
 
 
 def test_the_pixel_limit_is_per_call() -> None:
