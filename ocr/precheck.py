@@ -24,6 +24,7 @@ from ocr.fields import (
     extract_id_front,
 )
 from ocr.intake import load_image
+from ocr.layout import rows
 from ocr.pool import OcrPool
 from ocr.quality import TOO_SMALL, check_quality
 from ocr.rules import DOCUMENT_KINDS, Expectation, Verdict, judge, machine_failed, unopenable
@@ -71,7 +72,8 @@ def precheck(engine: str, data: bytes, expect: Expectation) -> Verdict:
         # Nothing to read, or too few pixels to read it: the quality findings say it all.
         return judge(expect, quality, expect.kind, {})
     t0 = time.perf_counter()
-    lines = [line.text for line in engine_named(engine).recognize(intake.image)]
+    # Rows, not boxes: a label and its value are often separate boxes side by side.
+    lines = rows(engine_named(engine).recognize(intake.image))
     seconds = time.perf_counter() - t0
     kind = classify(lines)
     read = read_fields(kind, lines, expect.today) if kind == expect.kind else {}
