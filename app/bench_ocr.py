@@ -50,6 +50,7 @@ GROUPS = {
     "valid_to": "dates",
     "expiry_date": "dates",
 }
+WORKERS = 2
 _engines: dict[str, OcrEngine] = {}  # one per worker process, models loaded once
 
 
@@ -90,10 +91,13 @@ async def run_ocr_bench(*, count: int, engines: list[str], console: Console) -> 
     }
     tables = []
     for engine in engines:
-        pool = OcrPool(workers=2, timeout=120)  # fresh workers: peak RSS is this engine's own
+        # Fresh workers: peak RSS is this engine's own.
+        pool = OcrPool(workers=WORKERS, timeout=120)
         try:
             warm = sets["clean"][0][1]
-            await asyncio.gather(*(pool.run(recognize_in_worker, engine, warm) for _ in range(2)))
+            await asyncio.gather(
+                *(pool.run(recognize_in_worker, engine, warm) for _ in range(WORKERS))
+            )
             for level, items in sets.items():
                 tables.append(await _measure(pool, engine, level, items, console))
         finally:
@@ -112,9 +116,13 @@ async def _measure(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"{engine}, {level}", total=len(items))
         t0 = time.perf_counter()
+        # The pool's timeout runs from submission: with every image queued at once, the last
+        # ones would time out waiting. One image per worker in flight keeps it per image.
+        slots = asyncio.Semaphore(WORKERS)
 
         async def one(sample: Sample, png: bytes) -> None:
-            lines, took, peak = await pool.run(recognize_in_worker, engine, png)
+            async with slots:
+                lines, took, peak = await pool.run(recognize_in_worker, engine, png)
             seconds.append(took)
             rss.append(peak)
             read = extract(sample.kind, rows(lines))
@@ -132,7 +140,7 @@ async def _measure(
     table = Table(
         title=f"{engine} · {level} · {len(items)} images",
         caption=f"per image median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s; "
-        f"{len(items) / wall:.2f} photos/s with 2 workers; "
+        f"{len(items) / wall:.2f} photos/s with {WORKERS} workers; "
         f"peak RSS/worker {max(rss) / 1024:.0f} MB",
     )
     for column in ("field", "exact", "wrong", "unreadable"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ocr.engine import Line
+from ocr.text import cjk
 
 __all__ = ["rows"]
 
@@ -46,7 +47,9 @@ def _unstack(line: Line) -> list[Line]:
     """
     left, top, right, bottom = line.box
     text = line.text.strip()
-    if len(text) < 2 or bottom - top < _VERTICAL * (right - left):
+    # Only CJK: a Chinese character is about as wide as high, so two or more side by side are
+    # never this narrow; "11" may be.
+    if len(text) < 2 or not all(map(cjk, text)) or bottom - top < _VERTICAL * (right - left):
         return [line]
     edges = [round(top + i * (bottom - top) / len(text)) for i in range(len(text) + 1)]
     return [

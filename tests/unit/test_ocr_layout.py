@@ -36,6 +36,11 @@ def test_spread_labels_read_down_their_column_as_one_line_go_back_to_their_rows(
     assert rows(read) == ["姓\t名刘芳嘉", "性\t别男", "证\t号\tT310104196212145799"]
 
 
+def test_a_narrow_box_of_digits_is_not_taken_for_a_vertical_line() -> None:
+    read = lines(((858, 540, 878, 572), "11"), ((640, 541, 850, 571), "所福州市鼓楼区人民路"))
+    assert rows(read) == ["所福州市鼓楼区人民路\t11"]
+
+
 def test_on_a_tilted_photo_a_label_joins_the_taller_box_beside_it() -> None:
     # Tilted about 3°: the long boxes are taller than the text, and the labels sit lower.
     read = lines(
