@@ -9,6 +9,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
+from app.services.space import SpaceService
 from app.settings import Settings
 from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
@@ -26,6 +27,7 @@ CASES = web.AppKey("cases", CaseService)
 MATERIALS = web.AppKey("materials", MaterialService)
 PRECHECKS = web.AppKey("prechecks", PrecheckService)
 PRECHECKER = web.AppKey("prechecker", Prechecker)
+SPACE = web.AppKey("space", SpaceService)
 WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
 WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)

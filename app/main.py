@@ -21,9 +21,10 @@ from app.api.tokens import TokenIssuer
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
-from app.services.cases import PRECHECK_TOPIC, CaseService
+from app.services.cases import DEPOSIT_TOPIC, PRECHECK_TOPIC, CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
+from app.services.space import SpaceService
 from app.settings import Settings, SettingsError
 from app.web.h5 import china_time
 from app.web.h5 import routes as h5_routes
@@ -118,6 +119,7 @@ def create_app(
             app[keys.PRECHECKS] = PrecheckService(
                 cases, objects, documents, prechecker, clock=clock
             )
+            app[keys.SPACE] = SpaceService(documents, objects, cases, clock=clock)
             app[keys.TOKENS] = TokenIssuer(
                 settings.jwt_key,
                 issuer=settings.jwt_issuer,
@@ -135,7 +137,9 @@ def create_app(
 
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        handlers = app[keys.MESSENGER].handlers()
+        handlers = app[keys.MESSENGER].handlers() | {
+            DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case
+        }
         # Chat notices one at a time, in order; OCR jobs on their own, one per worker, so a
         # photo being read never holds up a message.
         chat = OutboxDispatcher(app[keys.DOCUMENTS], handlers, clock=clock, topics=handlers)
@@ -155,6 +159,7 @@ def create_app(
             asyncio.create_task(
                 _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
             ),
+            asyncio.create_task(_every(6 * 3600, app[keys.SPACE].purge, stop)),
         ]
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))

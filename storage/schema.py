@@ -49,6 +49,12 @@ MIGRATIONS: list[list[Index]] = [
     [
         Index("wechat_inbound", (("at", 1),)),  # receipts are purged by age
     ],
+    [
+        # A space's listing and the bot's "a matching document" lookup.
+        Index("space_documents", (("owner", 1), ("deleted_at", 1), ("updated_at", -1))),
+        Index("space_documents", (("owner", 1), ("kind", 1), ("identifier", 1))),
+        Index("space_documents", (("deleted_at", 1),)),  # the purge sweep
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -61,4 +67,5 @@ COLLECTIONS: tuple[str, ...] = (
     "idempotency",
     "calendar_overrides",
     "counters",
+    "space_documents",
 )

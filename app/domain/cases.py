@@ -45,6 +45,7 @@ class Slot:
     belongs_to_applicant: bool = True
     must_be_valid: bool = True
     min_valid_days: int = 0
+    reusable: bool = False  # may be kept in and taken from the personal document space
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,29 @@ from typing import Any
 from app.domain.actors import Actor, Role
 from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
-from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
+from app.domain.errors import (
+    InvalidTransition,
+    NotFoundError,
+    NotPermitted,
+    StaleVersion,
+    ValidationFailed,
+)
 from app.domain.notices import Correction
-from app.domain.prechecks import Precheck
+from app.domain.prechecks import PASS, Precheck
+from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
+from app.domain.space import SpaceDocument, check_reusable
 from app.domain.workdays import deemed_acceptance_date, due_date
 from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
 from app.services.case_records import case_from_doc, case_to_doc, event_from_doc, event_to_doc
 from app.services.catalog import get_matter
+from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.outbox import outbox_message
 
 CASES = "cases"
 PRECHECK_TOPIC = "ocr.precheck"
+DEPOSIT_TOPIC = "space.deposit"
 SYSTEM = Actor("system", Role.SYSTEM)
 EVENTS = "case_events"
 NOT_FOUND = "未找到该办件，请核对办件号"
@@ -157,6 +167,7 @@ class CaseService:
                     belongs_to_applicant=m.belongs_to_applicant,
                     must_be_valid=m.must_be_valid,
                     min_valid_days=m.min_valid_days,
+                    reusable=m.reusable,
                 )
                 for m in matter.materials
             ),
@@ -176,6 +187,33 @@ class CaseService:
         case = await self._load(actor, number, version)
         case.attach(slot_id, ref, actor, self._clock())
         return await self._save(case)
+
+    async def attach_from_space(
+        self, actor: Actor, number: str, slot_id: str, doc_id: str, *, version: int | None
+    ) -> Case:
+        """Reuse a document from the owner's space: pin its current version to the slot."""
+        case = await self._load(actor, number, version)
+        record = await self._store.get(SPACE, doc_id)
+        doc = doc_from_record(record) if record else None
+        if doc is None or not doc.may_use(actor) or not case.is_owner(actor):
+            raise NotFoundError(SPACE_NOT_FOUND)
+        slot = case.terms.slot(slot_id)
+        if not slot.reusable:
+            raise ValidationFailed(f"“{slot.name}”须按本次办理重新提交，不能从个人空间调用")
+        now = self._clock()
+        used = check_reusable(
+            doc,
+            slot.expected_kind,
+            china_date(now),
+            must_be_valid=slot.must_be_valid,
+            min_days=slot.min_valid_days,
+        )
+        ref = MaterialRef(
+            used.object_key, used.content_type, used.size, used.sha256, f"space:{doc.id}:{used.n}"
+        )
+        case.attach(slot_id, ref, actor, now)
+        doc.pin(case.number, used.n)  # this version now outlives the document's deletion
+        return await self._save(case, pinned=doc)
 
     async def submit(self, actor: Actor, number: str, *, version: int | None) -> Case:
         case = await self._load(actor, number, version)
@@ -273,7 +311,9 @@ class CaseService:
             )
         return case
 
-    async def _save(self, case: Case, *, new: bool = False) -> Case:
+    async def _save(
+        self, case: Case, *, new: bool = False, pinned: SpaceDocument | None = None
+    ) -> Case:
         calendar = await self._calendars.calendar()
         due = accept_by = None
         if case.submitted_on is not None:
@@ -289,6 +329,8 @@ class CaseService:
                 else:
                     saved = await tx.replace(CASES, doc, expected_version=case.version)
                 await self._write_events(tx, case)
+                if pinned is not None:  # the pin holds if and only if the case took it
+                    await tx.replace(SPACE, doc_to_record(pinned), expected_version=pinned.version)
         except VersionConflict as exc:
             raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
         case.version = saved["_version"]
@@ -314,10 +356,18 @@ def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str
         job = {"case": case.number, "slot": slot_id, "object_key": ref.object_key}
         return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
     if event.action == "precheck" and slot_id in case.prechecks:
-        slot = case.terms.slot(slot_id)
+        slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
         replaces = case.next_slot_for_photo() == slot
-        text = case.prechecks[slot_id].message(slot.name, case.number, next_photo_replaces=replaces)
-        return [("notify.applicant", f"notify:{case.number}:{event.seq}", notify | {"text": text})]
+        text = check.message(slot.name, case.number, next_photo_replaces=replaces)
+        effects = [
+            ("notify.applicant", f"notify:{case.number}:{event.seq}", notify | {"text": text})
+        ]
+        from_space = case.materials[slot_id].source.startswith("space:")
+        if slot.reusable and check.status == PASS and not from_space:
+            # Kept once, never asked for again (少交免交): the owner's space gets a copy.
+            job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
+            effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{event.seq}", job))
+        return effects
     if event.from_state == event.to_state or event.to_state is State.DRAFT:
         return []  # a new draft or other history that is not news to push
     if event.action == Action.RETURN.value:

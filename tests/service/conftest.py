@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from app.main import load_demo_data
+from app.services.calendar import CalendarService
+from app.services.cases import PRECHECK_TOPIC, CaseService
+from app.services.materials import MaterialService
+from app.services.prechecks import PrecheckService
+from app.services.space import SpaceService
+from app.settings import Settings
+from ocr.corpus import generate
+from ocr.precheck import DEFAULT_ENGINE, Prechecker
+from storage.files import FileObjectStore
+from storage.outbox import OutboxDispatcher
 from storage.sqlite import SqliteDocumentStore
+from tests.conftest import Clock
+from tests.service.photos import ME, STRANGER, World
 
 
 @pytest.fixture
@@ -16,3 +30,43 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def cards() -> dict[str, Any]:
+    """Two citizens' ID cards, portrait side: the applicant's and a stranger's."""
+    mine, stranger = generate(404, 2, kinds=("id_card_front",))
+    return {"mine": mine, "stranger": stranger}
+
+
+@pytest.fixture(scope="session")
+def prechecker() -> Iterator[Prechecker]:
+    """The default engine in a real one-worker pool, started once per test process."""
+    checker = Prechecker(DEFAULT_ENGINE, workers=1, timeout=120)
+    yield checker
+    checker.close()
+
+
+@pytest.fixture
+async def world(
+    store: SqliteDocumentStore,
+    settings: Settings,
+    clock: Clock,
+    tmp_path: Path,
+    cards: dict[str, Any],
+    prechecker: Prechecker,
+) -> World:
+    """Real services around the store; ME and STRANGER are bound to the two cards."""
+    await load_demo_data(store, settings, clock())
+    async with store.transaction() as tx:
+        for actor, card in ((ME, cards["mine"]), (STRANGER, cards["stranger"])):
+            person = {"name": card.truth["name"], "id_number": card.truth["id_number"]}
+            await tx.insert("users", {"_id": actor.id, "role": "applicant"} | person)
+    cases = CaseService(store, CalendarService(store), clock=clock)
+    objects = FileObjectStore(tmp_path / "objects")
+    prechecks = PrecheckService(cases, objects, store, prechecker, clock=clock)
+    dispatcher = OutboxDispatcher(
+        store, {PRECHECK_TOPIC: prechecks.handle}, topics=[PRECHECK_TOPIC]
+    )
+    space = SpaceService(store, objects, cases, clock=clock)
+    return World(store, cases, MaterialService(objects, cases), space, dispatcher)

@@ -7,122 +7,14 @@ and the bad inputs an applicant's phone can produce. Nothing here is mocked.
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from app.domain.actors import Actor, Role
 from app.domain.errors import ValidationFailed
-from app.main import load_demo_data
-from app.services.calendar import CalendarService
-from app.services.cases import PRECHECK_TOPIC, CaseService
-from app.services.materials import MaterialService
-from app.services.prechecks import PrecheckService
-from app.settings import Settings
-from ocr.corpus import generate
-from ocr.precheck import DEFAULT_ENGINE, Prechecker
-from storage.files import FileObjectStore
-from storage.outbox import OutboxDispatcher
-from storage.sqlite import SqliteDocumentStore
-from tests.conftest import Clock
+from tests.service.photos import World, open_case, png
 from tests.unit.test_ocr_intake import png_claiming
-
-MATTER = "老年人优待证"  # id card front and back, and a portrait photo
-ME = Actor("wx-me", Role.APPLICANT)
-
-
-class World:
-    def __init__(
-        self,
-        store: SqliteDocumentStore,
-        cases: CaseService,
-        materials: MaterialService,
-        dispatcher: OutboxDispatcher,
-    ) -> None:
-        self.store, self.cases, self.materials, self.dispatcher = (
-            store,
-            cases,
-            materials,
-            dispatcher,
-        )
-
-    async def photo(self, number: str, slot: str, data: bytes) -> dict[str, Any]:
-        """Upload ``data`` to ``slot``, run the queued pre-check, return the kept verdict."""
-
-        async def once() -> AsyncIterator[bytes]:
-            yield data
-
-        await self.materials.upload(ME, number, slot, once(), version=None)
-        assert await self.dispatcher.dispatch_once() == 1
-        case = await self.cases.get(ME, number)
-        check = case.prechecks[slot]
-        return {"status": check.status, "codes": [f.code for f in check.findings], "check": check}
-
-    async def chat_notices(self, number: str) -> list[str]:
-        docs = await self.store.find(
-            "outbox", {"topic": "notify.applicant", "payload.case": number}
-        )
-        return [d["payload"]["text"] for d in docs]
-
-
-def png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def cards() -> dict[str, Any]:
-    """Two citizens' ID cards, portrait side: the applicant's and a stranger's."""
-    mine, stranger = generate(404, 2, kinds=("id_card_front",))
-    return {"mine": mine, "stranger": stranger}
-
-
-@pytest.fixture(scope="module")
-def prechecker() -> Any:
-    checker = Prechecker(DEFAULT_ENGINE, workers=1, timeout=120)
-    yield checker
-    checker.close()
-
-
-@pytest.fixture
-async def world(
-    store: SqliteDocumentStore,
-    settings: Settings,
-    clock: Clock,
-    tmp_path: Path,
-    cards: dict[str, Any],
-    prechecker: Prechecker,
-) -> World:
-    await load_demo_data(store, settings, clock())
-    truth = cards["mine"].truth
-    async with store.transaction() as tx:
-        await tx.insert(
-            "users",
-            {
-                "_id": ME.id,
-                "role": "applicant",
-                "name": truth["name"],
-                "id_number": truth["id_number"],
-            },
-        )
-    cases = CaseService(store, CalendarService(store), clock=clock)
-    objects = FileObjectStore(tmp_path / "objects")
-    prechecks = PrecheckService(cases, objects, store, prechecker, clock=clock)
-    dispatcher = OutboxDispatcher(
-        store, {PRECHECK_TOPIC: prechecks.handle}, topics=[PRECHECK_TOPIC]
-    )
-    return World(store, cases, MaterialService(objects, cases), dispatcher)
-
-
-async def open_case(world: World) -> str:
-    from app.services.catalog import list_matters
-
-    matter = next(m for m in await list_matters(world.store) if MATTER in m.name)
-    return (await world.cases.open(ME, matter.code)).number
 
 
 async def test_the_applicants_own_id_card_passes_and_they_are_told_in_the_chat(

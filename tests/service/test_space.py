@@ -1,0 +1,120 @@
+"""The personal document space through the real services: kept once, reused, private, deleted."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from app.domain.case_states import Action
+from app.domain.errors import NotFoundError
+from app.domain.space import RETENTION
+from app.services.cases import DEPOSIT_TOPIC
+from storage.objects import ObjectNotFound
+from tests.conftest import Clock
+from tests.service.photos import ME, STRANGER, World, open_case, png
+
+
+async def kept_card(world: World, cards: dict[str, Any]) -> tuple[str, Any]:
+    """A case whose ID card passed; its deposit job run. Returns the case and the document."""
+    number = await open_case(world)
+    assert (await world.photo(number, "id_card_front", png(cards["mine"].image)))[
+        "status"
+    ] == "pass"
+    assert await world.deposits.dispatch_once() == 1
+    [doc] = await world.space.documents(ME)
+    return number, doc
+
+
+async def test_a_card_that_passed_is_kept_in_the_space_with_what_was_read(
+    world: World, cards: dict[str, Any]
+) -> None:
+    number, doc = await kept_card(world, cards)
+    assert doc.kind == "id_card_front" and doc.title == "居民身份证人像面"
+    assert doc.identifier == cards["mine"].truth["id_number"]
+    assert [(v.n, v.source) for v in doc.versions] == [(1, f"case:{number}")]
+    assert doc.current.fields["name"] == cards["mine"].truth["name"]
+
+
+async def test_a_new_case_reuses_the_kept_card_and_pins_that_version(
+    world: World, cards: dict[str, Any]
+) -> None:
+    _, doc = await kept_card(world, cards)
+    second = await open_case(world)
+    case = await world.cases.attach_from_space(ME, second, "id_card_front", doc.id, version=None)
+    ref = case.materials["id_card_front"]
+    assert ref.source == f"space:{doc.id}:1" and ref.object_key == doc.current.object_key
+    [pinned] = await world.space.documents(ME)
+    assert pinned.pins == {second: 1}
+    # The reused photo is checked again for today, but not deposited a second time.
+    assert (await world.dispatcher.dispatch_once()) == 1
+    assert (await world.cases.get(ME, second)).prechecks["id_card_front"].status == "pass"
+    assert await world.store.count("outbox", {"topic": DEPOSIT_TOPIC}) == 1
+
+
+async def test_the_same_photo_twice_adds_nothing_and_a_new_photo_is_a_new_version(
+    world: World, cards: dict[str, Any]
+) -> None:
+    await kept_card(world, cards)
+    again = await open_case(world)
+    await world.photo(again, "id_card_front", png(cards["mine"].image))
+    await world.deposits.dispatch_once()
+    [doc] = await world.space.documents(ME)
+    assert len(doc.versions) == 1
+    third = await open_case(world)
+    retaken = cards["mine"].image.rotate(0.5, fillcolor=(120, 120, 120))
+    assert (await world.photo(third, "id_card_front", png(retaken)))["status"] == "pass"
+    await world.deposits.dispatch_once()
+    [doc] = await world.space.documents(ME)
+    assert [v.n for v in doc.versions] == [1, 2]  # the old photo stays
+
+
+async def test_nobody_else_can_see_use_or_delete_a_document_not_even_by_guessing(
+    world: World, cards: dict[str, Any]
+) -> None:
+    _, doc = await kept_card(world, cards)
+    assert await world.space.documents(STRANGER) == []
+    theirs = await open_case(world, STRANGER)
+    for doc_id in (doc.id, secrets.token_hex(16)):
+        with pytest.raises(NotFoundError) as seen:
+            await world.space.view(STRANGER, doc_id, purpose="h5")
+        message = seen.value.message
+        with pytest.raises(NotFoundError) as used:
+            await world.cases.attach_from_space(
+                STRANGER, theirs, "id_card_front", doc_id, version=None
+            )
+        assert used.value.message == message  # the same answer as for no document at all
+        with pytest.raises(NotFoundError):
+            await world.space.delete(STRANGER, doc_id)
+    assert "id_card_front" not in (await world.cases.get(STRANGER, theirs)).materials
+
+
+async def test_every_look_at_a_document_is_listed_for_its_owner(
+    world: World, cards: dict[str, Any]
+) -> None:
+    _, doc = await kept_card(world, cards)
+    await world.space.view(ME, doc.id, purpose="h5")
+    log = await world.space.access_log(ME, doc.id)
+    assert [(e["actor"], e["detail"]["purpose"]) for e in log] == [(ME.id, "h5")]
+
+
+async def test_a_deleted_document_is_hidden_at_once_and_its_photo_goes_after_retention(
+    world: World, cards: dict[str, Any], clock: Clock
+) -> None:
+    _, doc = await kept_card(world, cards)
+    pinning = await open_case(world)
+    await world.cases.attach_from_space(ME, pinning, "id_card_front", doc.id, version=None)
+    await world.space.delete(ME, doc.id)
+    assert await world.space.documents(ME) == []
+    other = await open_case(world)
+    with pytest.raises(NotFoundError):
+        await world.cases.attach_from_space(ME, other, "id_card_front", doc.id, version=None)
+
+    key = doc.current.object_key
+    clock.advance(days=RETENTION.days + 1)
+    assert await world.space.purge() == 0  # an open case still uses the photo
+    await world.cases.act(ME, pinning, Action.WITHDRAW, version=None, reason="不办了")
+    assert await world.space.purge() == 1
+    with pytest.raises(ObjectNotFound):
+        await world.space._objects.stat(key)
