@@ -1,4 +1,7 @@
-"""Fields read from OCR text lines, with ID numbers and USCCs corrected only when unambiguous.
+"""Fields read from OCR text rows, with ID numbers and USCCs corrected only when unambiguous.
+
+Give the extractors ``ocr.layout.rows(engine_lines)``: a tab parts the boxes of one row, so a
+value can end with its box. Lines without tabs (typed in a test, say) are read as well.
 
 Every value comes back as ``(value, how)``: ``how`` is "exact" (read as printed),
 "corrected" (an ID or USCC repaired by confusion substitutions, exactly one candidate valid)

@@ -3,7 +3,8 @@
 Engines box a label and its value separately when a gap divides them ("姓名" | "王小红"), and
 box the characters of a label spread across its column one by one ("名" | "称福州…"). Sorted by
 their top edges alone, a value printed a few pixels higher comes before its label. ``rows``
-puts boxes that share a vertical band on one row, left to right, and the rows top to bottom.
+puts boxes that share a vertical band on one row, left to right with a tab between them (the
+extractors in ocr.fields end a name at its box), and the rows top to bottom.
 """
 
 from __future__ import annotations

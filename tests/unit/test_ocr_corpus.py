@@ -52,6 +52,31 @@ def test_the_same_seed_draws_byte_identical_images(samples: list[Sample]) -> Non
     assert [s.truth for s in again] == [s.truth for s in samples[:4]]
 
 
+def test_a_seed_keeps_drawing_the_documents_it_always_drew() -> None:
+    # Benchmarks are compared across commits: a refactoring must not change the corpus.
+    assert [s.truth for s in generate(2026, 4)] == [
+        {
+            "id_number": "110108200312033062",
+            "name": "付博静",
+            "birth_date": "2003-12-03",
+            "sex": "女",
+            "address": "北京市海淀区学院路294号院16号楼2505",
+        },
+        {"issuer": "成都市公安局武侯区分局", "valid_from": "2024-06-17", "valid_to": "2044-06-17"},
+        {
+            "uscc": "91350102T8014LWK8K",
+            "company_name": "福州瑞丰建筑工程有限公司",
+            "legal_representative": "方桂勇",
+            "valid_to": "2041-10-11",
+        },
+        {
+            "certificate_number": "T110108198210186017",
+            "holder_name": "姜霞",
+            "expiry_date": "2018-03-01",
+        },
+    ]
+
+
 def test_another_seed_draws_other_documents(samples: list[Sample]) -> None:
     other = list(generate(8, 4))
     assert [png(s.image) for s in other] != [png(s.image) for s in samples[:4]]
