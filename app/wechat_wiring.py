@@ -108,7 +108,9 @@ def wechat_ctx(
         store = app[keys.DOCUMENTS]
         async with aiohttp.ClientSession() as session:
             client = wechat_client(session, store, creds)
-            dialogues = Dialogues(store, app[keys.CASES], app[keys.CALENDAR], clock=clock)
+            dialogues = Dialogues(
+                store, app[keys.CASES], app[keys.CALENDAR], app[keys.SPACE], clock=clock
+            )
             app[keys.WECHAT_CLIENT] = client
             app[keys.WECHAT] = WeChatEndpoint(
                 token=creds.token,
@@ -122,6 +124,7 @@ def wechat_ctx(
                 store,
                 app[keys.CASES],
                 app[keys.MATERIALS],
+                app[keys.SPACE],
                 public_base_url=settings.public_base_url,
                 template_id=settings.wechat_template_id,
                 clock=clock,

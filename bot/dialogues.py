@@ -17,7 +17,8 @@ from app.services.accounts import account_of_openid, bind_agent, bind_person
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import CatalogCache
-from bot import texts
+from app.services.space import SpaceService
+from bot import reuse, texts
 from bot.active_case import active_case
 from bot.conversations import Conversation, Conversations
 from bot.parser import Inbound
@@ -46,11 +47,13 @@ class Dialogues:
         store: DocumentStore,
         cases: CaseService,
         calendars: CalendarService,
+        space: SpaceService,
         *,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
         self._cases = cases
+        self._space = space
         self._calendars = calendars
         self._conversations = Conversations(store)
         self._catalog = CatalogCache(store)
@@ -62,6 +65,7 @@ class Dialogues:
             "查询进度": self._my_cases,
             "查询": self._my_cases,
             "我的材料": self._my_materials,
+            "调用": self._reuse,
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
             "评价": self._start_rating,
@@ -203,7 +207,26 @@ class Dialogues:
             matter=case.terms.name,
             checklist=checklist,
             next=missing[0].name if missing else "无",
+        ) + await reuse.offer(self._space, case, self._clock())
+
+    async def _reuse(self, conv: Conversation, _: str) -> str:
+        found = await active_case(self._store, self._cases, conv.openid)
+        if found is None:
+            await self._actor(conv)  # unbound users are told to bind first
+            return texts.NO_OPEN_CASE
+        actor, case = found
+        match = await reuse.reusable_for(self._space, case, self._clock())
+        if match is None:
+            slot = case.next_slot_for_photo()
+            return texts.NOTHING_TO_REUSE.format(slot=slot.name if slot else "当前材料")
+        slot, doc = match
+        conv.effect = True
+        case = await self._cases.attach_from_space(
+            actor, case.number, slot.id, doc.id, version=None
         )
+        return texts.REUSED.format(
+            title=doc.title, slot=slot.name, rest=reuse.still_needed(case)
+        ) + await reuse.offer(self._space, case, self._clock())
 
     async def active_case(self, openid: str) -> Case | None:
         found = await active_case(self._store, self._cases, openid)
@@ -268,14 +291,15 @@ class Dialogues:
 
     async def _my_materials(self, conv: Conversation, _: str) -> str:
         actor = await self._actor(conv)
-        page = await self._cases.list_for(actor, size=20)
-        lines = [
-            f"{s.name}（{c.number}）"
-            for c in page.items
-            for s in c.terms.slots
-            if s.id in c.materials
-        ]
-        return texts.MY_MATERIALS.format(lines="\n".join(lines)) if lines else texts.NO_MATERIALS
+        docs = await self._space.documents(actor)
+        if not docs:
+            return texts.NO_MATERIALS
+        lines = []
+        for n, doc in enumerate(docs, start=1):
+            until = doc.current.valid_to
+            valid = f"，有效期至 {until}" if until else ""
+            lines.append(f"{n}. {doc.title}（第 {doc.current.n} 版{valid}）")
+        return texts.MY_MATERIALS.format(count=len(docs), lines="\n".join(lines))
 
     # -- rating (好差评) ----------------------------------------------------------------------
 

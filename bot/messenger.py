@@ -13,7 +13,8 @@ from app.domain.identity import mask_sensitive
 from app.services.accounts import USERS
 from app.services.cases import CaseService
 from app.services.materials import MAX_MATERIAL_BYTES, MaterialService
-from bot import texts
+from app.services.space import SpaceService
+from bot import reuse, texts
 from bot.active_case import active_case
 from bot.client import WeChatApiError, WeChatClient
 from bot.inbound import enqueue
@@ -33,6 +34,7 @@ class Messenger:
         store: DocumentStore,
         cases: CaseService,
         materials: MaterialService,
+        space: SpaceService,
         *,
         public_base_url: str,
         template_id: str | None,
@@ -42,6 +44,7 @@ class Messenger:
         self._store = store
         self._cases = cases
         self._materials = materials
+        self._space = space
         self._base = public_base_url
         self._template_id = template_id
         self._clock = clock
@@ -105,13 +108,7 @@ class Messenger:
                 await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
                 return
             done = slot
-        nxt = case.next_slot_for_photo()
-        still = case.slots_to_correct() or case.missing_materials()
-        if nxt is not None and still:
-            names = "、".join(s.name for s in still)
-            rest = texts.STILL_MISSING.format(missing=names, next=nxt.name)
-        else:
-            rest = texts.ALL_PRESENT
+        rest = reuse.still_needed(case) + await reuse.offer(self._space, case, self._clock())
         await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.domain.cases import MaterialRef
+from app.domain.space import Version, owner_of
 from app.main import load_demo_data
 from app.services.accounts import account_of_openid
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.space import SpaceService
 from app.settings import Settings
 from bot.dialogues import Dialogues
 from bot.parser import Inbound
+from storage.files import FileObjectStore
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 
@@ -43,10 +47,14 @@ def inbound(kind: str, openid: str = OPENID, **fields: Any) -> Inbound:
 
 
 @pytest.fixture
-async def bot(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> Dialogues:
+async def bot(
+    store: SqliteDocumentStore, settings: Settings, clock: Clock, tmp_path: Path
+) -> Dialogues:
     await load_demo_data(store, settings, clock())
     calendars = CalendarService(store)
-    return Dialogues(store, CaseService(store, calendars, clock=clock), calendars, clock=clock)
+    cases = CaseService(store, calendars, clock=clock)
+    space = SpaceService(store, FileObjectStore(tmp_path / "objects"), cases, clock=clock)
+    return Dialogues(store, cases, calendars, space, clock=clock)
 
 
 async def say(bot: Dialogues, *lines: str) -> str:
@@ -190,3 +198,37 @@ async def test_an_enterprise_agent_binds_to_a_valid_credit_code(
     actor = await account_of_openid(store, OPENID)
     assert actor is not None and actor.uscc == "91350100M000100Y43"
     assert "营业执照换发" in await say(bot, "我要办")  # enterprises see enterprise matters
+
+
+async def test_a_card_kept_in_the_space_is_offered_and_taken_with_one_word(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    assert "个人空间还是空的" in await say(bot, "我的材料")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    kept = Version(
+        1,
+        "cases/BC1/id_card_front/a.jpg",
+        "image/jpeg",
+        10,
+        "1" * 64,
+        "case:BC1",
+        clock(),
+        {"id_number": VALID_ID, "name": "张三"},
+    )
+    await bot._space.deposit(owner_of(actor), "id_card_front", "居民身份证人像面", kept)
+    assert "1. 居民身份证人像面（第 1 版）" in await say(bot, "我的材料")
+
+    listing = await say(bot, "我要办")
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    await say(bot, pick)
+    opened = await say(bot, "办理")
+    assert "个人空间里有“居民身份证人像面”" in opened and "回复“调用”" in opened
+    taken = await say(bot, "调用")
+    assert "已从个人空间调用“居民身份证人像面”" in taken
+    assert "请继续拍照发送：居民身份证国徽面" in taken
+    [case] = (await bot._cases.list_for(actor)).items
+    assert case.materials["id_card_front"].source.startswith("space:")
+    # Nothing in the space fits the back side: the applicant is asked for a photo.
+    assert "请拍照发送" in await say(bot, "调用")
