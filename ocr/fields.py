@@ -111,6 +111,16 @@ def _row_after(rows: Sequence[str], labels: Sequence[str]) -> tuple[int, str] | 
     return None
 
 
+def _tokens(pattern: re.Pattern[str], rows: Sequence[str]) -> list[str]:
+    """Every 18-character run of ``pattern`` in each box of ``rows``, spaces removed.
+
+    Box by box: letters of a neighbouring box glued to a number would shift the run.
+    """
+    return [
+        m[0] for row in rows for cell in row.split("\t") for m in pattern.finditer(compact(cell))
+    ]
+
+
 def _until(text: str, labels: Sequence[str]) -> str:
     """``text`` up to the first of ``labels`` in it (the next field on the row)."""
     cut = min((m.start() for label in labels if (m := _label(label).search(text))), default=None)
@@ -195,7 +205,7 @@ def _address(text: Sequence[str]) -> Read:
 def _id_number(text: Sequence[str], context: Mapping[str, str], today: date | None) -> Read:
     found = _row_after(text, ["公民身份号码"])
     tokens = [found[1]] if found else []
-    tokens += [m[0] for line in text for m in _ID_TOKEN.finditer(compact(line))]
+    tokens += _tokens(_ID_TOKEN, text)
     for token in tokens:
         read = correct_citizen_id(token, context, today=today)
         if read[0] is not None:
@@ -235,7 +245,7 @@ def extract_business_licence(
     text = [normalise_line(line) for line in lines]
     found = _row_after(text, ["统一社会信用代码"])
     tokens = [found[1]] if found else []
-    tokens += [m[0] for line in text for m in _USCC_TOKEN.finditer(compact(line))]
+    tokens += _tokens(_USCC_TOKEN, text)
     uscc = NONE
     for token in tokens:
         uscc = correct_uscc(token, context or {})

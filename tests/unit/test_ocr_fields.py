@@ -388,6 +388,14 @@ def test_a_two_character_label_that_lost_a_character_still_opens_its_row() -> No
     )
 
 
+def test_a_number_is_looked_for_box_by_box_not_glued_to_letters_of_the_box_before() -> None:
+    # Tesseract on a tilted licence: a box of background noise shares the code's row.
+    lines = ["统一社会信用代码", "|||业Th k MY\t91110105MAYUCJWJ25"]
+    assert extract_business_licence(lines)["uscc"] == ("91110105MAYUCJWJ25", "exact")
+    front = ["公民身份号码", "Th k MY\t11010519491231002X"]
+    assert extract_id_front(front)["id_number"] == (ID, "exact")
+
+
 def test_a_longer_label_is_never_taken_from_a_part_of_it() -> None:
     # "有效期" opens the row, but the label looked for is "有效期至": the period's end counts.
     lines = ["有效期\t2020.01.01-2026.01.01"]
