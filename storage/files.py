@@ -6,6 +6,9 @@ A put swaps the record with ``os.replace`` (the commit point) and only then remo
 it replaced, so a reader sees the old object or the new one whole, never a mix, and a put that
 fails or overflows leaves nothing visible. A crash between the swap and the removal leaves an
 unreferenced blob behind: garbage, never a wrong answer. File I/O runs in worker threads.
+
+Download links point at our own service (``storage.links``), which must serve ``/files/``
+with a verifier holding the same ``url_secret``.
 """
 
 from __future__ import annotations
@@ -15,12 +18,17 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote, urlencode
 
+from storage.links import LINK_PATH, Clock, LinkSigner
 from storage.objects import (
+    LINK_LIFETIME,
     InvalidKey,
     ObjectInfo,
     ObjectNotFound,
@@ -40,10 +48,24 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 class FileObjectStore(ObjectStore):
-    """ObjectStore under one directory; nothing is touched until the first call."""
+    """ObjectStore under one directory; nothing is touched until the first call.
 
-    def __init__(self, root: Path) -> None:
+    Download links are ``{base_url}/files/<key>?exp=&sig=`` signed with ``url_secret`` (by
+    default a random one: links that no server accepts, for stores that never hand any out).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        url_secret: bytes | None = None,
+        base_url: str = "http://127.0.0.1:8080",
+        clock: Clock | None = None,
+    ) -> None:
         self._root = Path(root)
+        secret = url_secret if url_secret is not None else secrets.token_bytes(32)
+        self._signer = LinkSigner(secret) if clock is None else LinkSigner(secret, clock=clock)
+        self._base_url = base_url.rstrip("/")
 
     def _record_path(self, key: str) -> Path:
         """Where ``key``'s record lives, refusing any key that would resolve outside the root."""
@@ -145,6 +167,11 @@ class FileObjectStore(ObjectStore):
         if record is not None:
             self._record_path(key).unlink(missing_ok=True)
             self._blob_path(record["blob"]).unlink(missing_ok=True)
+
+    async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
+        validate_key(key)
+        query = urlencode(self._signer.sign(key, expires))
+        return f"{self._base_url}{LINK_PATH}{quote(key)}?{query}"
 
     async def ping(self) -> None:
         """Raise unless the root is writable (a probe file is written, synced and removed)."""

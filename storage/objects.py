@@ -6,6 +6,11 @@ import abc
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
+
+# Download links are bearer tokens: short-lived by default; S3 caps presigned URLs at 7 days.
+LINK_LIFETIME = timedelta(minutes=5)
+MAX_LINK_LIFETIME = timedelta(days=7)
 
 
 class ObjectStoreError(Exception):
@@ -46,8 +51,24 @@ def validate_key(key: str) -> str:
     return key
 
 
+def check_link_lifetime(expires: timedelta) -> timedelta:
+    """Return ``expires`` if a download link may live that long (1 s to 7 days), else ValueError."""
+    if not timedelta(seconds=1) <= expires <= MAX_LINK_LIFETIME:
+        raise ValueError(f"a download link lives 1 second to 7 days, not {expires}")
+    return expires
+
+
 class ObjectStore(abc.ABC):
-    """Port: put/get/stat/delete of streamed objects."""
+    """Port: put/get/stat/delete of streamed objects, and time-limited download links.
+
+    Call ``open`` before use and ``close`` after (both do nothing on adapters that need nothing).
+    """
+
+    async def open(self) -> None:  # noqa: B027 - optional hook, most adapters need nothing
+        """Prepare the store for use (e.g. create the bucket); idempotent."""
+
+    async def close(self) -> None:  # noqa: B027
+        """Release connections and threads."""
 
     @abc.abstractmethod
     async def put(
@@ -67,4 +88,13 @@ class ObjectStore(abc.ABC):
         """Remove the object; deleting a missing key is not an error."""
 
     @abc.abstractmethod
-    async def ping(self) -> None: ...
+    async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
+        """A URL that lets whoever holds it GET the object's bytes until ``expires`` from now.
+
+        The URL is signed: a changed key, expiry or signature is refused. It does not check
+        that the object exists (fetching a missing one answers 404).
+        """
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise unless the store is reachable and usable."""
