@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,14 +27,16 @@ from app.services.cases import DEPOSIT_TOPIC, PRECHECK_TOPIC, CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SpaceService
-from app.settings import Settings, SettingsError
+from app.settings import Settings
 from app.web.h5 import china_time
+from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
 from ocr.precheck import Prechecker
 from storage.documents import DocumentStore
 from storage.files import FileObjectStore
+from storage.links import LinkSigner
 from storage.objects import ObjectStore
 from storage.outbox import SHUTDOWN_GRACE, OutboxDispatcher
 
@@ -70,12 +74,32 @@ async def open_documents(settings: Settings) -> AsyncIterator[DocumentStore]:
         await store.close()
 
 
-def _object_store(settings: Settings) -> ObjectStore:
+def _link_secret(settings: Settings) -> bytes:
+    """The filesystem store's link key: derived from the JWT secret, never equal to it."""
+    return hmac.new(settings.jwt_key.encode(), b"buchumen file links v1", hashlib.sha256).digest()
+
+
+def _object_store(settings: Settings, clock: Clock) -> ObjectStore:
     if settings.object_store == "minio":
-        raise SettingsError(
-            ["BUCHUMEN_OBJECT_STORE: the MinIO adapter is not built yet; use filesystem"]
+        from storage.minio import MinioObjectStore
+
+        # All three are enforced by Settings validation.
+        assert settings.minio_endpoint is not None
+        assert settings.minio_access_key is not None and settings.minio_secret_key is not None
+        # Its links are signed on real time, not ``clock``: MinIO checks them on its own clock.
+        return MinioObjectStore(
+            settings.minio_endpoint,
+            settings.minio_access_key.get_secret_value(),
+            settings.minio_secret_key.get_secret_value(),
+            settings.minio_bucket,
+            secure=settings.minio_secure,
         )
-    return FileObjectStore(settings.resolved_objects_dir)
+    return FileObjectStore(
+        settings.resolved_objects_dir,
+        url_secret=_link_secret(settings),
+        base_url=settings.public_base_url,
+        clock=clock,
+    )
 
 
 def create_app(
@@ -102,7 +126,8 @@ def create_app(
 
     async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_documents(settings) as documents:
-            objects = _object_store(settings)
+            objects = _object_store(settings, clock)
+            await objects.open()
             app[keys.DOCUMENTS] = documents
             app[keys.OBJECTS] = objects
             calendars = CalendarService(documents)
@@ -129,6 +154,7 @@ def create_app(
                 yield
             finally:
                 prechecker.close()
+                await objects.close()
 
     async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
         if settings.demo:
@@ -182,6 +208,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")
+    if settings.object_store == "filesystem":  # MinIO serves its own presigned links
+        app.add_routes(file_routes(LinkSigner(_link_secret(settings), clock=clock)))
     return app
 
 
