@@ -28,9 +28,10 @@ from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SpaceService
 from app.settings import Settings
-from app.web.h5 import china_time
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
+from app.web.session import china_time
+from app.web.space import routes as space_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
 from ocr.precheck import Prechecker
@@ -205,6 +206,7 @@ def create_app(
     app.add_subapp("/api/v1", api)
     app.router.add_route("*", "/wechat", wechat_route)
     app.add_routes(h5_routes)
+    app.add_routes(space_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")

@@ -4,51 +4,36 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timedelta
-from urllib.parse import quote
+from collections.abc import AsyncIterator
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from app import keys
 from app.api.common import case_views
-from app.api.tokens import InvalidToken
+from app.api.errors import STATUS
 from app.api.views import event_view
-from app.domain.actors import Actor
-from app.domain.case_states import Action
-from app.domain.cases import CHINA
-from app.domain.errors import NotFoundError
+from app.domain.case_states import Action, State
+from app.domain.cases import Case, china_date
+from app.domain.errors import DomainError, NotFoundError
+from app.domain.space import case_owner
 from app.services.accounts import account_of_openid
+from app.web.session import (
+    CSRF_FIELD,
+    SESSION,
+    SESSION_TTL,
+    checked_form,
+    china_time,
+    csrf_token,
+    message,
+    set_cookie,
+    signed_in,
+)
 from bot.errors import WeChatError
+from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
-SESSION = "bcm_h5"
 STATE = "bcm_oauth"
-SESSION_TTL = timedelta(hours=2)
-
-
-def china_time(iso: str) -> str:
-    """An ISO timestamp as the applicant reads it: Beijing time, to the minute."""
-    return datetime.fromisoformat(iso).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-
-
-def _set_cookie(
-    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
-) -> None:
-    secure = request.config_dict[keys.SETTINGS].public_base_url.startswith("https://")
-    response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/h5/"
-    )
-
-
-def _session_actor(request: web.Request) -> Actor | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    try:
-        return request.config_dict[keys.TOKENS].verify(token)
-    except InvalidToken:
-        return None
 
 
 def _safe_next(path: str | None) -> str:
@@ -65,7 +50,7 @@ async def login(request: web.Request) -> web.Response:
     base = request.config_dict[keys.SETTINGS].public_base_url
     url = request.config_dict[keys.WECHAT_CLIENT].oauth_authorize_url(f"{base}/h5/oauth", state)
     response = web.HTTPFound(url)
-    _set_cookie(request, response, STATE, f"{state}|{target}", 600)
+    set_cookie(request, response, STATE, f"{state}|{target}", 600)
     raise response
 
 
@@ -74,27 +59,25 @@ async def oauth_return(request: web.Request) -> web.Response:
     expected, _, target = request.cookies.get(STATE, "").partition("|")
     state, code = request.query.get("state", ""), request.query.get("code", "")
     if not expected or not code or not hmac.compare_digest(expected, state):
-        return _message(request, "登录已过期，请从公众号消息中的链接重新打开。", status=400)
+        return message(request, "登录已过期，请从公众号消息中的链接重新打开。", status=400)
     # The code exchange is the sign-in itself: the user waits for it by nature.
     try:
         openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
     except WeChatError:  # an expired or reused code, or WeChat unreachable
-        return _message(request, "登录未成功，请从公众号消息中的链接重新打开。", status=400)
+        return message(request, "登录未成功，请从公众号消息中的链接重新打开。", status=400)
     actor = await account_of_openid(request.config_dict[keys.DOCUMENTS], openid)
     if actor is None:
-        return _message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")
+        return message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")
     token = request.config_dict[keys.TOKENS].issue(actor, ttl=SESSION_TTL)
     response = web.HTTPFound(_safe_next(target))
-    _set_cookie(request, response, SESSION, token, int(SESSION_TTL.total_seconds()))
+    set_cookie(request, response, SESSION, token, int(SESSION_TTL.total_seconds()))
     response.del_cookie(STATE, path="/h5/")
     raise response
 
 
 @routes.get("/h5/cases")
 async def my_cases(request: web.Request) -> web.Response:
-    actor = _session_actor(request)
-    if actor is None:
-        raise web.HTTPFound("/h5/login?next=/h5/cases")
+    actor = signed_in(request)
     cases = request.config_dict[keys.CASES]
     page = await cases.list_for(actor, size=50)
     views = await case_views(request, page.items)
@@ -104,34 +87,103 @@ async def my_cases(request: web.Request) -> web.Response:
 @routes.get("/h5/cases/{number}")
 async def case_page(request: web.Request) -> web.Response:
     number = request.match_info["number"]
-    actor = _session_actor(request)
-    if actor is None:
-        raise web.HTTPFound(f"/h5/login?next={quote(f'/h5/cases/{number}')}")
+    actor = signed_in(request)
     cases = request.config_dict[keys.CASES]
     try:
         case = await cases.view(actor, number, purpose="h5")
     except NotFoundError as exc:
-        return _message(request, exc.message, status=404)
+        return message(request, exc.message, status=404)
     events = await cases.history(actor, number)
     [view] = await case_views(request, [case])
-    return aiohttp_jinja2.render_template(
-        "h5_case.html", request, {"case": view, "events": [event_view(e) for e in events]}
-    )
+    context = {
+        "case": view,
+        "events": [event_view(e) for e in events],
+        "fillable": case.state in {State.DRAFT, State.RETURNED},
+        "offers": await _space_offers(request, case),
+        "csrf": csrf_token(request),
+    }
+    return aiohttp_jinja2.render_template("h5_case.html", request, context)
+
+
+async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str, str]]:
+    """Per material, a valid document from the applicant's space that could fill it."""
+    space = request.config_dict[keys.SPACE]
+    today = china_date(request.config_dict[keys.CASES].now())
+    owner = case_owner(case.applicant_id, case.enterprise_uscc)
+    offers = {}
+    for slot in case.terms.slots:
+        if not slot.reusable:
+            continue
+        doc = await space.matching(owner, slot.expected_kind)
+        days = slot.min_valid_days if slot.must_be_valid else 0
+        if doc is None or (slot.must_be_valid and not doc.usable_on(today, min_days=days)):
+            continue
+        used = case.materials.get(slot.id)
+        if used is not None and used.object_key == doc.current.object_key:
+            continue  # already this very photo
+        until = doc.current.valid_to
+        offers[slot.id] = {"doc": doc.id, "valid": f"有效期至 {until}" if until else ""}
+    return offers
+
+
+@routes.post("/h5/cases/{number}/materials/{slot}")
+async def upload_page(request: web.Request) -> web.Response:
+    """A photo or PDF chosen on the phone, streamed into the slot (CSRF field first)."""
+    number, slot = request.match_info["number"], request.match_info["slot"]
+    actor = signed_in(request)
+    back = f"/h5/cases/{number}"
+    reader = await request.multipart()
+    first = await reader.next()
+    if not isinstance(first, BodyPartReader) or first.name != CSRF_FIELD:
+        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
+    if not hmac.compare_digest(await first.text(), csrf_token(request)):
+        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != "photo":
+        return message(request, "请选择要上传的照片或文件。", status=400, back=back)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await part.read_chunk(64 * 1024):
+            yield chunk
+
+    try:
+        await request.config_dict[keys.MATERIALS].upload(
+            actor, number, slot, chunks(), version=None, source="h5"
+        )
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    except ObjectTooLarge:
+        return message(request, "单个文件不能超过 20 MB，请压缩后重试。", status=413, back=back)
+    raise web.HTTPSeeOther(back)
+
+
+@routes.post("/h5/cases/{number}/materials/{slot}/reuse")
+async def reuse_page(request: web.Request) -> web.Response:
+    """Fill the slot with a document from the applicant's space."""
+    number, slot = request.match_info["number"], request.match_info["slot"]
+    actor = signed_in(request)
+    form = await checked_form(request)
+    back = f"/h5/cases/{number}"
+    try:
+        await request.config_dict[keys.CASES].attach_from_space(
+            actor, number, slot, form.get("doc", ""), version=None
+        )
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    raise web.HTTPSeeOther(back)
 
 
 @routes.get("/h5/cases/{number}/notices/{k:[0-9]{1,3}}")
 async def notice_page(request: web.Request) -> web.Response:
     """One correction notice as issued: every material to fix, the reviewer's and the machine's."""
     number, k = request.match_info["number"], int(request.match_info["k"])
-    actor = _session_actor(request)
-    if actor is None:
-        raise web.HTTPFound(f"/h5/login?next={quote(f'/h5/cases/{number}/notices/{k}')}")
+    actor = signed_in(request)
     try:
         case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
     except NotFoundError as exc:
-        return _message(request, exc.message, status=404)
+        return message(request, exc.message, status=404)
     if not 1 <= k <= len(case.notices):
-        return _message(request, "没有找到这份补正告知书，请从办件页面查看。", status=404)
+        return message(request, "没有找到这份补正告知书，请从办件页面查看。", status=404)
     issued = [
         e
         for e in await request.config_dict[keys.CASES].history(actor, number)
@@ -155,7 +207,3 @@ async def notice_page(request: web.Request) -> web.Response:
         "current": k == len(case.notices) and case.state.value == "returned",
     }
     return aiohttp_jinja2.render_template("h5_notice.html", request, context)
-
-
-def _message(request: web.Request, text: str, *, status: int = 200) -> web.Response:
-    return aiohttp_jinja2.render_template("h5_message.html", request, {"text": text}, status=status)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from app import keys
 from app.main import create_app
 from app.settings import Settings
+from bot.simulator import create_simulator, start_simulator
+from bot.simulator.simulator import SIMULATOR
 from tests.conftest import Clock
+from tests.http.chat_world import World, wechat_settings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 MATTER = None  # filled lazily: the first citizen matter with required materials
@@ -72,3 +80,50 @@ async def fill_and_submit(
     status, case = await api.call("POST", f"/cases/{case['number']}/submit", who, json={})
     assert status == 200, case
     return case
+
+
+@pytest.fixture
+async def worlds(
+    aiohttp_client: Any, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Callable[[str], Awaitable[World]]]:
+    """Build the app and a WeChat platform pushing to it in the given mode."""
+    runners: list[web.AppRunner] = []
+
+    async def build(mode: str) -> World:
+        creds = {
+            "wechat_token": secrets.token_urlsafe(16),
+            "wechat_encoding_aes_key": "".join(secrets.choice("abcdefXYZ0123") for _ in range(43)),
+            "wechat_appid": "wx" + secrets.token_hex(8),
+            "wechat_appsecret": secrets.token_hex(16),
+        }
+        sim_clock = Clock(datetime.now(UTC))
+        sim_app: web.Application = create_simulator(
+            clock=sim_clock,
+            token=creds["wechat_token"],
+            encoding_aes_key=creds["wechat_encoding_aes_key"],
+            appid=creds["wechat_appid"],
+            secret=creds["wechat_appsecret"],
+            callback_url="http://unset",
+            mode=mode,  # type: ignore[arg-type]
+        )
+        runner, sim_url = await start_simulator(sim_app)
+        runners.append(runner)
+        settings = wechat_settings(tmp_path, sim_url, **creds)
+        client = await aiohttp_client(create_app(settings, clock=clock))
+        sim = sim_app[SIMULATOR]
+        sim.pusher.callback_url = str(client.make_url("/wechat"))
+        return World(client, sim, creds["wechat_token"], sim_clock)
+
+    yield build
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture(params=["safe", "compatible", "plain"])
+async def world(request: pytest.FixtureRequest, worlds: Callable[[str], Awaitable[World]]) -> World:
+    return await worlds(request.param)
+
+
+@pytest.fixture
+async def plain_world(worlds: Callable[[str], Awaitable[World]]) -> World:
+    return await worlds("plain")

@@ -3,122 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from yarl import URL
 
 from app import keys
-from app.main import create_app
-from app.settings import Settings, load_settings
 from bot.crypto import signature
-from bot.simulator import Simulator, create_simulator, start_simulator
-from bot.simulator.simulator import SIMULATOR
-from tests.conftest import Clock
-
-OPENID = "oCitizen-journey"
-VALID_ID = "11010519491231002X"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
-
-
-@dataclass
-class World:
-    client: TestClient
-    sim: Simulator
-    token: str
-    sim_clock: Clock
-
-    async def api(self, method: str, path: str, who: str, **kw: Any) -> Any:
-        tokens = await (await self.client.get("/api/v1/demo/tokens")).json()
-        token = next(i["token"] for i in tokens["items"] if i["username"] == who)
-        resp = await self.client.request(
-            method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kw
-        )
-        assert resp.status < 400, await resp.text()
-        return await resp.json()
-
-    async def say(self, text: str) -> str:
-        result = await self.sim.push_text(OPENID, text)
-        assert result.status == 200
-        return (result.reply or {}).get("Content", "")
-
-    def chat(self) -> list[str]:
-        return [e.text for e in self.sim.messages(OPENID) if e.source in {"custom", "template"}]
-
-
-async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
-    return load_settings(
-        {},
-        demo=True,
-        data_dir=tmp_path / "var",
-        wechat_api_base_url=api_url,
-        wechat_open_base_url=api_url,
-        wechat_template_id="TPL-case-status",
-        **creds,
-    )
-
-
-@pytest.fixture
-async def worlds(
-    aiohttp_client: Any, tmp_path: Path, clock: Clock
-) -> AsyncIterator[Callable[[str], Awaitable[World]]]:
-    """Build the app and a WeChat platform pushing to it in the given mode."""
-    runners: list[web.AppRunner] = []
-
-    async def build(mode: str) -> World:
-        creds = {
-            "wechat_token": secrets.token_urlsafe(16),
-            "wechat_encoding_aes_key": "".join(secrets.choice("abcdefXYZ0123") for _ in range(43)),
-            "wechat_appid": "wx" + secrets.token_hex(8),
-            "wechat_appsecret": secrets.token_hex(16),
-        }
-        sim_clock = Clock(datetime.now(UTC))
-        sim_app: web.Application = create_simulator(
-            clock=sim_clock,
-            token=creds["wechat_token"],
-            encoding_aes_key=creds["wechat_encoding_aes_key"],
-            appid=creds["wechat_appid"],
-            secret=creds["wechat_appsecret"],
-            callback_url="http://unset",
-            mode=mode,  # type: ignore[arg-type]
-        )
-        runner, sim_url = await start_simulator(sim_app)
-        runners.append(runner)
-        settings = wechat_settings(tmp_path, sim_url, **creds)
-        client = await aiohttp_client(create_app(settings, clock=clock))
-        sim = sim_app[SIMULATOR]
-        sim.pusher.callback_url = str(client.make_url("/wechat"))
-        return World(client, sim, creds["wechat_token"], sim_clock)
-
-    yield build
-    for runner in runners:
-        await runner.cleanup()
-
-
-@pytest.fixture(params=["safe", "compatible", "plain"])
-async def world(request: pytest.FixtureRequest, worlds: Callable[[str], Awaitable[World]]) -> World:
-    return await worlds(request.param)
-
-
-@pytest.fixture
-async def plain_world(worlds: Callable[[str], Awaitable[World]]) -> World:
-    return await worlds("plain")
+from tests.http.chat_world import (
+    JPEG,
+    OPENID,
+    VALID_ID,
+    World,
+    apply_by_chat,
+    eventually,
+    sign_in,
+)
 
 
 async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: World) -> None:
@@ -236,20 +136,6 @@ async def test_an_unknown_message_type_gets_a_polite_reply(world: World) -> None
     assert "暂不支持" in (result.reply or {}).get("Content", "")
 
 
-async def apply_by_chat(world: World) -> str:
-    for line in ("绑定", "张三", VALID_ID, "我要办"):
-        listing = await world.say(line)
-    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
-    await world.say(pick)
-    opened = await world.say("办理")
-    for n in range(3):
-        await world.sim.push_image(OPENID, JPEG)
-        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
-    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
-    await world.say("提交")
-    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
-
-
 async def test_a_returned_case_is_corrected_by_chat_photo_and_resubmitted(
     plain_world: World,
 ) -> None:
@@ -335,21 +221,6 @@ async def test_a_chat_link_signs_the_applicant_in_by_oauth_and_shows_only_their_
 
     other = await http.get("/h5/cases/BC20990101000000")
     assert other.status == 404 and "未找到该办件" in await other.text()
-
-
-async def sign_in(world: World, path: str) -> None:
-    """Open ``path`` as the chat user would: redirected through WeChat's snsapi_base OAuth."""
-    http = world.client
-    resp = await http.get(path, allow_redirects=False)
-    resp = await http.get(resp.headers["Location"], allow_redirects=False)
-    authorize = URL(resp.headers["Location"])
-    async with (
-        aiohttp.ClientSession() as phone,
-        phone.get(authorize.update_query(openid=OPENID), allow_redirects=False) as back,
-    ):
-        callback = URL(back.headers["Location"])
-    resp = await http.get(callback.path_qs, allow_redirects=False)
-    assert resp.headers["Location"] == path
 
 
 async def test_the_notice_link_shows_every_correction_on_one_numbered_page(

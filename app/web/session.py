@@ -1,0 +1,73 @@
+"""What every H5 page needs: the signed-in applicant, a login redirect, CSRF tokens, messages."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.api.tokens import InvalidToken
+from app.domain.actors import Actor
+from app.domain.cases import CHINA
+
+SESSION = "bcm_h5"
+SESSION_TTL = timedelta(hours=2)
+CSRF_FIELD = "csrf"
+
+
+def china_time(iso: str) -> str:
+    """An ISO timestamp as the applicant reads it: Beijing time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
+) -> None:
+    secure = request.config_dict[keys.SETTINGS].public_base_url.startswith("https://")
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/h5/"
+    )
+
+
+def session_actor(request: web.Request) -> Actor | None:
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    try:
+        return request.config_dict[keys.TOKENS].verify(token)
+    except InvalidToken:
+        return None
+
+
+def signed_in(request: web.Request) -> Actor:
+    """The applicant behind this page, or a redirect through the WeChat login back to it."""
+    actor = session_actor(request)
+    if actor is None:
+        raise web.HTTPFound(f"/h5/login?next={quote(request.path)}")
+    return actor
+
+
+def csrf_token(request: web.Request) -> str:
+    """A token bound to this session: a form from another site cannot know it."""
+    key = request.config_dict[keys.SETTINGS].jwt_key.encode()
+    session = request.cookies.get(SESSION, "").encode()
+    return hmac.new(key, b"h5-form:" + session, hashlib.sha256).hexdigest()[:32]
+
+
+async def checked_form(request: web.Request) -> dict[str, str]:
+    """A small POSTed form whose CSRF token matches the session; 403 otherwise."""
+    form = await request.post()
+    given = str(form.get(CSRF_FIELD, ""))
+    if not hmac.compare_digest(given, csrf_token(request)):
+        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+def message(request: web.Request, text: str, *, status: int = 200, back: str = "") -> web.Response:
+    context = {"text": text, "back": back}
+    return aiohttp_jinja2.render_template("h5_message.html", request, context, status=status)

@@ -1,0 +1,97 @@
+"""A chat user's world: the real app, and the local WeChat platform pushing to its /wechat.
+
+Fixtures building it are in conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from yarl import URL
+
+from app.settings import Settings, load_settings
+from bot.simulator import Simulator
+from tests.conftest import Clock
+
+OPENID = "oCitizen-journey"
+VALID_ID = "11010519491231002X"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
+
+
+@dataclass
+class World:
+    client: TestClient
+    sim: Simulator
+    token: str
+    sim_clock: Clock
+
+    async def api(self, method: str, path: str, who: str, **kw: Any) -> Any:
+        tokens = await (await self.client.get("/api/v1/demo/tokens")).json()
+        token = next(i["token"] for i in tokens["items"] if i["username"] == who)
+        resp = await self.client.request(
+            method, f"/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kw
+        )
+        assert resp.status < 400, await resp.text()
+        return await resp.json()
+
+    async def say(self, text: str) -> str:
+        result = await self.sim.push_text(OPENID, text)
+        assert result.status == 200
+        return (result.reply or {}).get("Content", "")
+
+    def chat(self) -> list[str]:
+        return [e.text for e in self.sim.messages(OPENID) if e.source in {"custom", "template"}]
+
+
+async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
+    return load_settings(
+        {},
+        demo=True,
+        data_dir=tmp_path / "var",
+        wechat_api_base_url=api_url,
+        wechat_open_base_url=api_url,
+        wechat_template_id="TPL-case-status",
+        **creds,
+    )
+
+
+async def apply_by_chat(world: World) -> str:
+    for line in ("绑定", "张三", VALID_ID, "我要办"):
+        listing = await world.say(line)
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    await world.say(pick)
+    opened = await world.say("办理")
+    for n in range(3):
+        await world.sim.push_image(OPENID, JPEG)
+        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
+    await world.say("提交")
+    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+
+
+async def sign_in(world: World, path: str) -> None:
+    """Open ``path`` as the chat user would: redirected through WeChat's snsapi_base OAuth."""
+    http = world.client
+    resp = await http.get(path, allow_redirects=False)
+    resp = await http.get(resp.headers["Location"], allow_redirects=False)
+    authorize = URL(resp.headers["Location"])
+    async with (
+        aiohttp.ClientSession() as phone,
+        phone.get(authorize.update_query(openid=OPENID), allow_redirects=False) as back,
+    ):
+        callback = URL(back.headers["Location"])
+    resp = await http.get(callback.path_qs, allow_redirects=False)
+    assert resp.headers["Location"] == path

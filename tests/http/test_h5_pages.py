@@ -1,0 +1,148 @@
+"""The applicant's phone pages: fill a case by upload or from the space; keep, inspect, delete."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from PIL import Image
+from yarl import URL
+
+from app import keys
+from app.domain.space import Version
+from tests.http.chat_world import OPENID, VALID_ID, World, sign_in
+
+ME = f"wx-{OPENID}"
+
+
+def photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (900, 600), (200, 190, 170)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found, "the page has no form token"
+    return found[1]
+
+
+async def bound_with_a_case(world: World) -> str:
+    """A citizen bound in the chat with a draft case for the 老年人优待证."""
+    for line in ("绑定", "张三", VALID_ID, "我要办"):
+        listing = await world.say(line)
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    await world.say(pick)
+    opened = await world.say("办理")
+    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+
+
+async def kept(world: World, data: bytes) -> str:
+    """A card kept in the citizen's space, as a passed pre-check would keep it."""
+    objects, space = world.client.app[keys.OBJECTS], world.client.app[keys.SPACE]
+
+    async def once() -> AsyncIterator[bytes]:
+        yield data
+
+    info = await objects.put(
+        "space/test/front.jpg", once(), content_type="image/jpeg", max_bytes=10**7
+    )
+    version = Version(
+        1, info.key, "image/jpeg", info.size, info.sha256, "case:BC1",
+        world.client.app[keys.CASES].now(), {"id_number": VALID_ID, "valid_to": "2036-01-01"},
+    )  # fmt: skip
+    doc = await space.deposit(f"person:{ME}", "id_card_front", "居民身份证人像面", version)
+    return doc.id
+
+
+async def test_a_photo_is_uploaded_from_the_case_page_and_a_forged_form_changes_nothing(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await bound_with_a_case(world)
+    page = f"/h5/cases/{number}"
+    await sign_in(world, page)
+    html = await (await http.get(page)).text()
+    assert "拍照或选择文件" in html
+
+    def form(token: str) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("csrf", token)
+        data.add_field("photo", photo(), filename="x.jpg", content_type="image/jpeg")
+        return data
+
+    forged = await http.post(f"{page}/materials/id_card_front", data=form("0" * 32))
+    assert forged.status == 403
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    assert not any(m["attached"] for m in case["materials"])
+
+    done = await http.post(f"{page}/materials/id_card_front", data=form(csrf_of(html)))
+    assert done.status == 200 and str(done.url).endswith(page)  # back on the case page
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    assert [m["slot_id"] for m in case["materials"] if m["attached"]] == ["id_card_front"]
+    assert "重新拍照" in await done.text()
+
+    wrong = aiohttp.FormData()
+    wrong.add_field("csrf", csrf_of(html))
+    wrong.add_field("photo", b"not a picture", filename="x.txt", content_type="text/plain")
+    refused = await http.post(f"{page}/materials/id_card_back", data=wrong)
+    assert refused.status == 422 and "只接受" in await refused.text()
+
+
+async def test_the_space_offers_its_card_on_the_case_page_and_keeps_a_record_of_each_look(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await bound_with_a_case(world)
+    doc_id = await kept(world, photo())
+    page = f"/h5/cases/{number}"
+    await sign_in(world, page)
+    html = await (await http.get(page)).text()
+    assert "从个人空间调用（有效期至 2036-01-01）" in html
+    taken = await http.post(
+        f"{page}/materials/id_card_front/reuse", data={"csrf": csrf_of(html), "doc": doc_id}
+    )
+    assert taken.status == 200
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    assert [m["slot_id"] for m in case["materials"] if m["attached"]] == ["id_card_front"]
+
+    listing = await (await http.get("/h5/space")).text()
+    assert "居民身份证人像面" in listing and f"/h5/space/{doc_id}" in listing
+    detail = await (await http.get(f"/h5/space/{doc_id}")).text()
+    assert number in detail  # the case using it is named
+    shown = await http.get(f"/h5/space/{doc_id}/versions/1", allow_redirects=False)
+    assert shown.status == 302
+    image = await http.get(URL(shown.headers["Location"]).path_qs)  # a signed /files/ link
+    assert image.status == 200 and await image.read() == photo()
+    detail = await (await http.get(f"/h5/space/{doc_id}")).text()
+    assert detail.count("本人在手机上查看") == 2 and "本人查看照片" in detail
+
+
+async def test_a_document_is_deleted_only_with_the_pages_token_and_nobody_else_sees_it(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    await bound_with_a_case(world)
+    doc_id = await kept(world, photo())
+    await sign_in(world, f"/h5/space/{doc_id}")
+    html = await (await http.get(f"/h5/space/{doc_id}")).text()
+    forged = await http.post(f"/h5/space/{doc_id}/delete", data={"csrf": "f" * 32})
+    assert forged.status == 403
+    assert doc_id in await (await http.get("/h5/space")).text()
+    gone = await http.post(f"/h5/space/{doc_id}/delete", data={"csrf": csrf_of(html)})
+    assert gone.status == 200 and doc_id not in await gone.text()
+    missing = await http.get(f"/h5/space/{doc_id}")
+    assert missing.status == 404
+
+    # Someone else's document: the same answer as for none at all.
+    now = world.client.app[keys.CASES].now()
+    version = Version(1, "space/x.jpg", "image/jpeg", 1, "2" * 64, "chat", now)
+    other: Any = await world.client.app[keys.SPACE].deposit(
+        "person:wx-someone-else", "id_card_front", "居民身份证人像面", version
+    )
+    theirs = await http.get(f"/h5/space/{other.id}")
+    assert theirs.status == 404 and (await theirs.text()) == (await missing.text())
+    assert (await http.get(f"/h5/space/{other.id}/versions/1", allow_redirects=False)).status == 404
