@@ -94,6 +94,8 @@ def _object_store(settings: Settings, clock: Clock) -> ObjectStore:
             settings.minio_secret_key.get_secret_value(),
             settings.minio_bucket,
             secure=settings.minio_secure,
+            region=settings.minio_region,
+            public_url=settings.minio_public_url,
         )
     return FileObjectStore(
         settings.resolved_objects_dir,

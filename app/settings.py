@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     minio_secret_key: SecretStr | None = None
     minio_bucket: str = "buchumen"
     minio_secure: bool = False
+    minio_region: str = "us-east-1"
+    minio_public_url: str | None = None
 
     jwt_secret: SecretStr | None = None
     jwt_issuer: str = "buchumen"
@@ -193,6 +195,16 @@ class Settings(BaseSettings):
         if value is not None and ("://" in value or "/" in value):
             raise ValueError("must be host[:port] without a scheme or path (see minio_secure)")
         return value
+
+    @field_validator("minio_public_url")
+    @classmethod
+    def _check_minio_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.rstrip("/").partition("://")
+        if scheme not in {"http", "https"} or not rest or "/" in rest:
+            raise ValueError("must be http(s)://host[:port] without a path")
+        return value.rstrip("/")
 
     @field_validator("jwt_secret")
     @classmethod

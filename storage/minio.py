@@ -11,6 +11,10 @@ fails or passes its cap aborts the upload and leaves nothing. Memory per upload:
 
 Staging objects and incomplete uploads that a crash leaves behind expire after a day by a
 lifecycle rule set when this store creates the bucket.
+
+Download links are presigned for ``public_url`` when the users' way to MinIO is not the app's
+(``minio:9000`` inside a compose network, say): SigV4 signs the host, so a link cannot be
+re-pointed after signing. The region is given, never asked for, so signing makes no request.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TypeVar, cast
+from urllib.parse import urlsplit
 
 import certifi
 import urllib3
@@ -63,7 +68,8 @@ def _utcnow() -> datetime:
 class MinioObjectStore(ObjectStore):
     """ObjectStore in one bucket; ``open`` creates the bucket if it is missing.
 
-    ``clock`` is the signing time of download links (the server checks them against its own).
+    ``public_url`` (``scheme://host[:port]``) is where download links point, by default the
+    endpoint itself. ``clock`` is the signing time of links (the server checks them on its own).
     At most ``uploads`` multipart uploads stream at once; more wait their turn.
     """
 
@@ -75,6 +81,8 @@ class MinioObjectStore(ObjectStore):
         bucket: str,
         *,
         secure: bool = True,
+        region: str = "us-east-1",
+        public_url: str | None = None,
         clock: Clock = _utcnow,
         uploads: int = 4,
     ) -> None:
@@ -90,8 +98,20 @@ class MinioObjectStore(ObjectStore):
             ),
         )
         self._client = Minio(
-            endpoint, access_key, secret_key, secure=secure, http_client=self._http
+            endpoint, access_key, secret_key, secure=secure, region=region, http_client=self._http
         )
+        self._signer = self._client
+        if public_url is not None:
+            public = urlsplit(public_url)
+            if public.scheme not in {"http", "https"} or public.path not in {"", "/"}:
+                raise ValueError(f"public_url must be scheme://host[:port], not {public_url}")
+            self._signer = Minio(
+                public.netloc,
+                access_key,
+                secret_key,
+                secure=public.scheme == "https",
+                region=region,
+            )
         self._bucket = bucket
         self._clock = clock
         # A multipart upload holds its thread while it waits for the caller's bytes: give those
@@ -235,13 +255,9 @@ class MinioObjectStore(ObjectStore):
     async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
         validate_key(key)
         check_link_lifetime(expires)
-        # A thread: the first link asks the server for the bucket's region (then cached).
-        return await self._call(
-            self._client.presigned_get_object,
-            self._bucket,
-            key,
-            expires=expires,
-            request_date=self._clock().astimezone(UTC),
+        # Pure computation: the region is known, so the SDK makes no request.
+        return self._signer.presigned_get_object(
+            self._bucket, key, expires=expires, request_date=self._clock().astimezone(UTC)
         )
 
     async def ping(self) -> None:

@@ -15,7 +15,10 @@ from app.settings import Settings, load_settings
 def pytest_report_header() -> list[str]:
     """Say once which optional adapters run, instead of one skip line per test."""
     lines = []
-    for variable, what in (("BUCHUMEN_MONGODB_URI", "MongoDB"),):
+    for variable, what in (
+        ("BUCHUMEN_MONGODB_URI", "MongoDB"),
+        ("BUCHUMEN_MINIO_ENDPOINT", "real MinIO (moto's S3 always runs)"),
+    ):
         state = "running" if os.environ.get(variable) else f"skipped (set {variable} to run)"
         lines.append(f"{what} contract tests: {state}")
     return lines

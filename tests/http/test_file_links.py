@@ -95,6 +95,8 @@ async def test_the_minio_store_is_wired_by_settings_and_reported_ready(
             "BUCHUMEN_MINIO_ACCESS_KEY": ACCESS_KEY,
             "BUCHUMEN_MINIO_SECRET_KEY": SECRET_KEY,
             "BUCHUMEN_MINIO_BUCKET": "buchumen-http-test",
+            # Users reach the server by another name than the app: links must be signed for it.
+            "BUCHUMEN_MINIO_PUBLIC_URL": f"http://localhost:{moto.get_host_and_port()[1]}",
         },
         demo=True,
         data_dir=tmp_path / "var",
@@ -111,7 +113,8 @@ async def test_the_minio_store_is_wired_by_settings_and_reported_ready(
         "cases/BCM-1/id.jpg", chunks(PHOTO), content_type="image/jpeg", max_bytes=10**6
     )
     url = await objects.download_url("cases/BCM-1/id.jpg", expires=timedelta(minutes=1))
-    assert url.startswith(f"http://{moto.endpoint}/buchumen-http-test/cases/BCM-1/id.jpg?")
+    public = f"http://localhost:{moto.get_host_and_port()[1]}"
+    assert url.startswith(f"{public}/buchumen-http-test/cases/BCM-1/id.jpg?")
     async with aiohttp.ClientSession() as session, session.get(url) as resp:
         assert (resp.status, await resp.read()) == (200, PHOTO)
     assert (await client.get(path_of(url).replace("/buchumen-http-test/", "/files/"))).status == 404

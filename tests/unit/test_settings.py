@@ -45,6 +45,14 @@ def test_minio_without_its_endpoint_and_keys_names_every_missing_variable() -> N
     ]
 
 
+@pytest.mark.parametrize("url", ["minio.example.cn:9000", "ftp://x", "https://example.cn/minio"])
+def test_the_minio_public_url_is_a_scheme_and_host_only(url: str) -> None:
+    problems = problems_of({"BUCHUMEN_MINIO_PUBLIC_URL": url, "BUCHUMEN_JWT_SECRET": SECRET})
+    assert problems == [
+        f"BUCHUMEN_MINIO_PUBLIC_URL: must be http(s)://host[:port] without a path (got '{url}')"
+    ]
+
+
 def test_every_bad_variable_is_reported_at_once() -> None:
     problems = problems_of(
         {"BUCHUMEN_LOG_FORMAT": "xml", "BUCHUMEN_DEMO": "maybe", "BUCHUMEN_JWT_SECRET": SECRET}
