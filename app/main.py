@@ -189,6 +189,7 @@ def create_app(
                 _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
             ),
             asyncio.create_task(_every(6 * 3600, app[keys.SPACE].purge, stop)),
+            asyncio.create_task(_every(3600, app[keys.SPACE].remind_expiring, stop)),
         ]
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))

@@ -66,6 +66,7 @@ class Dialogues:
             "查询": self._my_cases,
             "我的材料": self._my_materials,
             "调用": self._reuse,
+            "换证": self._renew,
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
             "评价": self._start_rating,
@@ -207,7 +208,26 @@ class Dialogues:
             matter=case.terms.name,
             checklist=checklist,
             next=missing[0].name if missing else "无",
-        ) + await reuse.offer(self._space, case, self._clock())
+        ) + await reuse.offer(self._space, case)
+
+    async def _renew(self, conv: Conversation, _: str) -> str:
+        """Start the matter that renews the applicant's soonest-expiring document, prefilled."""
+        actor = await self._actor(conv)
+        found = await self._space.renewal_for(actor)
+        if found is None:
+            return texts.NOTHING_TO_RENEW
+        doc, matter = found
+        conv.effect = True
+        case = await self._cases.open(actor, matter.code)
+        case, taken = await reuse.prefill(self._space, self._cases, actor, case)
+        conv.step, conv.data = "filling", {"case": case.number}
+        return texts.RENEWAL_OPENED.format(
+            number=case.number,
+            matter=case.terms.name,
+            title=doc.title,
+            taken="、".join(taken) if taken else "无",
+            rest=reuse.still_needed(case),
+        )
 
     async def _reuse(self, conv: Conversation, _: str) -> str:
         found = await active_case(self._store, self._cases, conv.openid)
@@ -215,7 +235,7 @@ class Dialogues:
             await self._actor(conv)  # unbound users are told to bind first
             return texts.NO_OPEN_CASE
         actor, case = found
-        match = await reuse.reusable_for(self._space, case, self._clock())
+        match = await reuse.reusable_for(self._space, case)
         if match is None:
             slot = case.next_slot_for_photo()
             return texts.NOTHING_TO_REUSE.format(slot=slot.name if slot else "当前材料")
@@ -226,7 +246,7 @@ class Dialogues:
         )
         return texts.REUSED.format(
             title=doc.title, slot=slot.name, rest=reuse.still_needed(case)
-        ) + await reuse.offer(self._space, case, self._clock())
+        ) + await reuse.offer(self._space, case)
 
     async def active_case(self, openid: str) -> Case | None:
         found = await active_case(self._store, self._cases, openid)

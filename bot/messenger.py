@@ -67,7 +67,7 @@ class Messenger:
         # A notice with a page of its own (a correction notice) links to it; others to the case.
         url = f"{self._base}{msg.payload.get('path') or '/h5/cases/' + msg.payload['case']}"
         if msg.payload.get("path"):
-            text += f"\n查看告知书：{url}"
+            text += f"\n{msg.payload.get('link_label', '查看告知书')}：{url}"
         try:
             await self._client.send_text(openid, text)
         except WeChatApiError as exc:
@@ -108,7 +108,7 @@ class Messenger:
                 await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
                 return
             done = slot
-        rest = reuse.still_needed(case) + await reuse.offer(self._space, case, self._clock())
+        rest = reuse.still_needed(case) + await reuse.offer(self._space, case)
         await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from app.domain.cases import CHINA, Case, Slot, china_date
+from app.domain.actors import Actor
+from app.domain.cases import CHINA, Case, Slot
 from app.domain.space import SpaceDocument, case_owner
+from app.services.cases import CaseService
 from app.services.space import SpaceService
 from bot import texts
 
 
-async def reusable_for(
-    space: SpaceService, case: Case, now: datetime
-) -> tuple[Slot, SpaceDocument] | None:
+async def reusable_for(space: SpaceService, case: Case) -> tuple[Slot, SpaceDocument] | None:
     """The slot a photo would go to next and a valid document from the space that fits it."""
     slot = case.next_slot_for_photo()
-    if slot is None or not slot.reusable or slot.id in case.materials:
+    if slot is None or slot.id in case.materials:
         return None
+    doc = await space.usable_for(case_owner(case.applicant_id, case.enterprise_uscc), slot)
+    return (slot, doc) if doc else None
+
+
+async def prefill(
+    space: SpaceService, cases: CaseService, actor: Actor, case: Case
+) -> tuple[Case, list[str]]:
+    """Fill every empty reusable material the space has a valid document for."""
     owner = case_owner(case.applicant_id, case.enterprise_uscc)
-    doc = await space.matching(owner, slot.expected_kind)
-    days = slot.min_valid_days if slot.must_be_valid else 0
-    if doc is None or (slot.must_be_valid and not doc.usable_on(china_date(now), min_days=days)):
-        return None
-    return slot, doc
+    taken = []
+    for slot in case.terms.slots:
+        doc = None if slot.id in case.materials else await space.usable_for(owner, slot)
+        if doc is not None:
+            case = await cases.attach_from_space(actor, case.number, slot.id, doc.id, version=None)
+            taken.append(slot.name)
+    return case, taken
 
 
-async def offer(space: SpaceService, case: Case, now: datetime) -> str:
+async def offer(space: SpaceService, case: Case) -> str:
     """A line offering the space's document for the next material, or nothing."""
-    found = await reusable_for(space, case, now)
+    found = await reusable_for(space, case)
     if found is None:
         return ""
     _, doc = found

@@ -99,6 +99,8 @@ class Matter(_Frozen):
     result: Text
     delivery: Annotated[list[Delivery], Field(min_length=1)]
     pay_before_review: Flag = False
+    # Documents (by name) this matter renews: the space reminds their holders to renew here.
+    renews: list[Text] = []
     version: Annotated[int, Field(strict=True, ge=1)] = 1
 
     @model_validator(mode="after")

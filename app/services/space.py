@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.domain.actors import Actor
 from app.domain.case_states import TERMINAL, State
+from app.domain.cases import Slot, china_date
+from app.domain.catalog import Matter
 from app.domain.errors import NotFoundError
 from app.domain.space import (
     IDENTIFIER,
@@ -25,12 +27,14 @@ from app.domain.space import (
     case_owner,
     owner_of,
 )
+from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
+from app.services.catalog import list_matters
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.objects import ObjectStore
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxMessage, outbox_message
 
 
 class SpaceService:
@@ -75,6 +79,16 @@ class SpaceService:
         where = {"owner": owner, "kind": kind, "deleted_at": None}
         found = await self._store.find(SPACE, where, sort=[("updated_at", -1)], limit=1)
         return doc_from_record(found[0]) if found else None
+
+    async def usable_for(self, owner: str, slot: Slot) -> SpaceDocument | None:
+        """A document of the owner's that may fill ``slot`` today: its kind, valid long enough."""
+        if not slot.reusable:
+            return None
+        doc = await self.matching(owner, slot.expected_kind)
+        if doc is None or not slot.must_be_valid:
+            return doc
+        today = china_date(self._clock())
+        return doc if doc.usable_on(today, min_days=slot.min_valid_days) else None
 
     # -- changes -----------------------------------------------------------------------------
 
@@ -134,6 +148,72 @@ class SpaceService:
             return doc
         raise RuntimeError("could not deposit into the space after three attempts")
 
+    async def remind_expiring(self) -> int:
+        """Chat reminders 30 and 7 days before a kept document expires; how many were queued.
+
+        Each reminder's key names the document, version, threshold and recipient, so a sweep
+        run again (or on another instance) never sends one twice.
+        """
+        today = china_date(self._clock())
+        window = {"$gte": today.isoformat(), "$lte": (today + timedelta(days=30)).isoformat()}
+        records = await self._store.find(SPACE, {"deleted_at": None, "valid_to": window})
+        renewals = [m for m in await list_matters(self._store) if m.renews]
+        queued = 0
+        for doc in map(doc_from_record, records):
+            until = doc.current.valid_to
+            assert until is not None  # the query asked for a date
+            left = (until - today).days
+            threshold = 7 if left <= 7 else 30
+            matter = next((m for m in renewals if any(n in doc.title for n in m.renews)), None)
+            text = texts_expiring(doc.title, until, left, matter.name if matter else None)
+            for account in await self._holders(doc.owner):
+                key = f"expiry:{doc.id}:{doc.current.n}:{threshold}:{account}"
+                payload = {
+                    "case": "",
+                    "applicant_id": account,
+                    "state": "",
+                    "text": text,
+                    "path": f"/h5/space/{doc.id}",
+                    "link_label": "查看材料",
+                }
+                try:
+                    async with self._store.transaction() as tx:
+                        await tx.insert(
+                            "outbox",
+                            outbox_message(
+                                topic="notify.applicant",
+                                key=key,
+                                payload=payload,
+                                now=self._clock(),
+                            ),
+                        )
+                except DuplicateKey:
+                    continue  # reminded already
+                queued += 1
+        return queued
+
+    async def renewal_for(self, actor: Actor) -> tuple[SpaceDocument, Matter] | None:
+        """The actor's document expiring soonest (or expired) that a catalog matter renews."""
+        today = china_date(self._clock())
+        renewals = [m for m in await list_matters(self._store) if m.renews]
+        soonest: tuple[SpaceDocument, Matter] | None = None
+        for doc in await self.documents(actor):
+            until = doc.current.valid_to
+            if until is None or until > today + timedelta(days=30):
+                continue
+            matter = next((m for m in renewals if any(n in doc.title for n in m.renews)), None)
+            if matter and (soonest is None or until < (soonest[0].current.valid_to or until)):
+                soonest = (doc, matter)
+        return soonest
+
+    async def _holders(self, owner: str) -> list[str]:
+        """The accounts that hear about an owner's documents: the person, or every agent."""
+        kind, _, ref = owner.partition(":")
+        if kind == "person":
+            return [ref]
+        agents = await self._store.find(USERS, {"uscc": ref, "role": "agent"})
+        return [a["_id"] for a in agents]
+
     async def delete(self, actor: Actor, doc_id: str) -> None:
         """Hide the document now; its objects go once no open case pins it (see purge)."""
         doc = await self._get(doc_id)
@@ -190,3 +270,12 @@ class SpaceService:
     def _record(self, doc: SpaceDocument, action: str, actor: Actor, purpose: str) -> Any:
         detail = {"role": actor.role.value, "purpose": purpose}
         return audit_record(f"space:{doc.id}", action, actor.id, self._clock(), detail)
+
+
+def texts_expiring(title: str, until: date, left: int, renewal: str | None) -> str:
+    """The reminder an applicant reads; it offers the renewal when the catalog has one."""
+    when = "已到期" if left <= 0 else f"还有 {left} 天到期"
+    text = f"【证照到期提醒】您个人空间中的“{title}”有效期至 {until}，{when}。"
+    if renewal:
+        return text + f"回复“换证”即可在线办理“{renewal}”，个人空间中的材料将自动带入。"
+    return text + "请及时到发证机关办理换领，换领后拍照发送即可更新个人空间。"

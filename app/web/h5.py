@@ -14,7 +14,7 @@ from app.api.common import case_views
 from app.api.errors import STATUS
 from app.api.views import event_view
 from app.domain.case_states import Action, State
-from app.domain.cases import Case, china_date
+from app.domain.cases import Case
 from app.domain.errors import DomainError, NotFoundError
 from app.domain.space import case_owner
 from app.services.accounts import account_of_openid
@@ -108,15 +108,11 @@ async def case_page(request: web.Request) -> web.Response:
 async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str, str]]:
     """Per material, a valid document from the applicant's space that could fill it."""
     space = request.config_dict[keys.SPACE]
-    today = china_date(request.config_dict[keys.CASES].now())
     owner = case_owner(case.applicant_id, case.enterprise_uscc)
     offers = {}
     for slot in case.terms.slots:
-        if not slot.reusable:
-            continue
-        doc = await space.matching(owner, slot.expected_kind)
-        days = slot.min_valid_days if slot.must_be_valid else 0
-        if doc is None or (slot.must_be_valid and not doc.usable_on(today, min_days=days)):
+        doc = await space.usable_for(owner, slot)
+        if doc is None:
             continue
         used = case.materials.get(slot.id)
         if used is not None and used.object_key == doc.current.object_key:

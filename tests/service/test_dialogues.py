@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,29 @@ async def test_a_card_kept_in_the_space_is_offered_and_taken_with_one_word(
     assert case.materials["id_card_front"].source.startswith("space:")
     # Nothing in the space fits the back side: the applicant is asked for a photo.
     assert "请拍照发送" in await say(bot, "调用")
+
+
+async def test_renewal_starts_the_right_matter_with_the_space_documents_brought_in(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    assert "暂无" in await say(bot, "换证")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    owner, soon = owner_of(actor), clock() + timedelta(days=10)
+
+    def version(sha: str, fields: dict[str, str]) -> Version:
+        return Version(1, f"space/{sha}.jpg", "image/jpeg", 10, sha * 64, "chat", clock(), fields)
+
+    licence = {"certificate_number": "110105194912310021", "expiry_date": f"{soon:%Y-%m-%d}"}
+    await bot._space.deposit(owner, "certificate", "机动车驾驶证", version("a", licence))
+    await bot._space.deposit(owner, "id_card_front", "居民身份证人像面", version("b", {}))
+    await bot._space.deposit(owner, "id_card_back", "居民身份证国徽面", version("c", {}))
+    opened = await say(bot, "换证")
+    assert "机动车驾驶证有效期满换证" in opened and "换领“机动车驾驶证”" in opened
+    assert "已从个人空间带入：居民身份证人像面、居民身份证国徽面。" in opened
+    [case] = (await bot._cases.list_for(actor)).items
+    assert {s for s, m in case.materials.items() if m.source.startswith("space:")} == {
+        "id_card_front",
+        "id_card_back",
+    }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from app.domain.case_states import Action
 from app.domain.errors import NotFoundError
-from app.domain.space import RETENTION
+from app.domain.space import RETENTION, Version
 from app.services.cases import DEPOSIT_TOPIC
 from storage.objects import ObjectNotFound
 from tests.conftest import Clock
@@ -118,3 +119,46 @@ async def test_a_deleted_document_is_hidden_at_once_and_its_photo_goes_after_ret
     assert await world.space.purge() == 1
     with pytest.raises(ObjectNotFound):
         await world.space._objects.stat(key)
+
+
+def licence_version(clock: Clock, valid_to: str, sha: str = "3") -> Version:
+    fields = {"certificate_number": "350102199001010011", "expiry_date": valid_to}
+    return Version(1, "space/dl.jpg", "image/jpeg", 10, sha * 64, "chat", clock(), fields)
+
+
+async def test_a_document_about_to_expire_is_reminded_at_30_and_7_days_once_each(
+    world: World, clock: Clock
+) -> None:
+    until = clock() + timedelta(days=20)
+    doc = await world.space.deposit(
+        f"person:{ME.id}",
+        "certificate",
+        "机动车驾驶证",
+        licence_version(clock, f"{until:%Y-%m-%d}"),
+    )
+    assert await world.space.remind_expiring() == 1
+    assert await world.space.remind_expiring() == 0  # a second sweep sends nothing new
+    clock.advance(days=14)
+    assert await world.space.remind_expiring() == 1
+    where = {"topic": "notify.applicant"}
+    sent = await world.store.find("outbox", where, sort=[("created_at", 1)])
+    texts = [m["payload"]["text"] for m in sent if m["_id"].startswith(f"expiry:{doc.id}")]
+    assert len(texts) == 2 and "还有 20 天到期" in texts[0] and "还有 6 天到期" in texts[1]
+    assert all("回复“换证”即可在线办理“机动车驾驶证有效期满换证”" in t for t in texts)
+    assert all(m["payload"]["applicant_id"] == ME.id for m in sent)
+
+
+async def test_an_enterprises_expiring_licence_is_told_to_every_agent(
+    world: World, clock: Clock
+) -> None:
+    uscc = "91350102TEST00001X"  # not the demo agent's enterprise
+    async with world.store.transaction() as tx:
+        for n in (1, 2):
+            await tx.insert("users", {"_id": f"agent-{n}", "role": "agent", "uscc": uscc})
+    until = clock() + timedelta(days=5)
+    version = licence_version(clock, f"{until:%Y-%m-%d}")
+    await world.space.deposit(f"enterprise:{uscc}", "certificate", "食品经营许可证", version)
+    assert await world.space.remind_expiring() == 2
+    sent = await world.store.find("outbox", {"topic": "notify.applicant"})
+    assert sorted(m["payload"]["applicant_id"] for m in sent) == ["agent-1", "agent-2"]
+    assert "食品经营许可证延续" in sent[0]["payload"]["text"]
