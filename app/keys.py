@@ -7,6 +7,7 @@ from aiohttp import web
 from app.api.tokens import TokenIssuer
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SpaceService
@@ -28,6 +29,7 @@ MATERIALS = web.AppKey("materials", MaterialService)
 PRECHECKS = web.AppKey("prechecks", PrecheckService)
 PRECHECKER = web.AppKey("prechecker", Prechecker)
 SPACE = web.AppKey("space", SpaceService)
+CERTIFICATES = web.AppKey("certificates", CertificateService)
 WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
 WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)

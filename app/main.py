@@ -23,7 +23,8 @@ from app.api.tokens import TokenIssuer
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
-from app.services.cases import DEPOSIT_TOPIC, PRECHECK_TOPIC, CaseService
+from app.services.cases import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC, CaseService
+from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SpaceService
@@ -32,6 +33,7 @@ from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
 from app.web.session import china_time
 from app.web.space import routes as space_routes
+from app.web.verify import routes as verify_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
 from ocr.precheck import Prechecker
@@ -148,6 +150,15 @@ def create_app(
                 cases, objects, documents, prechecker, clock=clock
             )
             app[keys.SPACE] = SpaceService(documents, objects, cases, clock=clock)
+            app[keys.CERTIFICATES] = CertificateService(
+                documents,
+                objects,
+                cases,
+                app[keys.SPACE],
+                public_base_url=settings.public_base_url,
+                secret=hmac.new(settings.jwt_key.encode(), b"certificates", "sha256").hexdigest(),
+                clock=clock,
+            )
             app[keys.TOKENS] = TokenIssuer(
                 settings.jwt_key,
                 issuer=settings.jwt_issuer,
@@ -167,7 +178,8 @@ def create_app(
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         handlers = app[keys.MESSENGER].handlers() | {
-            DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case
+            DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case,
+            CERTIFICATE_TOPIC: app[keys.CERTIFICATES].issue,
         }
         # Chat notices one at a time, in order; OCR jobs on their own, one per worker, so a
         # photo being read never holds up a message.
@@ -210,6 +222,7 @@ def create_app(
     app.router.add_route("*", "/wechat", wechat_route)
     app.add_routes(h5_routes)
     app.add_routes(space_routes)
+    app.add_routes(verify_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")

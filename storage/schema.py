@@ -68,4 +68,5 @@ COLLECTIONS: tuple[str, ...] = (
     "calendar_overrides",
     "counters",
     "space_documents",
+    "certificates",
 )

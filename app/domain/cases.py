@@ -60,6 +60,8 @@ class MatterTerms:
     fee_fen: int
     originals_required: bool
     slots: tuple[Slot, ...]
+    result: str = ""  # what the applicant receives, e.g. 老年人优待证
+    result_valid_years: int | None = None
 
     def slot(self, slot_id: str) -> Slot:
         for slot in self.slots:

@@ -41,6 +41,8 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             "limit_days": t.limit_days,
             "fee_fen": t.fee_fen,
             "originals_required": t.originals_required,
+            "result": t.result,
+            "result_valid_years": t.result_valid_years,
             "slots": [vars(s).copy() for s in t.slots],
         },
         "materials": {k: vars(v).copy() for k, v in case.materials.items()},
@@ -78,6 +80,8 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         limit_days=t["limit_days"],
         fee_fen=t["fee_fen"],
         originals_required=t["originals_required"],
+        result=t.get("result", ""),
+        result_valid_years=t.get("result_valid_years"),
         slots=tuple(Slot(**s) for s in t["slots"]),
     )
     return Case(

@@ -34,6 +34,7 @@ from storage.outbox import outbox_message
 CASES = "cases"
 PRECHECK_TOPIC = "ocr.precheck"
 DEPOSIT_TOPIC = "space.deposit"
+CERTIFICATE_TOPIC = "certificate.issue"
 SYSTEM = Actor("system", Role.SYSTEM)
 EVENTS = "case_events"
 NOT_FOUND = "未找到该办件，请核对办件号"
@@ -157,6 +158,8 @@ class CaseService:
             limit_days=matter.committed_limit_days,
             fee_fen=matter.total_fee_fen,
             originals_required=matter.originals_required,
+            result=matter.result,
+            result_valid_years=matter.result_valid_years,
             slots=tuple(
                 Slot(
                     m.id,
@@ -370,6 +373,10 @@ def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str
         return effects
     if event.from_state == event.to_state or event.to_state is State.DRAFT:
         return []  # a new draft or other history that is not news to push
+    effects = []
+    if event.action == Action.ISSUE_CERTIFICATE.value:
+        job = {"case": case.number}
+        effects.append((CERTIFICATE_TOPIC, f"certificate:{case.number}", job))
     if event.action == Action.RETURN.value:
         number = event.detail["notice"]
         text = case.notice_text(number)
@@ -379,4 +386,4 @@ def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str
         label = LABELS_ZH[event.to_state]
         text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
         payload = notify | {"text": text}
-    return [("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]
+    return [*effects, ("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]

@@ -13,7 +13,7 @@ from yarl import URL
 
 from app import keys
 from app.domain.space import Version
-from tests.http.chat_world import OPENID, VALID_ID, World, sign_in
+from tests.http.chat_world import OPENID, VALID_ID, World, apply_by_chat, eventually, sign_in
 
 ME = f"wx-{OPENID}"
 
@@ -146,3 +146,32 @@ async def test_a_document_is_deleted_only_with_the_pages_token_and_nobody_else_s
     theirs = await http.get(f"/h5/space/{other.id}")
     assert theirs.status == 404 and (await theirs.text()) == (await missing.text())
     assert (await http.get(f"/h5/space/{other.id}/versions/1", allow_redirects=False)).status == 404
+
+
+async def test_an_issued_certificate_lands_in_the_space_and_its_qr_link_checks_it(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)
+    for action in ("approve", "actions/issue_certificate"):
+        case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+        await world.api(
+            "POST", f"/cases/{number}/{action}", "reviewer-mz", json={"version": case["version"]}
+        )
+    await eventually(lambda: any("电子证照“老年人优待证”" in t for t in world.chat()))
+    told = next(t for t in world.chat() if "电子证照“老年人优待证”" in t)
+    page = URL(re.findall(r"http\S+/h5/space/[0-9a-f]+", told)[0]).path
+    await sign_in(world, page)
+    html = await (await http.get(page)).text()
+    assert "老年人优待证" in html and f"办件 {number} 出证" in html
+    shown = await http.get(f"{page}/versions/1", allow_redirects=False)
+    png = await (await http.get(URL(shown.headers["Location"]).path_qs)).read()
+    assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size == (1240, 880)
+
+    certificates = world.client.app[keys.CERTIFICATES]
+    check = certificates.verify_path(f"DZZZ{number[2:]}")
+    verified = await (await http.get(check)).text()
+    assert "核验通过" in verified and "老年人优待证" in verified
+    assert "张*" in verified and "张三" not in verified  # a verifier sees the holder masked
+    forged = await http.get(check[:-4] + "0000")
+    assert forged.status == 404 and "核验通过" not in await forged.text()
