@@ -1,16 +1,19 @@
-"""Material uploads: authorise, sniff the type from the bytes, store, attach to the slot."""
+"""Material uploads: authorise, sniff the type from the bytes, strip location, store, attach."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 
 from app.domain.actors import Actor
 from app.domain.cases import Case, MaterialRef
 from app.domain.errors import NotPermitted, ValidationFailed
 from app.services.cases import CaseService
+from ocr.intake import DAMAGED
 from ocr.intake import sniff as sniff_bytes
-from storage.objects import ObjectStore
+from ocr.metadata import LocationStripper, MetadataError, location_stripper
+from storage.objects import ObjectStore, ObjectTooLarge
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
 
@@ -65,9 +68,19 @@ class MaterialService:
             raise ValidationFailed("上传的文件是空的，请重新选择")
         content_type, ext = sniff(head)
         key = f"cases/{number}/{slot_id}/{uuid.uuid4().hex}.{ext}"
-        info = await self._objects.put(
-            key, _prepend(head, stream), content_type=content_type, max_bytes=MAX_MATERIAL_BYTES
-        )
+        # PIPL: what is stored is the photo without its location, never the bytes as received.
+        stripper = location_stripper(content_type)
+        try:
+            info = await self._objects.put(
+                key,
+                _stripped(stripper, _prepend(head, stream)),
+                content_type=content_type,
+                max_bytes=MAX_MATERIAL_BYTES,
+            )
+        except MetadataError as exc:  # the store kept nothing of the failed put
+            raise ValidationFailed(DAMAGED) from exc
+        finally:
+            stripper.close()
         ref = MaterialRef(key, content_type, info.size, info.sha256, source)
         try:
             return await self._cases.attach(actor, number, slot_id, ref, version=version)
@@ -80,3 +93,36 @@ async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
     yield head
     async for chunk in rest:
         yield chunk
+
+
+async def _stripped(
+    stripper: LocationStripper, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """The upload with its location removed; the cap counts the bytes as received.
+
+    JPEG and PNG are cleaned inline (microseconds a chunk); WebP and HEIC are written to and
+    read back from a temporary file, which is blocking I/O and so runs in a worker thread.
+    """
+    received = 0
+    async for chunk in chunks:
+        received += len(chunk)
+        if received > MAX_MATERIAL_BYTES:  # WebP and HEIC are spooled whole before any output
+            raise ObjectTooLarge(f"more than {MAX_MATERIAL_BYTES} bytes")
+        out = (
+            await asyncio.to_thread(stripper.feed, chunk)
+            if stripper.spools
+            else stripper.feed(chunk)
+        )
+        if out:
+            yield out
+    rest = stripper.finish()
+    if not stripper.spools:
+        for out in rest:
+            yield out
+        return
+    while out := await asyncio.to_thread(_next, rest):
+        yield out
+
+
+def _next(chunks: Iterator[bytes]) -> bytes:
+    return next(chunks, b"")

@@ -5,6 +5,7 @@ Fixtures building it are in conftest.py."""
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +13,24 @@ from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
+from PIL import Image
 from yarl import URL
 
 from app.settings import Settings, load_settings
 from bot.simulator import Simulator
 from tests.conftest import Clock
 
+
+def cut_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 190, 170)).save(out, "JPEG")
+    data = out.getvalue()
+    return data[: data.index(b"\xff\xda") + 40]
+
+
 OPENID = "oCitizen-journey"
 VALID_ID = "11010519491231002X"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 256
+JPEG = cut_jpeg()  # a photo cut off in its image data: stored, and the pre-check says damaged
 
 
 @dataclass

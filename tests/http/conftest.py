@@ -20,7 +20,11 @@ from bot.simulator.simulator import SIMULATOR
 from tests.conftest import Clock
 from tests.http.chat_world import World, wechat_settings
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A PNG cut off inside its image data: it passes the upload (which parses the header to strip
+# location) and the pre-check finds it damaged.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000040000000400800000000f87a2ce50000005049444154"
+)
 MATTER = None  # filled lazily: the first citizen matter with required materials
 
 

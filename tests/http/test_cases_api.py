@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pillow_heif
 from jose import jwt
+from PIL import Image
 
 from app import keys
 from tests.http.conftest import PNG, Api, fill_and_submit, open_case
@@ -252,7 +255,9 @@ async def test_a_non_numeric_page_or_version_is_400_and_stores_nothing(api: Api)
 async def test_an_iphone_heic_photo_is_accepted_like_the_pre_check_accepts_it(api: Api) -> None:
     case = await open_case(api)
     slot = case["materials"][0]["slot_id"]
-    heic = b"\x00\x00\x00\x18ftyphevc" + b"\x00" * 64  # the "hevc" brand iPhones write
+    out = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (64, 48), (200, 190, 170))).save(out)
+    heic = out.getvalue()[:8] + b"hevc" + out.getvalue()[12:]  # the "hevc" brand iPhones write
     status, body = await api.call(
         "PUT", f"/cases/{case['number']}/materials/{slot}", "demo-citizen", data=heic
     )
