@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from aiohttp import web
 
@@ -21,11 +21,12 @@ from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
-from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS
+from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS
 from app.services import catalog
 from app.services.materials import MAX_MATERIAL_BYTES
 
 routes = web.RouteTableDef()
+LINK_LIFETIME = timedelta(minutes=5)
 
 # Actions that need no more than a reason; the others have their own body and endpoint.
 SIMPLE_ACTIONS = {
@@ -125,6 +126,15 @@ async def upload_material(request: web.Request) -> web.Response:
         version=int_query(request, "version"),
     )
     return await _render(request, case)
+
+
+@routes.get("/cases/{number}/materials/{slot}/link")
+async def material_link(request: web.Request) -> web.Response:
+    ref = await request.config_dict[CASES].open_material(
+        actor_of(request), request.match_info["number"], request.match_info["slot"]
+    )
+    url = await request.config_dict[OBJECTS].download_url(ref.object_key, expires=LINK_LIFETIME)
+    return reply({"url": url, "content_type": ref.content_type, "expires_in": 300})
 
 
 @routes.post("/cases/{number}/submit")

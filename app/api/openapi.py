@@ -38,6 +38,14 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     ("get", "/cases/{number}/history", "The case's audit trail", None, True, 200),
     ("put", "/cases/{number}/materials/{slot}", "Upload a photo or PDF to a slot", None, True, 200),
     (
+        "get",
+        "/cases/{number}/materials/{slot}/link",
+        "A five-minute link to the material's file (every look is recorded)",
+        None,
+        True,
+        200,
+    ),
+    (
         "post",
         "/cases/{number}/submit",
         "Submit (or resubmit after correction)",

@@ -100,6 +100,42 @@ class CaseService:
                 await tx.insert(AUDIT, record)
         return case
 
+    async def open_material(self, actor: Actor, number: str, slot_id: str) -> MaterialRef:
+        """The material's stored file for display; the look is recorded (PIPL).
+
+        A material taken from the personal space is also recorded on that document, so its
+        owner sees that a reviewer looked at it and for which case.
+        """
+        case = await self.get(actor, number)
+        ref = case.materials.get(slot_id)
+        if ref is None:
+            raise NotFoundError("该材料尚未提交")
+        purpose = f"case:{number}"
+        records = [
+            audit_record(
+                f"case:{number}",
+                "material.view",
+                actor.id,
+                self._clock(),
+                {"role": actor.role.value, "slot": slot_id},
+            )
+        ]
+        if ref.source.startswith("space:"):
+            doc_id = ref.source.split(":")[1]
+            records.append(
+                audit_record(
+                    f"space:{doc_id}",
+                    "space.view",
+                    actor.id,
+                    self._clock(),
+                    {"role": actor.role.value, "purpose": purpose},
+                )
+            )
+        async with self._store.transaction() as tx:
+            for record in records:
+                await tx.insert(AUDIT, record)
+        return ref
+
     async def history(self, actor: Actor, number: str) -> list[CaseEvent]:
         await self.get(actor, number)
         docs = await self._store.find(EVENTS, {"case_number": number}, sort=[("seq", 1)])

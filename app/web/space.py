@@ -33,6 +33,12 @@ def _doc_view(doc: SpaceDocument) -> dict[str, object]:
     }
 
 
+def _purpose(purpose: str) -> str:
+    if purpose.startswith("case:"):
+        return f"审核办件 {purpose[5:]}"
+    return PURPOSE_ZH.get(purpose, purpose)
+
+
 def _source(source: str) -> str:
     kind, _, ref = source.partition(":")
     return {"case": f"办件 {ref}", "certificate": f"办件 {ref} 出证"}.get(kind, "上传")
@@ -58,7 +64,7 @@ async def document_page(request: web.Request) -> web.Response:
         {
             "at": china_time(e["at"]),
             "who": ROLE_ZH.get(e["detail"].get("role", ""), "工作人员"),
-            "why": PURPOSE_ZH.get(e["detail"].get("purpose", ""), e["detail"].get("purpose", "")),
+            "why": _purpose(e["detail"].get("purpose", "")),
         }
         for e in await space.access_log(actor, doc.id)
     ]

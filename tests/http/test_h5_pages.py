@@ -120,6 +120,12 @@ async def test_the_space_offers_its_card_on_the_case_page_and_keeps_a_record_of_
     detail = await (await http.get(f"/h5/space/{doc_id}")).text()
     assert detail.count("本人在手机上查看") == 2 and "本人查看照片" in detail
 
+    # The reviewer opens the photo of the case: the owner sees who, and for which case.
+    link = await world.api("GET", f"/cases/{number}/materials/id_card_front/link", "reviewer-mz")
+    assert await (await http.get(URL(link["url"]).path_qs)).read() == photo()
+    detail = await (await http.get(f"/h5/space/{doc_id}")).text()
+    assert f"预审人员 · 审核办件 {number}" in detail
+
 
 async def test_a_document_is_deleted_only_with_the_pages_token_and_nobody_else_sees_it(
     plain_world: World,
