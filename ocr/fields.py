@@ -121,6 +121,11 @@ def _tokens(pattern: re.Pattern[str], rows: Sequence[str]) -> list[str]:
     ]
 
 
+def _trim(value: str) -> str:
+    """``value`` without the quotes, bars and rules OCR reads from the background at its ends."""
+    return value.strip(" :\t|\"'“”‘’`—–-_~.,，。《》")
+
+
 def _until(text: str, labels: Sequence[str]) -> str:
     """``text`` up to the first of ``labels`` in it (the next field on the row)."""
     cut = min((m.start() for label in labels if (m := _label(label).search(text))), default=None)
@@ -134,7 +139,7 @@ _NAME = re.compile(r"[一—–\-_~]?([\u3400-\u9fff]+(?:[·•・.][\u3400-\u9f
 
 
 def _name(rows: Sequence[str], labels: Sequence[str], stops: Sequence[str]) -> Read:
-    match = _NAME.match(_until(_cell_after(rows, labels), stops))
+    match = _NAME.match(_trim(_until(_cell_after(rows, labels), stops)))
     if match is None or len(match[1]) < 2:
         return NONE
     return re.sub(r"[•・.]", "·", match[1]), EXACT
@@ -150,8 +155,9 @@ def _date_or_permanent(text: str) -> Read:
 
 
 # "2015.03.01-2035.03.01", "2010年01月01日至长期", "2020.01.01 — 2026.01.01": a dash or 至
-# before a year or 长期 parts the two ends (a dash inside a date is followed by a month).
-_PERIOD = re.compile(r"\s*[-—–~至]\s*(?=\d{4}|长期)")
+# between the end of a date and a year or 长期 parts the two ends (a dash inside a date is
+# followed by a month; a rule read before the first date follows no date).
+_PERIOD = re.compile(r"(?<=[\d日])\s*[-—–~至]\s*(?=\d{4}|长期)")
 
 
 def _period(text: str) -> tuple[Read, Read]:
@@ -190,7 +196,7 @@ def _address(text: Sequence[str]) -> Read:
     if found is None:
         return NONE
     start, first = found
-    parts = [_until(first, _FRONT_LABELS)]
+    parts = [_trim(_until(first, _FRONT_LABELS))]
     # The address wraps over up to three lines; it ends at the ID number or another label.
     for line in text[start + 1 : start + 3]:
         if any(_label(label).search(line) for label in _FRONT_LABELS) or _ID_TOKEN.search(
@@ -231,7 +237,7 @@ def _mismatch(result: Mapping[str, Read]) -> Read:
 def extract_id_back(lines: list[str]) -> dict[str, Read]:
     """Issuing authority and validity period from the national-emblem side of an ID card."""
     text = [normalise_line(line) for line in lines]
-    issuer = _until(_cell_after(text, ["签发机关"]), ["有效期限"])
+    issuer = _trim(_until(_cell_after(text, ["签发机关"]), ["有效期限"]))
     result: dict[str, Read] = {"issuer": (issuer, EXACT) if issuer else NONE}
     validity = _row_after(text, ["有效期限"])
     result["valid_from"], result["valid_to"] = _period(validity[1]) if validity else (NONE, NONE)
@@ -251,7 +257,7 @@ def extract_business_licence(
         uscc = correct_uscc(token, context or {})
         if uscc[0] is not None:
             break
-    company = _until(_cell_after(text, ["名称"]), _LICENCE_LABELS)
+    company = _trim(_until(_cell_after(text, ["名称"]), _LICENCE_LABELS))
     term = _row_after(text, ["营业期限"])
     _, valid_to = _period(_until(term[1], _LICENCE_LABELS)) if term else (NONE, NONE)
     return {

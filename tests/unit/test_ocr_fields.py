@@ -426,8 +426,12 @@ def test_a_value_of_one_character_left_in_the_label_box_is_a_stray_mark() -> Non
     assert front["sex"] == ("男", "exact")
 
 
-def test_a_rule_read_before_a_name_is_not_part_of_it() -> None:
+def test_a_rule_or_quote_read_before_a_value_is_not_part_of_it() -> None:
     assert extract_id_front(["姓名—顾欣玲"])["name"] == ("顾欣玲", "exact")
+    # Tesseract reads the paper's texture beside a label as quotes and stops.
+    front = extract_id_front(["姓名。”林明晨", "住址”浙江省杭州市西湖区学院路16号院", "5号楼2106"])
+    assert front["name"] == ("林明晨", "exact")
+    assert front["address"] == ("浙江省杭州市西湖区学院路16号院5号楼2106", "exact")
     assert extract_business_licence(["法定代表人一梁伟娜"])["legal_representative"] == (
         "梁伟娜",
         "exact",
@@ -436,6 +440,16 @@ def test_a_rule_read_before_a_name_is_not_part_of_it() -> None:
 
 def test_a_transliterated_name_keeps_one_middle_dot() -> None:
     assert extract_id_front(["姓名\t阿依古丽・买买提"])["name"] == ("阿依古丽·买买提", "exact")
+
+
+def test_a_rule_read_before_a_period_is_not_taken_for_its_dash() -> None:
+    # Tesseract on a tilted ID card back: a quote before the issuer, a dash before the period.
+    fields = extract_id_back(["签发机关”武汉市公安局武昌分局", "有效期限—2018.08.08-2028.08.08"])
+    assert fields == {
+        "issuer": ("武汉市公安局武昌分局", "exact"),
+        "valid_from": ("2018-08-08", "exact"),
+        "valid_to": ("2028-08-08", "exact"),
+    }
 
 
 def test_a_label_whose_value_was_not_read_does_not_take_the_next_label() -> None:
