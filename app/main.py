@@ -27,7 +27,7 @@ from app.services.cases import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC,
 from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
-from app.services.space import SpaceService
+from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.settings import Settings
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
@@ -146,10 +146,12 @@ def create_app(
             app[keys.CASES] = cases
             app[keys.MATERIALS] = MaterialService(objects, cases)
             app[keys.PRECHECKER] = prechecker
-            app[keys.PRECHECKS] = PrecheckService(
-                cases, objects, documents, prechecker, clock=clock
+            app[keys.SPACE] = SpaceService(
+                documents, objects, cases, clock=clock, on_outbox=wake_dispatchers
             )
-            app[keys.SPACE] = SpaceService(documents, objects, cases, clock=clock)
+            app[keys.PRECHECKS] = PrecheckService(
+                cases, objects, documents, prechecker, app[keys.SPACE], clock=clock
+            )
             app[keys.CERTIFICATES] = CertificateService(
                 documents,
                 objects,
@@ -184,7 +186,10 @@ def create_app(
         # Chat notices one at a time, in order; OCR jobs on their own, one per worker, so a
         # photo being read never holds up a message.
         chat = OutboxDispatcher(app[keys.DOCUMENTS], handlers, clock=clock, topics=handlers)
-        ocr_jobs = {PRECHECK_TOPIC: app[keys.PRECHECKS].handle}
+        ocr_jobs = {
+            PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
+            SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
+        }
         ocr = OutboxDispatcher(
             app[keys.DOCUMENTS],
             ocr_jobs,

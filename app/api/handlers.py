@@ -23,7 +23,7 @@ from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
 from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS
 from app.services import catalog
-from app.services.materials import MAX_MATERIAL_BYTES
+from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
 
 routes = web.RouteTableDef()
 LINK_LIFETIME = timedelta(minutes=5)
@@ -117,7 +117,7 @@ async def case_history(request: web.Request) -> web.Response:
 async def upload_material(request: web.Request) -> web.Response:
     actor = actor_of(request)
     if (request.content_length or 0) > MAX_MATERIAL_BYTES:
-        return error_response(413, "payload_too_large", "单个文件不能超过 20 MB，请压缩后重试")
+        return error_response(413, "payload_too_large", TOO_LARGE)
     case = await request.config_dict[MATERIALS].upload(
         actor,
         request.match_info["number"],

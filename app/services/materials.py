@@ -16,6 +16,7 @@ from ocr.metadata import LocationStripper, MetadataError, location_stripper
 from storage.objects import ObjectStore, ObjectTooLarge
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
+TOO_LARGE = "单个文件不能超过 20 MB，请压缩后重试"
 
 EXTENSIONS = {
     "image/jpeg": "jpg",
@@ -58,35 +59,46 @@ class MaterialService:
         if not case.is_owner(actor):
             raise NotPermitted("只有申请人本人可以上传该办件的材料")
         case.terms.slot(slot_id)  # an unknown slot is refused before any byte is stored
-        stream = aiter(chunks)
-        head = b""
-        async for chunk in stream:
-            head += chunk
-            if len(head) >= 16:
-                break
-        if not head:
-            raise ValidationFailed("上传的文件是空的，请重新选择")
-        content_type, ext = sniff(head)
-        key = f"cases/{number}/{slot_id}/{uuid.uuid4().hex}.{ext}"
-        # PIPL: what is stored is the photo without its location, never the bytes as received.
-        stripper = location_stripper(content_type)
-        try:
-            info = await self._objects.put(
-                key,
-                _stripped(stripper, _prepend(head, stream)),
-                content_type=content_type,
-                max_bytes=MAX_MATERIAL_BYTES,
-            )
-        except MetadataError as exc:  # the store kept nothing of the failed put
-            raise ValidationFailed(DAMAGED) from exc
-        finally:
-            stripper.close()
-        ref = MaterialRef(key, content_type, info.size, info.sha256, source)
+        ref = await store_photo(self._objects, f"cases/{number}/{slot_id}", chunks, source)
         try:
             return await self._cases.attach(actor, number, slot_id, ref, version=version)
         except Exception:
-            await self._objects.delete(key)  # the case refused it: keep no orphan photo
+            await self._objects.delete(ref.object_key)  # the case refused it: no orphan photo
             raise
+
+
+async def store_photo(
+    objects: ObjectStore, prefix: str, chunks: AsyncIterable[bytes], source: str
+) -> MaterialRef:
+    """Store an uploaded photo or PDF under ``prefix`` without its location data.
+
+    The type comes from the first bytes; empty, unknown or malformed files are refused with a
+    sentence saying what to do, and nothing is kept of them.
+    """
+    stream = aiter(chunks)
+    head = b""
+    async for chunk in stream:
+        head += chunk
+        if len(head) >= 16:
+            break
+    if not head:
+        raise ValidationFailed("上传的文件是空的，请重新选择")
+    content_type, ext = sniff(head)
+    key = f"{prefix}/{uuid.uuid4().hex}.{ext}"
+    # PIPL: what is stored is the photo without its location, never the bytes as received.
+    stripper = location_stripper(content_type)
+    try:
+        info = await objects.put(
+            key,
+            _stripped(stripper, _prepend(head, stream)),
+            content_type=content_type,
+            max_bytes=MAX_MATERIAL_BYTES,
+        )
+    except MetadataError as exc:  # the store kept nothing of the failed put
+        raise ValidationFailed(DAMAGED) from exc
+    finally:
+        stripper.close()
+    return MaterialRef(key, content_type, info.size, info.sha256, source)
 
 
 async def _prepend(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

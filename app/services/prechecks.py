@@ -13,8 +13,10 @@ from datetime import datetime
 
 from app.domain.cases import Case, Slot, china_date
 from app.domain.prechecks import MachineFinding, Precheck
+from app.domain.space import case_owner
 from app.services.accounts import USERS
 from app.services.cases import SYSTEM, CaseService
+from app.services.space import SpaceService
 from ocr.rules import Expectation, Verdict
 from storage.documents import DocumentStore
 from storage.objects import ObjectNotFound, ObjectStore
@@ -30,6 +32,7 @@ class PrecheckService:
         objects: ObjectStore,
         store: DocumentStore,
         checker: Checker,
+        space: SpaceService,
         *,
         clock: Callable[[], datetime],
     ) -> None:
@@ -37,6 +40,7 @@ class PrecheckService:
         self._objects = objects
         self._store = store
         self._checker = checker
+        self._space = space
         self._clock = clock
 
     async def handle(self, msg: OutboxMessage) -> None:
@@ -64,19 +68,47 @@ class PrecheckService:
 
     async def expectation(self, case: Case, slot: Slot) -> Expectation:
         """What the slot expects of the photo, and of whom (the applicant or their enterprise)."""
+        if not slot.belongs_to_applicant:
+            return Expectation(
+                slot.expected_kind,
+                china_date(self._clock()),
+                must_be_valid=slot.must_be_valid,
+                valid_for_days=slot.min_valid_days,
+            )
+        return await self.owners_expectation(
+            case_owner(case.applicant_id, case.enterprise_uscc),
+            slot.expected_kind,
+            must_be_valid=slot.must_be_valid,
+            valid_for_days=slot.min_valid_days,
+        )
+
+    async def owners_expectation(
+        self, owner: str, kind: str, *, must_be_valid: bool = True, valid_for_days: int = 0
+    ) -> Expectation:
+        """A document of ``kind`` that must be the owner's: their ID number and name, or code."""
         person_id = holder = uscc = None
-        if slot.belongs_to_applicant:
-            if case.enterprise_uscc:
-                uscc = case.enterprise_uscc
-            else:
-                account = await self._store.get(USERS, case.applicant_id) or {}
-                person_id, holder = account.get("id_number"), account.get("name")
+        who, _, ref = owner.partition(":")
+        if who == "enterprise":
+            uscc = ref
+        else:
+            account = await self._store.get(USERS, ref) or {}
+            person_id, holder = account.get("id_number"), account.get("name")
         return Expectation(
-            kind=slot.expected_kind,
+            kind=kind,
             today=china_date(self._clock()),
             person_id=person_id,
             uscc=uscc,
             holder_name=holder,
-            must_be_valid=slot.must_be_valid,
-            valid_for_days=slot.min_valid_days,
+            must_be_valid=must_be_valid,
+            valid_for_days=valid_for_days,
         )
+
+    async def check_for_space(self, msg: OutboxMessage) -> None:
+        """Outbox job: a photo uploaded straight to the space is kept only if it passes."""
+        p = msg.payload
+        try:
+            data = b"".join([chunk async for chunk in self._objects.get(p["object_key"])])
+        except ObjectNotFound:
+            return  # handled by an earlier run
+        expect = await self.owners_expectation(p["owner"], p["kind"])
+        await self._space.accept_upload(msg, await self._checker(data, expect))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from app.domain.actors import Actor
 from app.domain.case_states import TERMINAL, State
 from app.domain.cases import Slot, china_date
 from app.domain.catalog import Matter
-from app.domain.errors import NotFoundError
+from app.domain.errors import NotFoundError, ValidationFailed
+from app.domain.prechecks import PASS
 from app.domain.space import (
     IDENTIFIER,
     NOT_FOUND,
@@ -31,10 +32,16 @@ from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
 from app.services.catalog import list_matters
+from app.services.materials import store_photo
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
+from ocr.rules import Verdict
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.objects import ObjectStore
 from storage.outbox import OutboxMessage, outbox_message
+
+SPACE_CHECK_TOPIC = "space.precheck"
+# What can be photographed straight into the space: documents the pre-check can read.
+UPLOADABLE_KINDS = frozenset({"id_card_front", "id_card_back", "business_licence", "certificate"})
 
 
 class SpaceService:
@@ -45,11 +52,13 @@ class SpaceService:
         cases: CaseService,
         *,
         clock: Callable[[], datetime],
+        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._objects = objects
         self._cases = cases
         self._clock = clock
+        self._on_outbox = on_outbox  # wakes the dispatchers: the check starts at once
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -213,6 +222,77 @@ class SpaceService:
             return [ref]
         agents = await self._store.find(USERS, {"uscc": ref, "role": "agent"})
         return [a["_id"] for a in agents]
+
+    async def upload_choices(self, actor: Actor) -> list[tuple[str, str]]:
+        """(kind, name) of the documents this actor may keep: those the catalog reuses."""
+        target = "enterprise" if owner_of(actor).startswith("enterprise:") else "citizen"
+        seen: dict[str, str] = {}
+        for matter in await list_matters(self._store):
+            if target not in matter.targets:
+                continue
+            for m in matter.materials:
+                if m.reusable and m.expected_kind in UPLOADABLE_KINDS:
+                    seen.setdefault(m.name, m.expected_kind)
+        return sorted(((kind, name) for name, kind in seen.items()), key=lambda c: c[1])
+
+    async def upload(self, actor: Actor, name: str, chunks: AsyncIterable[bytes]) -> None:
+        """Store a photo sent straight to the space; it is kept once its pre-check passes."""
+        kinds = dict((n, k) for k, n in await self.upload_choices(actor))
+        if name not in kinds:
+            raise ValidationFailed("请从列表中选择要保存的证照种类")
+        owner = owner_of(actor)
+        ref = await store_photo(self._objects, "space/uploads", chunks, "upload")
+        job = {
+            "owner": owner,
+            "account": actor.id,
+            "kind": kinds[name],
+            "title": name,
+            "object_key": ref.object_key,
+            "content_type": ref.content_type,
+            "size": ref.size,
+            "sha256": ref.sha256,
+        }
+        message = outbox_message(
+            topic=SPACE_CHECK_TOPIC, key=f"space-check:{ref.object_key}", payload=job,
+            now=self._clock(),
+        )  # fmt: skip
+        async with self._store.transaction() as tx:
+            await tx.insert("outbox", message)
+        self._on_outbox()
+
+    async def accept_upload(self, msg: OutboxMessage, verdict: Verdict) -> None:
+        """Keep an uploaded photo that passed, or drop it; either way tell the uploader."""
+        p = msg.payload
+        doc_id = None
+        if verdict.status == PASS:
+            version = Version(
+                1, p["object_key"], p["content_type"], p["size"], p["sha256"], "upload",
+                msg.created_at, dict(verdict.fields),
+            )  # fmt: skip
+            doc_id = (await self.deposit(p["owner"], p["kind"], p["title"], version)).id
+            text = f"【个人空间】“{p['title']}”已保存，办理事项时可直接调用，无需再拍照。"
+        else:
+            await self._objects.delete(p["object_key"])  # not kept: nothing of it stays
+            reasons = [f.message for f in verdict.findings] or ["未能识别证件内容"]
+            lines = "\n".join(f"{n}. {r}" for n, r in enumerate(reasons, start=1))
+            text = f"【个人空间】“{p['title']}”未能保存：\n{lines}\n请重新拍摄后再上传。"
+        payload = {
+            "case": "",
+            "applicant_id": p["account"],
+            "state": "",
+            "text": text,
+            "path": f"/h5/space/{doc_id}" if doc_id else "/h5/space",
+            "link_label": "查看个人空间",
+        }
+        message = outbox_message(
+            topic="notify.applicant", key=f"space-told:{p['object_key']}", payload=payload,
+            now=self._clock(),
+        )  # fmt: skip
+        try:
+            async with self._store.transaction() as tx:
+                await tx.insert("outbox", message)
+        except DuplicateKey:
+            pass  # told on an earlier run
 
     async def delete(self, actor: Actor, doc_id: str) -> None:
         """Hide the document now; its objects go once no open case pins it (see purge)."""

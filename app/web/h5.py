@@ -18,6 +18,7 @@ from app.domain.cases import Case
 from app.domain.errors import DomainError, NotFoundError
 from app.domain.space import case_owner
 from app.services.accounts import account_of_openid
+from app.services.materials import TOO_LARGE
 from app.web.session import (
     CSRF_FIELD,
     SESSION,
@@ -149,7 +150,7 @@ async def upload_page(request: web.Request) -> web.Response:
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
     except ObjectTooLarge:
-        return message(request, "单个文件不能超过 20 MB，请压缩后重试。", status=413, back=back)
+        return message(request, TOO_LARGE, status=413, back=back)
     raise web.HTTPSeeOther(back)
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from app import keys
-from app.domain.errors import NotFoundError
+from app.api.errors import STATUS
+from app.domain.errors import DomainError, NotFoundError
 from app.domain.space import SpaceDocument
-from app.web.session import checked_form, china_time, csrf_token, message, signed_in
+from app.services.materials import TOO_LARGE
+from app.web.session import (
+    CSRF_FIELD,
+    checked_form,
+    china_time,
+    csrf_token,
+    message,
+    signed_in,
+)
+from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
+BACK_UPLOAD = "/h5/space/upload"
 LINK_LIFETIME = timedelta(minutes=5)  # a photo link shared by mistake soon stops working
 PURPOSE_ZH = {"h5": "本人在手机上查看", "h5-photo": "本人查看照片", "applicant": "本人"}
 ROLE_ZH = {"applicant": "本人", "agent": "企业经办人", "reviewer": "预审人员", "system": "系统"}
@@ -50,6 +63,48 @@ async def space_page(request: web.Request) -> web.Response:
     docs = await request.config_dict[keys.SPACE].documents(actor)
     context = {"docs": [_doc_view(d) for d in docs]}
     return aiohttp_jinja2.render_template("h5_space.html", request, context)
+
+
+@routes.get("/h5/space/upload")
+async def upload_form(request: web.Request) -> web.Response:
+    actor = signed_in(request)
+    choices = await request.config_dict[keys.SPACE].upload_choices(actor)
+    context = {"choices": [name for _, name in choices], "csrf": csrf_token(request)}
+    return aiohttp_jinja2.render_template("h5_space_upload.html", request, context)
+
+
+@routes.post("/h5/space/upload")
+async def upload(request: web.Request) -> web.Response:
+    """Form fields in order: the page token, the kind of document, then the photo (streamed)."""
+    actor = signed_in(request)
+    reader = await request.multipart()
+    fields: dict[str, str] = {}
+    for name in (CSRF_FIELD, "name"):
+        part = await reader.next()
+        if not isinstance(part, BodyPartReader) or part.name != name:
+            return message(request, "表单不完整，请返回重新选择。", status=400, back=BACK_UPLOAD)
+        fields[name] = await part.text()
+    if not hmac.compare_digest(fields[CSRF_FIELD], csrf_token(request)):
+        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
+    photo = await reader.next()
+    if not isinstance(photo, BodyPartReader) or photo.name != "photo":
+        return message(request, "请选择要上传的照片。", status=400, back=BACK_UPLOAD)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await photo.read_chunk(64 * 1024):
+            yield chunk
+
+    try:
+        await request.config_dict[keys.SPACE].upload(actor, fields["name"], chunks())
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=BACK_UPLOAD)
+    except ObjectTooLarge:
+        return message(request, TOO_LARGE, status=413, back=BACK_UPLOAD)
+    return message(
+        request,
+        f"已收到“{fields['name']}”，正在自动识别。几秒后公众号会告诉您是否已保存。",
+        back="/h5/space",
+    )
 
 
 @routes.get("/h5/space/{doc}")

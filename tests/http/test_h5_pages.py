@@ -181,3 +181,26 @@ async def test_an_issued_certificate_lands_in_the_space_and_its_qr_link_checks_i
     assert "张*" in verified and "张三" not in verified  # a verifier sees the holder masked
     forged = await http.get(check[:-4] + "0000")
     assert forged.status == 404 and "核验通过" not in await forged.text()
+
+
+async def test_the_upload_page_offers_the_documents_the_catalog_reuses_and_needs_its_token(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    await bound_with_a_case(world)
+    await sign_in(world, "/h5/space/upload")
+    html = await (await http.get("/h5/space/upload")).text()
+    assert "<option>居民身份证人像面</option>" in html and "<option>营业执照</option>" not in html
+
+    def form(token: str) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("csrf", token)
+        data.add_field("name", "居民身份证人像面")
+        data.add_field("photo", photo(), filename="x.jpg", content_type="image/jpeg")
+        return data
+
+    assert (await http.post("/h5/space/upload", data=form("0" * 32))).status == 403
+    sent = await http.post("/h5/space/upload", data=form(csrf_of(html)))
+    assert sent.status == 200 and "正在自动识别" in await sent.text()
+    store = world.client.app[keys.DOCUMENTS]
+    assert await store.count("outbox", {"topic": "space.precheck"}) == 1

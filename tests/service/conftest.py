@@ -13,7 +13,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import PRECHECK_TOPIC, CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
-from app.services.space import SpaceService
+from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.settings import Settings
 from ocr.corpus import generate
 from ocr.precheck import DEFAULT_ENGINE, Prechecker
@@ -64,9 +64,8 @@ async def world(
             await tx.insert("users", {"_id": actor.id, "role": "applicant"} | person)
     cases = CaseService(store, CalendarService(store), clock=clock)
     objects = FileObjectStore(tmp_path / "objects")
-    prechecks = PrecheckService(cases, objects, store, prechecker, clock=clock)
-    dispatcher = OutboxDispatcher(
-        store, {PRECHECK_TOPIC: prechecks.handle}, topics=[PRECHECK_TOPIC]
-    )
     space = SpaceService(store, objects, cases, clock=clock)
+    prechecks = PrecheckService(cases, objects, store, prechecker, space, clock=clock)
+    jobs = {PRECHECK_TOPIC: prechecks.handle, SPACE_CHECK_TOPIC: prechecks.check_for_space}
+    dispatcher = OutboxDispatcher(store, jobs, topics=jobs)
     return World(store, cases, MaterialService(objects, cases), space, dispatcher)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from app.domain.case_states import Action
-from app.domain.errors import NotFoundError
+from app.domain.errors import NotFoundError, ValidationFailed
 from app.domain.space import RETENTION, Version
 from app.services.cases import DEPOSIT_TOPIC
 from storage.objects import ObjectNotFound
@@ -162,3 +163,28 @@ async def test_an_enterprises_expiring_licence_is_told_to_every_agent(
     sent = await world.store.find("outbox", {"topic": "notify.applicant"})
     assert sorted(m["payload"]["applicant_id"] for m in sent) == ["agent-1", "agent-2"]
     assert "食品经营许可证延续" in sent[0]["payload"]["text"]
+
+
+async def test_a_card_photographed_straight_into_the_space_is_kept_only_if_it_is_theirs(
+    world: World, cards: dict[str, Any]
+) -> None:
+    async def once(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    await world.space.upload(ME, "居民身份证人像面", once(png(cards["mine"].image)))
+    await world.space.upload(ME, "居民身份证人像面", once(png(cards["stranger"].image)))
+    assert await world.dispatcher.dispatch_once() == 2
+    [doc] = await world.space.documents(ME)
+    assert doc.identifier == cards["mine"].truth["id_number"] and doc.current.source == "upload"
+    jobs = await world.store.find("outbox", {"topic": "space.precheck"})
+    kept = {j["payload"]["object_key"] for j in jobs} - {doc.current.object_key}
+    with pytest.raises(ObjectNotFound):  # the stranger's card was not kept, not even its bytes
+        await world.space._objects.stat(kept.pop())
+    told = [
+        m["payload"]["text"]
+        for m in await world.store.find("outbox", {"topic": "notify.applicant"})
+    ]
+    assert any("已保存" in t for t in told)
+    assert any("未能保存" in t and "与申请人不一致" in t for t in told)
+    with pytest.raises(ValidationFailed):  # only the documents the catalog reuses
+        await world.space.upload(ME, "户口本", once(png(cards["mine"].image)))
