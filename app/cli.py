@@ -175,6 +175,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             count = min(args.images, 20)
             status |= asyncio.run(run_precheck_bench(count=count, engine=engine, console=console))
         return status
+    if args.target == "upload":
+        from app.bench_upload import run_upload_bench
+
+        return asyncio.run(run_upload_bench(rounds=args.rounds, console=console))
     if args.target == "wechat":
         from app.bench_wechat import run_wechat_bench
 
@@ -218,12 +222,15 @@ def parser() -> argparse.ArgumentParser:
     wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store", "wechat", "ocr"])
+    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload"])
     bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
     bench.add_argument("--engines", default="", help="ocr: comma-separated, default all")
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
     bench.add_argument("--messages", type=int, default=10_000, help="wechat: messages per handler")
     bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")
+    bench.add_argument(
+        "--rounds", type=int, default=5, help="upload: rounds of 50 uploads each way"
+    )
     bench.set_defaults(func=cmd_bench)
     return p
 
