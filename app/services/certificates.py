@@ -21,10 +21,11 @@ from app.services.accounts import USERS
 from app.services.cases import SYSTEM, CaseService
 from app.services.catalog import get_matter
 from app.services.certificate_image import CertificateFace, render
+from app.services.notify import notify_once
 from app.services.space import SpaceService
 from storage.documents import DocumentStore, DuplicateKey
 from storage.objects import ObjectStore
-from storage.outbox import OutboxMessage, outbox_message
+from storage.outbox import OutboxMessage
 
 CERTIFICATES = "certificates"
 MAX_CERTIFICATE_BYTES = 5 * 1024 * 1024
@@ -115,23 +116,17 @@ class CertificateService:
             f"您的电子证照“{face.title}”（{case.number}）已签发，并已存入个人空间，"
             "可随时出示，办理其他事项时也可直接调用。"
         )
-        payload = {
-            "case": case.number,
-            "applicant_id": case.applicant_id,
-            "state": case.state.value,
-            "text": text,
-            "path": f"/h5/space/{doc.id}",
-            "link_label": "查看证照",
-        }
-        message = outbox_message(
-            topic="notify.applicant", key=f"certificate-ready:{case.number}", payload=payload,
+        await notify_once(
+            self._store,
+            key=f"certificate-ready:{case.number}",
+            applicant_id=case.applicant_id,
+            text=text,
             now=self._clock(),
-        )  # fmt: skip
-        try:
-            async with self._store.transaction() as tx:
-                await tx.insert("outbox", message)
-        except DuplicateKey:
-            pass  # told on an earlier run
+            path=f"/h5/space/{doc.id}",
+            link_label="查看证照",
+            case=case.number,
+            state=case.state.value,
+        )
 
     async def _holder(self, case: Case) -> str:
         account = await self._store.get(USERS, case.applicant_id) or {}

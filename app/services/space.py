@@ -33,6 +33,7 @@ from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
 from app.services.catalog import list_matters
 from app.services.materials import store_photo
+from app.services.notify import notify_once
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from ocr.rules import Verdict
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
@@ -176,29 +177,15 @@ class SpaceService:
             matter = next((m for m in renewals if any(n in doc.title for n in m.renews)), None)
             text = texts_expiring(doc.title, until, left, matter.name if matter else None)
             for account in await self._holders(doc.owner):
-                key = f"expiry:{doc.id}:{doc.current.n}:{threshold}:{account}"
-                payload = {
-                    "case": "",
-                    "applicant_id": account,
-                    "state": "",
-                    "text": text,
-                    "path": f"/h5/space/{doc.id}",
-                    "link_label": "查看材料",
-                }
-                try:
-                    async with self._store.transaction() as tx:
-                        await tx.insert(
-                            "outbox",
-                            outbox_message(
-                                topic="notify.applicant",
-                                key=key,
-                                payload=payload,
-                                now=self._clock(),
-                            ),
-                        )
-                except DuplicateKey:
-                    continue  # reminded already
-                queued += 1
+                queued += await notify_once(
+                    self._store,
+                    key=f"expiry:{doc.id}:{doc.current.n}:{threshold}:{account}",
+                    applicant_id=account,
+                    text=text,
+                    now=self._clock(),
+                    path=f"/h5/space/{doc.id}",
+                    link_label="查看材料",
+                )
         return queued
 
     async def renewal_for(self, actor: Actor) -> tuple[SpaceDocument, Matter] | None:
@@ -276,23 +263,15 @@ class SpaceService:
             reasons = [f.message for f in verdict.findings] or ["未能识别证件内容"]
             lines = "\n".join(f"{n}. {r}" for n, r in enumerate(reasons, start=1))
             text = f"【个人空间】“{p['title']}”未能保存：\n{lines}\n请重新拍摄后再上传。"
-        payload = {
-            "case": "",
-            "applicant_id": p["account"],
-            "state": "",
-            "text": text,
-            "path": f"/h5/space/{doc_id}" if doc_id else "/h5/space",
-            "link_label": "查看个人空间",
-        }
-        message = outbox_message(
-            topic="notify.applicant", key=f"space-told:{p['object_key']}", payload=payload,
+        await notify_once(
+            self._store,
+            key=f"space-told:{p['object_key']}",
+            applicant_id=p["account"],
+            text=text,
             now=self._clock(),
-        )  # fmt: skip
-        try:
-            async with self._store.transaction() as tx:
-                await tx.insert("outbox", message)
-        except DuplicateKey:
-            pass  # told on an earlier run
+            path=f"/h5/space/{doc_id}" if doc_id else "/h5/space",
+            link_label="查看个人空间",
+        )
 
     async def delete(self, actor: Actor, doc_id: str) -> None:
         """Hide the document now; its objects go once no open case pins it (see purge)."""

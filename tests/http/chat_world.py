@@ -78,18 +78,36 @@ def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
     )
 
 
-async def apply_by_chat(world: World) -> str:
+async def open_by_chat(world: World) -> str:
+    """Bind as 张三 in the chat and open a case for the 老年人优待证; its number."""
     for line in ("绑定", "张三", VALID_ID, "我要办"):
         listing = await world.say(line)
     pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
     await world.say(pick)
     opened = await world.say("办理")
+    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+
+
+async def return_case(world: World, number: str, **body: Any) -> None:
+    """The reviewer returns the case with ``body`` (corrections, dismiss_findings)."""
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    await world.api(
+        "POST",
+        f"/cases/{number}/return",
+        "reviewer-mz",
+        json={"version": case["version"], **body},
+    )
+
+
+async def apply_by_chat(world: World) -> str:
+    """Open a case in the chat, send its three photos, wait for their verdicts, submit."""
+    number = await open_by_chat(world)
     for n in range(3):
         await world.sim.push_image(OPENID, JPEG)
         await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
     await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
     await world.say("提交")
-    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
+    return number
 
 
 async def sign_in(world: World, path: str) -> None:

@@ -13,7 +13,15 @@ from yarl import URL
 
 from app import keys
 from app.domain.space import Version
-from tests.http.chat_world import OPENID, VALID_ID, World, apply_by_chat, eventually, sign_in
+from tests.http.chat_world import (
+    OPENID,
+    VALID_ID,
+    World,
+    apply_by_chat,
+    eventually,
+    open_by_chat,
+    sign_in,
+)
 
 ME = f"wx-{OPENID}"
 
@@ -28,16 +36,6 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
     assert found, "the page has no form token"
     return found[1]
-
-
-async def bound_with_a_case(world: World) -> str:
-    """A citizen bound in the chat with a draft case for the 老年人优待证."""
-    for line in ("绑定", "张三", VALID_ID, "我要办"):
-        listing = await world.say(line)
-    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
-    await world.say(pick)
-    opened = await world.say("办理")
-    return next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
 
 
 async def kept(world: World, data: bytes) -> str:
@@ -62,7 +60,7 @@ async def test_a_photo_is_uploaded_from_the_case_page_and_a_forged_form_changes_
     plain_world: World,
 ) -> None:
     world, http = plain_world, plain_world.client
-    number = await bound_with_a_case(world)
+    number = await open_by_chat(world)
     page = f"/h5/cases/{number}"
     await sign_in(world, page)
     html = await (await http.get(page)).text()
@@ -96,7 +94,7 @@ async def test_the_space_offers_its_card_on_the_case_page_and_keeps_a_record_of_
     plain_world: World,
 ) -> None:
     world, http = plain_world, plain_world.client
-    number = await bound_with_a_case(world)
+    number = await open_by_chat(world)
     doc_id = await kept(world, photo())
     page = f"/h5/cases/{number}"
     await sign_in(world, page)
@@ -131,7 +129,7 @@ async def test_a_document_is_deleted_only_with_the_pages_token_and_nobody_else_s
     plain_world: World,
 ) -> None:
     world, http = plain_world, plain_world.client
-    await bound_with_a_case(world)
+    await open_by_chat(world)
     doc_id = await kept(world, photo())
     await sign_in(world, f"/h5/space/{doc_id}")
     html = await (await http.get(f"/h5/space/{doc_id}")).text()
@@ -187,7 +185,7 @@ async def test_the_upload_page_offers_the_documents_the_catalog_reuses_and_needs
     plain_world: World,
 ) -> None:
     world, http = plain_world, plain_world.client
-    await bound_with_a_case(world)
+    await open_by_chat(world)
     await sign_in(world, "/h5/space/upload")
     html = await (await http.get("/h5/space/upload")).text()
     assert "<option>居民身份证人像面</option>" in html and "<option>营业执照</option>" not in html

@@ -17,6 +17,7 @@ from tests.http.chat_world import (
     World,
     apply_by_chat,
     eventually,
+    return_case,
     sign_in,
 )
 
@@ -141,19 +142,12 @@ async def test_a_returned_case_is_corrected_by_chat_photo_and_resubmitted(
 ) -> None:
     world = plain_world
     number = await apply_by_chat(world)
-    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
-    await world.api(
-        "POST",
-        f"/cases/{number}/return",
-        "reviewer-mz",
-        json={
-            "version": case["version"],
-            "corrections": [
-                {"slot_id": "photo", "defects": ["blurry"], "remark": "请重新拍摄白底证件照"}
-            ],
-            # The reviewer overrules the machine on the ID card photos (they can read them).
-            "dismiss_findings": ["id_card_front", "id_card_back"],
-        },
+    await return_case(
+        world,
+        number,
+        corrections=[{"slot_id": "photo", "defects": ["blurry"], "remark": "请重新拍摄白底证件照"}],
+        # The reviewer overrules the machine on the ID card photos (they can read them).
+        dismiss_findings=["id_card_front", "id_card_back"],
     )
     await eventually(lambda: any("请重新拍摄白底证件照" in t for t in world.chat()))
     notice = next(t for t in world.chat() if "请重新拍摄白底证件照" in t)
@@ -228,15 +222,10 @@ async def test_the_notice_link_shows_every_correction_on_one_numbered_page(
 ) -> None:
     world = plain_world
     number = await apply_by_chat(world)
-    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
-    await world.api(
-        "POST",
-        f"/cases/{number}/return",
-        "reviewer-mz",
-        json={
-            "version": case["version"],
-            "corrections": [{"slot_id": "photo", "defects": ["blurry"]}],
-        },
+    await return_case(
+        world,
+        number,
+        corrections=[{"slot_id": "photo", "defects": ["blurry"]}],
     )
     path = f"/h5/cases/{number}/notices/1"
     await eventually(lambda: any(path in t for t in world.chat()))

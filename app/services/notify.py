@@ -1,0 +1,43 @@
+"""Queueing a chat message to an applicant outside a case change, at most once per key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.documents import DocumentStore, DuplicateKey
+from storage.outbox import outbox_message
+
+NOTIFY_TOPIC = "notify.applicant"
+
+
+async def notify_once(
+    store: DocumentStore,
+    *,
+    key: str,
+    applicant_id: str,
+    text: str,
+    now: datetime,
+    path: str | None = None,
+    link_label: str | None = None,
+    case: str = "",
+    state: str = "",
+) -> bool:
+    """Queue the message unless ``key`` was queued before; True when this call queued it.
+
+    ``path`` is a page of ours the message links to, under ``link_label``.
+    """
+    payload: dict[str, str] = {
+        "case": case,
+        "applicant_id": applicant_id,
+        "state": state,
+        "text": text,
+    }
+    if path:
+        payload |= {"path": path, "link_label": link_label or "查看详情"}
+    message = outbox_message(topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
+    try:
+        async with store.transaction() as tx:
+            await tx.insert("outbox", message)
+    except DuplicateKey:
+        return False  # queued by an earlier run
+    return True
