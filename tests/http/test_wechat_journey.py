@@ -40,7 +40,7 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
         assert "已收到照片" in (result.reply or {}).get("Content", "")
         await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
     assert "材料已齐全" in [t for t in world.chat() if "已收到“" in t][-1]
-    # Each photo's pre-check verdict follows in the chat; these test bytes are no real JPEG.
+    # Each photo's pre-check verdict follows in the chat; these test JPEGs are cut short.
     await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
     assert all("照片文件不完整" in t for t in world.chat() if "【材料预审】" in t)
 
