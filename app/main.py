@@ -20,6 +20,7 @@ from app.api.errors import error_middleware
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as page_routes
 from app.api.tokens import TokenIssuer
+from app.domain.actors import Role
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
@@ -28,11 +29,14 @@ from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
+from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
+from app.web.review import routes as review_routes
 from app.web.session import china_time
 from app.web.space import routes as space_routes
+from app.web.staff import routes as staff_routes
 from app.web.verify import routes as verify_routes
 from app.wechat_wiring import wechat_ctx, wechat_route
 from bot.inbound import purge_receipts
@@ -228,6 +232,8 @@ def create_app(
     app.add_routes(h5_routes)
     app.add_routes(space_routes)
     app.add_routes(verify_routes)
+    app.add_routes(staff_routes)
+    app.add_routes(review_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")
@@ -261,7 +267,11 @@ async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime
     matters = catalog.load_catalog([settings.catalog_dir])
     await catalog.import_catalog(store, matters, actor="demo", now=now)
     departments = sorted({m.department for m in matters})
-    await seed_accounts(store, demo_accounts(departments), now)
+    accounts = demo_accounts(departments)
+    for account in accounts:  # staff sign in on /staff with the documented demo password
+        if Role(account["role"]) in STAFF_ROLES:
+            account["password_hash"] = demo_password_hash()
+    await seed_accounts(store, accounts, now)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -281,6 +281,21 @@ class CaseService:
         case.return_for_correction(case.compose_notice(items, dismissed=dismissed), actor, now)
         return await self._save(case)
 
+    async def preview_return(
+        self,
+        actor: Actor,
+        number: str,
+        items: list[Correction],
+        *,
+        dismissed: frozenset[str] = frozenset(),
+    ) -> str:
+        """The exact notice ``return_for_correction`` would send, checked the same way, unsaved."""
+        case = await self.get(actor, number)
+        case.return_for_correction(
+            case.compose_notice(items, dismissed=dismissed), actor, self._clock()
+        )
+        return case.notice_text(len(case.notices))
+
     async def record_precheck(self, number: str, slot_id: str, check: Precheck) -> bool:
         """Keep the machine's verdict on a photo and tell the applicant; False if replaced."""
         for _ in range(3):

@@ -26,16 +26,23 @@ def china_time(iso: str) -> str:
 
 
 def set_cookie(
-    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    max_age: int,
+    *,
+    path: str = "/h5/",
+    samesite: str = "Lax",
 ) -> None:
     secure = request.config_dict[keys.SETTINGS].public_base_url.startswith("https://")
     response.set_cookie(
-        name, value, max_age=max_age, httponly=True, samesite="Lax", secure=secure, path="/h5/"
+        name, value, max_age=max_age, httponly=True, samesite=samesite, secure=secure, path=path
     )
 
 
-def session_actor(request: web.Request) -> Actor | None:
-    token = request.cookies.get(SESSION)
+def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
+    token = request.cookies.get(cookie)
     if not token:
         return None
     try:
@@ -52,18 +59,20 @@ def signed_in(request: web.Request) -> Actor:
     return actor
 
 
-def csrf_token(request: web.Request) -> str:
+def csrf_token(request: web.Request, cookie: str = SESSION) -> str:
     """A token bound to this session: a form from another site cannot know it."""
     key = request.config_dict[keys.SETTINGS].jwt_key.encode()
-    session = request.cookies.get(SESSION, "").encode()
-    return hmac.new(key, b"h5-form:" + session, hashlib.sha256).hexdigest()[:32]
+    session = request.cookies.get(cookie, "").encode()
+    return hmac.new(key, b"form:" + session, hashlib.sha256).hexdigest()[:32]
 
 
-async def checked_form(request: web.Request) -> dict[str, str]:
+async def checked_form(request: web.Request, cookie: str = SESSION) -> dict[str, str]:
     """A small POSTed form whose CSRF token matches the session; 403 otherwise."""
     form = await request.post()
     given = str(form.get(CSRF_FIELD, ""))
-    if not hmac.compare_digest(given, csrf_token(request)):
+    if not request.cookies.get(cookie) or not hmac.compare_digest(
+        given, csrf_token(request, cookie)
+    ):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 

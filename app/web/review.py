@@ -1,0 +1,195 @@
+"""The department pre-reviewer's phone pages: the queue, a case with its photos, the decisions.
+
+Every form carries the session's token and the case version the reviewer saw: if a colleague
+decided first, the second decision is refused with a sentence saying so, nothing overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.api.common import case_views
+from app.api.errors import STATUS
+from app.domain.actors import Actor
+from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH
+from app.domain.errors import DomainError
+from app.domain.identity import mask_id_number, mask_uscc
+from app.domain.notices import DEFECTS, Correction
+from app.services.accounts import USERS
+from app.services.catalog import list_matters
+from app.web.session import checked_form, csrf_token, message
+from app.web.staff import STAFF, staff_actor
+
+routes = web.RouteTableDef()
+PAGE_SIZE = 20
+PHOTO_LINK_MINUTES = 5
+
+
+def _reviewer(request: web.Request) -> Actor:
+    actor = staff_actor(request)
+    if actor.department is None:
+        raise web.HTTPForbidden(text="预审工作台仅供部门预审人员使用。")
+    return actor
+
+
+@routes.get("/staff/queue")
+async def queue(request: web.Request) -> web.Response:
+    actor = _reviewer(request)
+    state = request.query.get("state") or None
+    matter = request.query.get("matter") or None
+    try:
+        page_no = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    page = await request.config_dict[keys.CASES].list_for(
+        actor, state=state, matter=matter, page=page_no, size=PAGE_SIZE
+    )
+    matters = [
+        m for m in await list_matters(request.config_dict[keys.DOCUMENTS])
+        if m.department == actor.department
+    ]  # fmt: skip
+    context = {
+        "cases": await case_views(request, page.items),
+        "page": page,
+        "pages": max(1, -(-page.total // PAGE_SIZE)),
+        "matters": [(m.code, m.name) for m in matters],
+        "states": [(s.value, LABELS_ZH[s]) for s in sorted(DEPARTMENT_TURN, key=str)],
+        "chosen": {"state": state or "", "matter": matter or ""},
+        "csrf": csrf_token(request, STAFF),
+    }
+    return aiohttp_jinja2.render_template("staff_queue.html", request, context)
+
+
+@routes.get("/staff/cases/{number}")
+async def case_page(request: web.Request) -> web.Response:
+    actor = staff_actor(request)
+    number = request.match_info["number"]
+    cases = request.config_dict[keys.CASES]
+    try:
+        case = await cases.view(actor, number, purpose="review")
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/queue")
+    [view] = await case_views(request, [case])
+    context = {
+        "case": view,
+        "applicant": await _applicant(request, case.applicant_id, case.enterprise_uscc),
+        "defects": {k: v for k, v in DEFECTS.items() if k != "other"},
+        "csrf": csrf_token(request, STAFF),
+        "decidable": case.state in DEPARTMENT_TURN,
+    }
+    return aiohttp_jinja2.render_template("staff_case.html", request, context)
+
+
+async def _applicant(request: web.Request, account_id: str, uscc: str | None) -> dict[str, str]:
+    """Who applied, masked (PIPL): enough to recognise, not to copy."""
+    account = await request.config_dict[keys.DOCUMENTS].get(USERS, account_id) or {}
+    if uscc:
+        return {"who": str(account.get("enterprise") or "企业"), "id": mask_uscc(uscc)}
+    number = account.get("id_number")
+    return {
+        "who": str(account.get("name") or "申请人"),
+        "id": mask_id_number(number) if number else "",
+    }
+
+
+@routes.get("/staff/cases/{number}/materials/{slot}/photo")
+async def photo(request: web.Request) -> web.Response:
+    """The photo through a five-minute link; the look is recorded on the case (and space)."""
+    actor = staff_actor(request)
+    try:
+        ref = await request.config_dict[keys.CASES].open_material(
+            actor, request.match_info["number"], request.match_info["slot"]
+        )
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400))
+    url = await request.config_dict[keys.OBJECTS].download_url(
+        ref.object_key, expires=timedelta(minutes=PHOTO_LINK_MINUTES)
+    )
+    raise web.HTTPFound(url)
+
+
+def _corrections(form: dict[str, Any], slots: list[str]) -> tuple[list[Correction], frozenset[str]]:
+    """The reviewer's one-tap defects and remarks per material, and the findings overruled."""
+    items = []
+    for slot in [*slots, ""]:
+        defects = tuple(d for d in DEFECTS if form.get(f"defect:{slot}:{d}"))
+        remark = str(form.get(f"remark:{slot}", "")).strip()
+        if remark and not defects and slot:
+            defects = ("other",)
+        if defects or remark:
+            items.append(Correction(slot or None, defects, remark[:500]))
+    dismissed = frozenset(s for s in slots if form.get(f"dismiss:{s}"))
+    return items, dismissed
+
+
+async def _decide(request: web.Request) -> tuple[Actor, str, dict[str, Any], int | None]:
+    actor = _reviewer(request)
+    form = await checked_form(request, STAFF)
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = None
+    return actor, request.match_info["number"], form, version
+
+
+def _refused(request: web.Request, number: str, exc: DomainError) -> web.Response:
+    return message(
+        request, exc.message, status=STATUS.get(type(exc), 400), back=f"/staff/cases/{number}"
+    )
+
+
+@routes.post("/staff/cases/{number}/preview")
+async def preview(request: web.Request) -> web.Response:
+    """The notice exactly as the applicant would read it, before it is sent."""
+    actor, number, form, version = await _decide(request)
+    cases = request.config_dict[keys.CASES]
+    try:
+        case = await cases.get(actor, number)
+        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+        text = await cases.preview_return(actor, number, items, dismissed=dismissed)
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    context = {"number": number, "text": text, "form": form, "version": version,
+               "csrf": csrf_token(request, STAFF)}  # fmt: skip
+    return aiohttp_jinja2.render_template("staff_preview.html", request, context)
+
+
+@routes.post("/staff/cases/{number}/return")
+async def return_case(request: web.Request) -> web.Response:
+    actor, number, form, version = await _decide(request)
+    cases = request.config_dict[keys.CASES]
+    try:
+        case = await cases.get(actor, number)
+        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+        await cases.return_for_correction(
+            actor, number, items, version=version, dismissed=dismissed
+        )
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+
+
+@routes.post("/staff/cases/{number}/approve")
+async def approve(request: web.Request) -> web.Response:
+    actor, number, _, version = await _decide(request)
+    try:
+        await request.config_dict[keys.CASES].approve(actor, number, version=version)
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+
+
+@routes.post("/staff/cases/{number}/reject")
+async def reject(request: web.Request) -> web.Response:
+    actor, number, form, version = await _decide(request)
+    reason, basis = str(form.get("reason", "")), str(form.get("basis", ""))
+    try:
+        await request.config_dict[keys.CASES].reject(actor, number, reason, basis, version=version)
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    raise web.HTTPSeeOther(f"/staff/cases/{number}")

@@ -1,0 +1,91 @@
+"""Staff sign-in on the phone: reviewers, supervisors, administrators and couriers.
+
+The session is a short JWT in an HttpOnly, SameSite=Strict cookie scoped to /staff/, issued
+fresh at every sign-in (a cookie planted before sign-in is never promoted: no fixation).
+The sign-in form itself carries a double-submit token, since there is no session yet.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.domain.actors import Actor, Role
+from app.services.staff import SignInFailed, sign_in
+from app.web.session import CSRF_FIELD, checked_form, session_actor, set_cookie
+
+routes = web.RouteTableDef()
+STAFF = "bcm_staff"
+LOGIN = "bcm_staff_login"
+STAFF_TTL = timedelta(hours=8)  # one working day
+HOME = {Role.REVIEWER: "/staff/queue", Role.SUPERVISOR: "/staff/dashboard"}
+
+
+def staff_actor(request: web.Request) -> Actor:
+    """The signed-in staff member, or a redirect to sign in and come back."""
+    actor = session_actor(request, STAFF)
+    if actor is None or (not actor.is_staff and actor.role is not Role.COURIER):
+        raise web.HTTPFound(f"/staff/login?next={quote(request.path_qs)}")
+    return actor
+
+
+def _safe_next(path: str | None) -> str:
+    if path and path.startswith("/staff/") and "//" not in path and "\\" not in path:
+        return path
+    return "/staff/"
+
+
+@routes.get("/staff/login")
+async def login_page(request: web.Request) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    context = {"csrf": token, "next": _safe_next(request.query.get("next")), "error": ""}
+    response = aiohttp_jinja2.render_template("staff_login.html", request, context)
+    set_cookie(request, response, LOGIN, token, 1800, path="/staff/", samesite="Strict")
+    return response
+
+
+@routes.post("/staff/login")
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    expected = request.cookies.get(LOGIN, "")
+    if not expected or not hmac.compare_digest(str(form.get(CSRF_FIELD, "")), expected):
+        raise web.HTTPForbidden(text="页面已过期，请返回登录页刷新后重试。")
+    target = _safe_next(str(form.get("next", "")))
+    try:
+        actor = await sign_in(
+            request.config_dict[keys.DOCUMENTS],
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            request.config_dict[keys.CASES].now(),
+        )
+    except SignInFailed as exc:
+        context = {"csrf": expected, "next": target, "error": exc.message}
+        return aiohttp_jinja2.render_template("staff_login.html", request, context, status=401)
+    token = request.config_dict[keys.TOKENS].issue(actor, ttl=STAFF_TTL)
+    response = web.HTTPSeeOther(target if target != "/staff/" else HOME.get(actor.role, target))
+    set_cookie(
+        request, response, STAFF, token, int(STAFF_TTL.total_seconds()),
+        path="/staff/", samesite="Strict",
+    )  # fmt: skip
+    response.del_cookie(LOGIN, path="/staff/")
+    raise response
+
+
+@routes.post("/staff/logout")
+async def logout(request: web.Request) -> web.Response:
+    await checked_form(request, STAFF)
+    response = web.HTTPSeeOther("/staff/login")
+    response.del_cookie(STAFF, path="/staff/")
+    raise response
+
+
+@routes.get("/staff/")
+async def home(request: web.Request) -> web.Response:
+    actor = staff_actor(request)
+    raise web.HTTPFound(HOME.get(actor.role, "/staff/queue"))
