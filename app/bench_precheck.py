@@ -10,6 +10,7 @@ loop wakes (lag) while they are read: the loop must keep serving everyone else.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import random
 import statistics
@@ -32,7 +33,7 @@ from ocr.corpus import generate
 from ocr.degrade import degrade
 from ocr.intake import load_image
 from ocr.pool import OcrPool
-from ocr.precheck import engine_named, warm_up
+from ocr.precheck import engine_named, limit_threads, warm_up, worker_threads
 from storage.documents import DocumentStore
 
 SLOT = "id_card_front"
@@ -60,7 +61,9 @@ def _photos(count: int) -> list[bytes]:
 
 async def run_precheck_bench(*, count: int, engine: str, console: Console) -> int:
     photos = _photos(count)
-    pool = OcrPool(workers=1, timeout=120)
+    # The engine alone with the thread budget each of the service's two workers gets.
+    budget = functools.partial(limit_threads, worker_threads(2))
+    pool = OcrPool(workers=1, timeout=120, initializer=budget)
     try:
         await pool.run(warm_up, engine)
         raw = []

@@ -22,15 +22,26 @@ class OcrTimeout(OcrError):
 class OcrPool:
     """At most ``workers`` recognitions run at once, each in a worker process, each bounded."""
 
-    def __init__(self, workers: int = 2, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        *,
+        timeout: float = 30.0,
+        initializer: Callable[[], object] | None = None,
+    ) -> None:
+        """``initializer`` runs once in each new worker (picklable: a module-level function
+        or a ``functools.partial`` of one)."""
         self._workers = workers
         self._timeout = timeout
+        self._initializer = initializer
         self._executor = self._new_executor()
 
     def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
         # spawn: workers start clean, never inheriting the service's threads or sockets.
         return concurrent.futures.ProcessPoolExecutor(
-            self._workers, mp_context=multiprocessing.get_context("spawn")
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=self._initializer,
         )
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:

@@ -15,14 +15,16 @@ class RapidOcrEngine(OcrEngine):
 
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, *, threads: int = 0) -> None:
         self._engine: Any = None  # created lazily: the models load in the worker, not the parent
+        self._threads = threads  # per inference; 0: onnxruntime's default (every core)
 
     def recognize(self, image: Image.Image) -> list[Line]:
         if self._engine is None:
             from rapidocr_onnxruntime import RapidOCR
 
-            self._engine = RapidOCR()
+            options = {"intra_op_num_threads": self._threads} if self._threads else {}
+            self._engine = RapidOCR(**options)
         # RapidOCR takes OpenCV's BGR order.
         result, _ = self._engine(np.asarray(image.convert("RGB"))[:, :, ::-1])
         lines = []
