@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from app.domain.actors import Actor, Role
 from app.domain.case_states import Action
 from app.domain.errors import NotFoundError, ValidationFailed
-from app.domain.space import RETENTION, Version
+from app.domain.space import RETENTION, Version, owner_of
 from app.services.cases import DEPOSIT_TOPIC
 from storage.objects import ObjectNotFound
 from tests.conftest import Clock
@@ -188,3 +189,31 @@ async def test_a_card_photographed_straight_into_the_space_is_kept_only_if_it_is
     assert any("未能保存" in t and "与申请人不一致" in t for t in told)
     with pytest.raises(ValidationFailed):  # only the documents the catalog reuses
         await world.space.upload(ME, "户口本", once(png(cards["mine"].image)))
+
+
+async def test_an_agent_sees_only_their_own_enterprises_space(world: World, clock: Clock) -> None:
+    mine, theirs = (
+        Actor("agent-a", Role.AGENT, uscc="91350100M000100Y43"),
+        Actor("agent-b", Role.AGENT, uscc="91110000100000000D"),
+    )
+    version = Version(1, "space/l.jpg", "image/jpeg", 1, "9" * 64, "upload", clock())
+    doc = await world.space.deposit(owner_of(mine), "business_licence", "营业执照", version)
+    colleague = Actor("agent-c", Role.AGENT, uscc=mine.uscc)
+    assert [d.id for d in await world.space.documents(colleague)] == [doc.id]  # the same firm
+    assert await world.space.documents(theirs) == []
+    with pytest.raises(NotFoundError):
+        await world.space.view(theirs, doc.id, purpose="h5")
+    with pytest.raises(NotFoundError):
+        await world.space.delete(theirs, doc.id)
+
+
+async def test_empty_and_non_image_uploads_are_refused_and_nothing_is_queued(
+    world: World,
+) -> None:
+    async def once(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    for data in (b"", b"hello, this is not a photo"):
+        with pytest.raises(ValidationFailed):
+            await world.space.upload(ME, "居民身份证人像面", once(data))
+    assert await world.store.count("outbox", {"topic": "space.precheck"}) == 0
