@@ -90,6 +90,11 @@ SYSTEM_REQUIREMENTS: tuple[SystemRequirement, ...] = (
         is_present=_opencv_libraries_present,
     ),
     SystemRequirement(
+        description="Chromium (the browser tests drive Debian's build; nothing is downloaded)",
+        apt_packages=("chromium",),
+        is_present=lambda: shutil.which("chromium") is not None,
+    ),
+    SystemRequirement(
         description="Noto CJK fonts (the synthetic OCR corpus draws Chinese text with them)",
         apt_packages=("fonts-noto-cjk",),
         is_present=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").is_file,

@@ -55,6 +55,9 @@ MIGRATIONS: list[list[Index]] = [
         Index("space_documents", (("owner", 1), ("kind", 1), ("identifier", 1))),
         Index("space_documents", (("deleted_at", 1),)),  # the purge sweep
     ],
+    [
+        Index("prechecks", (("case", 1),)),  # a case's verdicts, read with the case
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -69,4 +72,5 @@ COLLECTIONS: tuple[str, ...] = (
     "counters",
     "space_documents",
     "certificates",
+    "prechecks",
 )

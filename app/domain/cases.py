@@ -24,6 +24,7 @@ from app.domain.workdays import Pause, WorkCalendar, deemed_acceptance_date
 # 好差评 levels, best first; the last two call for a follow-up.
 RATINGS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 RATEABLE = frozenset({State.CERTIFICATE_ISSUED, State.DELIVERED, State.CLOSED, State.REJECTED})
+RATING_COMMENT_MAX = 500  # characters of the optional comment kept with a rating
 
 # China has one time zone and no daylight saving; a fixed offset keeps the domain free of tzdata.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -187,19 +188,17 @@ class Case:
 
     # -- machine pre-check -------------------------------------------------------------------
 
-    def record_precheck(self, slot_id: str, precheck: Precheck, at: datetime) -> bool:
-        """Keep the verdict on the slot's current photo; False when that photo was replaced."""
+    def record_precheck(self, slot_id: str, precheck: Precheck) -> bool:
+        """Keep the verdict on the slot's current photo; False when that photo was replaced.
+
+        A verdict is not a change of the case: it records no event and, stored beside the
+        case, never moves its version, so a reviewer's decision is not refused because a
+        machine finished reading a photo meanwhile.
+        """
         ref = self.materials.get(slot_id)
         if ref is None or ref.object_key != precheck.object_key:
             return False
         self.prechecks[slot_id] = precheck
-        detail = {
-            "slot": slot_id,
-            "status": precheck.status,
-            "codes": [f.code for f in precheck.findings],
-        }
-        system = Actor("system", Role.SYSTEM)
-        self._record("precheck", self.state, self.state, system, at, detail=detail)
         return True
 
     def open_findings(self) -> dict[str, Precheck]:
@@ -295,17 +294,22 @@ class Case:
         self._apply(Action.REJECT, actor, at, reason=reason)
         self.decision = {"outcome": "rejected", "reason": reason, "basis": basis}
 
-    def rate(self, level: str, comment: str, actor: Actor, at: datetime) -> None:
-        """好差评: the applicant rates a finished case once; rating a delivered case closes it."""
-        if level not in RATINGS:
-            raise ValidationFailed("评价等级须为：" + "、".join(RATINGS))
+    def check_rateable(self, actor: Actor) -> None:
+        """Raise unless ``actor`` may rate the case now: its owner, finished, not yet rated."""
         if not self.is_owner(actor):
             raise NotPermitted("只有申请人本人可以评价该办件")
         if self.rating is not None:
             raise InvalidTransition("该办件已经评价过了，感谢您的反馈")
         if self.state not in RATEABLE:
             raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，办结后才能评价")
-        self.rating = {"level": level, "comment": comment.strip()[:500], "at": at.isoformat()}
+
+    def rate(self, level: str, comment: str, actor: Actor, at: datetime) -> None:
+        """好差评: the applicant rates a finished case once; rating a delivered case closes it."""
+        if level not in RATINGS:
+            raise ValidationFailed("评价等级须为：" + "、".join(RATINGS))
+        self.check_rateable(actor)
+        comment = comment.strip()[:RATING_COMMENT_MAX]
+        self.rating = {"level": level, "comment": comment, "at": at.isoformat()}
         if self.state is State.DELIVERED:
             self._apply(Action.CLOSE, actor, at, reason=f"评价：{level}")
         else:

@@ -62,7 +62,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             ]
             for n in case.notices
         ],
-        "prechecks": {k: _precheck_doc(v) for k, v in case.prechecks.items()},
+
         "changed_since_notice": sorted(case.changed_since_notice),
         "decision": case.decision,
         "rating": case.rating,
@@ -97,7 +97,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
         pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
-        prechecks={k: _precheck(v) for k, v in doc.get("prechecks", {}).items()},
+
         changed_since_notice=set(doc["changed_since_notice"]),
         decision=doc["decision"],
         rating=doc.get("rating"),
@@ -110,8 +110,14 @@ def _correction(doc: dict[str, Any]) -> Correction:
     return Correction(doc["slot_id"], tuple(doc["defects"]), doc["remark"], findings)
 
 
-def _precheck_doc(check: Precheck) -> dict[str, Any]:
+PRECHECKS = "prechecks"  # one document per case and slot, beside the case
+
+
+def precheck_to_doc(number: str, slot_id: str, check: Precheck) -> dict[str, Any]:
     return {
+        "_id": f"{number}:{slot_id}",
+        "case": number,
+        "slot": slot_id,
         "object_key": check.object_key,
         "status": check.status,
         "kind": check.kind,
@@ -122,7 +128,7 @@ def _precheck_doc(check: Precheck) -> dict[str, Any]:
     }
 
 
-def _precheck(doc: dict[str, Any]) -> Precheck:
+def precheck_from_doc(doc: dict[str, Any]) -> Precheck:
     return Precheck(
         object_key=doc["object_key"],
         status=doc["status"],

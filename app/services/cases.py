@@ -25,7 +25,15 @@ from app.domain.space import SpaceDocument, check_reusable
 from app.domain.workdays import deemed_acceptance_date, due_date
 from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
-from app.services.case_records import case_from_doc, case_to_doc, event_from_doc, event_to_doc
+from app.services.case_records import (
+    PRECHECKS,
+    case_from_doc,
+    case_to_doc,
+    event_from_doc,
+    event_to_doc,
+    precheck_from_doc,
+    precheck_to_doc,
+)
 from app.services.catalog import get_matter
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
@@ -83,6 +91,8 @@ class CaseService:
         case = case_from_doc(doc)
         if not case.may_view(actor):
             raise NotFoundError(NOT_FOUND)  # another's case must not even be known to exist
+        for record in await self._store.find(PRECHECKS, {"case": number}):
+            case.prechecks[record["slot"]] = precheck_from_doc(record)
         return case
 
     async def view(self, actor: Actor, number: str, *, purpose: str) -> Case:
@@ -297,17 +307,33 @@ class CaseService:
         return case.notice_text(len(case.notices))
 
     async def record_precheck(self, number: str, slot_id: str, check: Precheck) -> bool:
-        """Keep the machine's verdict on a photo and tell the applicant; False if replaced."""
-        for _ in range(3):
-            case = await self.get(SYSTEM, number)
-            if not case.record_precheck(slot_id, check, self._clock()):
-                return False
-            try:
-                await self._save(case)
-            except StaleVersion:
-                continue  # the applicant changed the case meanwhile; the verdict may still apply
-            return True
-        raise StaleVersion("办件频繁更新，预审结果稍后重试保存")
+        """Keep the machine's verdict on a photo and tell the applicant; False if replaced.
+
+        The verdict, the chat message and the deposit into the space are written together;
+        the case document itself is not touched (see ``Case.record_precheck``).
+        """
+        case = await self.get(SYSTEM, number)
+        if not case.record_precheck(slot_id, check):
+            return False
+        key = f"{number}:{slot_id}"
+        record = precheck_to_doc(number, slot_id, check)
+        tag = check.object_key.rsplit("/", 1)[-1]  # one message per photo judged
+        async with self._store.transaction() as tx:
+            existing = await tx.get(PRECHECKS, key)
+            if existing is None:
+                await tx.insert(PRECHECKS, record)
+            else:
+                await tx.replace(PRECHECKS, record, expected_version=existing["_version"])
+            for topic, effect_key, payload in _precheck_effects(case, slot_id):
+                message = outbox_message(
+                    topic=topic, key=f"{effect_key}:{tag}", payload=payload, now=check.checked_at
+                )
+                try:
+                    await tx.insert("outbox", message)
+                except DuplicateKey:
+                    continue  # an earlier run of this job queued it (an adapter that says so now)
+        self._on_outbox()
+        return True
 
     async def approve(self, actor: Actor, number: str, *, version: int | None) -> Case:
         case = await self._load(actor, number, version)
@@ -401,6 +427,21 @@ class CaseService:
                 await tx.insert("outbox", message)
 
 
+def _precheck_effects(case: Case, slot_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The chat message a kept verdict implies, and the space deposit when it passed."""
+    slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
+    replaces = case.next_slot_for_photo() == slot
+    text = check.message(slot.name, case.number, next_photo_replaces=replaces)
+    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
+    effects = [("notify.applicant", f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
+    from_space = case.materials[slot_id].source.startswith("space:")
+    if slot.reusable and check.status == PASS and not from_space:
+        # Kept once, never asked for again (少交免交): the owner's space gets a copy.
+        job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
+        effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{slot_id}", job))
+    return effects
+
+
 def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str, Any]]]:
     """(topic, idempotency key, payload) of the outbox messages ``event`` implies."""
     notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
@@ -409,19 +450,6 @@ def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str
         ref = case.materials[slot_id]
         job = {"case": case.number, "slot": slot_id, "object_key": ref.object_key}
         return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
-    if event.action == "precheck" and slot_id in case.prechecks:
-        slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
-        replaces = case.next_slot_for_photo() == slot
-        text = check.message(slot.name, case.number, next_photo_replaces=replaces)
-        effects = [
-            ("notify.applicant", f"notify:{case.number}:{event.seq}", notify | {"text": text})
-        ]
-        from_space = case.materials[slot_id].source.startswith("space:")
-        if slot.reusable and check.status == PASS and not from_space:
-            # Kept once, never asked for again (少交免交): the owner's space gets a copy.
-            job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
-            effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{event.seq}", job))
-        return effects
     if event.from_state == event.to_state or event.to_state is State.DRAFT:
         return []  # a new draft or other history that is not news to push
     effects = []

@@ -16,7 +16,7 @@ from app import keys
 from app.api.common import case_views
 from app.api.errors import STATUS
 from app.domain.actors import Actor
-from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH
+from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
 from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number, mask_uscc
 from app.domain.notices import DEFECTS, Correction
@@ -26,6 +26,7 @@ from app.web.session import checked_form, csrf_token, message
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
+ISSUABLE = RULES[Action.ISSUE_CERTIFICATE].sources
 PAGE_SIZE = 20
 PHOTO_LINK_MINUTES = 5
 
@@ -81,6 +82,7 @@ async def case_page(request: web.Request) -> web.Response:
         "defects": {k: v for k, v in DEFECTS.items() if k != "other"},
         "csrf": csrf_token(request, STAFF),
         "decidable": case.state in DEPARTMENT_TURN,
+        "issuable": case.state in ISSUABLE,
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
 
@@ -179,6 +181,19 @@ async def approve(request: web.Request) -> web.Response:
     actor, number, _, version = await _decide(request)
     try:
         await request.config_dict[keys.CASES].approve(actor, number, version=version)
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+
+
+@routes.post("/staff/cases/{number}/issue")
+async def issue(request: web.Request) -> web.Response:
+    """出证: the department issues the result (the electronic certificate follows)."""
+    actor, number, _, version = await _decide(request)
+    try:
+        await request.config_dict[keys.CASES].act(
+            actor, number, Action.ISSUE_CERTIFICATE, version=version, reason=None
+        )
     except DomainError as exc:
         return _refused(request, number, exc)
     raise web.HTTPSeeOther(f"/staff/cases/{number}")

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from app.domain.actors import Actor, Role
 from app.domain.errors import ValidationFailed
-from tests.service.photos import World, open_case, png
+from tests.service.photos import ME, World, open_case, png
 from tests.unit.test_ocr_intake import png_claiming
 
 
@@ -79,3 +80,22 @@ async def test_broken_and_hostile_files_get_a_clear_message_and_no_worker_is_los
     # The pool still works: the next real photo is read.
     verdict = await world.photo(number, "id_card_front", png(cards["mine"].image))
     assert verdict["status"] == "pass"
+
+
+async def test_a_verdict_arriving_while_a_reviewer_reads_does_not_void_their_decision(
+    world: World, cards: dict[str, Any]
+) -> None:
+    number = await open_case(world)
+
+    async def once(data: bytes) -> Any:
+        yield data
+
+    for slot in ("id_card_front", "id_card_back", "photo"):
+        await world.materials.upload(ME, number, slot, once(png(cards["mine"].image)), version=None)
+    case = await world.cases.submit(ME, number, version=None)
+    reviewer = Actor("reviewer-mz", Role.REVIEWER, department=case.terms.department)
+    seen = await world.cases.get(reviewer, number)  # the reviewer opens the case...
+    assert await world.dispatcher.dispatch_once() == 3  # ...the machine finishes meanwhile
+    assert len((await world.cases.get(reviewer, number)).prechecks) == 3
+    approved = await world.cases.approve(reviewer, number, version=seen.version)
+    assert approved.state.value == "approved"

@@ -21,15 +21,15 @@ def verdict(status: str, *findings: MachineFinding, key: str = "cases/x/a.jpg") 
 def test_a_verdict_on_a_replaced_photo_is_dropped() -> None:
     case = complete_case()
     case.attach("licence", ref("newer"), CITIZEN, at(MON))
-    assert not case.record_precheck("licence", verdict(FIX, BLURRY), at(MON))
+    assert not case.record_precheck("licence", verdict(FIX, BLURRY))
     assert case.prechecks == {}
-    assert case.record_precheck("licence", verdict(PASS, key="cases/x/newer.jpg"), at(MON))
+    assert case.record_precheck("licence", verdict(PASS, key="cases/x/newer.jpg"))
     assert case.prechecks["licence"].status == PASS
 
 
 def test_a_new_photo_clears_the_old_verdict_and_its_finding() -> None:
     case = complete_case()
-    case.record_precheck("licence", verdict(FIX, BLURRY), at(MON))
+    case.record_precheck("licence", verdict(FIX, BLURRY))
     assert set(case.open_findings()) == {"licence"}
     case.attach("licence", ref("retake"), CITIZEN, at(MON))
     assert case.open_findings() == {}
@@ -37,7 +37,7 @@ def test_a_new_photo_clears_the_old_verdict_and_its_finding() -> None:
 
 def test_chat_photos_fill_gaps_before_retakes() -> None:
     case = complete_case()
-    case.record_precheck("licence", verdict(FIX, BLURRY), at(MON))
+    case.record_precheck("licence", verdict(FIX, BLURRY))
     slot = case.next_slot_for_photo()
     assert slot is not None and slot.id == "licence"  # required slots are full: retake next
     case.attach("licence", ref("retake"), CITIZEN, at(MON))
@@ -47,7 +47,7 @@ def test_chat_photos_fill_gaps_before_retakes() -> None:
 
 def test_the_notice_merges_open_machine_findings_with_the_reviewers_items_per_material() -> None:
     case = complete_case()
-    case.record_precheck("licence", verdict(FIX, EXPIRED), at(MON))
+    case.record_precheck("licence", verdict(FIX, EXPIRED))
     case.submit(CITIZEN, at(MON))
     notice = case.compose_notice(
         [Correction("id_front", ("blurry",)), Correction("licence", ("unsigned",))]
@@ -62,7 +62,7 @@ def test_the_notice_merges_open_machine_findings_with_the_reviewers_items_per_ma
 
 def test_machine_findings_alone_make_a_notice_and_the_reviewer_may_overrule_them() -> None:
     case = complete_case()
-    case.record_precheck("licence", verdict(FIX, EXPIRED), at(MON))
+    case.record_precheck("licence", verdict(FIX, EXPIRED))
     case.submit(CITIZEN, at(MON))
     assert [i.slot_id for i in case.compose_notice([]).items] == ["licence"]
     with pytest.raises(ValidationFailed):
@@ -76,7 +76,7 @@ def test_a_later_notice_takes_machine_findings_only_for_what_it_may_still_name()
         case.compose_notice([Correction("id_front", ("blurry",))]), REVIEWER, at(MON)
     )
     case.attach("id_front", ref("b"), CITIZEN, at(MON))
-    case.record_precheck("id_front", verdict(FIX, BLURRY, key="cases/x/b.jpg"), at(MON))
+    case.record_precheck("id_front", verdict(FIX, BLURRY, key="cases/x/b.jpg"))
     case.resubmit(CITIZEN, at(MON))
     # The licence was never named nor replaced: a finding on it now would break Art. 32.
     case.prechecks["licence"] = verdict(FIX, EXPIRED)

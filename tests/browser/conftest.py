@@ -1,0 +1,83 @@
+"""A real service on a real port, driven by Debian's chromium through Playwright.
+
+No browser is downloaded: Playwright's driver comes from PyPI and launches the `chromium`
+package that `python3 -m tests` installs. Screenshots land in var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from app import keys
+from app.main import create_app
+from app.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+
+@dataclass
+class Live:
+    base: str  # the service, e.g. http://127.0.0.1:41234
+    chat: str  # the WeChat simulator's phone chat page
+    app: web.Application
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    port = _free_port()
+    settings = load_settings(
+        {},
+        demo=True,
+        data_dir=tmp_path / "var",
+        port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+        wechat_simulator_port=0,
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield Live(f"http://127.0.0.1:{port}", f"{app[keys.WECHAT_SIMULATOR_URL]}/chat", app)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (python3 -m tests installs it)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+async def phone(browser: Browser) -> BrowserContext:
+    """A phone-sized browser of its own: its own cookies, like a second person's phone."""
+    return await browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+
+
+async def shot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
