@@ -109,6 +109,37 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Create a staff account, or set a new password; the password is read without echo."""
+    import getpass
+
+    from app.main import open_documents, utcnow
+    from app.services.staff import set_staff_account
+
+    # Typed without echo; a script pipes it on standard input instead.
+    password = getpass.getpass("新密码：") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if len(password) < 10:
+        console.print("[red]密码至少 10 个字符[/]")
+        return 2
+    settings = _settings(args)
+
+    async def save() -> str:
+        async with open_documents(settings) as store:
+            return await set_staff_account(
+                store,
+                args.username,
+                role=args.role,
+                department=args.department,
+                name=args.name or args.username,
+                password=password,
+                now=utcnow(),
+            )
+
+    outcome = asyncio.run(save())
+    console.print(f"[green]{outcome}[/]: {args.username} ({args.role})")
+    return 0
+
+
 def cmd_calendar(args: argparse.Namespace) -> int:
     from app.domain.actors import Actor, Role
     from app.main import open_documents, utcnow
@@ -208,6 +239,15 @@ def parser() -> argparse.ArgumentParser:
     tok.add_argument("--hours", type=int, default=12)
     tok.add_argument("--demo", action="store_true", help="use the demo data directory's secret")
     tok.set_defaults(func=cmd_token)
+
+    staff = sub.add_parser("staff", help="create a staff account or set its password")
+    staff.add_argument("username")
+    staff.add_argument(
+        "--role", required=True, choices=["reviewer", "supervisor", "admin", "courier"]
+    )
+    staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
+    staff.add_argument("--name", help="the name shown on pages")
+    staff.set_defaults(func=cmd_staff)
 
     cal = sub.add_parser("calendar", help="list or set working-day overrides")
     cal.add_argument("action", choices=["list", "set"])

@@ -92,3 +92,42 @@ async def _replace(store: DocumentStore, doc: dict[str, Any]) -> None:
             await tx.replace(USERS, doc, expected_version=doc["_version"])
     except VersionConflict:
         pass  # another attempt at the same moment recorded its own outcome
+
+
+async def set_staff_account(
+    store: DocumentStore,
+    username: str,
+    *,
+    role: str,
+    department: str | None,
+    name: str,
+    password: str,
+    now: datetime,
+) -> str:
+    """Create a staff account or give an existing one a new password (and unlock it)."""
+    if Role(role) not in STAFF_ROLES:
+        raise ValueError(f"{role} is not a staff role")
+    if Role(role) is Role.REVIEWER and not department:
+        raise ValueError("a reviewer needs --department")
+    hashed = await asyncio.to_thread(hash_password, password)
+    doc = await store.get(USERS, username)
+    async with store.transaction() as tx:
+        if doc is None:
+            await tx.insert(
+                USERS,
+                {
+                    "_id": username,
+                    "username": username,
+                    "role": role,
+                    "name": name,
+                    "department": department,
+                    "password_hash": hashed,
+                    "created_at": now.isoformat(),
+                },
+            )
+            return "created"
+        if doc["role"] != role:
+            raise ValueError(f"{username} exists with role {doc['role']}")
+        changed = {**doc, "password_hash": hashed, "failures": [], "locked_until": None}
+        await tx.replace(USERS, changed, expected_version=doc["_version"])
+    return "password set"
