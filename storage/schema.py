@@ -58,6 +58,11 @@ MIGRATIONS: list[list[Index]] = [
     [
         Index("prechecks", (("case", 1),)),  # a case's verdicts, read with the case
     ],
+    [
+        # Bad-rating follow-ups: the open ones by due date, and per department.
+        Index("follow_ups", (("closed_at", 1), ("due_on", 1))),
+        Index("follow_ups", (("department", 1), ("closed_at", 1), ("due_on", 1))),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -73,4 +78,5 @@ COLLECTIONS: tuple[str, ...] = (
     "space_documents",
     "certificates",
     "prechecks",
+    "follow_ups",
 )

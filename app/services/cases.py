@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from app.domain.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from app.domain.follow_ups import FollowUp
 from app.domain.notices import Correction
 from app.domain.prechecks import PASS, Precheck
 from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
@@ -35,8 +36,9 @@ from app.services.case_records import (
     precheck_to_doc,
 )
 from app.services.catalog import get_matter
+from app.services.follow_ups import FOLLOW_UPS, follow_up_to_doc
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
-from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
+from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.outbox import outbox_message
 
 CASES = "cases"
@@ -350,9 +352,12 @@ class CaseService:
     async def rate(
         self, actor: Actor, number: str, level: str, comment: str = "", *, version: int | None
     ) -> Case:
+        """好差评; a bad rating opens its follow-up in the same transaction as the rating."""
         case = await self._load(actor, number, version)
         case.rate(level, comment, actor, self._clock())
-        return await self._save(case)
+        follow_up = FollowUp.for_rating(case, await self._calendars.calendar())
+        also = [(FOLLOW_UPS, follow_up_to_doc(follow_up))] if follow_up else []
+        return await self._save(case, also=also)
 
     async def act(
         self, actor: Actor, number: str, action: Action, *, version: int | None, reason: str | None
@@ -392,7 +397,12 @@ class CaseService:
         return case
 
     async def _save(
-        self, case: Case, *, new: bool = False, pinned: SpaceDocument | None = None
+        self,
+        case: Case,
+        *,
+        new: bool = False,
+        pinned: SpaceDocument | None = None,
+        also: Sequence[tuple[str, Document]] = (),
     ) -> Case:
         calendar = await self._calendars.calendar()
         due = accept_by = None
@@ -411,6 +421,8 @@ class CaseService:
                 await self._write_events(tx, case)
                 if pinned is not None:  # the pin holds if and only if the case took it
                     await tx.replace(SPACE, doc_to_record(pinned), expected_version=pinned.version)
+                for collection, record in also:  # documents the decision creates with it
+                    await tx.insert(collection, record)
         except VersionConflict as exc:
             raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
         case.version = saved["_version"]
