@@ -33,6 +33,7 @@ from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
+from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
 from app.web.session import china_time
 from app.web.space import routes as space_routes
@@ -232,6 +233,7 @@ def create_app(
     app.add_routes(h5_routes)
     app.add_routes(space_routes)
     app.add_routes(verify_routes)
+    app.add_routes(receipt_routes)
     app.add_routes(staff_routes)
     app.add_routes(review_routes)
     app.router.add_get("/healthz", healthz)

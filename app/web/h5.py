@@ -14,11 +14,14 @@ from app.api.common import case_views
 from app.api.errors import STATUS
 from app.api.views import event_view
 from app.domain.case_states import Action, State
-from app.domain.cases import Case
-from app.domain.errors import DomainError, NotFoundError
+from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
+from app.domain.errors import DomainError, NotFoundError, NotPermitted
 from app.domain.space import case_owner
 from app.services.accounts import account_of_openid
+from app.services.cases import NOT_FOUND
+from app.services.follow_ups import follow_up_of
 from app.services.materials import TOO_LARGE
+from app.web.receipt import receipt_of
 from app.web.session import (
     CSRF_FIELD,
     SESSION,
@@ -102,6 +105,10 @@ async def case_page(request: web.Request) -> web.Response:
         "fillable": case.state in {State.DRAFT, State.RETURNED},
         "offers": await _space_offers(request, case),
         "csrf": csrf_token(request),
+        "receipt": await receipt_of(request, case),
+        "rateable": case.state in RATEABLE and case.rating is None,
+        "rating": case.rating,
+        "follow_up": await follow_up_of(request.config_dict[keys.DOCUMENTS], number),
     }
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 
@@ -204,3 +211,48 @@ async def notice_page(request: web.Request) -> web.Response:
         "current": k == len(case.notices) and case.state.value == "returned",
     }
     return aiohttp_jinja2.render_template("h5_notice.html", request, context)
+
+
+@routes.get("/h5/cases/{number}/rate")
+async def rate_page(request: web.Request) -> web.Response:
+    """好差评: the five levels as big choices and an optional comment, for the case's owner."""
+    number = request.match_info["number"]
+    actor = signed_in(request)
+    back = f"/h5/cases/{number}"
+    try:
+        case = await request.config_dict[keys.CASES].get(actor, number)
+        case.check_rateable(actor)
+    except NotPermitted:  # a reviewer or another agent: as if the case did not exist
+        return message(request, NOT_FOUND, status=404)
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    context = {
+        "case": case,
+        "levels": RATINGS,
+        "max_comment": RATING_COMMENT_MAX,
+        "csrf": csrf_token(request),
+    }
+    return aiohttp_jinja2.render_template("h5_rate.html", request, context)
+
+
+@routes.post("/h5/cases/{number}/rate")
+async def rate(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    actor = signed_in(request)
+    form = await checked_form(request)
+    back = f"/h5/cases/{number}"
+    comment = form.get("comment", "").strip()
+    if len(comment) > RATING_COMMENT_MAX:
+        text = f"评价内容请不超过 {RATING_COMMENT_MAX} 字，当前 {len(comment)} 字。"
+        return message(request, text, status=422, back=f"{back}/rate")
+    if form.get("level") not in RATINGS:
+        return message(request, "请选择一个评价等级。", status=422, back=f"{back}/rate")
+    try:
+        await request.config_dict[keys.CASES].rate(
+            actor, number, form["level"], comment, version=None
+        )
+    except NotPermitted:
+        return message(request, NOT_FOUND, status=404)
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    raise web.HTTPSeeOther(back)
