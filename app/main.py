@@ -31,6 +31,7 @@ from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
+from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
 from app.web.receipt import routes as receipt_routes
@@ -236,6 +237,7 @@ def create_app(
     app.add_routes(receipt_routes)
     app.add_routes(staff_routes)
     app.add_routes(review_routes)
+    app.add_routes(dashboard_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")

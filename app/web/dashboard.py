@@ -1,0 +1,129 @@
+"""The supervisor's dashboard (电子监察): figures with server-drawn charts, the CSV, follow-ups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.api.errors import STATUS
+from app.domain.actors import Actor, Role
+from app.domain.cases import RATINGS, china_date
+from app.domain.errors import DomainError
+from app.domain.identity import mask_sensitive
+from app.services import supervision
+from app.web.session import checked_form, csrf_token, message
+from app.web.staff import STAFF, staff_actor
+
+routes = web.RouteTableDef()
+BAD = frozenset(RATINGS[3:])  # shown in red on the ratings chart
+
+
+def _supervisor(request: web.Request) -> tuple[Actor, web.Response | None]:
+    """The signed-in supervisor, or the page refusing anyone else (strangers sign in first)."""
+    actor = staff_actor(request)
+    if actor.role is not Role.SUPERVISOR:
+        # A page, not HTTPForbidden: the error middleware would answer that in JSON.
+        return actor, message(request, supervision.NOT_SUPERVISOR, status=403)
+    return actor, None
+
+
+def _days(request: web.Request) -> int:
+    try:
+        days = int(request.query.get("days", ""))
+    except ValueError:
+        return supervision.PERIODS[1]
+    return days if days in supervision.PERIODS else supervision.PERIODS[1]
+
+
+@routes.get("/staff/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    actor, refused = _supervisor(request)
+    if refused:
+        return refused
+    figures = await supervision.dashboard(
+        request.config_dict[keys.DOCUMENTS],
+        request.config_dict[keys.CALENDAR],
+        actor,
+        request.config_dict[keys.CASES].now(),
+        days=_days(request),
+    )
+    names = {c.key: c.label for c in figures.by_department}
+    context = {
+        "d": figures,
+        "periods": supervision.PERIODS,
+        "live": sum(c.count for c in figures.by_department),
+        "red": sum(c.warning == "red" for c in figures.cards),
+        "yellow": sum(c.warning == "yellow" for c in figures.cards),
+        "rated": sum(c.count for c in figures.ratings),
+        "bad": BAD,
+        "follow_ups": [_follow_up(f, figures.today.isoformat(), names) for f in figures.follow_ups],
+        "csrf": csrf_token(request, STAFF),
+    }
+    return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)
+
+
+def _follow_up(doc: dict[str, Any], today: str, names: dict[str, str]) -> dict[str, Any]:
+    # The applicant's words may carry an ID number or phone: masked like everywhere (PIPL).
+    return doc | {
+        "comment": mask_sensitive(doc.get("comment") or ""),
+        "overdue": doc["due_on"] < today,
+        "department_name": names.get(doc["department"], doc["department"]),
+    }
+
+
+@routes.get("/staff/dashboard.csv")
+async def export(request: web.Request) -> web.StreamResponse:
+    """Per-case figures as CSV, UTF-8 with a BOM so that Excel reads the Chinese right."""
+    actor, refused = _supervisor(request)
+    if refused:
+        return refused
+    now = request.config_dict[keys.CASES].now()
+    rows = supervision.case_rows(
+        request.config_dict[keys.DOCUMENTS], request.config_dict[keys.CALENDAR], actor, now
+    )
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="buchumen-{china_date(now):%Y%m%d}.csv"',
+            "Cache-Control": "no-store",
+        }
+    )
+    await response.prepare(request)
+    await response.write(_csv_line(supervision.CSV_HEADER, bom=True))
+    async for row in rows:
+        await response.write(_csv_line(row))
+    await response.write_eof()
+    return response
+
+
+def _csv_line(row: Any, *, bom: bool = False) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerow(row)  # RFC 4180 line endings, quoting as needed
+    return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
+
+
+@routes.post("/staff/dashboard/follow-ups/{number}/close")
+async def close_follow_up(request: web.Request) -> web.Response:
+    actor, refused = _supervisor(request)
+    if refused:
+        return refused
+    form = await checked_form(request, STAFF)
+    number = request.match_info["number"]
+    try:
+        await supervision.close_follow_up(
+            request.config_dict[keys.DOCUMENTS],
+            actor,
+            number,
+            form.get("resolution", ""),
+            request.config_dict[keys.CASES].now(),
+        )
+    except DomainError as exc:
+        return message(
+            request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/dashboard"
+        )
+    raise web.HTTPSeeOther("/staff/dashboard#follow-ups")
