@@ -62,7 +62,6 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             ]
             for n in case.notices
         ],
-
         "changed_since_notice": sorted(case.changed_since_notice),
         "decision": case.decision,
         "rating": case.rating,
@@ -97,7 +96,6 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
         pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
-
         changed_since_notice=set(doc["changed_since_notice"]),
         decision=doc["decision"],
         rating=doc.get("rating"),

@@ -317,23 +317,22 @@ class CaseService:
         case = await self.get(SYSTEM, number)
         if not case.record_precheck(slot_id, check):
             return False
-        key = f"{number}:{slot_id}"
         record = precheck_to_doc(number, slot_id, check)
         tag = check.object_key.rsplit("/", 1)[-1]  # one message per photo judged
         async with self._store.transaction() as tx:
-            existing = await tx.get(PRECHECKS, key)
+            existing = await tx.get(PRECHECKS, record["_id"])
             if existing is None:
                 await tx.insert(PRECHECKS, record)
             else:
                 await tx.replace(PRECHECKS, record, expected_version=existing["_version"])
             for topic, effect_key, payload in _precheck_effects(case, slot_id):
+                key = f"{effect_key}:{tag}"
+                if await tx.get("outbox", key) is not None:
+                    continue  # an earlier run of this job queued it and then stopped short
                 message = outbox_message(
-                    topic=topic, key=f"{effect_key}:{tag}", payload=payload, now=check.checked_at
+                    topic=topic, key=key, payload=payload, now=check.checked_at
                 )
-                try:
-                    await tx.insert("outbox", message)
-                except DuplicateKey:
-                    continue  # an earlier run of this job queued it (an adapter that says so now)
+                await tx.insert("outbox", message)
         self._on_outbox()
         return True
 

@@ -99,3 +99,15 @@ async def test_a_verdict_arriving_while_a_reviewer_reads_does_not_void_their_dec
     assert len((await world.cases.get(reviewer, number)).prechecks) == 3
     approved = await world.cases.approve(reviewer, number, version=seen.version)
     assert approved.state.value == "approved"
+
+
+async def test_a_verdict_job_run_twice_tells_the_applicant_once(
+    world: World, cards: dict[str, Any]
+) -> None:
+    number = await open_case(world)
+    verdict = await world.photo(number, "id_card_front", png(cards["mine"].image))
+    before = await world.store.count("outbox")
+    # The job kept the verdict, then its process died before the outbox marked it done.
+    assert await world.cases.record_precheck(number, "id_card_front", verdict["check"])
+    assert await world.store.count("outbox") == before
+    assert len(await world.chat_notices(number)) == 1
