@@ -30,6 +30,7 @@ from app.web.session import (
     china_time,
     csrf_token,
     message,
+    safe_next,
     set_cookie,
     signed_in,
 )
@@ -41,10 +42,8 @@ STATE = "bcm_oauth"
 
 
 def _safe_next(path: str | None) -> str:
-    """Only our own H5 pages: no open redirect through the login."""
-    if path and path.startswith("/h5/") and "//" not in path and "\\" not in path:
-        return path
-    return "/h5/cases"
+    target = safe_next(path, "/h5/")
+    return "/h5/cases" if target == "/h5/" else target
 
 
 @routes.get("/h5/login")

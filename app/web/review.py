@@ -6,6 +6,7 @@ decided first, the second decision is refused with a sentence saying so, nothing
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number, mask_uscc
 from app.domain.notices import DEFECTS, Correction
 from app.services.accounts import USERS
+from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.web.session import checked_form, csrf_token, message
 from app.web.staff import STAFF, staff_actor
@@ -161,50 +163,57 @@ async def preview(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("staff_preview.html", request, context)
 
 
-@routes.post("/staff/cases/{number}/return")
-async def return_case(request: web.Request) -> web.Response:
+async def _decision(
+    request: web.Request,
+    decide: Callable[[CaseService, Actor, str, dict[str, Any], int | None], Awaitable[object]],
+) -> web.Response:
+    """Sign-in, token and version checked; the decision taken; back to the case, or why not."""
     actor, number, form, version = await _decide(request)
-    cases = request.config_dict[keys.CASES]
     try:
-        case = await cases.get(actor, number)
-        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
-        await cases.return_for_correction(
-            actor, number, items, version=version, dismissed=dismissed
-        )
+        await decide(request.config_dict[keys.CASES], actor, number, form, version)
     except DomainError as exc:
         return _refused(request, number, exc)
     raise web.HTTPSeeOther(f"/staff/cases/{number}")
+
+
+@routes.post("/staff/cases/{number}/return")
+async def return_case(request: web.Request) -> web.Response:
+    async def decide(
+        cases: CaseService, actor: Actor, number: str, form: dict[str, Any], version: int | None
+    ) -> object:
+        case = await cases.get(actor, number)
+        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+        return await cases.return_for_correction(
+            actor, number, items, version=version, dismissed=dismissed
+        )
+
+    return await _decision(request, decide)
 
 
 @routes.post("/staff/cases/{number}/approve")
 async def approve(request: web.Request) -> web.Response:
-    actor, number, _, version = await _decide(request)
-    try:
-        await request.config_dict[keys.CASES].approve(actor, number, version=version)
-    except DomainError as exc:
-        return _refused(request, number, exc)
-    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+    return await _decision(
+        request,
+        lambda cases, actor, number, _, version: cases.approve(actor, number, version=version),
+    )
 
 
 @routes.post("/staff/cases/{number}/issue")
 async def issue(request: web.Request) -> web.Response:
     """出证: the department issues the result (the electronic certificate follows)."""
-    actor, number, _, version = await _decide(request)
-    try:
-        await request.config_dict[keys.CASES].act(
+    return await _decision(
+        request,
+        lambda cases, actor, number, _, version: cases.act(
             actor, number, Action.ISSUE_CERTIFICATE, version=version, reason=None
-        )
-    except DomainError as exc:
-        return _refused(request, number, exc)
-    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+        ),
+    )
 
 
 @routes.post("/staff/cases/{number}/reject")
 async def reject(request: web.Request) -> web.Response:
-    actor, number, form, version = await _decide(request)
-    reason, basis = str(form.get("reason", "")), str(form.get("basis", ""))
-    try:
-        await request.config_dict[keys.CASES].reject(actor, number, reason, basis, version=version)
-    except DomainError as exc:
-        return _refused(request, number, exc)
-    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+    return await _decision(
+        request,
+        lambda cases, actor, number, form, version: cases.reject(
+            actor, number, str(form.get("reason", "")), str(form.get("basis", "")), version=version
+        ),
+    )

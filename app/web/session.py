@@ -51,6 +51,13 @@ def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
         return None
 
 
+def safe_next(path: str | None, prefix: str) -> str:
+    """Only our own pages under ``prefix``: no open redirect through a sign-in."""
+    if path and path.startswith(prefix) and "//" not in path and "\\" not in path:
+        return path
+    return prefix
+
+
 def signed_in(request: web.Request) -> Actor:
     """The applicant behind this page, or a redirect through the WeChat login back to it."""
     actor = session_actor(request)

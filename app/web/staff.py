@@ -18,7 +18,7 @@ from aiohttp import web
 from app import keys
 from app.domain.actors import Actor, Role
 from app.services.staff import SignInFailed, sign_in
-from app.web.session import CSRF_FIELD, checked_form, session_actor, set_cookie
+from app.web.session import CSRF_FIELD, checked_form, safe_next, session_actor, set_cookie
 
 routes = web.RouteTableDef()
 STAFF = "bcm_staff"
@@ -36,9 +36,7 @@ def staff_actor(request: web.Request) -> Actor:
 
 
 def _safe_next(path: str | None) -> str:
-    if path and path.startswith("/staff/") and "//" not in path and "\\" not in path:
-        return path
-    return "/staff/"
+    return safe_next(path, "/staff/")
 
 
 @routes.get("/staff/login")
