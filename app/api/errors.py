@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
+import aiohttp_jinja2
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
@@ -47,9 +48,27 @@ class BadRequest(Exception):
         self.message = message
 
 
+PAGE_MESSAGES = {
+    404: "页面不存在，请检查链接是否完整，或从公众号菜单重新进入",
+    405: "不支持这样打开页面，请返回上一页重试",
+    413: "上传的内容太大，请压缩后重试",
+}
+
+
 def error_response(status: int, code: str, message: str) -> web.Response:
     body = {"error": {"code": code, "message": message}}
     return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def _is_page(request: web.Request) -> bool:
+    """A person's page (H5, staff, checks) rather than the JSON API or the WeChat callback."""
+    return not request.path.startswith(("/api/", "/wechat", "/healthz", "/readyz"))
+
+
+def _page(request: web.Request, status: int, text: str) -> web.Response:
+    """The error as a phone page: the sentence, and a way back."""
+    context = {"text": text, "back": ""}
+    return aiohttp_jinja2.render_template("h5_message.html", request, context, status=status)
 
 
 @web.middleware
@@ -58,6 +77,17 @@ async def error_middleware(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        if _is_page(request):
+            # A handler's own sentence (HTTPForbidden(text=...)) or a Chinese one for the status.
+            own = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
+            return _page(
+                request, exc.status, own or PAGE_MESSAGES.get(exc.status, "页面出错了，请返回重试")
+            )
+        code, message = HTTP_MESSAGES.get(exc.status, ("http_error", exc.reason))
+        return error_response(exc.status, code, message)
     except DomainError as exc:
         return error_response(STATUS.get(type(exc), 400), exc.code, exc.message)
     except InvalidToken:
@@ -74,11 +104,8 @@ async def error_middleware(
         return error_response(413, *HTTP_MESSAGES[413])
     except InvalidKey:
         return error_response(400, "bad_request", "文件名或路径不合法")
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code, message = HTTP_MESSAGES.get(exc.status, ("http_error", exc.reason))
-        return error_response(exc.status, code, message)
     except Exception:
         log.exception("unhandled_error", path=request.path)
+        if _is_page(request):
+            return _page(request, 500, "系统繁忙，请稍后再试；如持续出现请联系客服 12345")
         return error_response(500, "internal_error", "系统繁忙，请稍后再试；如持续出现请联系客服")

@@ -149,3 +149,17 @@ async def test_text_an_applicant_typed_is_shown_as_text_never_run_as_markup(
     await sign_in(http, "reviewer-mz")
     page = await (await http.get(f"/staff/cases/{number}")).text()
     assert hostile not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+
+
+async def test_people_get_error_pages_in_chinese_and_programs_get_json(
+    plain_world: World,
+) -> None:
+    http = plain_world.client
+    await sign_in(http, "reviewer-mz")
+    forged = await http.post("/staff/cases/BC1/approve", data={"csrf": "x", "version": "1"})
+    assert forged.status == 403 and forged.content_type == "text/html"
+    assert "页面已过期" in await forged.text()
+    lost = await http.get("/h5/no-such-page")
+    assert lost.status == 404 and "页面不存在" in await lost.text()
+    api = await http.get("/api/v1/no-such-thing")
+    assert api.status == 404 and (await api.json())["error"]["code"] == "not_found"
