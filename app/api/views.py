@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.domain.case_states import LABELS_ZH, TERMINAL
+from app.domain.case_states import FINISHED, LABELS_ZH
 from app.domain.cases import Case, CaseEvent
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
@@ -21,14 +21,16 @@ from app.domain.workdays import (
 def clock_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any] | None:
     if case.submitted_on is None:
         return None
-    used = used_working_days(calendar, case.submitted_on, today, case.pauses)
+    until = case.finished_on or today  # a finished case's clock stopped that day
+    used = used_working_days(calendar, case.submitted_on, until, case.pauses)
     limit = case.terms.limit_days
     return {
         "limit_days": limit,
         "used_days": used,
         "remaining_days": remaining_working_days(limit, used),
-        "warning": None if case.state in TERMINAL else warning_level(limit, used).value,
+        "warning": None if case.state in FINISHED else warning_level(limit, used).value,
         "paused": case.paused,
+        "finished_on": case.finished_on,
     }
 
 

@@ -53,6 +53,9 @@ LABELS_ZH: dict[State, str] = {
 }
 
 TERMINAL = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
+# Once the result is issued (or the case ended), the time limit has been met or missed: the
+# clock stops on that day; delivery and rating happen after it.
+FINISHED = TERMINAL | {State.CERTIFICATE_ISSUED, State.DELIVERING, State.DELIVERED}
 
 # While the case waits on the applicant (correction, payment) or on the post, the legal
 # clock stops (行政许可法 Art. 45 excludes time the applicant or a third party needs).

@@ -9,6 +9,7 @@ from typing import Any
 from app.domain.actors import Actor, Role
 from app.domain.case_states import (
     BEFORE_ACCEPTANCE,
+    FINISHED,
     LABELS_ZH,
     PAUSING,
     RULES,
@@ -112,6 +113,7 @@ class Case:
     changed_since_notice: set[str] = field(default_factory=set)
     prechecks: dict[str, Precheck] = field(default_factory=dict)
     decision: dict[str, str] | None = None
+    finished_on: date | None = None  # the day the legal clock stopped (see FINISHED)
     rating: dict[str, str] | None = None
     seq: int = 0
     new_events: list[CaseEvent] = field(default_factory=list)
@@ -386,6 +388,8 @@ class Case:
         if after in PAUSING:
             self.pauses.append(Pause(today, None))
         self.state = after
+        if after in FINISHED and self.finished_on is None:
+            self.finished_on = today
         self._record(action.value, before, after, actor, at, reason=reason, detail=detail)
 
     def _record(

@@ -64,6 +64,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         ],
         "changed_since_notice": sorted(case.changed_since_notice),
         "decision": case.decision,
+        "finished_on": case.finished_on.isoformat() if case.finished_on else None,
         "rating": case.rating,
         "seq": case.seq,
     }
@@ -98,6 +99,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
         changed_since_notice=set(doc["changed_since_notice"]),
         decision=doc["decision"],
+        finished_on=_d(doc.get("finished_on")),
         rating=doc.get("rating"),
         seq=doc["seq"],
     )
