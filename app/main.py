@@ -47,9 +47,10 @@ from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.links import LinkSigner
 from storage.objects import ObjectStore
-from storage.outbox import SHUTDOWN_GRACE, OutboxDispatcher
+from storage.outbox import SHUTDOWN_GRACE, OutboxDispatcher, purge_done
 
 log = structlog.get_logger(__name__)
+OUTBOX_KEEP = timedelta(days=14)  # delivered messages (and their idempotency keys) kept this long
 WEB = Path(__file__).parent / "web"
 Clock = Callable[[], datetime]
 
@@ -212,6 +213,13 @@ def create_app(
                 _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
             ),
             asyncio.create_task(_every(6 * 3600, app[keys.SPACE].purge, stop)),
+            asyncio.create_task(
+                _every(
+                    6 * 3600,
+                    lambda: purge_done(app[keys.DOCUMENTS], clock(), keep=OUTBOX_KEEP),
+                    stop,
+                )
+            ),
             asyncio.create_task(_every(3600, app[keys.SPACE].remind_expiring, stop)),
         ]
         if warm_ocr:

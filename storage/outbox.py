@@ -232,3 +232,24 @@ async def _first_of(*events: asyncio.Event, seconds: float) -> None:
     finally:
         for wait in waits:
             wait.cancel()
+
+
+async def purge_done(
+    store: DocumentStore, now: datetime, *, keep: timedelta, batch: int = 500
+) -> int:
+    """Delete delivered messages older than ``keep``; dead ones stay for supervisors to see.
+
+    The idempotency a key gives lasts as long as its message is kept: ``keep`` must outlast
+    any retry of the change that queued it (days, not minutes).
+    """
+    cutoff = iso(now - keep)
+    old = await store.find(
+        OUTBOX, {"status": DONE, "done_at": {"$lt": cutoff}}, sort=[("done_at", 1)], limit=batch
+    )
+    for doc in old:
+        try:
+            async with store.transaction() as tx:
+                await tx.delete(OUTBOX, doc["_id"], expected_version=doc["_version"])
+        except (VersionConflict, NotFound):
+            continue  # touched meanwhile: the next purge decides again
+    return len(old)

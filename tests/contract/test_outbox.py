@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from storage.documents import DocumentStore, DuplicateKey
-from storage.outbox import OUTBOX, OutboxDispatcher, OutboxMessage, outbox_message
+from storage.outbox import OUTBOX, OutboxDispatcher, OutboxMessage, outbox_message, purge_done
 from tests.conftest import Clock
 
 
@@ -275,3 +275,23 @@ async def test_slow_work_runs_on_its_own_dispatcher_and_never_holds_up_a_chat_no
 async def _until(check: Any) -> None:
     while not check():  # noqa: ASYNC110 - polls a condition set by handlers we do not own
         await asyncio.sleep(0.01)
+
+
+async def test_delivered_messages_are_purged_after_a_while_and_dead_ones_kept(
+    document_store: DocumentStore, clock: Clock
+):
+    for key in ("old-1", "old-2", "broken"):
+        await queue(document_store, key, clock.now)
+    assert (
+        await OutboxDispatcher(document_store, {"chat": Recorder()}, clock=clock).dispatch_once()
+        == 3
+    )
+    broken = await outbox(document_store, "broken")
+    async with document_store.transaction() as tx:
+        await tx.replace(OUTBOX, broken | {"status": "dead"}, expected_version=broken["_version"])
+    clock.advance(days=8)
+    await queue(document_store, "new", clock.now)
+    await OutboxDispatcher(document_store, {"chat": Recorder()}, clock=clock).dispatch_once()
+    assert await purge_done(document_store, clock.now, keep=timedelta(days=7)) == 2
+    left = sorted(d["_id"] for d in await document_store.find(OUTBOX))
+    assert left == ["broken", "new"]
