@@ -24,7 +24,8 @@ from app.domain.actors import Role
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
 from app.services.calendar import CalendarService
-from app.services.cases import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC, CaseService
+from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
+from app.services.cases import CaseService
 from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService

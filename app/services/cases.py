@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.domain.actors import Actor, Role
-from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, LABELS_ZH, Action, State
+from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, Action
 from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
 from app.domain.errors import (
     InvalidTransition,
@@ -20,12 +20,16 @@ from app.domain.errors import (
 )
 from app.domain.follow_ups import FollowUp
 from app.domain.notices import Correction
-from app.domain.prechecks import PASS, Precheck
+from app.domain.prechecks import Precheck
 from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
 from app.domain.space import SpaceDocument, check_reusable
 from app.domain.workdays import deemed_acceptance_date, due_date
 from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
+from app.services.case_effects import (
+    precheck_effects,
+    side_effects,
+)
 from app.services.case_records import (
     PRECHECKS,
     case_from_doc,
@@ -42,9 +46,6 @@ from storage.documents import Document, DocumentStore, DuplicateKey, Transaction
 from storage.outbox import outbox_message
 
 CASES = "cases"
-PRECHECK_TOPIC = "ocr.precheck"
-DEPOSIT_TOPIC = "space.deposit"
-CERTIFICATE_TOPIC = "certificate.issue"
 SYSTEM = Actor("system", Role.SYSTEM)
 EVENTS = "case_events"
 NOT_FOUND = "未找到该办件，请核对办件号"
@@ -325,7 +326,7 @@ class CaseService:
                 await tx.insert(PRECHECKS, record)
             else:
                 await tx.replace(PRECHECKS, record, expected_version=existing["_version"])
-            for topic, effect_key, payload in _precheck_effects(case, slot_id):
+            for topic, effect_key, payload in precheck_effects(case, slot_id):
                 key = f"{effect_key}:{tag}"
                 if await tx.get("outbox", key) is not None:
                     continue  # an earlier run of this job queued it and then stopped short
@@ -433,47 +434,6 @@ class CaseService:
         """Each event with the side effects it implies, in the transaction that records it."""
         for event in case.new_events:
             await tx.insert(EVENTS, event_to_doc(case.number, event))
-            for topic, key, payload in _side_effects(case, event):
+            for topic, key, payload in side_effects(case, event):
                 message = outbox_message(topic=topic, key=key, payload=payload, now=event.at)
                 await tx.insert("outbox", message)
-
-
-def _precheck_effects(case: Case, slot_id: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """The chat message a kept verdict implies, and the space deposit when it passed."""
-    slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
-    replaces = case.next_slot_for_photo() == slot
-    text = check.message(slot.name, case.number, next_photo_replaces=replaces)
-    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
-    effects = [("notify.applicant", f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
-    from_space = case.materials[slot_id].source.startswith("space:")
-    if slot.reusable and check.status == PASS and not from_space:
-        # Kept once, never asked for again (少交免交): the owner's space gets a copy.
-        job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
-        effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{slot_id}", job))
-    return effects
-
-
-def _side_effects(case: Case, event: CaseEvent) -> list[tuple[str, str, dict[str, Any]]]:
-    """(topic, idempotency key, payload) of the outbox messages ``event`` implies."""
-    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
-    slot_id = event.detail.get("slot")
-    if event.action == "attach" and slot_id in case.materials:
-        ref = case.materials[slot_id]
-        job = {"case": case.number, "slot": slot_id, "object_key": ref.object_key}
-        return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
-    if event.from_state == event.to_state or event.to_state is State.DRAFT:
-        return []  # a new draft or other history that is not news to push
-    effects = []
-    if event.action == Action.ISSUE_CERTIFICATE.value:
-        job = {"case": case.number}
-        effects.append((CERTIFICATE_TOPIC, f"certificate:{case.number}", job))
-    if event.action == Action.RETURN.value:
-        number = event.detail["notice"]
-        text = case.notice_text(number)
-        path = f"/h5/cases/{case.number}/notices/{number}"
-        payload = notify | {"text": text, "path": path}
-    else:
-        label = LABELS_ZH[event.to_state]
-        text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
-        payload = notify | {"text": text}
-    return [*effects, ("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]

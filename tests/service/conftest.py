@@ -10,7 +10,8 @@ import pytest
 
 from app.main import load_demo_data
 from app.services.calendar import CalendarService
-from app.services.cases import PRECHECK_TOPIC, CaseService
+from app.services.case_effects import PRECHECK_TOPIC
+from app.services.cases import CaseService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService

@@ -12,7 +12,8 @@ from typing import Any
 from PIL import Image
 
 from app.domain.actors import Actor, Role
-from app.services.cases import DEPOSIT_TOPIC, CaseService
+from app.services.case_effects import DEPOSIT_TOPIC
+from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.materials import MaterialService
 from app.services.space import SpaceService

@@ -13,7 +13,7 @@ from app.domain.actors import Actor, Role
 from app.domain.case_states import Action
 from app.domain.errors import NotFoundError, ValidationFailed
 from app.domain.space import RETENTION, Version, owner_of
-from app.services.cases import DEPOSIT_TOPIC
+from app.services.case_effects import DEPOSIT_TOPIC
 from storage.objects import ObjectNotFound
 from tests.conftest import Clock
 from tests.service.photos import ME, STRANGER, World, open_case, png

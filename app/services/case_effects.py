@@ -1,0 +1,60 @@
+"""The side effects each case change implies, as outbox messages written in the same transaction.
+
+(topic, idempotency key, payload) triples: a chat notice for a state change, a pre-check job for
+an attached photo, a certificate job for 出证, and for a kept verdict its chat message and the
+deposit into the space. The keys make a rerun of the same change queue nothing new.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.case_states import LABELS_ZH, Action, State
+from app.domain.cases import Case, CaseEvent
+from app.domain.prechecks import PASS
+
+PRECHECK_TOPIC = "ocr.precheck"
+DEPOSIT_TOPIC = "space.deposit"
+CERTIFICATE_TOPIC = "certificate.issue"
+Effect = tuple[str, str, dict[str, Any]]
+
+
+def precheck_effects(case: Case, slot_id: str) -> list[Effect]:
+    """The chat message a kept verdict implies, and the space deposit when it passed."""
+    slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
+    replaces = case.next_slot_for_photo() == slot
+    text = check.message(slot.name, case.number, next_photo_replaces=replaces)
+    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
+    effects = [("notify.applicant", f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
+    from_space = case.materials[slot_id].source.startswith("space:")
+    if slot.reusable and check.status == PASS and not from_space:
+        # Kept once, never asked for again (少交免交): the owner's space gets a copy.
+        job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
+        effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{slot_id}", job))
+    return effects
+
+
+def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
+    """(topic, idempotency key, payload) of the outbox messages ``event`` implies."""
+    notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
+    slot_id = event.detail.get("slot")
+    if event.action == "attach" and slot_id in case.materials:
+        ref = case.materials[slot_id]
+        job = {"case": case.number, "slot": slot_id, "object_key": ref.object_key}
+        return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
+    if event.from_state == event.to_state or event.to_state is State.DRAFT:
+        return []  # a new draft or other history that is not news to push
+    effects = []
+    if event.action == Action.ISSUE_CERTIFICATE.value:
+        job = {"case": case.number}
+        effects.append((CERTIFICATE_TOPIC, f"certificate:{case.number}", job))
+    if event.action == Action.RETURN.value:
+        number = event.detail["notice"]
+        text = case.notice_text(number)
+        path = f"/h5/cases/{case.number}/notices/{number}"
+        payload = notify | {"text": text, "path": path}
+    else:
+        label = LABELS_ZH[event.to_state]
+        text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
+        payload = notify | {"text": text}
+    return [*effects, ("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]
