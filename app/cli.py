@@ -27,6 +27,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.logging import configure_logging
     from app.main import create_app
 
+    from app.services.staff import DEMO_STAFF_PASSWORD
+
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,6 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         console.print(
             f"  API docs:    {base}/api/v1/docs\n"
             f"  Demo tokens: {base}/api/v1/demo/tokens\n"
+            f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
+            f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
             f"  Data:        {settings.data_dir.resolve()}"
             + (
                 ""
