@@ -26,7 +26,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from app.logging import configure_logging
     from app.main import create_app
-
     from app.services.staff import DEMO_STAFF_PASSWORD
 
     settings = _settings(args)
