@@ -7,7 +7,14 @@ from typing import Any
 
 from app.domain.actors import Actor, Role
 from app.domain.errors import NotFoundError, ValidationFailed
-from app.domain.identity import CitizenId, Uscc, parse_citizen_id, parse_uscc
+from app.domain.identity import (
+    CitizenId,
+    Uscc,
+    mask_id_number,
+    mask_uscc,
+    parse_citizen_id,
+    parse_uscc,
+)
 from storage.documents import DocumentStore, DuplicateKey
 
 USERS = "users"
@@ -141,3 +148,17 @@ async def _insert_account(store: DocumentStore, doc: dict[str, Any]) -> None:
             await tx.insert(USERS, doc)
     except DuplicateKey as exc:
         raise ValidationFailed("该微信号已绑定身份，如需更换请联系人工服务 12345") from exc
+
+
+async def applicant_label(
+    store: DocumentStore, account_id: str, uscc: str | None
+) -> dict[str, str]:
+    """Who applied, for staff pages, masked (PIPL): enough to recognise, not to copy."""
+    account = await store.get(USERS, account_id) or {}
+    if uscc:
+        return {"who": str(account.get("enterprise") or "企业"), "id": mask_uscc(uscc)}
+    number = account.get("id_number")
+    return {
+        "who": str(account.get("name") or "申请人"),
+        "id": mask_id_number(number) if number else "",
+    }

@@ -19,9 +19,8 @@ from app.api.errors import STATUS
 from app.domain.actors import Actor
 from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
 from app.domain.errors import DomainError
-from app.domain.identity import mask_id_number, mask_uscc
 from app.domain.notices import DEFECTS, Correction
-from app.services.accounts import USERS
+from app.services.accounts import applicant_label
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.web.session import checked_form, csrf_token, message
@@ -80,25 +79,15 @@ async def case_page(request: web.Request) -> web.Response:
     [view] = await case_views(request, [case])
     context = {
         "case": view,
-        "applicant": await _applicant(request, case.applicant_id, case.enterprise_uscc),
+        "applicant": await applicant_label(
+            request.config_dict[keys.DOCUMENTS], case.applicant_id, case.enterprise_uscc
+        ),
         "defects": {k: v for k, v in DEFECTS.items() if k != "other"},
         "csrf": csrf_token(request, STAFF),
         "decidable": case.state in DEPARTMENT_TURN,
         "issuable": case.state in ISSUABLE,
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
-
-
-async def _applicant(request: web.Request, account_id: str, uscc: str | None) -> dict[str, str]:
-    """Who applied, masked (PIPL): enough to recognise, not to copy."""
-    account = await request.config_dict[keys.DOCUMENTS].get(USERS, account_id) or {}
-    if uscc:
-        return {"who": str(account.get("enterprise") or "企业"), "id": mask_uscc(uscc)}
-    number = account.get("id_number")
-    return {
-        "who": str(account.get("name") or "申请人"),
-        "id": mask_id_number(number) if number else "",
-    }
 
 
 @routes.get("/staff/cases/{number}/materials/{slot}/photo")
