@@ -63,6 +63,12 @@ MIGRATIONS: list[list[Index]] = [
         Index("follow_ups", (("closed_at", 1), ("due_on", 1))),
         Index("follow_ups", (("department", 1), ("closed_at", 1), ("due_on", 1))),
     ],
+    [
+        # Hall appointments: a person's bookings, a day's slot ledgers for the next free slot.
+        Index("bookings", (("person", 1), ("state", 1))),
+        Index("bookings", (("department", 1), ("day", 1), ("state", 1))),
+        Index("slot_ledgers", (("department", 1), ("day", 1))),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -79,4 +85,9 @@ COLLECTIONS: tuple[str, ...] = (
     "certificates",
     "prechecks",
     "follow_ups",
+    "bookings",
+    "slot_ledgers",
+    "booking_locks",
+    "hall_counters",
+    "hall_rules",
 )

@@ -1,0 +1,124 @@
+"""Hall appointments: the half-hour slots a window opens, who may book them, and when.
+
+Pure rules; the service enforces capacity with compare-and-set on one ledger per slot. Times
+are Beijing wall-clock times (China has one zone and no daylight saving).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from app.domain.cases import CHINA
+from app.domain.errors import InvalidTransition, ValidationFailed
+from app.domain.workdays import WorkCalendar
+
+BOOKED, CANCELLED, CHECKED_IN, NO_SHOW = "booked", "cancelled", "checked_in", "no_show"
+STATE_ZH = {BOOKED: "已预约", CANCELLED: "已取消", CHECKED_IN: "已签到", NO_SHOW: "未到"}
+
+
+@dataclass(frozen=True)
+class HallRules:
+    """A department's hall: opening sessions, capacity per slot, cut-off and no-show policy."""
+
+    sessions: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17)))
+    slot_minutes: int = 30
+    capacity: int = 4  # applicants per half-hour at the department's windows
+    days_ahead: int = 10  # how far ahead one may book, in calendar days
+    cutoff: timedelta = timedelta(hours=2)  # no cancelling or rescheduling closer than this
+    no_show_limit: int = 3  # no-shows within no_show_window restrict booking ...
+    no_show_window: timedelta = timedelta(days=30)
+    restriction: timedelta = timedelta(days=30)  # ... for this long after the last one
+    closures: frozenset[date] = frozenset()  # days the hall is closed though a working day
+
+    def slots(self) -> list[time]:
+        """Every slot start of an open day, in order."""
+        out = []
+        for start, end in self.sessions:
+            at = datetime.combine(date.min, start)
+            while (at + timedelta(minutes=self.slot_minutes)).time() <= end and at.time() < end:
+                out.append(at.time())
+                at += timedelta(minutes=self.slot_minutes)
+        return out
+
+    def open_on(self, day: date, calendar: WorkCalendar) -> bool:
+        return calendar.is_workday(day) and day not in self.closures
+
+    def check_slot(self, day: date, slot: time, now: datetime, calendar: WorkCalendar) -> None:
+        """Refuse, in Chinese, a slot that cannot be booked: past, closed, or not a slot."""
+        if slot not in self.slots():
+            raise ValidationFailed("所选时段不在大厅开放时间内，请从可预约时段中选择")
+        if not self.open_on(day, calendar):
+            raise ValidationFailed(
+                f"{day.isoformat()} 大厅不开放（节假日、周末或闭厅），请选择其他日期"
+            )
+        starts = datetime.combine(day, slot, tzinfo=CHINA)
+        if starts <= now:
+            raise ValidationFailed("所选时段已经过去，请选择之后的时段")
+        if day > now.astimezone(CHINA).date() + timedelta(days=self.days_ahead):
+            raise ValidationFailed(f"只能预约 {self.days_ahead} 天内的时段，请选择更近的日期")
+
+    def open_days(self, now: datetime, calendar: WorkCalendar, count: int = 3) -> list[date]:
+        """The next ``count`` days with a slot still ahead of ``now``."""
+        today = now.astimezone(CHINA).date()
+        days = []
+        for offset in range(self.days_ahead + 1):
+            day = today + timedelta(days=offset)
+            if not self.open_on(day, calendar):
+                continue
+            if any(datetime.combine(day, s, tzinfo=CHINA) > now for s in self.slots()):
+                days.append(day)
+            if len(days) == count:
+                break
+        return days
+
+    def restricted_until(self, no_shows: list[datetime], now: datetime) -> datetime | None:
+        """When repeated no-shows restrict booking, until when; None when free to book."""
+        recent = sorted(t for t in no_shows if t > now - self.no_show_window)
+        if len(recent) < self.no_show_limit:
+            return None
+        until = recent[-1] + self.restriction
+        return until if until > now else None
+
+
+@dataclass
+class Booking:
+    id: str
+    person: str  # the applicant's account
+    matter_code: str
+    department: str
+    day: date
+    slot: time
+    created_at: datetime
+    case_number: str | None = None
+    state: str = BOOKED
+    queue_number: int | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def starts(self) -> datetime:
+        return datetime.combine(self.day, self.slot, tzinfo=CHINA)
+
+    def cancel(self, rules: HallRules, now: datetime) -> None:
+        if self.state != BOOKED:
+            raise InvalidTransition(f"预约当前为“{STATE_ZH[self.state]}”，不能取消")
+        if now > self.starts - rules.cutoff:
+            hours = int(rules.cutoff.total_seconds() // 3600)
+            raise InvalidTransition(f"距预约时间已不足 {hours} 小时，不能取消或改约")
+        self.state = CANCELLED
+        self.history.append({"at": now.isoformat(), "what": CANCELLED})
+
+    def check_in(self, today: date, queue_number: int, now: datetime) -> None:
+        if self.state != BOOKED:
+            raise InvalidTransition(f"该预约{STATE_ZH[self.state]}，不能再次签到")
+        if self.day != today:
+            raise InvalidTransition(f"该预约是 {self.day.isoformat()} 的，请在预约当天签到")
+        self.state = CHECKED_IN
+        self.queue_number = queue_number
+        self.history.append({"at": now.isoformat(), "what": CHECKED_IN})
+
+    def miss(self, now: datetime) -> None:
+        """The slot ended without a check-in."""
+        if self.state == BOOKED:
+            self.state = NO_SHOW
+            self.history.append({"at": now.isoformat(), "what": NO_SHOW})

@@ -1,0 +1,264 @@
+"""Booking hall slots: never over capacity, one booking per person, matter and day.
+
+Each slot has a ledger document counting the places taken; a booking raises it by
+compare-and-set in the same transaction that stores the booking and its lock. Under
+contention the losers re-read and try again until they win a place or see the slot full, so
+every attempt ends in a booking or a clear refusal, never in a double booking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import random
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from app.domain.actors import Actor, Role
+from app.domain.appointments import BOOKED, Booking, HallRules
+from app.domain.cases import CHINA, china_date
+from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
+from app.services.appointment_records import (
+    BOOKINGS,
+    COUNTERS,
+    LEDGERS,
+    LOCKS,
+    booking_from_doc,
+    booking_to_doc,
+    ledger_id,
+    lock_id,
+)
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.services.catalog import get_matter
+from app.services.notify import NOTIFY_TOPIC
+from storage.documents import DocumentStore, DuplicateKey, VersionConflict
+from storage.outbox import outbox_message
+
+HALL_RULES = "hall_rules"  # per department: capacity, closures, cut-off (admin-set)
+MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
+NOT_FOUND = "没有找到这个预约"
+
+
+class SlotFull(ValidationFailed):
+    """Every place of the slot is taken; ``next_free`` is the nearest slot still open."""
+
+    def __init__(self, message: str, next_free: tuple[date, time] | None) -> None:
+        super().__init__(message)
+        self.next_free = next_free
+
+
+class AppointmentService:
+    def __init__(
+        self,
+        store: DocumentStore,
+        calendars: CalendarService,
+        cases: CaseService,
+        *,
+        secret: str,
+        clock: Callable[[], datetime],
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._calendars = calendars
+        self._cases = cases
+        self._secret = secret.encode()
+        self._clock = clock
+        self._on_outbox = on_outbox
+
+    async def rules(self, department: str) -> HallRules:
+        doc = await self._store.get(HALL_RULES, department) or {}
+        rules = HallRules()
+        return HallRules(
+            capacity=int(doc.get("capacity", rules.capacity)),
+            cutoff=timedelta(
+                hours=float(doc.get("cutoff_hours", rules.cutoff.total_seconds() / 3600))
+            ),
+            closures=frozenset(date.fromisoformat(d) for d in doc.get("closures", [])),
+        )
+
+    async def book(
+        self,
+        actor: Actor,
+        matter_code: str,
+        day: date,
+        slot: time,
+        *,
+        case_number: str | None = None,
+    ) -> Booking:
+        """Take a place, or say in Chinese why not (full: with the nearest free slot)."""
+        if actor.role not in {Role.APPLICANT, Role.AGENT}:
+            raise NotPermitted("只有申请人可以预约")
+        matter = await get_matter(self._store, matter_code)
+        rules = await self.rules(matter.department)
+        now = self._clock()
+        rules.check_slot(day, slot, now, await self._calendars.calendar())
+        await self._check_not_restricted(actor, rules, now)
+        if case_number is not None:
+            case = await self._cases.get(actor, case_number)
+            if not case.is_owner(actor) or case.terms.code != matter_code:
+                raise NotFoundError("未找到该办件，请核对办件号")
+        lock = lock_id(actor.id, matter_code, day)
+        key = ledger_id(matter.department, day, slot)
+        for _ in range(MAX_ATTEMPTS):
+            if await self._store.get(LOCKS, lock) is not None:
+                raise ValidationFailed("您当天已预约过该事项，如需改时间请先取消原预约")
+            ledger = await self._store.get(LEDGERS, key)
+            taken = ledger["taken"] if ledger else 0
+            if taken >= rules.capacity:
+                free = await self.next_free(matter.department, rules, day, slot)
+                hint = f"最近的空闲时段：{free[0]} {free[1]:%H:%M}" if free else "近期暂无空闲时段"
+                raise SlotFull(f"该时段已约满。{hint}", free)
+            booking = Booking(
+                id=uuid.uuid4().hex,
+                person=actor.id,
+                matter_code=matter_code,
+                department=matter.department,
+                day=day,
+                slot=slot,
+                created_at=now,
+                case_number=case_number,
+            )
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.insert(LOCKS, {"_id": lock, "booking": booking.id})
+                    await tx.insert(BOOKINGS, booking_to_doc(booking))
+                    counted = {"_id": key, "department": matter.department,
+                               "day": day.isoformat(), "taken": taken + 1}  # fmt: skip
+                    if ledger is None:
+                        await tx.insert(LEDGERS, counted)
+                    else:
+                        await tx.replace(LEDGERS, counted, expected_version=ledger["_version"])
+                    await tx.insert("outbox", self._confirmation(booking, matter.name, now))
+            except (VersionConflict, DuplicateKey):
+                await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
+                continue  # someone else took a place (or this person booked meanwhile): re-read
+            self._on_outbox()
+            return booking
+        raise ValidationFailed("预约的人太多了，请稍后再试")
+
+    async def cancel(self, actor: Actor, booking_id: str) -> Booking:
+        """Give the place back, up to the department's cut-off before the slot."""
+        booking = await self._own(actor, booking_id)
+        rules = await self.rules(booking.department)
+        booking.cancel(rules, self._clock())
+        key = ledger_id(booking.department, booking.day, booking.slot)
+        for _ in range(MAX_ATTEMPTS):
+            ledger = await self._store.get(LEDGERS, key)
+            stored = await self._store.get(BOOKINGS, booking.id)
+            if ledger is None or stored is None or stored["state"] != BOOKED:
+                raise NotFoundError(NOT_FOUND)
+            try:
+                async with self._store.transaction() as tx:
+                    doc = booking_to_doc(booking)
+                    await tx.replace(BOOKINGS, doc, expected_version=stored["_version"])
+                    freed = {**ledger, "taken": ledger["taken"] - 1}
+                    await tx.replace(LEDGERS, freed, expected_version=ledger["_version"])
+                    await tx.delete(
+                        LOCKS, lock_id(booking.person, booking.matter_code, booking.day)
+                    )
+            except VersionConflict:
+                continue
+            return booking
+        raise ValidationFailed("操作太频繁，请稍后再试")
+
+    async def next_free(
+        self, department: str, rules: HallRules, day: date, slot: time
+    ) -> tuple[date, time] | None:
+        """The first slot after (``day``, ``slot``) with a place left, within the booking window."""
+        now = self._clock()
+        calendar = await self._calendars.calendar()
+        for open_day in rules.open_days(now, calendar, count=rules.days_ahead):
+            if open_day < day:
+                continue
+            ledgers = await self._store.find(
+                LEDGERS, {"department": department, "day": open_day.isoformat()}
+            )
+            taken = {d["_id"]: d["taken"] for d in ledgers}
+            for start in rules.slots():
+                if open_day == day and start <= slot:
+                    continue
+                if datetime.combine(open_day, start, tzinfo=CHINA) <= now:
+                    continue
+                if taken.get(ledger_id(department, open_day, start), 0) < rules.capacity:
+                    return open_day, start
+        return None
+
+    # -- check-in -------------------------------------------------------------------------------
+
+    def check_in_code(self, booking: Booking) -> str:
+        """What the QR code carries: the booking and a signature over it and its day."""
+        return f"{booking.id}.{self._sign(booking)}"
+
+    async def check_in(self, code: str) -> Booking:
+        """The kiosk or clerk scanned a code: checked in, with a queue number; once only."""
+        booking_id, _, sig = code.strip().partition(".")
+        doc = await self._store.get(BOOKINGS, booking_id) if booking_id.isalnum() else None
+        if doc is None or not hmac.compare_digest(sig, self._sign(booking_from_doc(doc))):
+            raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
+        booking = booking_from_doc(doc)
+        now = self._clock()
+        counter_key = f"{booking.department}:{booking.day.isoformat()}"
+        for _ in range(MAX_ATTEMPTS):
+            counter = await self._store.get(COUNTERS, counter_key)
+            number = (counter["next"] if counter else 0) + 1
+            booking.check_in(china_date(now), number, now)  # refuses a used or wrong-day code
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.replace(
+                        BOOKINGS, booking_to_doc(booking), expected_version=doc["_version"]
+                    )
+                    counted = {"_id": counter_key, "next": number}
+                    if counter is None:
+                        await tx.insert(COUNTERS, counted)
+                    else:
+                        await tx.replace(COUNTERS, counted, expected_version=counter["_version"])
+            except (VersionConflict, DuplicateKey):
+                doc = await self._store.get(BOOKINGS, booking_id)
+                if doc is None:
+                    raise NotFoundError(NOT_FOUND) from None
+                booking = booking_from_doc(doc)
+                continue
+            return booking
+        raise ValidationFailed("签到人数较多，请稍后再扫一次")
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _sign(self, booking: Booking) -> str:
+        message = f"checkin:{booking.id}:{booking.person}:{booking.day.isoformat()}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:24]
+
+    async def _own(self, actor: Actor, booking_id: str) -> Booking:
+        doc = await self._store.get(BOOKINGS, booking_id)
+        if doc is None or doc["person"] != actor.id:
+            raise NotFoundError(NOT_FOUND)  # another's booking must not be known to exist
+        return booking_from_doc(doc)
+
+    async def _check_not_restricted(self, actor: Actor, rules: HallRules, now: datetime) -> None:
+        missed = await self._store.find(BOOKINGS, {"person": actor.id, "state": "no_show"})
+        until = rules.restricted_until([booking_from_doc(d).starts for d in missed], now)
+        if until is not None:
+            raise NotPermitted(
+                f"您近 {rules.no_show_window.days} 天内有 {rules.no_show_limit} 次预约未到，"
+                f"{until.astimezone(CHINA):%Y-%m-%d} 前暂不能在线预约；"
+                "如有特殊情况请联系大厅工作人员"
+            )
+
+    def _confirmation(self, booking: Booking, matter_name: str, now: datetime) -> dict[str, object]:
+        text = (
+            f"【预约成功】{matter_name}，{booking.day.isoformat()} {booking.slot:%H:%M} "
+            "到大厅窗口办理。到达后出示预约二维码签到取号，请按材料清单带齐材料。"
+        )
+        payload = {
+            "case": booking.case_number or "",
+            "applicant_id": booking.person,
+            "state": "",
+            "text": text,
+            "path": f"/h5/bookings/{booking.id}",
+            "link_label": "预约二维码",
+        }
+        return outbox_message(
+            topic=NOTIFY_TOPIC, key=f"booked:{booking.id}", payload=payload, now=now
+        )

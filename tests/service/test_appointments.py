@@ -1,0 +1,112 @@
+"""Booking hall slots on the real store: never over capacity, even 200 at once for 10 places."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, time, timedelta
+
+import pytest
+
+from app.domain.actors import Actor, Role
+from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
+from app.main import load_demo_data
+from app.services.appointment_records import BOOKINGS, LEDGERS
+from app.services.appointments import HALL_RULES, AppointmentService, SlotFull
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.settings import Settings
+from storage.sqlite import SqliteDocumentStore
+from tests.conftest import Clock
+
+TUESDAY, NINE = date(2026, 11, 3), time(9)
+ME = Actor("wx-me", Role.APPLICANT)
+
+
+@pytest.fixture
+async def hall(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> AppointmentService:
+    await load_demo_data(store, settings, clock())
+    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
+    cases = CaseService(store, calendars, clock=clock)
+    return AppointmentService(store, calendars, cases, secret="s" * 32, clock=clock)
+
+
+async def matter_code(store: SqliteDocumentStore) -> str:
+    [matter] = await store.find("matters", {"department": "mz"})
+    return str(matter["_id"])
+
+
+async def with_capacity(store: SqliteDocumentStore, capacity: int) -> None:
+    async with store.transaction() as tx:
+        await tx.insert(HALL_RULES, {"_id": "mz", "capacity": capacity})
+
+
+async def test_two_hundred_people_at_once_for_ten_places_get_ten_bookings(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    await with_capacity(store, 10)
+    code = await matter_code(store)
+    people = [Actor(f"wx-{n:03d}", Role.APPLICANT) for n in range(200)]
+    results = await asyncio.gather(
+        *(hall.book(p, code, TUESDAY, NINE) for p in people), return_exceptions=True
+    )
+    booked = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, SlotFull)]
+    assert len(booked) == 10 and len(refused) == 190  # nothing else: no error, no double
+    assert len({b.person for b in booked}) == 10
+    assert await store.count(BOOKINGS) == 10
+    [ledger] = await store.find(LEDGERS)
+    assert ledger["taken"] == 10
+    assert refused[0].next_free == (TUESDAY, time(9, 30))  # and the next free slot offered
+    assert "9:30" in refused[0].message or "09:30" in refused[0].message
+
+
+async def test_one_booking_per_person_matter_and_day_and_cancelling_frees_the_place(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    await with_capacity(store, 1)
+    code = await matter_code(store)
+    mine = await hall.book(ME, code, TUESDAY, NINE)
+    with pytest.raises(ValidationFailed, match="已预约过"):
+        await hall.book(ME, code, TUESDAY, time(10))
+    with pytest.raises(SlotFull):
+        await hall.book(Actor("wx-other", Role.APPLICANT), code, TUESDAY, NINE)
+    with pytest.raises(NotFoundError):  # someone else's booking does not exist for them
+        await hall.cancel(Actor("wx-other", Role.APPLICANT), mine.id)
+    await hall.cancel(ME, mine.id)
+    theirs = await hall.book(Actor("wx-other", Role.APPLICANT), code, TUESDAY, NINE)
+    assert theirs.slot == NINE
+    assert (await hall.book(ME, code, TUESDAY, time(10))).slot == time(10)  # rebook allowed
+
+
+async def test_a_check_in_code_works_once_on_its_day_and_a_forged_one_never(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    booking = await hall.book(ME, code, TUESDAY, NINE)
+    qr = hall.check_in_code(booking)
+    with pytest.raises(InvalidTransition, match="预约当天"):
+        await hall.check_in(qr)  # it is still Monday
+    clock.advance(days=1)
+    with pytest.raises(NotFoundError):
+        await hall.check_in(qr[:-1] + ("0" if qr[-1] != "0" else "1"))
+    checked = await hall.check_in(qr)
+    assert checked.queue_number == 1
+    with pytest.raises(InvalidTransition, match="不能再次签到"):
+        await hall.check_in(qr)
+
+
+async def test_three_no_shows_keep_a_person_from_booking_online_for_a_while(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    async with store.transaction() as tx:
+        for n in range(3):
+            day = date(2026, 10, 20) + timedelta(days=n)
+            await tx.insert(BOOKINGS, {
+                "_id": f"old{n}", "person": ME.id, "matter_code": code, "department": "mz",
+                "day": day.isoformat(), "slot": "09:00", "created_at": clock().isoformat(),
+                "case_number": None, "state": "no_show", "queue_number": None, "history": [],
+            })  # fmt: skip
+    with pytest.raises(NotPermitted, match="3 次预约未到"):
+        await hall.book(ME, code, TUESDAY, NINE)
+    assert await store.count(BOOKINGS, {"state": "booked"}) == 0
