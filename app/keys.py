@@ -16,6 +16,8 @@ from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.messenger import Messenger
 from ocr.precheck import Prechecker
+from payments.notifications import AlipayAccount
+from payments.port import PaymentGateway
 from storage.documents import DocumentStore
 from storage.objects import ObjectStore
 
@@ -34,3 +36,6 @@ WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
 WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)
 MESSENGER = web.AppKey("messenger", Messenger)
+PAYMENTS = web.AppKey("payments", PaymentGateway)
+ALIPAY = web.AppKey("alipay", AlipayAccount)
+ALIPAY_SIMULATOR_URL = web.AppKey("alipay_simulator_url", str)

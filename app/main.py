@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from app import keys
+from app.alipay_wiring import alipay_ctx
 from app.api.errors import error_middleware
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as page_routes
@@ -233,7 +234,9 @@ def create_app(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    app.cleanup_ctx.extend([stores_ctx, demo_ctx, wechat_ctx(settings, clock), background_ctx])
+    app.cleanup_ctx.extend(
+        [stores_ctx, demo_ctx, wechat_ctx(settings, clock), alipay_ctx(settings), background_ctx]
+    )
 
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     api.add_routes(api_routes)

@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     wechat_template_id: str | None = None
     wechat_simulator_port: int = 8081
 
+    # Alipay (catalog fees). Demo mode without these starts a local Alipay simulator with key
+    # pairs of its own; outside demo, payments are off until all four are given.
+    alipay_app_id: str | None = None
+    alipay_seller_id: str | None = None
+    alipay_private_key_file: Path | None = None
+    alipay_public_key_file: Path | None = None
+    alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
+    alipay_simulator_port: int = 0  # any free port: cashier links carry it
+
     # OCR pre-check: the engine bench ocr found most accurate, in a bounded process pool.
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     ocr_workers: int = 2
@@ -135,7 +144,7 @@ class Settings(BaseSettings):
     def _check_port(cls, value: Any) -> int:
         return _int_between(value, 1, 65535)
 
-    @field_validator("wechat_simulator_port", mode="before")
+    @field_validator("wechat_simulator_port", "alipay_simulator_port", mode="before")
     @classmethod
     def _check_simulator_port(cls, value: Any) -> int:
         return _int_between(value, 0, 65535)  # 0: any free port (tests)
@@ -147,7 +156,7 @@ class Settings(BaseSettings):
             raise ValueError("must be the 43-character EncodingAESKey from the WeChat console")
         return value
 
-    @field_validator("wechat_api_base_url", "wechat_open_base_url")
+    @field_validator("wechat_api_base_url", "wechat_open_base_url", "alipay_gateway_url")
     @classmethod
     def _check_wechat_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -230,6 +239,15 @@ class Settings(BaseSettings):
             for field in wechat:
                 if getattr(self, field) is None:
                     missing.append((field, "required with the other BUCHUMEN_WECHAT_* settings"))
+        alipay = ("alipay_app_id", "alipay_seller_id")
+        alipay_files = ("alipay_private_key_file", "alipay_public_key_file")
+        given = [f for f in (*alipay, *alipay_files) if getattr(self, f) is not None]
+        for field in (*alipay, *alipay_files) if given else ():
+            path = getattr(self, field)
+            if path is None:
+                missing.append((field, "required with the other BUCHUMEN_ALIPAY_* settings"))
+            elif field in alipay_files and not path.is_file():
+                missing.append((field, f"no such file: {path}"))
         if missing:
             raise _Problems(missing)
         if "public_base_url" not in self.model_fields_set:
@@ -256,6 +274,11 @@ class Settings(BaseSettings):
     def wechat_configured(self) -> bool:
         """True when the real account's credentials are all given."""
         return self.wechat_token is not None
+
+    @property
+    def alipay_configured(self) -> bool:
+        """True when the real Alipay application's settings are all given."""
+        return self.alipay_app_id is not None
 
     @property
     def jwt_key(self) -> str:

@@ -2,6 +2,7 @@
 
 from payments.alipay import AlipayGateway
 from payments.notifications import (
+    AlipayAccount,
     ExpectedOrder,
     Notification,
     NotificationRejected,
@@ -23,6 +24,7 @@ from payments.port import (
 )
 
 __all__ = [
+    "AlipayAccount",
     "AlipayGateway",
     "ExpectedOrder",
     "GatewayRefused",

@@ -32,6 +32,27 @@ class ExpectedOrder:
 
 
 @dataclass(frozen=True)
+class AlipayAccount:
+    """Who notifications must come from and be for: our app, our seller, Alipay's key."""
+
+    app_id: str
+    seller_id: str
+    alipay_public_key: rsa.RSAPublicKey
+
+    def __repr__(self) -> str:
+        return f"AlipayAccount(app_id={self.app_id!r}, seller_id={self.seller_id!r})"
+
+    def verify(self, params: Mapping[str, str], order: ExpectedOrder) -> Notification:
+        return verify_notification(
+            params,
+            alipay_public_key=self.alipay_public_key,
+            app_id=self.app_id,
+            seller_id=self.seller_id,
+            order=order,
+        )
+
+
+@dataclass(frozen=True)
 class Notification:
     """A verified notification about one of our orders."""
 

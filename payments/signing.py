@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -70,6 +71,16 @@ def load_public_key(text: str) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("not an RSA public key")
     return key
+
+
+def read_private_key(path: Path) -> rsa.RSAPrivateKey:
+    """The application private key kept in ``path`` (PEM or bare base64); ValueError if not."""
+    return load_private_key(path.read_text(encoding="ascii"))
+
+
+def read_public_key(path: Path) -> rsa.RSAPublicKey:
+    """Alipay's public key kept in ``path`` (PEM or bare base64); ValueError if not."""
+    return load_public_key(path.read_text(encoding="ascii"))
 
 
 def private_key_pem(key: rsa.RSAPrivateKey) -> str:
