@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.api.tokens import TokenIssuer
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
@@ -31,6 +32,7 @@ MATERIALS = web.AppKey("materials", MaterialService)
 PRECHECKS = web.AppKey("prechecks", PrecheckService)
 PRECHECKER = web.AppKey("prechecker", Prechecker)
 SPACE = web.AppKey("space", SpaceService)
+APPOINTMENTS = web.AppKey("appointments", AppointmentService)
 CERTIFICATES = web.AppKey("certificates", CertificateService)
 WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)

@@ -24,6 +24,7 @@ from app.api.tokens import TokenIssuer
 from app.domain.actors import Role
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.cases import CaseService
@@ -33,6 +34,7 @@ from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
+from app.web.bookings import routes as booking_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
@@ -161,6 +163,14 @@ def create_app(
             app[keys.PRECHECKS] = PrecheckService(
                 cases, objects, documents, prechecker, app[keys.SPACE], clock=clock
             )
+            app[keys.APPOINTMENTS] = AppointmentService(
+                documents,
+                calendars,
+                cases,
+                secret=hmac.new(settings.jwt_key.encode(), b"check-in", "sha256").hexdigest(),
+                clock=clock,
+                on_outbox=wake_dispatchers,
+            )
             app[keys.CERTIFICATES] = CertificateService(
                 documents,
                 objects,
@@ -223,6 +233,8 @@ def create_app(
                 )
             ),
             asyncio.create_task(_every(3600, app[keys.SPACE].remind_expiring, stop)),
+            asyncio.create_task(_every(3600, app[keys.APPOINTMENTS].remind_tomorrow, stop)),
+            asyncio.create_task(_every(900, app[keys.APPOINTMENTS].mark_no_shows, stop)),
         ]
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
@@ -249,6 +261,7 @@ def create_app(
     app.add_routes(receipt_routes)
     app.add_routes(staff_routes)
     app.add_routes(review_routes)
+    app.add_routes(booking_routes)
     app.add_routes(dashboard_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -109,7 +109,12 @@ def wechat_ctx(
         async with aiohttp.ClientSession() as session:
             client = wechat_client(session, store, creds)
             dialogues = Dialogues(
-                store, app[keys.CASES], app[keys.CALENDAR], app[keys.SPACE], clock=clock
+                store,
+                app[keys.CASES],
+                app[keys.CALENDAR],
+                app[keys.SPACE],
+                app[keys.APPOINTMENTS],
+                clock=clock,
             )
             app[keys.WECHAT_CLIENT] = client
             app[keys.WECHAT] = WeChatEndpoint(

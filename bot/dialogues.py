@@ -14,12 +14,14 @@ from app.domain.errors import DomainError
 from app.domain.identity import mask_uscc, parse_uscc
 from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, bind_agent, bind_person
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import CatalogCache
 from app.services.space import SpaceService
 from bot import reuse, texts
 from bot.active_case import active_case
+from bot.booking import BookingDialogue
 from bot.conversations import Conversation, Conversations
 from bot.parser import Inbound
 from storage.documents import DocumentStore
@@ -48,6 +50,7 @@ class Dialogues:
         cases: CaseService,
         calendars: CalendarService,
         space: SpaceService,
+        appointments: AppointmentService,
         *,
         clock: Callable[[], datetime],
     ) -> None:
@@ -57,6 +60,7 @@ class Dialogues:
         self._calendars = calendars
         self._conversations = Conversations(store)
         self._catalog = CatalogCache(store)
+        self._booking = BookingDialogue(appointments, self._catalog)
         self._clock = clock
         self._words: dict[str, Handler] = {
             "我要办": self._pick_matter,
@@ -67,6 +71,8 @@ class Dialogues:
             "我的材料": self._my_materials,
             "调用": self._reuse,
             "换证": self._renew,
+            "我要预约": self._start_booking,
+            "预约": self._start_booking,
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
             "评价": self._start_rating,
@@ -116,6 +122,8 @@ class Dialogues:
             return await self._show_guide(conv, text)
         if conv.step == "rating":
             return await self._rate(conv, text)
+        if conv.step.startswith("booking_"):
+            return await self._booking.step(conv, await self._actor(conv), text)
         if CASE_NUMBER.match(text.upper()):
             return await self._case_detail(conv, text.upper())
         return texts.NOT_UNDERSTOOD
@@ -353,6 +361,9 @@ class Dialogues:
         if grade >= 3:  # 不满意 / 非常不满意
             return texts.RATE_SORRY.format(level=level)
         return texts.RATE_THANKS.format(number=case.number, level=level)
+
+    async def _start_booking(self, conv: Conversation, _: str) -> str:
+        return await self._booking.start(conv, await self._actor(conv))
 
     async def _help(self, conv: Conversation, _: str) -> str:
         return texts.HELP

@@ -33,13 +33,14 @@ from app.services.appointment_records import (
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import get_matter
-from app.services.notify import NOTIFY_TOPIC
+from app.services.notify import NOTIFY_TOPIC, notify_once
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.outbox import outbox_message
 
 HALL_RULES = "hall_rules"  # per department: capacity, closures, cut-off (admin-set)
 MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
 NOT_FOUND = "没有找到这个预约"
+NO_SHOW_AFTER = timedelta(minutes=90)  # the half-hour itself, and an hour's grace
 
 
 class SlotFull(ValidationFailed):
@@ -186,6 +187,79 @@ class AppointmentService:
                     return open_day, start
         return None
 
+    async def offer(self, matter_code: str, count: int = 9) -> list[tuple[date, time, int]]:
+        """The next open slots for the matter's hall with places left: (day, start, free)."""
+        matter = await get_matter(self._store, matter_code)
+        rules = await self.rules(matter.department)
+        now = self._clock()
+        found: list[tuple[date, time, int]] = []
+        calendar = await self._calendars.calendar()
+        for day in rules.open_days(now, calendar, count=rules.days_ahead):
+            where = {"department": matter.department, "day": day.isoformat()}
+            taken = {d["_id"]: d["taken"] for d in await self._store.find(LEDGERS, where)}
+            for start in rules.slots():
+                free = rules.capacity - taken.get(ledger_id(matter.department, day, start), 0)
+                if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
+                    found.append((day, start, free))
+                    if len(found) == count:
+                        return found
+        return found
+
+    async def booking_of(self, actor: Actor, booking_id: str) -> Booking:
+        """One of the actor's own bookings (anyone else's does not exist for them)."""
+        return await self._own(actor, booking_id)
+
+    async def bookings_of(self, actor: Actor) -> list[Booking]:
+        docs = await self._store.find(BOOKINGS, {"person": actor.id, "state": BOOKED})
+        return sorted((booking_from_doc(d) for d in docs), key=lambda b: b.starts)
+
+    async def remind_tomorrow(self) -> int:
+        """On the working day before a visit, one chat reminder per booking; how many queued."""
+        now = self._clock()
+        calendar = await self._calendars.calendar()
+        next_day = calendar.next_workday(china_date(now))
+        queued = 0
+        for doc in await self._store.find(BOOKINGS, {"day": next_day.isoformat(), "state": BOOKED}):
+            booking = booking_from_doc(doc)
+            matter = await get_matter(self._store, booking.matter_code)
+            text = (
+                f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
+                f"{booking.slot:%H:%M} 到大厅办理“{matter.name}”。请按时到达并带齐材料；"
+                "如不能前来，请在预约时间 2 小时前取消。"
+            )
+            queued += await notify_once(
+                self._store,
+                key=f"remind:{booking.id}",
+                applicant_id=booking.person,
+                text=text,
+                now=now,
+                path=f"/h5/bookings/{booking.id}",
+                link_label="预约二维码",
+            )
+        return queued
+
+    async def mark_no_shows(self) -> int:
+        """Bookings whose half-hour ended an hour ago without a check-in count as missed."""
+        now = self._clock()
+        today = china_date(now)
+        missed = 0
+        for doc in await self._store.find(
+            BOOKINGS, {"state": BOOKED, "day": {"$lte": today.isoformat()}}
+        ):
+            booking = booking_from_doc(doc)
+            if booking.starts + NO_SHOW_AFTER > now:
+                continue
+            booking.miss(now)
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.replace(
+                        BOOKINGS, booking_to_doc(booking), expected_version=doc["_version"]
+                    )
+            except VersionConflict:
+                continue  # checked in or cancelled meanwhile: the next sweep decides again
+            missed += 1
+        return missed
+
     # -- check-in -------------------------------------------------------------------------------
 
     def check_in_code(self, booking: Booking) -> str:
@@ -215,6 +289,7 @@ class AppointmentService:
                         await tx.insert(COUNTERS, counted)
                     else:
                         await tx.replace(COUNTERS, counted, expected_version=counter["_version"])
+                    await tx.insert("outbox", self._checked_in(booking, now))
             except (VersionConflict, DuplicateKey):
                 doc = await self._store.get(BOOKINGS, booking_id)
                 if doc is None:
@@ -245,6 +320,14 @@ class AppointmentService:
                 f"{until.astimezone(CHINA):%Y-%m-%d} 前暂不能在线预约；"
                 "如有特殊情况请联系大厅工作人员"
             )
+
+    def _checked_in(self, booking: Booking, now: datetime) -> dict[str, object]:
+        text = f"【签到成功】您的排队号是 {booking.queue_number}，请留意大厅叫号。"
+        payload = {"case": booking.case_number or "", "applicant_id": booking.person,
+                   "state": "", "text": text}  # fmt: skip
+        return outbox_message(
+            topic=NOTIFY_TOPIC, key=f"checked-in:{booking.id}", payload=payload, now=now
+        )
 
     def _confirmation(self, booking: Booking, matter_name: str, now: datetime) -> dict[str, object]:
         text = (

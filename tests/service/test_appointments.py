@@ -110,3 +110,23 @@ async def test_three_no_shows_keep_a_person_from_booking_online_for_a_while(
     with pytest.raises(NotPermitted, match="3 次预约未到"):
         await hall.book(ME, code, TUESDAY, NINE)
     assert await store.count(BOOKINGS, {"state": "booked"}) == 0
+
+
+async def test_the_working_day_before_a_reminder_and_after_the_slot_a_missed_visit_counts(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    friday = date(2026, 11, 6)
+    booking = await hall.book(ME, code, date(2026, 11, 9), NINE)  # next Monday
+    clock.now = clock.now.replace(day=5)  # Thursday: Monday is not the next working day yet
+    assert await hall.remind_tomorrow() == 0
+    clock.now = clock.now.replace(day=friday.day)
+    assert await hall.remind_tomorrow() == 1
+    assert await hall.remind_tomorrow() == 0  # once
+    [reminder] = await store.find("outbox", {"_id": f"remind:{booking.id}"})
+    assert "11月9日 09:00" in reminder["payload"]["text"]
+    clock.now = clock.now.replace(day=9, hour=1, minute=20)  # 09:20 Monday: still in time
+    assert await hall.mark_no_shows() == 0
+    clock.advance(hours=2)
+    assert await hall.mark_no_shows() == 1
+    assert (await store.get(BOOKINGS, booking.id) or {})["state"] == "no_show"

@@ -12,6 +12,7 @@ from app.domain.cases import MaterialRef
 from app.domain.space import Version, owner_of
 from app.main import load_demo_data
 from app.services.accounts import account_of_openid
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.space import SpaceService
@@ -55,7 +56,8 @@ async def bot(
     calendars = CalendarService(store)
     cases = CaseService(store, calendars, clock=clock)
     space = SpaceService(store, FileObjectStore(tmp_path / "objects"), cases, clock=clock)
-    return Dialogues(store, cases, calendars, space, clock=clock)
+    hall = AppointmentService(store, calendars, cases, secret="h" * 32, clock=clock)
+    return Dialogues(store, cases, calendars, space, hall, clock=clock)
 
 
 async def say(bot: Dialogues, *lines: str) -> str:
@@ -259,3 +261,19 @@ async def test_renewal_starts_the_right_matter_with_the_space_documents_brought_
         "id_card_front",
         "id_card_back",
     }
+
+
+async def test_a_hall_visit_is_booked_in_the_chat_in_two_replies(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    matters = await say(bot, "我要预约")
+    pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
+    slots = await say(bot, pick)
+    assert "1. " in slots and "余 " in slots
+    booked = await say(bot, "1")
+    assert "预约成功" in booked
+    [booking] = await store.find("bookings")
+    assert booking["state"] == "booked"
+    confirmations = await store.find("outbox", {"_id": f"booked:{booking['_id']}"})
+    assert confirmations[0]["payload"]["path"] == f"/h5/bookings/{booking['_id']}"
