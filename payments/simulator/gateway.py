@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from payments.alipay import beijing_time
+from payments.alipay import TIME_FORMAT, beijing_time
 from payments.port import yuan
 from payments.signing import notification_content, request_content, rsa2_sign, rsa2_verify
 from payments.simulator.ledger import BUYER_ID, BUYER_LOGON_ID, Ledger, Refusal, SimTrade
@@ -57,6 +58,12 @@ class AlipaySimulator:
             raise Refusal("isv.invalid-app-id", "无效的AppID参数", code="40002")
         if params.get("sign_type") != "RSA2":
             raise Refusal("isv.invalid-signature-type", "无效的签名类型", code="40002")
+        if not params.get("timestamp"):
+            raise Refusal("isv.missing-timestamp", "缺少时间戳参数", code="40001")
+        try:
+            datetime.strptime(params["timestamp"], TIME_FORMAT)
+        except ValueError:
+            raise Refusal("isv.invalid-timestamp", "非法的时间戳参数", code="40002") from None
         if params.get("charset", "utf-8").lower() != "utf-8":
             raise Refusal("isv.invalid-charset", "字符集错误", code="40002")
         sign = params.get("sign", "")

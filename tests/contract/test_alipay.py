@@ -529,6 +529,29 @@ async def test_alipay_refuses_a_request_not_signed_by_our_app(
     assert refused.value.sub_code == sub_code
 
 
+@pytest.mark.parametrize(
+    ("change", "sub_code"),
+    [
+        ({"timestamp": "2026/11/02 09:00"}, "isv.invalid-timestamp"),
+        ({"sign_type": "RSA"}, "isv.invalid-signature-type"),
+        ({"biz_content": '{"out_trade_no":"BCM-2026-000123-P2"}'}, "isv.invalid-signature"),
+    ],
+)
+async def test_alipay_refuses_a_request_altered_after_signing(
+    gateway: AlipayGateway,
+    alipay: tuple[AlipaySimulator, str],
+    session: aiohttp.ClientSession,
+    clock: Clock,
+    change: dict[str, str],
+    sub_code: str,
+):
+    url = await gateway.create_payment(order(clock), notify_url="", return_url="")
+    params = dict(parse_qsl(urlsplit(url).query)) | {"method": "alipay.trade.query"} | change
+    async with session.post(alipay[1], data=params) as response:
+        answer = await response.json()
+    assert answer["alipay_trade_query_response"]["sub_code"] == sub_code
+
+
 async def test_an_unreachable_gateway_is_unavailable_not_refused(make_gateway: MakeGateway):
     gateway = make_gateway(gateway_url="http://127.0.0.1:9/gateway.do", timeout=2.0)
     with pytest.raises(GatewayUnavailable):
