@@ -326,3 +326,64 @@ def test_contacts_refuse_bad_mobiles_and_mask_themselves_in_logs() -> None:
         Contact("李四", "12345", "广东省", "深圳市", "南山区", "科技园路 1 号")
     assert "13800138000" not in repr(SENDER) and "科技园路" not in repr(SENDER)
     assert "李四" not in repr(SENDER)
+
+
+@pytest.fixture
+async def odd_sf() -> AsyncIterator[tuple[list[web.Response], str]]:
+    """An "SF" that answers whatever the test queues: what the adapter must survive."""
+    answers: list[web.Response] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.post()
+        return answers.pop(0)
+
+    app = web.Application()
+    app.router.add_post("/std/service", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield answers, f"http://127.0.0.1:{runner.addresses[0][1]}/std/service"
+    await runner.cleanup()
+
+
+def sf_answer(api_code: str = sf.API_OK, data: object = None) -> web.Response:
+    body = {"apiResultCode": api_code, "apiErrorMsg": "", "apiResultData": data}
+    return web.json_response(body)
+
+
+async def test_what_is_not_an_answer_from_sf_leaves_the_outcome_unknown(
+    odd_sf: tuple[list[web.Response], str], session: aiohttp.ClientSession
+) -> None:
+    answers, url = odd_sf
+    courier = SfCourier(session, base_url=url, partner_id=PARTNER_ID, check_word=CHECK_WORD)
+    answers.extend(
+        [
+            web.Response(status=502, text="<html>Bad Gateway</html>"),
+            web.Response(body=b'{"apiResultCode":"A1000","x":"' + b"a" * (1 << 20) + b'"}'),
+            sf_answer(sf.API_SYSTEM_ERROR),
+            sf_answer(data="not json"),
+            sf_answer(data=sf.dumps({"success": True, "errorCode": "S0000", "msgData": {}})),
+        ]
+    )
+    for _ in range(5):
+        with pytest.raises(CourierUnavailable):
+            await courier.book_pickup(order())
+
+
+async def test_an_address_sf_cannot_serve_is_refused_in_chinese(
+    odd_sf: tuple[list[web.Response], str], session: aiohttp.ClientSession
+) -> None:
+    answers, url = odd_sf
+    courier = SfCourier(session, base_url=url, partner_id=PARTNER_ID, check_word=CHECK_WORD)
+    result = {
+        "orderId": "BCM-2026-000123-P1",
+        "filterResult": 3,
+        "waybillNoInfoList": [{"waybillType": 1, "waybillNo": "SF1000000000001"}],
+    }
+    answers.append(
+        sf_answer(data=sf.dumps({"success": True, "errorCode": "S0000", "msgData": result}))
+    )
+    with pytest.raises(CourierRefused) as raised:
+        await courier.book_pickup(order())
+    assert "不在顺丰上门取件范围" in raised.value.message
