@@ -213,6 +213,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from app.bench_upload import run_upload_bench
 
         return asyncio.run(run_upload_bench(rounds=args.rounds, console=console))
+    if args.target == "booking":
+        from app.bench_booking import run_booking_bench
+
+        return asyncio.run(
+            run_booking_bench(existing=10_000, bookings=args.bookings, console=console)
+        )
     if args.target == "wechat":
         from app.bench_wechat import run_wechat_bench
 
@@ -265,7 +271,8 @@ def parser() -> argparse.ArgumentParser:
     wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload"])
+    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload", "booking"])
+    bench.add_argument("--bookings", type=int, default=2_000, help="booking: bookings to time")
     bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
     bench.add_argument("--engines", default="", help="ocr: comma-separated, default all")
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")

@@ -1,0 +1,134 @@
+"""``buchumen bench booking``: bookings/s and booking latency with 10,000 bookings in the store.
+
+The existing bookings are written in bulk (their ledgers and locks too), spread over the
+booking window; then applicants book through the real AppointmentService, 20 at once, some
+of them racing for the same slots, as a Monday morning rush would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from app.bench import percentile
+from app.domain.actors import Actor, Role
+from app.main import load_demo_data, open_documents
+from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
+from app.services.appointments import HALL_RULES, AppointmentService
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
+from app.settings import load_settings
+from storage.documents import Document, DocumentStore
+
+NOW = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # a Monday, 08:30 in Beijing
+IN_FLIGHT = 20
+
+
+async def run_booking_bench(*, existing: int, bookings: int, console: Console) -> int:
+    with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
+        settings = load_settings({}, demo=True, data_dir=Path(tmp), log_level="WARNING")
+        async with open_documents(settings) as store:
+            await load_demo_data(store, settings, NOW)
+            calendars = CalendarService(store)
+            hall = AppointmentService(
+                store, calendars, CaseService(store, calendars, clock=lambda: NOW),
+                secret="b" * 32, clock=lambda: NOW,
+            )  # fmt: skip
+            matters = [m for m in await store.find("matters") if "citizen" in m["targets"]]
+            for m in matters:  # a big hall: the bench measures the ledger, not refusals
+                async with store.transaction() as tx:
+                    if await tx.get(HALL_RULES, m["department"]) is None:
+                        await tx.insert(HALL_RULES, {"_id": m["department"], "capacity": 400})
+            await _fill(store, hall, matters, existing, console)
+            return await _measure(hall, matters, bookings, console)
+
+
+async def _fill(
+    store: DocumentStore,
+    hall: AppointmentService,
+    matters: list[Document],
+    count: int,
+    console: Console,
+) -> None:
+    slots = []
+    for m in matters:
+        for day, start, _ in await hall.offer(m["_id"], count=200):
+            slots.append((m, day, start))
+    taken: dict[str, int] = {}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"bulk: {count:,} existing bookings", total=count)
+        done = 0
+        while done < count:
+            async with store.transaction() as tx:
+                for i in range(done, min(count, done + 1000)):
+                    m, day, start = slots[i % len(slots)]
+                    person, booking_id = f"bench-{i}", uuid.uuid4().hex
+                    await tx.insert(
+                        LOCKS, {"_id": f"{person}:{m['_id']}:{day}", "booking": booking_id}
+                    )
+                    await tx.insert(BOOKINGS, {
+                        "_id": booking_id, "person": person, "matter_code": m["_id"],
+                        "department": m["department"], "day": day.isoformat(),
+                        "slot": f"{start:%H:%M}", "created_at": NOW.isoformat(),
+                        "case_number": None, "state": "booked", "queue_number": None,
+                        "history": [],
+                    })  # fmt: skip
+                    key = ledger_id(m["department"], day, start)
+                    taken[key] = taken.get(key, 0) + 1
+            progress.advance(task, min(count, done + 1000) - done)
+            done = min(count, done + 1000)
+        async with store.transaction() as tx:
+            for key, n in taken.items():
+                department, on, _ = key.split(":", 2)
+                await tx.insert(
+                    LEDGERS, {"_id": key, "department": department, "day": on, "taken": n}
+                )
+
+
+async def _measure(
+    hall: AppointmentService, matters: list[Document], count: int, console: Console
+) -> int:
+    latencies: list[float] = []
+    refused = 0
+    queue = list(range(count))
+
+    async def applicant() -> None:
+        nonlocal refused
+        while queue:
+            i = queue.pop()
+            matter = matters[i % len(matters)]
+            # A third of them want the first free half-hour: contention on purpose.
+            offers = await hall.offer(matter["_id"], count=3 if i % 3 == 0 else 12)
+            day, start, _ = offers[i % len(offers)]
+            t0 = time.perf_counter()
+            try:
+                await hall.book(Actor(f"rush-{i}", Role.APPLICANT), matter["_id"], day, start)
+            except Exception:
+                refused += 1
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{count:,} bookings, {IN_FLIGHT} at once", total=None)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(applicant() for _ in range(IN_FLIGHT)))
+        wall = time.perf_counter() - t0
+        progress.update(task, completed=count)
+    table = Table(title=f"bench booking · {count:,} bookings on top of the existing ones")
+    for column in ("bookings/s", "p50 ms", "p99 ms", "refused"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{(count - refused) / wall:,.0f}",
+        f"{percentile(latencies, 0.5):.1f}",
+        f"{percentile(latencies, 0.99):.1f}",
+        str(refused),
+    )
+    Console().print(table)
+    return 0
