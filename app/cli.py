@@ -143,6 +143,35 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hall(args: argparse.Namespace) -> int:
+    """Administrators: a hall's capacity, cut-off and closed days; lift a booking restriction."""
+    from app.main import build_appointments, open_documents
+
+    settings = _settings(args)
+
+    async def run() -> str:
+        async with open_documents(settings) as store:
+            hall = build_appointments(store, settings)
+            if args.action == "lift":
+                await hall.lift_restriction(args.target)
+                return f"{args.target} 可以重新在线预约"
+            rules = await hall.set_rules(
+                args.target,
+                capacity=args.capacity,
+                cutoff_hours=args.cutoff_hours,
+                close=[date.fromisoformat(d) for d in args.close],
+                reopen=[date.fromisoformat(d) for d in args.reopen],
+            )
+            closed = "、".join(sorted(d.isoformat() for d in rules.closures)) or "无"
+            return (
+                f"{args.target}：每时段 {rules.capacity} 人，"
+                f"提前 {rules.cutoff.total_seconds() / 3600:g} 小时截止取消，闭厅日：{closed}"
+            )
+
+    console.print(asyncio.run(run()))
+    return 0
+
+
 def cmd_calendar(args: argparse.Namespace) -> int:
     from app.domain.actors import Actor, Role
     from app.main import open_documents, utcnow
@@ -257,6 +286,15 @@ def parser() -> argparse.ArgumentParser:
     staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
     staff.add_argument("--name", help="the name shown on pages")
     staff.set_defaults(func=cmd_staff)
+
+    hall = sub.add_parser("hall", help="a hall's booking rules, or lift a booking restriction")
+    hall.add_argument("action", choices=["set", "lift"])
+    hall.add_argument("target", help="set: a department code (e.g. mz); lift: a username")
+    hall.add_argument("--capacity", type=int, help="applicants per half-hour slot")
+    hall.add_argument("--cutoff-hours", type=float, help="no cancelling closer than this")
+    hall.add_argument("--close", action="append", default=[], help="YYYY-MM-DD, repeatable")
+    hall.add_argument("--reopen", action="append", default=[], help="YYYY-MM-DD, repeatable")
+    hall.set_defaults(func=cmd_hall)
 
     cal = sub.add_parser("calendar", help="list or set working-day overrides")
     cal.add_argument("action", choices=["list", "set"])

@@ -34,6 +34,7 @@ from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
+from app.sf_wiring import sf_ctx
 from app.web.bookings import routes as booking_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
@@ -163,13 +164,8 @@ def create_app(
             app[keys.PRECHECKS] = PrecheckService(
                 cases, objects, documents, prechecker, app[keys.SPACE], clock=clock
             )
-            app[keys.APPOINTMENTS] = AppointmentService(
-                documents,
-                calendars,
-                cases,
-                secret=hmac.new(settings.jwt_key.encode(), b"check-in", "sha256").hexdigest(),
-                clock=clock,
-                on_outbox=wake_dispatchers,
+            app[keys.APPOINTMENTS] = build_appointments(
+                documents, settings, clock=clock, on_outbox=wake_dispatchers
             )
             app[keys.CERTIFICATES] = CertificateService(
                 documents,
@@ -247,7 +243,14 @@ def create_app(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     app.cleanup_ctx.extend(
-        [stores_ctx, demo_ctx, wechat_ctx(settings, clock), alipay_ctx(settings), background_ctx]
+        [
+            stores_ctx,
+            demo_ctx,
+            wechat_ctx(settings, clock),
+            alipay_ctx(settings),
+            sf_ctx(settings),
+            background_ctx,
+        ]
     )
 
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
@@ -269,6 +272,25 @@ def create_app(
     if settings.object_store == "filesystem":  # MinIO serves its own presigned links
         app.add_routes(file_routes(LinkSigner(_link_secret(settings), clock=clock)))
     return app
+
+
+def build_appointments(
+    store: DocumentStore,
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    on_outbox: Callable[[], None] = lambda: None,
+) -> AppointmentService:
+    """The hall appointments, for the app and for the administrators' command line."""
+    calendars = CalendarService(store)
+    return AppointmentService(
+        store,
+        calendars,
+        CaseService(store, calendars, clock=clock),
+        secret=hmac.new(settings.jwt_key.encode(), b"check-in", "sha256").hexdigest(),
+        clock=clock,
+        on_outbox=on_outbox,
+    )
 
 
 async def _warm_up(prechecker: Prechecker) -> None:

@@ -20,6 +20,7 @@ from app.domain.actors import Actor, Role
 from app.domain.appointments import BOOKED, Booking, HallRules
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
+from app.services.accounts import USERS
 from app.services.appointment_records import (
     BOOKINGS,
     COUNTERS,
@@ -260,6 +261,46 @@ class AppointmentService:
             missed += 1
         return missed
 
+    # -- administration -------------------------------------------------------------------------
+
+    async def set_rules(
+        self,
+        department: str,
+        *,
+        capacity: int | None = None,
+        cutoff_hours: float | None = None,
+        close: list[date] = (),  # type: ignore[assignment]
+        reopen: list[date] = (),  # type: ignore[assignment]
+    ) -> HallRules:
+        """An administrator's change to a hall: capacity per slot, cut-off, closed days."""
+        if capacity is not None and not 1 <= capacity <= 500:
+            raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
+        if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:
+            raise ValidationFailed("取消截止时间应在 0 到 72 小时之间")
+        doc = await self._store.get(HALL_RULES, department)
+        closures = set(doc.get("closures", []) if doc else []) | {d.isoformat() for d in close}
+        closures -= {d.isoformat() for d in reopen}
+        new = {**(doc or {"_id": department}), "closures": sorted(closures)}
+        if capacity is not None:
+            new["capacity"] = capacity
+        if cutoff_hours is not None:
+            new["cutoff_hours"] = cutoff_hours
+        async with self._store.transaction() as tx:
+            if doc is None:
+                await tx.insert(HALL_RULES, new)
+            else:
+                await tx.replace(HALL_RULES, new, expected_version=doc["_version"])
+        return await self.rules(department)
+
+    async def lift_restriction(self, username: str) -> None:
+        """An administrator lets a person book again; earlier no-shows stop counting."""
+        account = await self._store.get(USERS, username)
+        if account is None:
+            raise NotFoundError(f"没有名为 {username} 的账号")
+        lifted = {**account, "booking_restriction_lifted_at": self._clock().isoformat()}
+        async with self._store.transaction() as tx:
+            await tx.replace(USERS, lifted, expected_version=account["_version"])
+
     # -- check-in -------------------------------------------------------------------------------
 
     def check_in_code(self, booking: Booking) -> str:
@@ -313,7 +354,13 @@ class AppointmentService:
 
     async def _check_not_restricted(self, actor: Actor, rules: HallRules, now: datetime) -> None:
         missed = await self._store.find(BOOKINGS, {"person": actor.id, "state": "no_show"})
-        until = rules.restricted_until([booking_from_doc(d).starts for d in missed], now)
+        account = await self._store.get(USERS, actor.id) or {}
+        lifted = account.get("booking_restriction_lifted_at")
+        since = datetime.fromisoformat(lifted) if lifted else None
+        starts = [
+            b.starts for b in map(booking_from_doc, missed) if since is None or b.starts > since
+        ]
+        until = rules.restricted_until(starts, now)
         if until is not None:
             raise NotPermitted(
                 f"您近 {rules.no_show_window.days} 天内有 {rules.no_show_limit} 次预约未到，"

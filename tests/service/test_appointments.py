@@ -130,3 +130,28 @@ async def test_the_working_day_before_a_reminder_and_after_the_slot_a_missed_vis
     clock.advance(hours=2)
     assert await hall.mark_no_shows() == 1
     assert (await store.get(BOOKINGS, booking.id) or {})["state"] == "no_show"
+
+
+async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restriction(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    rules = await hall.set_rules("mz", capacity=2, close=[TUESDAY])
+    assert rules.capacity == 2 and TUESDAY in rules.closures
+    code = await matter_code(store)
+    with pytest.raises(ValidationFailed, match="不开放"):
+        await hall.book(ME, code, TUESDAY, NINE)
+    await hall.set_rules("mz", reopen=[TUESDAY])
+    with pytest.raises(ValidationFailed, match="1 到 500"):
+        await hall.set_rules("mz", capacity=0)
+    async with store.transaction() as tx:
+        await tx.insert("users", {"_id": ME.id, "role": "applicant"})
+        for n in range(3):
+            await tx.insert(BOOKINGS, {
+                "_id": f"miss{n}", "person": ME.id, "matter_code": code, "department": "mz",
+                "day": f"2026-10-2{n}", "slot": "09:00", "created_at": clock().isoformat(),
+                "case_number": None, "state": "no_show", "queue_number": None, "history": [],
+            })  # fmt: skip
+    with pytest.raises(NotPermitted):
+        await hall.book(ME, code, TUESDAY, NINE)
+    await hall.lift_restriction(ME.id)
+    assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
