@@ -16,6 +16,8 @@ from app.settings import Settings
 from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.messenger import Messenger
+from logistics.port import Courier
+from logistics.route_push import SfAccount
 from ocr.precheck import Prechecker
 from payments.notifications import AlipayAccount
 from payments.port import PaymentGateway
@@ -41,3 +43,6 @@ MESSENGER = web.AppKey("messenger", Messenger)
 PAYMENTS = web.AppKey("payments", PaymentGateway)
 ALIPAY = web.AppKey("alipay", AlipayAccount)
 ALIPAY_SIMULATOR_URL = web.AppKey("alipay_simulator_url", str)
+COURIER = web.AppKey("courier", Courier)
+SF_ACCOUNT = web.AppKey("sf_account", SfAccount)
+SF_SIMULATOR_URL = web.AppKey("sf_simulator_url", str)

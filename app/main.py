@@ -34,6 +34,7 @@ from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
+from app.sf_wiring import sf_ctx
 from app.web.bookings import routes as booking_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
@@ -242,7 +243,14 @@ def create_app(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     app.cleanup_ctx.extend(
-        [stores_ctx, demo_ctx, wechat_ctx(settings, clock), alipay_ctx(settings), background_ctx]
+        [
+            stores_ctx,
+            demo_ctx,
+            wechat_ctx(settings, clock),
+            alipay_ctx(settings),
+            sf_ctx(settings),
+            background_ctx,
+        ]
     )
 
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])

@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     alipay_gateway_url: str = "https://openapi.alipay.com/gateway.do"
     alipay_simulator_port: int = 0  # any free port: cashier links carry it
 
+    # SF Express (pickups of originals, certificate deliveries). Demo mode without these starts
+    # a local SF simulator; outside demo, couriers are off until partner id and check word are
+    # given. The sandbox is https://sfapi-sbox.sf-express.com/std/service.
+    sf_partner_id: str | None = None
+    sf_check_word: SecretStr | None = None
+    sf_monthly_card: str | None = None
+    sf_api_url: str = "https://bspgw.sf-express.com/std/service"
+    sf_simulator_port: int = 0  # any free port
+
     # OCR pre-check: the engine bench ocr found most accurate, in a bounded process pool.
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     ocr_workers: int = 2
@@ -144,7 +153,9 @@ class Settings(BaseSettings):
     def _check_port(cls, value: Any) -> int:
         return _int_between(value, 1, 65535)
 
-    @field_validator("wechat_simulator_port", "alipay_simulator_port", mode="before")
+    @field_validator(
+        "wechat_simulator_port", "alipay_simulator_port", "sf_simulator_port", mode="before"
+    )
     @classmethod
     def _check_simulator_port(cls, value: Any) -> int:
         return _int_between(value, 0, 65535)  # 0: any free port (tests)
@@ -156,7 +167,9 @@ class Settings(BaseSettings):
             raise ValueError("must be the 43-character EncodingAESKey from the WeChat console")
         return value
 
-    @field_validator("wechat_api_base_url", "wechat_open_base_url", "alipay_gateway_url")
+    @field_validator(
+        "wechat_api_base_url", "wechat_open_base_url", "alipay_gateway_url", "sf_api_url"
+    )
     @classmethod
     def _check_wechat_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -248,6 +261,11 @@ class Settings(BaseSettings):
                 missing.append((field, "required with the other BUCHUMEN_ALIPAY_* settings"))
             elif field in alipay_files and not path.is_file():
                 missing.append((field, f"no such file: {path}"))
+        sf = ("sf_partner_id", "sf_check_word")
+        if any(getattr(self, f) is not None for f in sf):
+            for field in sf:
+                if getattr(self, field) is None:
+                    missing.append((field, "required with the other BUCHUMEN_SF_* settings"))
         if missing:
             raise _Problems(missing)
         if "public_base_url" not in self.model_fields_set:
@@ -279,6 +297,11 @@ class Settings(BaseSettings):
     def alipay_configured(self) -> bool:
         """True when the real Alipay application's settings are all given."""
         return self.alipay_app_id is not None
+
+    @property
+    def sf_configured(self) -> bool:
+        """True when the SF partner's credentials are given."""
+        return self.sf_partner_id is not None
 
     @property
     def jwt_key(self) -> str:

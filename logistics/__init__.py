@@ -27,7 +27,7 @@ from logistics.port import (
     RouteEvent,
     Stage,
 )
-from logistics.route_push import ACCEPTED, RETRY, PushRejected, verify_route_push
+from logistics.route_push import ACCEPTED, RETRY, PushRejected, SfAccount, verify_route_push
 from logistics.sf import SfCourier
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "PickupWindow",
     "PushRejected",
     "RouteEvent",
+    "SfAccount",
     "SfCourier",
     "Stage",
     "derive_key",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from logistics import sf_protocol as sf
@@ -29,6 +30,17 @@ class PushRejected(CourierError):
     """Not a push we may act on (forged, not ours, malformed); ``detail`` says why."""
 
     message = "推送无效"
+
+
+@dataclass(frozen=True)
+class SfAccount:
+    """What the push endpoint needs to believe a push: our partnerID and check word."""
+
+    partner_id: str
+    check_word: str = field(repr=False)
+
+    def verify(self, form: Mapping[str, str]) -> list[RouteEvent]:
+        return verify_route_push(form, partner_id=self.partner_id, check_word=self.check_word)
 
 
 def verify_route_push(
