@@ -307,13 +307,18 @@ class AppointmentService:
         """What the QR code carries: the booking and a signature over it and its day."""
         return f"{booking.id}.{self._sign(booking)}"
 
-    async def check_in(self, code: str) -> Booking:
-        """The kiosk or clerk scanned a code: checked in, with a queue number; once only."""
+    async def check_in(self, code: str, clerk: Actor | None = None) -> Booking:
+        """The kiosk or a clerk scanned a code: checked in, with a queue number; once only.
+
+        A clerk checks in only their own department's visitors (the kiosk, ``None``, any).
+        """
         booking_id, _, sig = code.strip().partition(".")
         doc = await self._store.get(BOOKINGS, booking_id) if booking_id.isalnum() else None
         if doc is None or not hmac.compare_digest(sig, self._sign(booking_from_doc(doc))):
             raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
         booking = booking_from_doc(doc)
+        if clerk is not None and clerk.department not in {None, booking.department}:
+            raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
         now = self._clock()
         counter_key = f"{booking.department}:{booking.day.isoformat()}"
         for _ in range(MAX_ATTEMPTS):

@@ -62,10 +62,10 @@ async def scan_page(request: web.Request) -> web.Response:
 @routes.post("/staff/checkin")
 async def scan(request: web.Request) -> web.Response:
     """The clerk scanned (or typed) an applicant's code: checked in and numbered, once."""
-    staff_actor(request)
+    clerk = staff_actor(request)
     form = await checked_form(request, STAFF)
     try:
-        booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""))
+        booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
         result = {"ok": True, "text": f"签到成功，排队号 {booking.queue_number}"}
     except DomainError as exc:
         result = {"ok": False, "text": exc.message}

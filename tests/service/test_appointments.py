@@ -155,3 +155,14 @@ async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restricti
         await hall.book(ME, code, TUESDAY, NINE)
     await hall.lift_restriction(ME.id)
     assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
+
+
+async def test_a_clerk_checks_in_only_their_own_departments_visitors(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    booking = await hall.book(ME, await matter_code(store), TUESDAY, NINE)
+    clock.advance(days=1)
+    with pytest.raises(NotPermitted, match="本部门"):
+        await hall.check_in(hall.check_in_code(booking), Actor("r", Role.REVIEWER, department="ga"))
+    clerk = Actor("r", Role.REVIEWER, department="mz")
+    assert (await hall.check_in(hall.check_in_code(booking), clerk)).queue_number == 1
