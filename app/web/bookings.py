@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import aiohttp_jinja2
 import segno
 from aiohttp import web
@@ -9,13 +11,53 @@ from markupsafe import Markup
 
 from app import keys
 from app.api.errors import STATUS
+from app.domain.actors import Role
 from app.domain.appointments import BOOKED, STATE_ZH
 from app.domain.errors import DomainError
-from app.services.catalog import get_matter
+from app.services.catalog import get_matter, list_matters
 from app.web.session import checked_form, csrf_token, message, signed_in
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
+
+
+@routes.get("/h5/book")
+async def book_page(request: web.Request) -> web.Response:
+    """Pick a matter, then one of the next free half-hours."""
+    actor = signed_in(request)
+    store, hall = request.config_dict[keys.DOCUMENTS], request.config_dict[keys.APPOINTMENTS]
+    target = "enterprise" if actor.role is Role.AGENT else "citizen"
+    code = request.query.get("matter", "")
+    context: dict[str, object] = {"csrf": csrf_token(request), "matter": None, "offers": []}
+    if code:
+        try:
+            context["matter"] = await get_matter(store, code)
+            context["offers"] = await hall.offer(code, count=12)
+        except DomainError as exc:
+            return message(request, exc.message, status=STATUS.get(type(exc), 400), back="/h5/book")
+    else:
+        context["matters"] = [m for m in await list_matters(store) if target in m.targets]
+    context["mine"] = await hall.bookings_of(actor)
+    return aiohttp_jinja2.render_template("h5_book.html", request, context)
+
+
+@routes.post("/h5/book")
+async def book(request: web.Request) -> web.Response:
+    actor = signed_in(request)
+    form = await checked_form(request)
+    back = f"/h5/book?matter={form.get('matter', '')}"
+    try:
+        day = date.fromisoformat(form.get("day", ""))
+        start = time.fromisoformat(form.get("slot", ""))
+    except ValueError:
+        return message(request, "请从列表中选择预约时段", status=400, back=back)
+    try:
+        booking = await request.config_dict[keys.APPOINTMENTS].book(
+            actor, form.get("matter", ""), day, start
+        )
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    raise web.HTTPSeeOther(f"/h5/bookings/{booking.id}")
 
 
 @routes.get("/h5/bookings/{booking}")

@@ -54,3 +54,24 @@ async def test_someone_elses_booking_page_does_not_exist(plain_world: World) -> 
     await sign_in(world, "/h5/cases")
     resp = await http.get(f"/h5/bookings/{theirs.id}")
     assert resp.status == 404 and "没有找到这个预约" in await resp.text()
+
+
+async def test_a_visit_is_booked_on_the_phone_page_with_the_pages_token(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    await open_by_chat(world)
+    [matter] = await world.client.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
+    page = f"/h5/book?matter={matter['_id']}"
+    await sign_in(world, "/h5/book")
+    html = await (await http.get(page)).text()
+    assert "余 " in html
+    first = re.search(r'name="day" value="([^"]+)".*?name="slot" value="([^"]+)"', html, re.S)
+    assert first
+    form = {"matter": matter["_id"], "day": first[1], "slot": first[2]}
+    assert (await http.post("/h5/book", data=form | {"csrf": "0" * 32})).status == 403
+    booked = await http.post("/h5/book", data=form | {"csrf": token_of(html)})
+    assert booked.status == 200 and "/h5/bookings/" in str(booked.url)
+    assert "签到二维码" in await booked.text()
+    again = await http.post("/h5/book", data=form | {"csrf": token_of(html)})
+    assert "已预约过" in await again.text()
