@@ -62,7 +62,7 @@ def signed_in(request: web.Request) -> Actor:
     """The applicant behind this page, or a redirect through the WeChat login back to it."""
     actor = session_actor(request)
     if actor is None:
-        raise web.HTTPFound(f"/h5/login?next={quote(request.path)}")
+        raise web.HTTPFound(f"/h5/login?next={quote(request.path_qs)}")
     return actor
 
 

@@ -63,7 +63,7 @@ async def test_a_visit_is_booked_on_the_phone_page_with_the_pages_token(
     await open_by_chat(world)
     [matter] = await world.client.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
     page = f"/h5/book?matter={matter['_id']}"
-    await sign_in(world, "/h5/book")
+    await sign_in(world, page)  # the chosen matter survives the sign-in
     html = await (await http.get(page)).text()
     assert "余 " in html
     first = re.search(r'name="day" value="([^"]+)".*?name="slot" value="([^"]+)"', html, re.S)
