@@ -56,6 +56,36 @@ class CannotCancel(CourierRefused):
     message = "快递员已取件，订单不能再取消；如有疑问请联系窗口工作人员。"
 
 
+class InvalidContact(CourierError, ValueError):
+    """A sender or receiver the courier would refuse; ``message`` says what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: invalid", message)
+        self.field = field
+
+
+# Provincial-level divisions by their full names, as SF's contactInfoList expects them.
+# fmt: off
+PROVINCES = frozenset((
+    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省",
+    "上海市", "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省",
+    "湖南省", "广东省", "广西壮族自治区", "海南省", "重庆市", "四川省", "贵州省", "云南省",
+    "西藏自治区", "陕西省", "甘肃省", "青海省", "宁夏回族自治区", "新疆维吾尔自治区", "台湾省",
+    "香港特别行政区", "澳门特别行政区",
+))
+# fmt: on
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Field -> (longest accepted, its name for the applicant); SF's limits are at least these.
+_CONTACT_FIELDS = {
+    "name": (50, "联系人姓名"),
+    "province": (20, "省份"),
+    "city": (30, "城市"),
+    "county": (30, "区县"),
+    "address": (200, "详细地址"),
+    "company": (100, "单位名称"),
+}
+
+
 @dataclass(frozen=True)
 class Contact:
     """One end of a shipment; the repr masks the person (PIPL: logs never hold a full address)."""
@@ -69,11 +99,16 @@ class Contact:
     company: str = ""
 
     def __post_init__(self) -> None:
+        for name, (limit, label) in _CONTACT_FIELDS.items():
+            value = getattr(self, name)
+            if name not in ("county", "company") and not value.strip():
+                raise InvalidContact(name, f"请填写{label}。")
+            if len(value) > limit or _CONTROL.search(value):
+                raise InvalidContact(name, f"{label}过长或含有无法识别的字符，请检查。")
         if not _MOBILE.fullmatch(self.mobile):
-            raise ValueError("mobile must be an 11-digit mainland mobile number")
-        for name in ("name", "province", "city", "address"):
-            if not getattr(self, name).strip():
-                raise ValueError(f"{name} must not be empty")
+            raise InvalidContact("mobile", "请填写正确的 11 位手机号码。")
+        if self.province not in PROVINCES:
+            raise InvalidContact("province", "请选择省份（省、自治区、直辖市的全称）。")
 
     def __repr__(self) -> str:
         masked_name = self.name[:1] + "*" * max(len(self.name) - 1, 1)
@@ -109,7 +144,10 @@ class PickupWindow:
 
 @dataclass(frozen=True)
 class PickupOrder:
-    """One booking: ``order_id`` is our idempotency key (one id per case and hand-over leg)."""
+    """One booking: ``order_id`` is our idempotency key (one id per case and hand-over leg).
+
+    SF never reuses an order id, not even a cancelled one: a rebooking takes a new id (``-P2``).
+    """
 
     order_id: str
     sender: Contact

@@ -19,6 +19,7 @@ from logistics import (
     Contact,
     CourierRefused,
     CourierUnavailable,
+    InvalidContact,
     OrderNotFound,
     PickupOrder,
     PickupWindow,
@@ -321,11 +322,50 @@ def test_the_push_verifier_refuses_tampering_another_partner_and_garbage() -> No
         verify_route_push(signed, partner_id=PARTNER_ID, check_word=CHECK_WORD)
 
 
-def test_contacts_refuse_bad_mobiles_and_mask_themselves_in_logs() -> None:
-    with pytest.raises(ValueError, match="mobile"):
-        Contact("李四", "12345", "广东省", "深圳市", "南山区", "科技园路 1 号")
+def test_contacts_mask_themselves_in_logs() -> None:
     assert "13800138000" not in repr(SENDER) and "科技园路" not in repr(SENDER)
     assert "李四" not in repr(SENDER)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "hint"),
+    [
+        ({"mobile": "12345"}, "mobile", "手机号码"),
+        ({"mobile": "010-12345678"}, "mobile", "手机号码"),
+        ({"name": "  "}, "name", "请填写联系人姓名"),
+        ({"address": ""}, "address", "请填写详细地址"),
+        ({"address": "路" * 201}, "address", "过长"),
+        ({"address": "科技园路\x001 号"}, "address", "无法识别"),
+        ({"province": "广东"}, "province", "省份"),
+        ({"province": "California"}, "province", "省份"),
+    ],
+)
+def test_an_address_the_courier_would_refuse_is_refused_here_in_chinese(
+    change: dict[str, str], field: str, hint: str
+) -> None:
+    values = {
+        "name": "李四",
+        "mobile": "13800138000",
+        "province": "广东省",
+        "city": "深圳市",
+        "county": "南山区",
+        "address": "科技园路 1 号",
+    } | change
+    with pytest.raises(InvalidContact) as raised:
+        Contact(**values)
+    assert raised.value.field == field and hint in raised.value.message
+    assert isinstance(raised.value, ValueError)
+
+
+def test_every_provincial_division_is_accepted() -> None:
+    for province in (
+        "北京市",
+        "内蒙古自治区",
+        "新疆维吾尔自治区",
+        "香港特别行政区",
+        "澳门特别行政区",
+    ):
+        assert Contact("王五", "13700137000", province, "市", "", "某路 1 号").province == province
 
 
 @pytest.fixture
