@@ -28,7 +28,12 @@ async def book_page(request: web.Request) -> web.Response:
     store, hall = request.config_dict[keys.DOCUMENTS], request.config_dict[keys.APPOINTMENTS]
     target = "enterprise" if actor.role is Role.AGENT else "citizen"
     code = request.query.get("matter", "")
-    context: dict[str, object] = {"csrf": csrf_token(request), "matter": None, "offers": []}
+    context: dict[str, object] = {
+        "csrf": csrf_token(request),
+        "matter": None,
+        "offers": [],
+        "case": request.query.get("case", ""),
+    }
     if code:
         try:
             context["matter"] = await get_matter(store, code)
@@ -53,7 +58,7 @@ async def book(request: web.Request) -> web.Response:
         return message(request, "请从列表中选择预约时段", status=400, back=back)
     try:
         booking = await request.config_dict[keys.APPOINTMENTS].book(
-            actor, form.get("matter", ""), day, start
+            actor, form.get("matter", ""), day, start, case_number=form.get("case") or None
         )
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
@@ -108,7 +113,11 @@ async def scan(request: web.Request) -> web.Response:
     form = await checked_form(request, STAFF)
     try:
         booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
-        result = {"ok": True, "text": f"签到成功，排队号 {booking.queue_number}"}
+        result = {
+            "ok": True,
+            "text": f"签到成功，排队号 {booking.queue_number}",
+            "case": booking.case_number,
+        }
     except DomainError as exc:
         result = {"ok": False, "text": exc.message}
     context = {"csrf": csrf_token(request, STAFF), "result": result}

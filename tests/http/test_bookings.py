@@ -75,3 +75,27 @@ async def test_a_visit_is_booked_on_the_phone_page_with_the_pages_token(
     assert "签到二维码" in await booked.text()
     again = await http.post("/h5/book", data=form | {"csrf": token_of(html)})
     assert "已预约过" in await again.text()
+
+
+async def test_a_visit_booked_for_a_case_shows_the_clerk_that_case(plain_world: World) -> None:
+    world, http = plain_world, plain_world.client
+    number = await open_by_chat(world)
+    [matter] = await world.client.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
+    page = f"/h5/book?matter={matter['_id']}&case={number}"
+    await sign_in(world, page)
+    html = await (await http.get(page)).text()
+    first = re.search(r'name="day" value="([^"]+)".*?name="slot" value="([^"]+)"', html, re.S)
+    assert first
+    form = {"csrf": token_of(html), "matter": matter["_id"], "case": number,
+            "day": first[1], "slot": first[2]}  # fmt: skip
+    booked = await http.post("/h5/book", data=form)
+    booking_id = str(booked.url).rsplit("/", 1)[1]
+    hall = world.client.app[keys.APPOINTMENTS]
+    booking = await hall.booking_of(Actor(f"wx-{OPENID}", Role.APPLICANT), booking_id)
+    assert booking.case_number == number
+    await staff_sign_in(http, "reviewer-mz")
+    scan = await (await http.get("/staff/checkin")).text()
+    result = await http.post(
+        "/staff/checkin", data={"csrf": token_of(scan), "code": hall.check_in_code(booking)}
+    )
+    assert f"/staff/cases/{number}" in await result.text()
