@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -30,6 +31,8 @@ from logistics.port import (
 _MAX_RESPONSE_BYTES = 1 << 20
 # Gateway codes that mean "try again later"; the others mean our call or account is wrong.
 _TRANSIENT_API_CODES = frozenset({sf.API_EXPIRED, "A1005", "A1009", sf.API_SYSTEM_ERROR})
+# SF's guide: the header must name the charset (aiohttp's own form encoding leaves it out).
+_FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
 _CANNOT_SERVE = "3"  # filterResult: the address is outside SF's pickup area
 _OUT_OF_AREA = "该地址暂不在顺丰上门取件范围内，请更换地址或到窗口办理。"
 
@@ -155,7 +158,8 @@ class SfCourier:
         try:
             async with self._session.post(
                 self._url,
-                data=form,  # aiohttp sends it form-encoded, UTF-8
+                data=urlencode(form).encode("ascii"),  # percent-encoded UTF-8
+                headers=_FORM,
                 timeout=self._timeout,
             ) as response:
                 status = response.status

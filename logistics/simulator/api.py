@@ -48,6 +48,7 @@ def _waybills(order: Order) -> dict[str, Any]:
 @routes.post("/std/service")
 async def service(request: web.Request) -> web.Response:
     simulator = request.app[SF_SIMULATOR]
+    simulator.state.content_type = request.headers.get("Content-Type", "")
     form = await request.post()
     fields = {name: form.get(name) for name in _REQUIRED}
     if not all(isinstance(v, str) and v for v in fields.values()):

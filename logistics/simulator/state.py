@@ -70,6 +70,7 @@ class SfState:
         self.orders: dict[str, Order] = {}
         self.by_waybill: dict[str, Order] = {}
         self.calls: list[str] = []  # serviceCodes received, in order (tests read it)
+        self.content_type = ""  # of the last request
         self._random = random.Random(seed)  # noqa: S311 - numbers that look like SF's, not secrets
         self._route_ids = 0
 

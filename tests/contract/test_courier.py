@@ -139,6 +139,7 @@ async def test_booking_a_pickup_returns_an_sf_waybill_and_sends_both_contacts(
     assert sent["sendStartTm"] == "2026-11-03 09:00:00"
     assert sent["pickupAppointEndtime"] == "2026-11-03 11:00:00"
     assert sent["isDocall"] == 1
+    assert sf_platform[0].state.content_type == "application/x-www-form-urlencoded;charset=UTF-8"
     contacts = {c["contactType"]: c for c in sent["contactInfoList"]}
     assert contacts[1]["contact"] == "李四" and contacts[1]["address"] == SENDER.address
     assert contacts[2]["company"] == "深圳市市场监督管理局"
