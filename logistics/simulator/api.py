@@ -14,6 +14,9 @@ from logistics.simulator.state import Order
 
 routes = web.RouteTableDef()
 _REQUIRED = ("partnerID", "requestID", "serviceCode", "timestamp", "msgData", "msgDigest")
+# SF answers A1002 (请求时效已过期) to a stale timestamp; its window is not published, so the
+# simulator takes ten minutes either way.
+MAX_SKEW_MS = 10 * 60 * 1000
 
 
 class BusinessError(Exception):
@@ -54,6 +57,9 @@ async def service(request: web.Request) -> web.Response:
     if not all(isinstance(v, str) and v for v in fields.values()):
         return _api(sf.API_MISSING_PARAMETER, "必传参数不可为空")
     values = {k: str(v) for k, v in fields.items()}
+    now_ms = int(simulator.state.clock().timestamp() * 1000)
+    if not values["timestamp"].isdigit() or abs(int(values["timestamp"]) - now_ms) > MAX_SKEW_MS:
+        return _api(sf.API_EXPIRED, "请求时效已过期")
     if values["partnerID"] != simulator.partner_id:
         return _api(sf.API_NO_PERMISSION, "无对应服务权限")
     if not sf.digest_matches(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -214,17 +215,34 @@ async def test_a_wrong_check_word_is_refused_by_sf_as_a_bad_digest(
     assert sf_platform[0].state.orders == {}
 
 
+async def test_a_stale_timestamp_is_refused_and_leaves_the_outcome_unknown(
+    sf_platform: tuple[SfSimulator, str], session: aiohttp.ClientSession
+) -> None:
+    stale = SfCourier(
+        session,
+        base_url=sf_platform[1],
+        partner_id=PARTNER_ID,
+        check_word=CHECK_WORD,
+        timestamp=lambda: str(int(time.time() * 1000) - 11 * 60 * 1000),
+    )
+    with pytest.raises(CourierUnavailable) as raised:
+        await stale.book_pickup(order())
+    assert sf.API_EXPIRED in raised.value.detail
+    assert sf_platform[0].state.orders == {}
+
+
 async def test_a_tampered_message_is_refused_by_the_simulator(
     sf_platform: tuple[SfSimulator, str], session: aiohttp.ClientSession
 ) -> None:
     msg_data = sf.dumps({"orderId": "X1", "language": "zh-CN"})
+    timestamp = str(int(time.time() * 1000))
     form = {
         "partnerID": PARTNER_ID,
         "requestID": "r1",
         "serviceCode": sf.SEARCH_ORDER,
-        "timestamp": "1762000000000",
+        "timestamp": timestamp,
         "msgData": msg_data,
-        "msgDigest": sf.msg_digest(msg_data, "1762000000000", CHECK_WORD),
+        "msgDigest": sf.msg_digest(msg_data, timestamp, CHECK_WORD),
     }
     form["msgData"] = msg_data.replace("X1", "X2")
     async with session.post(sf_platform[1], data=form) as response:
