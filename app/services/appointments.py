@@ -261,6 +261,47 @@ class AppointmentService:
             missed += 1
         return missed
 
+    async def hall_figures(self, days: int) -> list[dict[str, object]]:
+        """Per department over the last ``days`` days: places, bookings, use, no-shows, arrival.
+
+        Arrival is minutes from the slot's start to the check-in (negative: early); the hall
+        does not yet record when a visitor is called, so the wait at the window is not known.
+        """
+        now = self._clock()
+        today = china_date(now)
+        since = today - timedelta(days=days - 1)
+        calendar = await self._calendars.calendar()
+        where = {"day": {"$gte": since.isoformat(), "$lte": today.isoformat()}}
+        by_department: dict[str, list[Booking]] = {}
+        for doc in await self._store.find(BOOKINGS, where):
+            booking = booking_from_doc(doc)
+            if booking.state != "cancelled":
+                by_department.setdefault(booking.department, []).append(booking)
+        figures = []
+        for department, bookings in sorted(by_department.items()):
+            rules = await self.rules(department)
+            open_days = sum(rules.open_on(since + timedelta(days=n), calendar) for n in range(days))
+            places = open_days * len(rules.slots()) * rules.capacity
+            came = [b for b in bookings if b.state == "checked_in"]
+            arrivals = [
+                (datetime.fromisoformat(h["at"]) - b.starts).total_seconds() / 60
+                for b in came
+                for h in b.history
+                if h["what"] == "checked_in"
+            ]
+            figures.append(
+                {
+                    "department": department,
+                    "places": places,
+                    "booked": len(bookings),
+                    "use": round(100 * len(bookings) / places, 1) if places else 0.0,
+                    "checked_in": len(came),
+                    "no_show": sum(b.state == "no_show" for b in bookings),
+                    "arrival": round(sum(arrivals) / len(arrivals)) if arrivals else None,
+                }
+            )
+        return figures
+
     # -- administration -------------------------------------------------------------------------
 
     async def set_rules(

@@ -166,3 +166,21 @@ async def test_a_clerk_checks_in_only_their_own_departments_visitors(
         await hall.check_in(hall.check_in_code(booking), Actor("r", Role.REVIEWER, department="ga"))
     clerk = Actor("r", Role.REVIEWER, department="mz")
     assert (await hall.check_in(hall.check_in_code(booking), clerk)).queue_number == 1
+
+
+async def test_supervisors_see_use_no_shows_and_arrival_per_department(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await with_capacity(store, 2)
+    code = await matter_code(store)
+    came = await hall.book(ME, code, TUESDAY, NINE)
+    await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, time(10))
+    clock.now = clock.now.replace(day=3, hour=0, minute=50)  # Tuesday 08:50: ten minutes early
+    await hall.check_in(hall.check_in_code(came))
+    clock.now = clock.now.replace(hour=5)  # 13:00: the 10:00 visit was missed
+    await hall.mark_no_shows()
+    [mz] = await hall.hall_figures(days=7)
+    assert (mz["department"], mz["booked"], mz["checked_in"], mz["no_show"]) == ("mz", 2, 1, 1)
+    assert mz["arrival"] == -10
+    # The last 7 days hold 5 working days (Wed–Fri, Mon, Tue): 13 slots of 2 places each.
+    assert mz["places"] == 5 * 13 * 2 and mz["use"] == round(100 * 2 / 130, 1)
