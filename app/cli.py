@@ -285,6 +285,7 @@ def parser() -> argparse.ArgumentParser:
     )
     staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
     staff.add_argument("--name", help="the name shown on pages")
+    staff.add_argument("--demo", action="store_true", help="the demo data directory")
     staff.set_defaults(func=cmd_staff)
 
     hall = sub.add_parser("hall", help="a hall's booking rules, or lift a booking restriction")
@@ -294,6 +295,7 @@ def parser() -> argparse.ArgumentParser:
     hall.add_argument("--cutoff-hours", type=float, help="no cancelling closer than this")
     hall.add_argument("--close", action="append", default=[], help="YYYY-MM-DD, repeatable")
     hall.add_argument("--reopen", action="append", default=[], help="YYYY-MM-DD, repeatable")
+    hall.add_argument("--demo", action="store_true", help="the demo data directory")
     hall.set_defaults(func=cmd_hall)
 
     cal = sub.add_parser("calendar", help="list or set working-day overrides")

@@ -45,3 +45,12 @@ def test_a_bad_file_is_rejected_naming_file_matter_and_field_and_nothing_is_impo
     assert main(["catalog", "import", str(CATALOG)]) == 0
     out = capsys.readouterr().err
     assert f"imported: {len(list(CATALOG.glob('*.yaml')))} created" in out
+
+
+def test_an_administrator_sets_a_halls_capacity_and_closed_day_from_the_command_line(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["catalog", "import", str(CATALOG)]) == 0
+    assert main(["hall", "set", "mz", "--capacity", "6", "--close", "2026-12-31"]) == 0
+    said = capsys.readouterr().err  # the console speaks on stderr, like the other commands
+    assert "每时段 6 人" in said and "2026-12-31" in said
