@@ -23,13 +23,12 @@ routes = web.RouteTableDef()
 BAD = frozenset(RATINGS[3:])  # shown in red on the ratings chart
 
 
-def _supervisor(request: web.Request) -> tuple[Actor, web.Response | None]:
+def _supervisor(request: web.Request) -> Actor:
     """The signed-in supervisor, or the page refusing anyone else (strangers sign in first)."""
     actor = staff_actor(request)
     if actor.role is not Role.SUPERVISOR:
-        # A page, not HTTPForbidden: the error middleware would answer that in JSON.
-        return actor, message(request, supervision.NOT_SUPERVISOR, status=403)
-    return actor, None
+        raise web.HTTPForbidden(text=supervision.NOT_SUPERVISOR)  # shown as a page, in Chinese
+    return actor
 
 
 def _days(request: web.Request) -> int:
@@ -42,9 +41,7 @@ def _days(request: web.Request) -> int:
 
 @routes.get("/staff/dashboard")
 async def dashboard(request: web.Request) -> web.Response:
-    actor, refused = _supervisor(request)
-    if refused:
-        return refused
+    actor = _supervisor(request)
     figures = await supervision.dashboard(
         request.config_dict[keys.DOCUMENTS],
         request.config_dict[keys.CALENDAR],
@@ -81,9 +78,7 @@ def _follow_up(doc: dict[str, Any], today: str, names: dict[str, str]) -> dict[s
 @routes.get("/staff/dashboard.csv")
 async def export(request: web.Request) -> web.StreamResponse:
     """Per-case figures as CSV, UTF-8 with a BOM so that Excel reads the Chinese right."""
-    actor, refused = _supervisor(request)
-    if refused:
-        return refused
+    actor = _supervisor(request)
     now = request.config_dict[keys.CASES].now()
     rows = supervision.case_rows(
         request.config_dict[keys.DOCUMENTS], request.config_dict[keys.CALENDAR], actor, now
@@ -111,9 +106,7 @@ def _csv_line(row: Any, *, bom: bool = False) -> bytes:
 
 @routes.post("/staff/dashboard/follow-ups/{number}/close")
 async def close_follow_up(request: web.Request) -> web.Response:
-    actor, refused = _supervisor(request)
-    if refused:
-        return refused
+    actor = _supervisor(request)
     form = await checked_form(request, STAFF)
     number = request.match_info["number"]
     try:
