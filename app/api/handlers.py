@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from aiohttp import web
 
@@ -24,9 +24,9 @@ from app.domain.notices import DEFECTS, Correction
 from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS
 from app.services import catalog
 from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
+from storage.objects import LINK_LIFETIME
 
 routes = web.RouteTableDef()
-LINK_LIFETIME = timedelta(minutes=5)
 
 # Actions that need no more than a reason; the others have their own body and endpoint.
 SIMPLE_ACTIONS = {
@@ -133,8 +133,9 @@ async def material_link(request: web.Request) -> web.Response:
     ref = await request.config_dict[CASES].open_material(
         actor_of(request), request.match_info["number"], request.match_info["slot"]
     )
-    url = await request.config_dict[OBJECTS].download_url(ref.object_key, expires=LINK_LIFETIME)
-    return reply({"url": url, "content_type": ref.content_type, "expires_in": 300})
+    url = await request.config_dict[OBJECTS].download_url(ref.object_key)
+    expires_in = int(LINK_LIFETIME.total_seconds())  # the port's default lifetime
+    return reply({"url": url, "content_type": ref.content_type, "expires_in": expires_in})
 
 
 @routes.post("/cases/{number}/submit")

@@ -51,7 +51,7 @@ class PrecheckService:
         if ref is None or ref.object_key != key:
             return  # replaced since: the newer photo has a job of its own
         try:
-            data = b"".join([chunk async for chunk in self._objects.get(key)])
+            data = await self._read(key)
         except ObjectNotFound:
             return  # deleted with its case; nothing left to judge
         verdict = await self._checker(data, await self.expectation(case, case.terms.slot(slot_id)))
@@ -65,6 +65,10 @@ class PrecheckService:
             corrected=verdict.corrected,
         )
         await self._cases.record_precheck(number, slot_id, check)
+
+    async def _read(self, key: str) -> bytes:
+        """The whole photo (20 MB at most): the OCR worker needs it in one piece."""
+        return b"".join([chunk async for chunk in self._objects.get(key)])
 
     async def expectation(self, case: Case, slot: Slot) -> Expectation:
         """What the slot expects of the photo, and of whom (the applicant or their enterprise)."""
@@ -107,7 +111,7 @@ class PrecheckService:
         """Outbox job: a photo uploaded straight to the space is kept only if it passes."""
         p = msg.payload
         try:
-            data = b"".join([chunk async for chunk in self._objects.get(p["object_key"])])
+            data = await self._read(p["object_key"])
         except ObjectNotFound:
             return  # handled by an earlier run
         expect = await self.owners_expectation(p["owner"], p["kind"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator
 
 import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
@@ -30,9 +29,11 @@ from app.web.session import (
     china_time,
     csrf_token,
     message,
+    part_chunks,
     safe_next,
     set_cookie,
     signed_in,
+    token_ok,
 )
 from bot.errors import WeChatError
 from storage.objects import ObjectTooLarge
@@ -139,19 +140,14 @@ async def upload_page(request: web.Request) -> web.Response:
     first = await reader.next()
     if not isinstance(first, BodyPartReader) or first.name != CSRF_FIELD:
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
-    if not hmac.compare_digest(await first.text(), csrf_token(request)):
+    if not token_ok(request, await first.text()):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
     part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "photo":
         return message(request, "请选择要上传的照片或文件。", status=400, back=back)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        while chunk := await part.read_chunk(64 * 1024):
-            yield chunk
-
     try:
         await request.config_dict[keys.MATERIALS].upload(
-            actor, number, slot, chunks(), version=None, source="h5"
+            actor, number, slot, part_chunks(part), version=None, source="h5"
         )
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)

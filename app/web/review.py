@@ -7,7 +7,6 @@ decided first, the second decision is refused with a sentence saying so, nothing
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -29,7 +28,6 @@ from app.web.staff import STAFF, staff_actor
 routes = web.RouteTableDef()
 ISSUABLE = RULES[Action.ISSUE_CERTIFICATE].sources
 PAGE_SIZE = 20
-PHOTO_LINK_MINUTES = 5
 
 
 def _reviewer(request: web.Request) -> Actor:
@@ -100,9 +98,7 @@ async def photo(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400))
-    url = await request.config_dict[keys.OBJECTS].download_url(
-        ref.object_key, expires=timedelta(minutes=PHOTO_LINK_MINUTES)
-    )
+    url = await request.config_dict[keys.OBJECTS].download_url(ref.object_key)
     raise web.HTTPFound(url)
 
 

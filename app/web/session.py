@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from app import keys
 from app.api.tokens import InvalidToken
@@ -71,6 +72,19 @@ def csrf_token(request: web.Request, cookie: str = SESSION) -> str:
     key = request.config_dict[keys.SETTINGS].jwt_key.encode()
     session = request.cookies.get(cookie, "").encode()
     return hmac.new(key, b"form:" + session, hashlib.sha256).hexdigest()[:32]
+
+
+def token_ok(request: web.Request, given: str, cookie: str = SESSION) -> bool:
+    """Whether a form's CSRF field matches this session (constant-time)."""
+    return bool(request.cookies.get(cookie)) and hmac.compare_digest(
+        given, csrf_token(request, cookie)
+    )
+
+
+async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    """A multipart file field as it arrives, in 64 KiB chunks: never whole in memory."""
+    while chunk := await part.read_chunk(64 * 1024):
+        yield chunk
 
 
 async def checked_form(request: web.Request, cookie: str = SESSION) -> dict[str, str]:

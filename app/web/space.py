@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import AsyncIterator
-from datetime import timedelta
-
 import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
@@ -20,13 +16,14 @@ from app.web.session import (
     china_time,
     csrf_token,
     message,
+    part_chunks,
     signed_in,
+    token_ok,
 )
 from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
 BACK_UPLOAD = "/h5/space/upload"
-LINK_LIFETIME = timedelta(minutes=5)  # a photo link shared by mistake soon stops working
 PURPOSE_ZH = {"h5": "本人在手机上查看", "h5-photo": "本人查看照片", "applicant": "本人"}
 ROLE_ZH = {"applicant": "本人", "agent": "企业经办人", "reviewer": "预审人员", "system": "系统"}
 
@@ -84,18 +81,13 @@ async def upload(request: web.Request) -> web.Response:
         if not isinstance(part, BodyPartReader) or part.name != name:
             return message(request, "表单不完整，请返回重新选择。", status=400, back=BACK_UPLOAD)
         fields[name] = await part.text()
-    if not hmac.compare_digest(fields[CSRF_FIELD], csrf_token(request)):
+    if not token_ok(request, fields[CSRF_FIELD]):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
     photo = await reader.next()
     if not isinstance(photo, BodyPartReader) or photo.name != "photo":
         return message(request, "请选择要上传的照片。", status=400, back=BACK_UPLOAD)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        while chunk := await photo.read_chunk(64 * 1024):
-            yield chunk
-
     try:
-        await request.config_dict[keys.SPACE].upload(actor, fields["name"], chunks())
+        await request.config_dict[keys.SPACE].upload(actor, fields["name"], part_chunks(photo))
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=BACK_UPLOAD)
     except ObjectTooLarge:
@@ -138,9 +130,7 @@ async def version_photo(request: web.Request) -> web.Response:
         version = doc.version_no(int(request.match_info["n"]))
     except NotFoundError as exc:
         return message(request, exc.message, status=404, back="/h5/space")
-    url = await request.config_dict[keys.OBJECTS].download_url(
-        version.object_key, expires=LINK_LIFETIME
-    )
+    url = await request.config_dict[keys.OBJECTS].download_url(version.object_key)
     raise web.HTTPFound(url)
 
 
