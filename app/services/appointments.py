@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 
 from app.domain.actors import Actor, Role
@@ -170,41 +170,38 @@ class AppointmentService:
         self, department: str, rules: HallRules, day: date, slot: time
     ) -> tuple[date, time] | None:
         """The first slot after (``day``, ``slot``) with a place left, within the booking window."""
-        now = self._clock()
-        calendar = await self._calendars.calendar()
-        for open_day in rules.open_days(now, calendar, count=rules.days_ahead):
-            if open_day < day:
-                continue
-            ledgers = await self._store.find(
-                LEDGERS, {"department": department, "day": open_day.isoformat()}
-            )
-            taken = {d["_id"]: d["taken"] for d in ledgers}
-            for start in rules.slots():
-                if open_day == day and start <= slot:
-                    continue
-                if datetime.combine(open_day, start, tzinfo=CHINA) <= now:
-                    continue
-                if taken.get(ledger_id(department, open_day, start), 0) < rules.capacity:
-                    return open_day, start
+        async for found_day, start, _ in self._free_slots(department, rules, after=(day, slot)):
+            return found_day, start
         return None
 
     async def offer(self, matter_code: str, count: int = 9) -> list[tuple[date, time, int]]:
         """The next open slots for the matter's hall with places left: (day, start, free)."""
         matter = await get_matter(self._store, matter_code)
         rules = await self.rules(matter.department)
-        now = self._clock()
         found: list[tuple[date, time, int]] = []
+        async for free in self._free_slots(matter.department, rules):
+            found.append(free)
+            if len(found) == count:
+                break
+        return found
+
+    async def _free_slots(
+        self, department: str, rules: HallRules, *, after: tuple[date, time] | None = None
+    ) -> AsyncIterator[tuple[date, time, int]]:
+        """(day, start, places left) of every slot ahead with a place, in order, after ``after``."""
+        now = self._clock()
         calendar = await self._calendars.calendar()
         for day in rules.open_days(now, calendar, count=rules.days_ahead):
-            where = {"department": matter.department, "day": day.isoformat()}
+            if after is not None and day < after[0]:
+                continue
+            where = {"department": department, "day": day.isoformat()}
             taken = {d["_id"]: d["taken"] for d in await self._store.find(LEDGERS, where)}
             for start in rules.slots():
-                free = rules.capacity - taken.get(ledger_id(matter.department, day, start), 0)
+                if after is not None and (day, start) <= after:
+                    continue
+                free = rules.capacity - taken.get(ledger_id(department, day, start), 0)
                 if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
-                    found.append((day, start, free))
-                    if len(found) == count:
-                        return found
-        return found
+                    yield day, start, free
 
     async def booking_of(self, actor: Actor, booking_id: str) -> Booking:
         """One of the actor's own bookings (anyone else's does not exist for them)."""
