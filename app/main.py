@@ -165,7 +165,11 @@ def create_app(
                 cases, objects, documents, prechecker, app[keys.SPACE], clock=clock
             )
             app[keys.APPOINTMENTS] = build_appointments(
-                documents, settings, clock=clock, on_outbox=wake_dispatchers
+                documents,
+                settings,
+                clock=clock,
+                on_outbox=wake_dispatchers,
+                shared=(calendars, cases),
             )
             app[keys.CERTIFICATES] = CertificateService(
                 documents,
@@ -280,13 +284,16 @@ def build_appointments(
     *,
     clock: Clock = utcnow,
     on_outbox: Callable[[], None] = lambda: None,
+    shared: tuple[CalendarService, CaseService] | None = None,
 ) -> AppointmentService:
-    """The hall appointments, for the app and for the administrators' command line."""
-    calendars = CalendarService(store)
+    """The hall appointments: in the app sharing its calendar cache and case service
+    (``shared``), on the administrators' command line with their own."""
+    if shared is None:
+        calendars = CalendarService(store)
+        shared = (calendars, CaseService(store, calendars, clock=clock))
     return AppointmentService(
         store,
-        calendars,
-        CaseService(store, calendars, clock=clock),
+        *shared,
         secret=hmac.new(settings.jwt_key.encode(), b"check-in", "sha256").hexdigest(),
         clock=clock,
         on_outbox=on_outbox,
