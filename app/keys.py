@@ -10,6 +10,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
+from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
 from app.services.space import SpaceService
 from app.settings import Settings
@@ -43,6 +44,7 @@ MESSENGER = web.AppKey("messenger", Messenger)
 PAYMENTS = web.AppKey("payments", PaymentGateway)
 ALIPAY = web.AppKey("alipay", AlipayAccount)
 ALIPAY_SIMULATOR_URL = web.AppKey("alipay_simulator_url", str)
+PAYMENT_SERVICE = web.AppKey("payment_service", PaymentService)
 COURIER = web.AppKey("courier", Courier)
 SF_ACCOUNT = web.AppKey("sf_account", SfAccount)
 SF_SIMULATOR_URL = web.AppKey("sf_simulator_url", str)

@@ -30,6 +30,7 @@ from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
 from app.services.materials import MaterialService
+from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
@@ -39,6 +40,7 @@ from app.web.bookings import routes as booking_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
+from app.web.pay import routes as pay_routes
 from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
 from app.web.session import china_time
@@ -196,6 +198,19 @@ def create_app(
             await load_demo_data(app[keys.DOCUMENTS], settings, clock())
         yield
 
+    async def payments_ctx(app: web.Application) -> AsyncIterator[None]:
+        # Without a gateway (no Alipay settings outside demo mode) fees are paid at the hall.
+        app[keys.PAYMENT_SERVICE] = PaymentService(
+            app[keys.DOCUMENTS],
+            app[keys.CASES],
+            app.get(keys.PAYMENTS),
+            app.get(keys.ALIPAY),
+            public_base_url=settings.public_base_url,
+            clock=clock,
+            on_outbox=wake_dispatchers,
+        )
+        yield
+
     async def background_ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         handlers = app[keys.MESSENGER].handlers() | {
@@ -216,10 +231,15 @@ def create_app(
             topics=ocr_jobs,
             concurrency=settings.ocr_workers,
         )
-        wakers.extend([chat.wake, ocr.wake])
+        # Calls to Alipay on their own too: a slow gateway never holds up a chat notice.
+        payment_jobs = app[keys.PAYMENT_SERVICE].handlers()
+        pay = OutboxDispatcher(app[keys.DOCUMENTS], payment_jobs, clock=clock, topics=payment_jobs)
+        wakers.extend([chat.wake, ocr.wake, pay.wake])
         tasks = [
             asyncio.create_task(chat.run(stop), name="outbox"),
             asyncio.create_task(ocr.run(stop), name="outbox-ocr"),
+            asyncio.create_task(pay.run(stop), name="outbox-payments"),
+            asyncio.create_task(_every(300, app[keys.PAYMENT_SERVICE].reconcile, stop)),
             asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
             asyncio.create_task(
                 _every(3600, lambda: purge_receipts(app[keys.DOCUMENTS], clock()), stop)
@@ -252,6 +272,7 @@ def create_app(
             demo_ctx,
             wechat_ctx(settings, clock),
             alipay_ctx(settings),
+            payments_ctx,
             sf_ctx(settings),
             background_ctx,
         ]
@@ -269,6 +290,7 @@ def create_app(
     app.add_routes(staff_routes)
     app.add_routes(review_routes)
     app.add_routes(booking_routes)
+    app.add_routes(pay_routes)
     app.add_routes(dashboard_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -69,6 +69,12 @@ MIGRATIONS: list[list[Index]] = [
         Index("bookings", (("department", 1), ("day", 1), ("state", 1))),
         Index("slot_ledgers", (("department", 1), ("day", 1))),
     ],
+    [
+        # Payments: a case's attempts in order; open ones for reconciliation; issues by time.
+        Index("payment_orders", (("case", 1), ("created_at", 1))),
+        Index("payment_orders", (("status", 1), ("created_at", 1))),
+        Index("payment_issues", (("at", -1),)),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -90,4 +96,8 @@ COLLECTIONS: tuple[str, ...] = (
     "booking_locks",
     "hall_counters",
     "hall_rules",
+    "payment_orders",
+    "payment_ledgers",
+    "payment_notices",
+    "payment_issues",
 )

@@ -79,6 +79,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     REQUEST_PAYMENT = "request_payment"
     CONFIRM_PAYMENT = "confirm_payment"
+    QUEUE_FOR_REVIEW = "queue_for_review"  # a fee paid before review: now the review starts
     REQUEST_PICKUP = "request_pickup"
     COLLECT_ORIGINALS = "collect_originals"
     RECEIVE_ORIGINALS = "receive_originals"
@@ -137,8 +138,10 @@ RULES: dict[Action, Rule] = {
         S.WITHDRAWN,
         *OWNER,
     ),
-    Action.REQUEST_PAYMENT: _rule({S.APPROVED}, S.AWAITING_PAYMENT, Role.SYSTEM),
+    # After approval by default; at submission for a matter that is paid before review.
+    Action.REQUEST_PAYMENT: _rule({S.APPROVED, S.SUBMITTED}, S.AWAITING_PAYMENT, Role.SYSTEM),
     Action.CONFIRM_PAYMENT: _rule({S.AWAITING_PAYMENT}, S.PAID, Role.SYSTEM),
+    Action.QUEUE_FOR_REVIEW: _rule({S.PAID}, S.SUBMITTED, Role.SYSTEM),
     Action.REQUEST_PICKUP: _rule({S.APPROVED, S.PAID}, S.AWAITING_PICKUP, Role.SYSTEM),
     Action.COLLECT_ORIGINALS: _rule(
         {S.AWAITING_PICKUP}, S.ORIGINALS_IN_TRANSIT, Role.COURIER, Role.SYSTEM

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import (
     BEFORE_ACCEPTANCE,
     FINISHED,
@@ -51,6 +51,15 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class FeeLine:
+    """One published fee item (清单之外无收费): what is charged, how much, on what basis."""
+
+    name: str
+    amount_fen: int
+    basis: str
+
+
+@dataclass(frozen=True)
 class MatterTerms:
     """The part of a matter a case keeps, frozen at creation, so catalog edits never move a case."""
 
@@ -64,6 +73,8 @@ class MatterTerms:
     slots: tuple[Slot, ...]
     result: str = ""  # what the applicant receives, e.g. 老年人优待证
     result_valid_years: int | None = None
+    fees: tuple[FeeLine, ...] = ()  # the catalog's items; fee_fen is their total
+    pay_before_review: bool = False  # the fee is asked at submission instead of after approval
 
     def slot(self, slot_id: str) -> Slot:
         for slot in self.slots:
@@ -115,6 +126,7 @@ class Case:
     decision: dict[str, str] | None = None
     finished_on: date | None = None  # the day the legal clock stopped (see FINISHED)
     rating: dict[str, str] | None = None
+    fee_paid: bool = False  # the catalog fee has been received (refunds do not reset it)
     seq: int = 0
     new_events: list[CaseEvent] = field(default_factory=list)
 
@@ -250,6 +262,8 @@ class Case:
         self._require_complete()
         self._apply(Action.SUBMIT, actor, at)
         self.submitted_on = self.window_start = china_date(at)
+        if self.terms.pay_before_review and self.payment_due:
+            self._apply(Action.REQUEST_PAYMENT, SYSTEM, at)
 
     def resubmit(self, actor: Actor, at: datetime) -> None:
         self._require_complete()
@@ -283,7 +297,7 @@ class Case:
         due = deemed_acceptance_date(calendar, self.window_start)
         if china_date(at) <= due:
             raise InvalidTransition(f"五个工作日补正告知期至 {due.isoformat()} 止，尚未届满")
-        self._apply(Action.DEEM_ACCEPTED, Actor("system", Role.SYSTEM), at, reason="art32")
+        self._apply(Action.DEEM_ACCEPTED, SYSTEM, at, reason="art32")
 
     def approve(self, actor: Actor, at: datetime) -> None:
         self._apply(Action.APPROVE, actor, at)
@@ -317,9 +331,19 @@ class Case:
         else:
             self._record("rate", self.state, self.state, actor, at, reason=f"评价：{level}")
 
-    def confirm_payment(self, actor: Actor, at: datetime) -> None:
-        self._apply(Action.CONFIRM_PAYMENT, actor, at)
-        self._advance(at)
+    @property
+    def payment_due(self) -> bool:
+        return self.terms.fee_fen > 0 and not self.fee_paid
+
+    def confirm_payment(self, actor: Actor, at: datetime, *, trade_no: str = "") -> None:
+        """The fee arrived: on to review (paid before review) or to what follows approval."""
+        self._apply(Action.CONFIRM_PAYMENT, actor, at, detail={"trade_no": trade_no})
+        self.fee_paid = True
+        if self.terms.pay_before_review:  # asked at submission, so the review comes next
+            self._apply(Action.QUEUE_FOR_REVIEW, actor, at)
+            self.window_start = china_date(at)  # the Art. 32 window opens once it is paid
+        else:
+            self._advance(at)
 
     def act(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> None:
         """Take an action that needs nothing beyond the role and state checks."""
@@ -331,10 +355,11 @@ class Case:
             Action.APPROVE,
             Action.REJECT,
             Action.CONFIRM_PAYMENT,
+            Action.QUEUE_FOR_REVIEW,
         }
         if action in special:
             raise InvalidTransition(f"操作“{action.value}”需要通过专门的办理入口")
-        unmet = self.terms.fee_fen or self.terms.originals_required
+        unmet = self.payment_due or self.terms.originals_required
         if action is Action.ISSUE_CERTIFICATE and self.state is State.APPROVED and unmet:
             raise InvalidTransition("尚未缴费或原件尚未签收，暂不能出证")
         self._apply(action, actor, at, reason=reason)
@@ -348,11 +373,10 @@ class Case:
     # -- internals ---------------------------------------------------------------------------
 
     def _advance(self, at: datetime) -> None:
-        system = Actor("system", Role.SYSTEM)
-        if self.state is State.APPROVED and self.terms.fee_fen > 0:
-            self._apply(Action.REQUEST_PAYMENT, system, at)
+        if self.state is State.APPROVED and self.payment_due:
+            self._apply(Action.REQUEST_PAYMENT, SYSTEM, at)
         elif self.state in {State.APPROVED, State.PAID} and self.terms.originals_required:
-            self._apply(Action.REQUEST_PICKUP, system, at)
+            self._apply(Action.REQUEST_PICKUP, SYSTEM, at)
 
     def _require_complete(self) -> None:
         missing = self.missing_materials()

@@ -11,11 +11,13 @@ from typing import Any
 
 from app.domain.case_states import LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent
+from app.domain.payments import paid_text, payment_request_text
 from app.domain.prechecks import PASS
 
 PRECHECK_TOPIC = "ocr.precheck"
 DEPOSIT_TOPIC = "space.deposit"
 CERTIFICATE_TOPIC = "certificate.issue"
+SETTLE_TOPIC = "payment.settle"  # bring the case's ledger to what it owes (confirm or refund)
 Effect = tuple[str, str, dict[str, Any]]
 
 
@@ -44,15 +46,27 @@ def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
         return [(PRECHECK_TOPIC, f"precheck:{case.number}:{event.seq}", job)]
     if event.from_state == event.to_state or event.to_state is State.DRAFT:
         return []  # a new draft or other history that is not news to push
+    if event.action == Action.QUEUE_FOR_REVIEW.value:
+        return []  # told with the payment: "paid, now under review"
     effects = []
     if event.action == Action.ISSUE_CERTIFICATE.value:
         job = {"case": case.number}
         effects.append((CERTIFICATE_TOPIC, f"certificate:{case.number}", job))
+    if event.to_state in {State.WITHDRAWN, State.REJECTED} and case.terms.fee_fen:
+        # Paid, or a cashier page still open: refund or close, whatever the ledger holds.
+        job = {"case": case.number}
+        effects.append((SETTLE_TOPIC, f"settle:{case.number}:{event.seq}", job))
     if event.action == Action.RETURN.value:
         number = event.detail["notice"]
         text = case.notice_text(number)
         path = f"/h5/cases/{case.number}/notices/{number}"
         payload = notify | {"text": text, "path": path}
+    elif event.to_state is State.AWAITING_PAYMENT:
+        path = f"/h5/cases/{case.number}/pay"
+        text = payment_request_text(case)
+        payload = notify | {"text": text, "path": path, "link_label": "去缴费"}
+    elif event.action == Action.CONFIRM_PAYMENT.value:
+        payload = notify | {"text": paid_text(case)}
     else:
         label = LABELS_ZH[event.to_state]
         text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"

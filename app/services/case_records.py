@@ -7,7 +7,7 @@ from typing import Any
 
 from app.domain.actors import Role
 from app.domain.case_states import State
-from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot
+from app.domain.cases import Case, CaseEvent, FeeLine, MaterialRef, MatterTerms, Slot
 from app.domain.notices import Correction, CorrectionNotice
 from app.domain.prechecks import MachineFinding, Precheck
 from app.domain.workdays import Pause
@@ -43,6 +43,8 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             "originals_required": t.originals_required,
             "result": t.result,
             "result_valid_years": t.result_valid_years,
+            "fees": [vars(f).copy() for f in t.fees],
+            "pay_before_review": t.pay_before_review,
             "slots": [vars(s).copy() for s in t.slots],
         },
         "materials": {k: vars(v).copy() for k, v in case.materials.items()},
@@ -66,6 +68,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         "decision": case.decision,
         "finished_on": case.finished_on.isoformat() if case.finished_on else None,
         "rating": case.rating,
+        "fee_paid": case.fee_paid,
         "seq": case.seq,
     }
 
@@ -82,6 +85,8 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         originals_required=t["originals_required"],
         result=t.get("result", ""),
         result_valid_years=t.get("result_valid_years"),
+        fees=tuple(FeeLine(**f) for f in t.get("fees", [])),
+        pay_before_review=t.get("pay_before_review", False),
         slots=tuple(Slot(**s) for s in t["slots"]),
     )
     return Case(
@@ -101,6 +106,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         decision=doc["decision"],
         finished_on=_d(doc.get("finished_on")),
         rating=doc.get("rating"),
+        fee_paid=doc.get("fee_paid", False),
         seq=doc["seq"],
     )
 

@@ -10,7 +10,15 @@ from typing import Any
 
 from app.domain.actors import Actor, Role
 from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, Action
-from app.domain.cases import Case, CaseEvent, MaterialRef, MatterTerms, Slot, china_date
+from app.domain.cases import (
+    Case,
+    CaseEvent,
+    FeeLine,
+    MaterialRef,
+    MatterTerms,
+    Slot,
+    china_date,
+)
 from app.domain.errors import (
     InvalidTransition,
     NotFoundError,
@@ -209,6 +217,8 @@ class CaseService:
             originals_required=matter.originals_required,
             result=matter.result,
             result_valid_years=matter.result_valid_years,
+            fees=tuple(FeeLine(f.name, f.amount_fen, f.basis) for f in matter.fees),
+            pay_before_review=matter.pay_before_review,
             slots=tuple(
                 Slot(
                     m.id,
@@ -347,6 +357,12 @@ class CaseService:
     ) -> Case:
         case = await self._load(actor, number, version)
         case.reject(reason, basis, actor, self._clock())
+        return await self._save(case)
+
+    async def confirm_payment(self, number: str, *, trade_no: str) -> Case:
+        """The fee arrived (the payment service saw Alipay say so): the case moves on."""
+        case = await self._load(SYSTEM, number, None)
+        case.confirm_payment(SYSTEM, self._clock(), trade_no=trade_no)
         return await self._save(case)
 
     async def rate(

@@ -1,0 +1,90 @@
+"""Paying a case's fee: the applicant's pay page, and Alipay's asynchronous notice endpoint."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from app import keys
+from app.api.errors import STATUS
+from app.domain.case_states import State
+from app.domain.catalog import yuan
+from app.domain.errors import DomainError, NotFoundError
+from app.domain.payments import OrderStatus, fee_lines
+from app.web.session import checked_form, csrf_token, message, signed_in
+
+routes = web.RouteTableDef()
+MAX_NOTICE_BYTES = 16 * 1024  # a real notice is about 2 KB
+
+
+@routes.get("/h5/cases/{number}/pay")
+async def pay_page(request: web.Request) -> web.Response:
+    """The fee items with their legal basis and the total; also where the cashier returns to."""
+    number = request.match_info["number"]
+    actor = signed_in(request)
+    payments = request.config_dict[keys.PAYMENT_SERVICE]
+    try:
+        case = await request.config_dict[keys.CASES].get(actor, number)
+    except NotFoundError as exc:
+        return message(request, exc.message, status=404)
+    if not case.terms.fee_fen:
+        return message(request, "本事项不收取任何费用。", back=f"/h5/cases/{number}")
+    returned = request.query.get("out_trade_no", "")
+    orders = await payments.orders(number)
+    if returned and case.state is State.AWAITING_PAYMENT:
+        # Back from the cashier: the notice usually beats the browser; if not, ask Alipay now.
+        await payments.check_soon(number, returned)
+    context = {
+        "case": case,
+        "lines": fee_lines(case),
+        "total": yuan(case.terms.fee_fen),
+        "awaiting": case.state is State.AWAITING_PAYMENT,
+        "confirming": bool(returned) and case.state is State.AWAITING_PAYMENT,
+        "paid": [o for o in orders if o.status is OrderStatus.PAID],
+        "ledger": await payments.ledger(number),
+        "offered": payments.offered,
+        "csrf": csrf_token(request),
+    }
+    return aiohttp_jinja2.render_template("h5_pay.html", request, context)
+
+
+@routes.post("/h5/cases/{number}/pay")
+async def pay(request: web.Request) -> web.Response:
+    number = request.match_info["number"]
+    actor = signed_in(request)
+    await checked_form(request)
+    back = f"/h5/cases/{number}/pay"
+    try:
+        url = await request.config_dict[keys.PAYMENT_SERVICE].checkout(actor, number)
+    except NotFoundError as exc:
+        return message(request, exc.message, status=404)
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    raise web.HTTPSeeOther(url)
+
+
+@routes.post("/alipay/notify")
+async def alipay_notify(request: web.Request) -> web.Response:
+    """Answer exactly ``success`` once the notice is recorded; anything else makes Alipay retry."""
+    payments = request.config_dict[keys.PAYMENT_SERVICE]
+    if not payments.offered:
+        raise web.HTTPNotFound()
+    if (request.content_length or 0) > MAX_NOTICE_BYTES:
+        return web.Response(status=413, text="fail")
+    body = await request.content.read(MAX_NOTICE_BYTES + 1)
+    if len(body) > MAX_NOTICE_BYTES:
+        return web.Response(status=413, text="fail")
+    form = _form(request, body)
+    ok = await payments.receive_notice(form)
+    return web.Response(text="success" if ok else "fail", content_type="text/plain")
+
+
+def _form(request: web.Request, body: bytes) -> dict[str, str]:
+    charset = request.charset or "utf-8"
+    try:
+        text = body.decode(charset if charset.lower() in {"utf-8", "gbk"} else "utf-8")
+    except UnicodeDecodeError:
+        return {}
+    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=100))
