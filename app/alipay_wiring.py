@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import aiohttp
 import structlog
@@ -43,7 +44,9 @@ def configured_keys(settings: Settings) -> tuple[rsa.RSAPrivateKey, rsa.RSAPubli
     return private, public
 
 
-def alipay_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+def alipay_ctx(
+    settings: Settings, clock: Callable[[], datetime]
+) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context: the payment gateway and the notification account (demo: a simulator).
 
     Without Alipay settings outside demo mode, payments are simply not offered.
@@ -65,6 +68,7 @@ def alipay_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 app_id=DEMO_APP_ID,
                 app_public_key=app_key.public_key(),
                 alipay_private_key=alipay_key,
+                clock=clock,  # the demo's Alipay lives on the app's clock (tests move it)
             )
             runner, gateway_url = await start(simulator, port=settings.alipay_simulator_port)
             app_id, seller_id = DEMO_APP_ID, simulator[SIMULATOR].seller_id

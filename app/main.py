@@ -271,7 +271,7 @@ def create_app(
             stores_ctx,
             demo_ctx,
             wechat_ctx(settings, clock),
-            alipay_ctx(settings),
+            alipay_ctx(settings, clock),
             payments_ctx,
             sf_ctx(settings),
             background_ctx,

@@ -13,6 +13,7 @@ from app.api.common import case_views
 from app.api.errors import STATUS
 from app.api.views import event_view
 from app.domain.case_states import Action, State
+from app.domain.catalog import yuan
 from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
 from app.domain.errors import DomainError, NotFoundError, NotPermitted
 from app.domain.space import case_owner
@@ -109,6 +110,8 @@ async def case_page(request: web.Request) -> web.Response:
         "rateable": case.state in RATEABLE and case.rating is None,
         "rating": case.rating,
         "follow_up": await follow_up_of(request.config_dict[keys.DOCUMENTS], number),
+        "fee": yuan(case.terms.fee_fen) if case.terms.fee_fen else "",
+        "paid": case.fee_paid,
     }
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, unused_port
 
 from app import keys
 from app.main import create_app
@@ -89,11 +89,12 @@ async def fill_and_submit(
 @pytest.fixture
 async def worlds(
     aiohttp_client: Any, tmp_path: Path, clock: Clock
-) -> AsyncIterator[Callable[[str], Awaitable[World]]]:
+) -> AsyncIterator[Callable[..., Awaitable[World]]]:
     """Build the app and a WeChat platform pushing to it in the given mode."""
     runners: list[web.AppRunner] = []
 
-    async def build(mode: str) -> World:
+    async def build(mode: str, *, reachable: bool = False) -> World:
+        """``reachable``: the app listens where its public URL says (providers call it back)."""
         creds = {
             "wechat_token": secrets.token_urlsafe(16),
             "wechat_encoding_aes_key": "".join(secrets.choice("abcdefXYZ0123") for _ in range(43)),
@@ -112,8 +113,13 @@ async def worlds(
         )
         runner, sim_url = await start_simulator(sim_app)
         runners.append(runner)
-        settings = wechat_settings(tmp_path, sim_url, **creds)
-        client = await aiohttp_client(create_app(settings, clock=clock))
+        port = unused_port() if reachable else None
+        extra = {"public_base_url": f"http://127.0.0.1:{port}"} if port else {}
+        settings = wechat_settings(tmp_path, sim_url, **creds, **extra)
+        server_kwargs = {"port": port} if port else {}
+        client = await aiohttp_client(
+            create_app(settings, clock=clock), server_kwargs=server_kwargs
+        )
         sim = sim_app[SIMULATOR]
         sim.pusher.callback_url = str(client.make_url("/wechat"))
         return World(client, sim, creds["wechat_token"], sim_clock)
@@ -129,5 +135,11 @@ async def world(request: pytest.FixtureRequest, worlds: Callable[[str], Awaitabl
 
 
 @pytest.fixture
-async def plain_world(worlds: Callable[[str], Awaitable[World]]) -> World:
+async def plain_world(worlds: Callable[..., Awaitable[World]]) -> World:
     return await worlds("plain")
+
+
+@pytest.fixture
+async def reachable_world(worlds: Callable[..., Awaitable[World]]) -> World:
+    """The plain world, listening at its public URL: Alipay's notices reach it."""
+    return await worlds("plain", reachable=True)
