@@ -13,8 +13,8 @@ from app.api.common import case_views
 from app.api.errors import STATUS
 from app.api.views import event_view
 from app.domain.case_states import Action, State
-from app.domain.catalog import yuan
 from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
+from app.domain.catalog import yuan
 from app.domain.errors import DomainError, NotFoundError, NotPermitted
 from app.domain.space import case_owner
 from app.services.accounts import account_of_openid
