@@ -433,8 +433,10 @@ class PaymentService:
     ) -> None:
         """Keep a payment problem for supervisors, once per distinct content."""
         shown = {k: str(v)[:200] for k, v in params.items() if k not in {"sign"}}
+        # Alipay re-signs each retry with a new notify_time: the same notice is one issue.
+        same = {k: v for k, v in shown.items() if k != "notify_time"}
         record = {
-            "_id": _digest({"source": source, "reason": reason, **shown}),
+            "_id": _digest({"source": source, "reason": reason, **same}),
             "source": source,
             "reason": reason[:500],
             "case": case,
@@ -448,8 +450,29 @@ class PaymentService:
         except DuplicateKey:
             pass  # the same forged notice again: kept once
 
-    async def issues(self, *, limit: int = 20) -> list[Document]:
-        return await self._store.find(ISSUES, sort=[("at", -1)], limit=limit)
+    async def figures(self, days: int) -> dict[str, Any]:
+        """Money in and out over the last ``days``, what is still pending, and recent issues."""
+        since = (self._clock() - timedelta(days=days)).isoformat()
+        paid = await self._store.find(
+            ORDERS, {"status": OrderStatus.PAID.value, "paid_at": {"$gte": since}}
+        )
+        refunds = [
+            refund
+            for doc in await self._store.find(LEDGERS, {"refunded_fen": {"$gt": 0}})
+            for refund in ledger_from_doc(doc).refunds
+            if refund.done_at is not None and refund.done_at.isoformat() >= since
+        ]
+        waiting = await self._store.find("outbox", {"topic": REFUND_TOPIC, "status": "pending"})
+        return {
+            "collected_fen": sum(o["amount_fen"] for o in paid),
+            "payments": len(paid),
+            "refunded_fen": sum(r.amount_fen for r in refunds),
+            "refunds": len(refunds),
+            "refunds_waiting": len(waiting),
+            "open_orders": await self._store.count(ORDERS, {"status": OrderStatus.OPEN.value}),
+            "issues": await self._store.find(ISSUES, sort=[("at", -1)], limit=10),
+            "issue_count": await self._store.count(ISSUES, {"at": {"$gte": since}}),
+        }
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -61,6 +61,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "follow_ups": [_follow_up(f, figures.today.isoformat(), names) for f in figures.follow_ups],
         "csrf": csrf_token(request, STAFF),
         "hall": await request.config_dict[keys.APPOINTMENTS].hall_figures(_days(request)),
+        "pay": await request.config_dict[keys.PAYMENT_SERVICE].figures(_days(request)),
         "names": names,
     }
     return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)

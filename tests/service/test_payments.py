@@ -275,3 +275,19 @@ async def test_only_the_owner_pays_and_only_while_payment_is_due(rig: Rig) -> No
     await rig.pay(number)
     with pytest.raises(InvalidTransition):
         await rig.payments.checkout(ME, number)
+
+
+async def test_supervisors_see_money_in_and_out_and_every_refused_notice(rig: Rig) -> None:
+    number = await rig.open(AFTER_APPROVAL_CODE)
+    await rig.pay(number)
+    await rig.cases.act(ME, number, Action.WITHDRAW, version=None, reason="不办了")
+    await rig.run_jobs()
+    paid = rig.sim.notifier.deliveries[0].params
+    assert await rig.send_notice(paid | {"total_amount": "1000.00"}) == "fail"
+    assert await rig.send_notice(paid | {"total_amount": "1000.00"}) == "fail"  # kept once
+
+    figures = await rig.payments.figures(30)
+    assert (figures["collected_fen"], figures["payments"]) == (1000, 1)
+    assert (figures["refunded_fen"], figures["refunds"]) == (1000, 1)
+    assert figures["issue_count"] == 1
+    assert "total_amount 100000 fen" in figures["issues"][0]["reason"]
