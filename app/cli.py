@@ -254,6 +254,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return asyncio.run(
             run_wechat_bench(messages=args.messages, concurrency=args.concurrency, console=console)
         )
+    if args.target == "pay":
+        from app.bench_pay import run_pay_bench
+        from app.logging import configure_logging
+
+        configure_logging("WARNING", "console")  # a line per settled order would drown the table
+
+        return asyncio.run(run_pay_bench(notices=args.notices, console=console))
     from app.bench import run_store_bench
 
     return asyncio.run(run_store_bench(cases=args.cases, console=console))
@@ -311,8 +318,9 @@ def parser() -> argparse.ArgumentParser:
     wechat.set_defaults(func=cmd_wechat)
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload", "booking"])
+    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload", "booking", "pay"])
     bench.add_argument("--bookings", type=int, default=2_000, help="booking: bookings to time")
+    bench.add_argument("--notices", type=int, default=2_000, help="pay: notices per run")
     bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
     bench.add_argument("--engines", default="", help="ocr: comma-separated, default all")
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
