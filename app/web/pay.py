@@ -9,7 +9,7 @@ from aiohttp import web
 
 from app import keys
 from app.api.errors import STATUS
-from app.domain.case_states import State
+from app.domain.case_states import LABELS_ZH, State
 from app.domain.catalog import yuan
 from app.domain.errors import DomainError, NotFoundError
 from app.domain.payments import OrderStatus, fee_lines
@@ -41,6 +41,7 @@ async def pay_page(request: web.Request) -> web.Response:
         "lines": fee_lines(case),
         "total": yuan(case.terms.fee_fen),
         "awaiting": case.state is State.AWAITING_PAYMENT,
+        "state_label": LABELS_ZH[case.state],
         "confirming": bool(returned) and case.state is State.AWAITING_PAYMENT,
         "paid": [o for o in orders if o.status is OrderStatus.PAID],
         "ledger": await payments.ledger(number),
