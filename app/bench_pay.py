@@ -18,14 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 from aiohttp.test_utils import unused_port
 from cryptography.hazmat.primitives.asymmetric import rsa
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from app import keys
 from app.bench import percentile
 from app.domain.payments import Order
 from app.main import open_documents
@@ -34,7 +32,7 @@ from app.services.cases import CaseService
 from app.services.payment_records import ORDERS, order_to_doc
 from app.services.payments import PaymentService
 from app.settings import load_settings
-from app.web.pay import alipay_notify
+from app.web.pay import serve_notices
 from payments.alipay import AlipayGateway, beijing_time
 from payments.notifications import AlipayAccount
 from payments.port import yuan
@@ -190,12 +188,7 @@ async def _through(
 
 
 async def _over_http(service: PaymentService, port: int, notices: Sequence[dict[str, str]]) -> Run:
-    app = web.Application()
-    app[keys.PAYMENT_SERVICE] = service
-    app.router.add_post("/alipay/notify", alipay_notify)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await serve_notices(service, port)
     try:
         async with aiohttp.ClientSession() as alipay:
 

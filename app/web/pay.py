@@ -13,6 +13,7 @@ from app.domain.case_states import LABELS_ZH, State
 from app.domain.catalog import yuan
 from app.domain.errors import DomainError, NotFoundError
 from app.domain.payments import OrderStatus, fee_lines
+from app.services.payments import PaymentService
 from app.web.session import checked_form, csrf_token, message, signed_in
 
 routes = web.RouteTableDef()
@@ -80,6 +81,17 @@ async def alipay_notify(request: web.Request) -> web.Response:
     form = _form(request, body)
     ok = await payments.receive_notice(form)
     return web.Response(text="success" if ok else "fail", content_type="text/plain")
+
+
+async def serve_notices(service: PaymentService, port: int) -> web.AppRunner:
+    """Only the notice endpoint around ``service``, on 127.0.0.1:``port`` (bench and tests)."""
+    app = web.Application()
+    app[keys.PAYMENT_SERVICE] = service
+    app.router.add_post("/alipay/notify", alipay_notify)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 def _form(request: web.Request, body: bytes) -> dict[str, str]:

@@ -9,11 +9,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
-from aiohttp import web
 from aiohttp.test_utils import unused_port
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app import keys
 from app.domain.actors import Actor, Role
 from app.domain.case_states import State
 from app.domain.cases import MaterialRef
@@ -24,7 +22,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import SYSTEM, CaseService
 from app.services.payments import PaymentService
 from app.settings import Settings
-from app.web.pay import alipay_notify
+from app.web.pay import serve_notices
 from payments.alipay import AlipayGateway
 from payments.notifications import AlipayAccount
 from payments.simulator import (
@@ -169,12 +167,7 @@ async def build_rig(
         public_base_url=f"http://127.0.0.1:{port}",
         clock=clock,
     )
-    ours = web.Application()
-    ours[keys.PAYMENT_SERVICE] = payments
-    ours.router.add_post("/alipay/notify", alipay_notify)
-    runner = web.AppRunner(ours, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await serve_notices(payments, port)
     rig = Rig(store, cases, payments, sim, clock, session)
     return rig, [runner, sim_runner, session]
 
