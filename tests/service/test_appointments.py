@@ -9,35 +9,11 @@ import pytest
 
 from app.domain.actors import Actor, Role
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
-from app.main import load_demo_data
 from app.services.appointment_records import BOOKINGS, LEDGERS
-from app.services.appointments import HALL_RULES, AppointmentService, SlotFull
-from app.services.calendar import CalendarService
-from app.services.cases import CaseService
-from app.settings import Settings
+from app.services.appointments import AppointmentService, SlotFull
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
-
-TUESDAY, NINE = date(2026, 11, 3), time(9)
-ME = Actor("wx-me", Role.APPLICANT)
-
-
-@pytest.fixture
-async def hall(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> AppointmentService:
-    await load_demo_data(store, settings, clock())
-    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
-    cases = CaseService(store, calendars, clock=clock)
-    return AppointmentService(store, calendars, cases, secret="s" * 32, clock=clock)
-
-
-async def matter_code(store: SqliteDocumentStore) -> str:
-    [matter] = await store.find("matters", {"department": "mz"})
-    return str(matter["_id"])
-
-
-async def with_capacity(store: SqliteDocumentStore, capacity: int) -> None:
-    async with store.transaction() as tx:
-        await tx.insert(HALL_RULES, {"_id": "mz", "capacity": capacity})
+from tests.service.hall import ME, NINE, TUESDAY, matter_code, with_capacity
 
 
 async def test_two_hundred_people_at_once_for_ten_places_get_ten_bookings(
