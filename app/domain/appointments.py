@@ -178,6 +178,8 @@ class Booking:
 
     def serve(self, now: datetime) -> None:
         """The clerk finished with the visitor at the window (办结)."""
+        if self.state == SERVED:
+            raise InvalidTransition(f"{self.queue_number} 号已办结")
         if self.state != CALLED:
             raise InvalidTransition(f"{self.queue_number or ''} 号{STATE_ZH[self.state]}，请先叫号")
         self.state = SERVED
