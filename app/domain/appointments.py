@@ -27,6 +27,7 @@ STATE_ZH = {
 }
 CAME = frozenset({CHECKED_IN, CALLED, SERVED})  # the applicant was at the hall
 GONE = frozenset({CANCELLED, RESCHEDULED})  # the place was given back
+FORM_TO_BRING = {"original": "原件", "copy": "复印件", "electronic": "打印件或电子文件"}
 
 
 def span_zh(length: timedelta) -> str:
@@ -213,7 +214,7 @@ def what_to_bring(matter: Matter, case: Case | None) -> tuple[list[str], list[st
         if not m.required:
             continue
         if m.id not in held:
-            bring.append(f"{m.name}（{'原件' if m.form == 'original' else '复印件或照片'}）")
+            bring.append(f"{m.name}（{FORM_TO_BRING[m.form]}）")
         elif m.form == "original":
             bring.append(f"{m.name}（原件，照片已在线提交，请带原件核对）")
         else:

@@ -31,7 +31,7 @@ async def desk(request: web.Request) -> web.Response:
     clerk = staff_actor(request)
     result = None
     if number := request.query.get("called", ""):
-        result = {"ok": True, "text": f"已叫 {number} 号，申请人已收到微信通知"}
+        result = {"ok": True, "text": f"已叫 {number} 号，已通过微信通知申请人"}
     elif request.query.get("none"):
         result = {"ok": True, "text": "目前没有等候的申请人"}
     return await _render(request, clerk, result)
