@@ -96,3 +96,14 @@ async def test_the_clerk_calls_numbers_in_order_the_applicant_is_told_and_the_wa
     row = re.search(r"<td>市民政局</td>.*?</tr>", hall_figures, re.S)
     assert row and "<td>2</td>" in row[0] and "6.0 分钟" in row[0]  # checked in; (0 + 12) / 2
     assert "各部门平均等候时间" not in hall_figures  # a chart only compares departments
+
+    [ga] = [m for m in await http.app[keys.DOCUMENTS].find("matters") if m["department"] == "ga"][
+        :1
+    ]
+    visit = await hall.book(Actor("wx-driver", Role.APPLICANT), ga["_id"], day, time(16, 30))
+    ga_clerk = Actor("reviewer-ga", Role.REVIEWER, department="ga")
+    await hall.check_in(hall.check_in_code(visit), ga_clerk)
+    await hall.window.call_next(ga_clerk)
+    dashboard = await (await http.get("/staff/dashboard")).text()
+    chart = dashboard.split('id="hall"')[1].split("</figure>")[0]
+    assert "各部门平均等候时间" in chart and "市民政局：6.0 分钟" in chart
