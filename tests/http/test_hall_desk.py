@@ -97,9 +97,8 @@ async def test_the_clerk_calls_numbers_in_order_the_applicant_is_told_and_the_wa
     assert row and "<td>2</td>" in row[0] and "6.0 分钟" in row[0]  # checked in; (0 + 12) / 2
     assert "各部门平均等候时间" not in hall_figures  # a chart only compares departments
 
-    [ga] = [m for m in await http.app[keys.DOCUMENTS].find("matters") if m["department"] == "ga"][
-        :1
-    ]
+    matters = await http.app[keys.DOCUMENTS].find("matters")
+    ga = next(m for m in matters if m["department"] == "ga")
     visit = await hall.book(Actor("wx-driver", Role.APPLICANT), ga["_id"], day, time(16, 30))
     ga_clerk = Actor("reviewer-ga", Role.REVIEWER, department="ga")
     await hall.check_in(hall.check_in_code(visit), ga_clerk)
