@@ -51,6 +51,12 @@ class HallRules:
     no_show_window: timedelta = timedelta(days=30)
     restriction: timedelta = timedelta(days=30)  # ... for this long after the last one
     closures: frozenset[date] = frozenset()  # days the hall is closed though a working day
+    # Slots with their own number of places (fewer windows open at 11:30; 0 closes a slot).
+    slot_capacity: tuple[tuple[time, int], ...] = ()
+
+    def capacity_at(self, slot: time) -> int:
+        """Places of one half-hour: its own number if the administrator set one, else capacity."""
+        return dict(self.slot_capacity).get(slot, self.capacity)
 
     def slots(self) -> list[time]:
         """Every slot start of an open day, in order."""
@@ -67,7 +73,7 @@ class HallRules:
 
     def check_slot(self, day: date, slot: time, now: datetime, calendar: WorkCalendar) -> None:
         """Refuse, in Chinese, a slot that cannot be booked: past, closed, or not a slot."""
-        if slot not in self.slots():
+        if slot not in self.slots() or self.capacity_at(slot) == 0:
             raise ValidationFailed("所选时段不在大厅开放时间内，请从可预约时段中选择")
         if not self.open_on(day, calendar):
             raise ValidationFailed(

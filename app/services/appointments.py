@@ -94,6 +94,9 @@ class AppointmentService:
                 hours=float(doc.get("cutoff_hours", rules.cutoff.total_seconds() / 3600))
             ),
             closures=frozenset(date.fromisoformat(d) for d in doc.get("closures", [])),
+            slot_capacity=tuple(
+                sorted((time.fromisoformat(k), int(v)) for k, v in doc.get("slots", {}).items())
+            ),
         )
 
     async def book(
@@ -123,7 +126,7 @@ class AppointmentService:
             if await self._store.get(LOCKS, lock) is not None:
                 raise ValidationFailed("您当天已预约过该事项，如需改时间请先取消原预约")
             ledger = await self._store.get(LEDGERS, key)
-            if (ledger["taken"] if ledger else 0) >= rules.capacity:
+            if (ledger["taken"] if ledger else 0) >= rules.capacity_at(slot):
                 raise await self._full(matter.department, rules, day, slot)
             booking = Booking(
                 id=uuid.uuid4().hex,
@@ -216,7 +219,7 @@ class AppointmentService:
             if day != old.day and await self._store.get(LOCKS, new_lock) is not None:
                 raise ValidationFailed("您当天已预约过该事项，请选择其他日期")
             ledger = await self._store.get(LEDGERS, new_key)
-            if (ledger["taken"] if ledger else 0) >= rules.capacity:
+            if (ledger["taken"] if ledger else 0) >= rules.capacity_at(slot):
                 raise await self._full(old.department, rules, day, slot, skip=(old.day, old.slot))
             freed = await self._store.get(LEDGERS, old_key)
             lock = await self._store.get(LOCKS, old_lock)
@@ -289,7 +292,7 @@ class AppointmentService:
             for start in rules.slots():
                 if after is not None and (day, start) <= after:
                     continue
-                free = rules.capacity - taken.get(ledger_id(department, day, start), 0)
+                free = rules.capacity_at(start) - taken.get(ledger_id(department, day, start), 0)
                 if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
                     yield day, start, free
 
@@ -371,7 +374,7 @@ class AppointmentService:
         for department, bookings in sorted(by_department.items()):
             rules = await self.rules(department)
             open_days = sum(rules.open_on(since + timedelta(days=n), calendar) for n in range(days))
-            places = open_days * len(rules.slots()) * rules.capacity
+            places = open_days * sum(rules.capacity_at(s) for s in rules.slots())
             came = [b for b in bookings if b.state in CAME]
             arrivals = [
                 (at - b.starts).total_seconds() / 60
@@ -404,12 +407,25 @@ class AppointmentService:
         cutoff_hours: float | None = None,
         close: list[date] = (),  # type: ignore[assignment]
         reopen: list[date] = (),  # type: ignore[assignment]
+        slots: dict[time, int | None] | None = None,
     ) -> HallRules:
-        """An administrator's change to a hall: capacity per slot, cut-off, closed days."""
+        """An administrator's change to a hall: capacity per slot, cut-off, closed days.
+
+        ``slots`` gives single half-hours their own number of places (0 closes one; None
+        returns it to the hall's capacity).
+        """
+        if not await self._store.count("matters", {"department": department}):
+            raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
         if capacity is not None and not 1 <= capacity <= 500:
             raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
         if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:
             raise ValidationFailed("取消截止时间应在 0 到 72 小时之间")
+        opening = HallRules().slots()
+        for start, places in (slots or {}).items():
+            if start not in opening:
+                raise ValidationFailed(f"{start:%H:%M} 不是大厅的半小时时段起点")
+            if places is not None and not 0 <= places <= 500:
+                raise ValidationFailed("单个时段可预约人数应在 0 到 500 之间")
         doc = await self._store.get(HALL_RULES, department)
         closures = set(doc.get("closures", []) if doc else []) | {d.isoformat() for d in close}
         closures -= {d.isoformat() for d in reopen}
@@ -418,6 +434,14 @@ class AppointmentService:
             new["capacity"] = capacity
         if cutoff_hours is not None:
             new["cutoff_hours"] = cutoff_hours
+        if slots:
+            own = dict(new.get("slots", {}))
+            for start, places in slots.items():
+                if places is None:
+                    own.pop(f"{start:%H:%M}", None)
+                else:
+                    own[f"{start:%H:%M}"] = places
+            new["slots"] = own
         async with self._store.transaction() as tx:
             if doc is None:
                 await tx.insert(HALL_RULES, new)

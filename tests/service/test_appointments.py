@@ -160,3 +160,21 @@ async def test_supervisors_see_use_no_shows_and_arrival_per_department(
     assert mz["arrival"] == -10
     # The last 7 days hold 5 working days (Wed–Fri, Mon, Tue): 13 slots of 2 places each.
     assert mz["places"] == 5 * 13 * 2 and mz["use"] == round(100 * 2 / 130, 1)
+
+
+async def test_a_half_hour_with_its_own_places_fills_at_that_number_and_a_closed_one_is_refused(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    rules = await hall.set_rules("mz", capacity=3, slots={NINE: 1, time(16, 30): 0})
+    assert rules.capacity_at(NINE) == 1 and rules.capacity_at(time(10)) == 3
+    code = await matter_code(store)
+    await hall.book(ME, code, TUESDAY, NINE)
+    with pytest.raises(SlotFull):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, NINE)
+    with pytest.raises(ValidationFailed, match="开放时间"):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, time(16, 30))
+    offered = {(d, s): free for d, s, free in await hall.offer(code, count=40)}
+    assert (TUESDAY, NINE) not in offered and (TUESDAY, time(16, 30)) not in offered
+    assert offered[(TUESDAY, time(9, 30))] == 3
+    with pytest.raises(ValidationFailed, match="时段起点"):
+        await hall.set_rules("mz", slots={time(12): 2})
