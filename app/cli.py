@@ -145,6 +145,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def cmd_hall(args: argparse.Namespace) -> int:
     """Administrators: a hall's capacity, cut-off and closed days; lift a booking restriction."""
+    from app.domain.cases import CHINA
     from app.domain.errors import DomainError
     from app.main import build_appointments, open_documents
 
@@ -156,6 +157,12 @@ def cmd_hall(args: argparse.Namespace) -> int:
             if args.action == "lift":
                 await hall.lift_restriction(args.target)
                 return f"{args.target} 可以重新在线预约"
+            if args.action == "restricted":
+                lines = [
+                    f"{who}：多次预约未到，{until.astimezone(CHINA):%Y-%m-%d %H:%M} 前不能在线预约"
+                    for who, until in await hall.restrictions()
+                ]
+                return "\n".join(lines) or "目前没有被限制在线预约的申请人"
             rules = await hall.set_rules(
                 args.target,
                 capacity=args.capacity,
@@ -306,9 +313,13 @@ def parser() -> argparse.ArgumentParser:
     staff.add_argument("--demo", action="store_true", help="the demo data directory")
     staff.set_defaults(func=cmd_staff)
 
-    hall = sub.add_parser("hall", help="a hall's booking rules, or lift a booking restriction")
-    hall.add_argument("action", choices=["set", "lift"])
-    hall.add_argument("target", help="set: a department code (e.g. mz); lift: a username")
+    hall = sub.add_parser(
+        "hall", help="a hall's booking rules; who is restricted for no-shows, and lifting it"
+    )
+    hall.add_argument("action", choices=["set", "lift", "restricted"])
+    hall.add_argument(
+        "target", nargs="?", default="", help="set: a department code (e.g. mz); lift: a username"
+    )
     hall.add_argument("--capacity", type=int, help="applicants per half-hour slot")
     hall.add_argument("--cutoff-hours", type=float, help="no cancelling closer than this")
     hall.add_argument(
@@ -366,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "calendar" and args.action == "set" and not (args.day and args.workday):
         parser().error("calendar set needs DAY and work|off")
+    if args.command == "hall" and args.action != "restricted" and not args.target:
+        parser().error("hall set needs a department code, hall lift a username")
     try:
         return int(args.func(args))
     except SettingsError as exc:

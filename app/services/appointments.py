@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 from app.domain.actors import Actor, Role
 from app.domain.appointments import BOOKED, CAME, GONE, Booking, HallRules, span_zh
+from app.domain.case_states import TERMINAL
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.services.accounts import USERS
@@ -120,6 +121,8 @@ class AppointmentService:
             case = await self._cases.get(actor, case_number)
             if not case.is_owner(actor) or case.terms.code != matter_code:
                 raise NotFoundError("未找到该办件，请核对办件号")
+            if case.state in TERMINAL:
+                raise ValidationFailed("该办件已结束，不能再为它预约；如需重新办理，请先新建办件")
         lock = lock_id(actor.id, matter_code, day)
         key = ledger_id(matter.department, day, slot)
         for _ in range(MAX_ATTEMPTS):
@@ -448,6 +451,23 @@ class AppointmentService:
             else:
                 await tx.replace(HALL_RULES, new, expected_version=doc["_version"])
         return await self.rules(department)
+
+    async def restrictions(self) -> list[tuple[str, datetime]]:
+        """Who may not book online now because of no-shows, and until when (for administrators)."""
+        now = self._clock()
+        policy = HallRules()
+        since = china_date(now - policy.no_show_window).isoformat()
+        missed: dict[str, list[datetime]] = {}
+        for doc in await self._store.find(BOOKINGS, {"state": "no_show", "day": {"$gte": since}}):
+            missed.setdefault(doc["person"], []).append(booking_from_doc(doc).starts)
+        found = []
+        for person, starts in sorted(missed.items()):
+            account = await self._store.get(USERS, person) or {}
+            lifted = account.get("booking_restriction_lifted_at")
+            counted = [t for t in starts if not lifted or t > datetime.fromisoformat(lifted)]
+            if (until := policy.restricted_until(counted, now)) is not None:
+                found.append((person, until))
+        return found
 
     async def lift_restriction(self, username: str) -> None:
         """An administrator lets a person book again; earlier no-shows stop counting."""

@@ -8,9 +8,12 @@ from datetime import date, time, timedelta
 import pytest
 
 from app.domain.actors import Actor, Role
+from app.domain.case_states import Action
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
 from app.services.appointment_records import BOOKINGS, LEDGERS
 from app.services.appointments import AppointmentService, SlotFull
+from app.services.calendar import CalendarService
+from app.services.cases import CaseService
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 from tests.service.hall import ME, NINE, TUESDAY, matter_code, with_capacity
@@ -129,7 +132,10 @@ async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restricti
             })  # fmt: skip
     with pytest.raises(NotPermitted):
         await hall.book(ME, code, TUESDAY, NINE)
+    [(who, until)] = await hall.restrictions()
+    assert who == ME.id and until.date() == date(2026, 11, 21)  # 30 days after the last miss
     await hall.lift_restriction(ME.id)
+    assert await hall.restrictions() == []
     assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
 
 
@@ -178,3 +184,17 @@ async def test_a_half_hour_with_its_own_places_fills_at_that_number_and_a_closed
     assert offered[(TUESDAY, time(9, 30))] == 3
     with pytest.raises(ValidationFailed, match="时段起点"):
         await hall.set_rules("mz", slots={time(12): 2})
+
+
+async def test_a_visit_is_tied_only_to_the_applicants_own_case_still_open(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    cases = CaseService(store, CalendarService(store), clock=clock)
+    case = await cases.open(ME, code)
+    with pytest.raises(NotFoundError, match="未找到该办件"):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, NINE, case_number=case.number)
+    await cases.act(ME, case.number, Action.WITHDRAW, version=case.version, reason=None)
+    with pytest.raises(ValidationFailed, match="办件已结束"):
+        await hall.book(ME, code, TUESDAY, NINE, case_number=case.number)
+    assert await store.count(BOOKINGS) == 0

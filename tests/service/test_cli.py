@@ -69,3 +69,5 @@ def test_a_half_hour_gets_its_own_places_and_a_typo_is_told_not_saved(
     assert main(["hall", "set", "mz", "--slot", "16:30=default"]) == 0
     said = capsys.readouterr().err
     assert "11:30 1 人" in said and "16:30" not in said
+    assert main(["hall", "restricted"]) == 0
+    assert "目前没有被限制在线预约的申请人" in capsys.readouterr().err
