@@ -3,7 +3,8 @@
 Each slot has a ledger document counting the places taken; a booking raises it by
 compare-and-set in the same transaction that stores the booking and its lock. Under
 contention the losers re-read and try again until they win a place or see the slot full, so
-every attempt ends in a booking or a clear refusal, never in a double booking.
+every attempt ends in a booking or a clear refusal, never in a double booking. A reschedule
+takes the new place the same way and gives the old one back in the same transaction.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class AppointmentService:
         key = ledger_id(matter.department, day, slot)
         for _ in range(MAX_ATTEMPTS):
             if await self._store.get(LOCKS, lock) is not None:
-                raise ValidationFailed("您当天已预约过该事项，如需改时间请先取消原预约")
+                raise ValidationFailed("您当天已预约过该事项；如需改时间，请在原预约中选择改约")
             ledger = await self._store.get(LEDGERS, key)
             if (ledger["taken"] if ledger else 0) >= rules.capacity_at(slot):
                 raise await self._full(matter.department, rules, day, slot)
