@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from rich.console import Console
@@ -145,6 +145,8 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def cmd_hall(args: argparse.Namespace) -> int:
     """Administrators: a hall's capacity, cut-off and closed days; lift a booking restriction."""
+    from app.domain.cases import CHINA
+    from app.domain.errors import DomainError
     from app.main import build_appointments, open_documents
 
     settings = _settings(args)
@@ -155,21 +157,44 @@ def cmd_hall(args: argparse.Namespace) -> int:
             if args.action == "lift":
                 await hall.lift_restriction(args.target)
                 return f"{args.target} 可以重新在线预约"
+            if args.action == "restricted":
+                lines = [
+                    f"{who}：多次预约未到，{until.astimezone(CHINA):%Y-%m-%d %H:%M} 前不能在线预约"
+                    for who, until in await hall.restrictions()
+                ]
+                return "\n".join(lines) or "目前没有被限制在线预约的申请人"
             rules = await hall.set_rules(
                 args.target,
                 capacity=args.capacity,
                 cutoff_hours=args.cutoff_hours,
-                close=[date.fromisoformat(d) for d in args.close],
-                reopen=[date.fromisoformat(d) for d in args.reopen],
+                close=args.close,
+                reopen=args.reopen,
+                slots=dict(args.slot),
             )
             closed = "、".join(sorted(d.isoformat() for d in rules.closures)) or "无"
+            own = "、".join(f"{t:%H:%M} {n} 人" for t, n in rules.slot_capacity)
             return (
-                f"{args.target}：每时段 {rules.capacity} 人，"
+                f"{args.target}：每时段 {rules.capacity} 人{f'（{own}）' if own else ''}，"
                 f"提前 {rules.cutoff.total_seconds() / 3600:g} 小时截止取消，闭厅日：{closed}"
             )
 
-    console.print(asyncio.run(run()))
+    try:
+        console.print(asyncio.run(run()))
+    except DomainError as exc:
+        console.print(f"[bold red]{exc.message}[/]", highlight=False)
+        return 1
     return 0
+
+
+def _slot_places(text: str) -> tuple[time, int | None]:
+    """``HH:MM=N`` (N places in that half-hour, 0 closes it) or ``HH:MM=default``."""
+    start, _, places = text.partition("=")
+    try:
+        return time.fromisoformat(start), None if places == "default" else int(places)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected HH:MM=N or HH:MM=default, got {text!r}"
+        ) from exc
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
@@ -295,13 +320,36 @@ def parser() -> argparse.ArgumentParser:
     staff.add_argument("--demo", action="store_true", help="the demo data directory")
     staff.set_defaults(func=cmd_staff)
 
-    hall = sub.add_parser("hall", help="a hall's booking rules, or lift a booking restriction")
-    hall.add_argument("action", choices=["set", "lift"])
-    hall.add_argument("target", help="set: a department code (e.g. mz); lift: a username")
+    hall = sub.add_parser(
+        "hall", help="a hall's booking rules; who is restricted for no-shows, and lifting it"
+    )
+    hall.add_argument("action", choices=["set", "lift", "restricted"])
+    hall.add_argument(
+        "target", nargs="?", default="", help="set: a department code (e.g. mz); lift: a username"
+    )
     hall.add_argument("--capacity", type=int, help="applicants per half-hour slot")
     hall.add_argument("--cutoff-hours", type=float, help="no cancelling closer than this")
-    hall.add_argument("--close", action="append", default=[], help="YYYY-MM-DD, repeatable")
-    hall.add_argument("--reopen", action="append", default=[], help="YYYY-MM-DD, repeatable")
+    hall.add_argument(
+        "--close",
+        action="append",
+        default=[],
+        type=date.fromisoformat,
+        help="YYYY-MM-DD, repeatable",
+    )
+    hall.add_argument(
+        "--reopen",
+        action="append",
+        default=[],
+        type=date.fromisoformat,
+        help="YYYY-MM-DD, repeatable",
+    )
+    hall.add_argument(
+        "--slot",
+        action="append",
+        default=[],
+        type=_slot_places,
+        help="HH:MM=N: places in that half-hour (0 closes it; HH:MM=default undoes), repeatable",
+    )
     hall.add_argument("--demo", action="store_true", help="the demo data directory")
     hall.set_defaults(func=cmd_hall)
 
@@ -337,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "calendar" and args.action == "set" and not (args.day and args.workday):
         parser().error("calendar set needs DAY and work|off")
+    if args.command == "hall" and args.action != "restricted" and not args.target:
+        parser().error("hall set needs a department code, hall lift a username")
     try:
         return int(args.func(args))
     except SettingsError as exc:

@@ -40,6 +40,7 @@ from app.web.bookings import routes as booking_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
+from app.web.hall_desk import routes as hall_desk_routes
 from app.web.pay import routes as pay_routes
 from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
@@ -291,6 +292,7 @@ def create_app(
     app.add_routes(review_routes)
     app.add_routes(booking_routes)
     app.add_routes(pay_routes)
+    app.add_routes(hall_desk_routes)
     app.add_routes(dashboard_routes)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -73,6 +73,8 @@ class Dialogues:
             "换证": self._renew,
             "我要预约": self._start_booking,
             "预约": self._start_booking,
+            "改约": self._start_move,
+            "取消预约": self._start_cancel_booking,
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
             "评价": self._start_rating,
@@ -364,6 +366,12 @@ class Dialogues:
 
     async def _start_booking(self, conv: Conversation, _: str) -> str:
         return await self._booking.start(conv, await self._actor(conv))
+
+    async def _start_move(self, conv: Conversation, _: str) -> str:
+        return await self._booking.start_move(conv, await self._actor(conv))
+
+    async def _start_cancel_booking(self, conv: Conversation, _: str) -> str:
+        return await self._booking.start_cancel(conv, await self._actor(conv))
 
     async def _help(self, conv: Conversation, _: str) -> str:
         return texts.HELP

@@ -9,12 +9,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from app.domain.cases import CHINA
+from app.domain.cases import CHINA, Case
+from app.domain.catalog import Matter
 from app.domain.errors import InvalidTransition, ValidationFailed
 from app.domain.workdays import WorkCalendar
 
 BOOKED, CANCELLED, CHECKED_IN, NO_SHOW = "booked", "cancelled", "checked_in", "no_show"
-STATE_ZH = {BOOKED: "已预约", CANCELLED: "已取消", CHECKED_IN: "已签到", NO_SHOW: "未到"}
+RESCHEDULED, CALLED, SERVED = "rescheduled", "called", "served"
+STATE_ZH = {
+    BOOKED: "已预约",
+    CANCELLED: "已取消",
+    RESCHEDULED: "已改约",
+    CHECKED_IN: "已签到",
+    CALLED: "已叫号",
+    SERVED: "已办结",
+    NO_SHOW: "未到",
+}
+CAME = frozenset({CHECKED_IN, CALLED, SERVED})  # the applicant was at the hall
+GONE = frozenset({CANCELLED, RESCHEDULED})  # the place was given back
+FORM_TO_BRING = {"original": "原件", "copy": "复印件", "electronic": "打印件或电子文件"}
+
+
+def span_zh(length: timedelta) -> str:
+    """A cut-off in plain Chinese: "2 小时", "1 小时 30 分钟", "45 分钟"."""
+    minutes = int(length.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{hours} 小时"] if hours else []) + ([f"{minutes} 分钟"] if minutes else [])
+    return " ".join(parts) or "0 分钟"
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,12 @@ class HallRules:
     no_show_window: timedelta = timedelta(days=30)
     restriction: timedelta = timedelta(days=30)  # ... for this long after the last one
     closures: frozenset[date] = frozenset()  # days the hall is closed though a working day
+    # Slots with their own number of places (fewer windows open at 11:30; 0 closes a slot).
+    slot_capacity: tuple[tuple[time, int], ...] = ()
+
+    def capacity_at(self, slot: time) -> int:
+        """Places of one half-hour: its own number if the administrator set one, else capacity."""
+        return dict(self.slot_capacity).get(slot, self.capacity)
 
     def slots(self) -> list[time]:
         """Every slot start of an open day, in order."""
@@ -46,7 +73,7 @@ class HallRules:
 
     def check_slot(self, day: date, slot: time, now: datetime, calendar: WorkCalendar) -> None:
         """Refuse, in Chinese, a slot that cannot be booked: past, closed, or not a slot."""
-        if slot not in self.slots():
+        if slot not in self.slots() or self.capacity_at(slot) == 0:
             raise ValidationFailed("所选时段不在大厅开放时间内，请从可预约时段中选择")
         if not self.open_on(day, calendar):
             raise ValidationFailed(
@@ -94,23 +121,49 @@ class Booking:
     state: str = BOOKED
     queue_number: int | None = None
     history: list[dict[str, str]] = field(default_factory=list)
+    moved_to: str | None = None  # rescheduled: the booking that replaced this one
+    moved_from: str | None = None  # the booking this one replaced
 
     @property
     def starts(self) -> datetime:
         return datetime.combine(self.day, self.slot, tzinfo=CHINA)
 
-    def cancel(self, rules: HallRules, now: datetime) -> None:
+    def at(self, what: str) -> datetime | None:
+        """When the booking last entered state ``what``, if it did."""
+        times = [datetime.fromisoformat(h["at"]) for h in self.history if h["what"] == what]
+        return times[-1] if times else None
+
+    def check_changeable(self, rules: HallRules, now: datetime) -> None:
+        """Cancelling or rescheduling: only a live booking, and only until the cut-off."""
         if self.state != BOOKED:
-            raise InvalidTransition(f"预约当前为“{STATE_ZH[self.state]}”，不能取消")
+            raise InvalidTransition(f"预约当前为“{STATE_ZH[self.state]}”，不能取消或改约")
         if now > self.starts - rules.cutoff:
-            hours = int(rules.cutoff.total_seconds() // 3600)
-            raise InvalidTransition(f"距预约时间已不足 {hours} 小时，不能取消或改约")
+            raise InvalidTransition(
+                f"距预约时间已不足 {span_zh(rules.cutoff)}，不能取消或改约；"
+                "如不能按时前来，请联系大厅工作人员"
+            )
+
+    def cancel(self, rules: HallRules, now: datetime) -> None:
+        self.check_changeable(rules, now)
         self.state = CANCELLED
         self.history.append({"at": now.isoformat(), "what": CANCELLED})
 
+    def move_to(self, replacement: Booking, rules: HallRules, now: datetime) -> None:
+        """Rescheduled: this booking (and its check-in code) ends; ``replacement`` takes over."""
+        self.check_changeable(rules, now)
+        if (replacement.day, replacement.slot) == (self.day, self.slot):
+            raise ValidationFailed("新时段与原预约相同，请选择其他时段")
+        self.state, self.moved_to = RESCHEDULED, replacement.id
+        self.history.append({"at": now.isoformat(), "what": RESCHEDULED})
+        replacement.moved_from = self.id
+
     def check_in(self, today: date, queue_number: int, now: datetime) -> None:
-        if self.state != BOOKED:
+        if self.state == RESCHEDULED:
+            raise InvalidTransition("该预约已改到其他时段，原二维码已失效，请出示新的预约二维码")
+        if self.state in CAME:
             raise InvalidTransition(f"该预约{STATE_ZH[self.state]}，不能再次签到")
+        if self.state != BOOKED:
+            raise InvalidTransition(f"该预约{STATE_ZH[self.state]}，不能签到")
         if self.day != today:
             raise InvalidTransition(f"该预约是 {self.day.isoformat()} 的，请在预约当天签到")
         self.state = CHECKED_IN
@@ -122,3 +175,54 @@ class Booking:
         if self.state == BOOKED:
             self.state = NO_SHOW
             self.history.append({"at": now.isoformat(), "what": NO_SHOW})
+
+    def call(self, now: datetime) -> None:
+        """The clerk called this queue number to the window (叫号)."""
+        if self.state != CHECKED_IN:
+            raise InvalidTransition(f"{self.queue_number or ''} 号{STATE_ZH[self.state]}，不能叫号")
+        self.state = CALLED
+        self.history.append({"at": now.isoformat(), "what": CALLED})
+
+    def serve(self, now: datetime) -> None:
+        """The clerk finished with the visitor at the window (办结)."""
+        if self.state == SERVED:
+            raise InvalidTransition(f"{self.queue_number} 号已办结")
+        if self.state != CALLED:
+            raise InvalidTransition(f"{self.queue_number or ''} 号{STATE_ZH[self.state]}，请先叫号")
+        self.state = SERVED
+        self.history.append({"at": now.isoformat(), "what": SERVED})
+
+    def wait_minutes(self) -> float | None:
+        """Minutes the visitor waited for the window, once called; None before.
+
+        The wait runs from the later of the check-in and the slot's start to the call: an
+        early arrival waiting for their own half-hour is not the hall keeping them waiting.
+        """
+        called, came = self.at(CALLED), self.at(CHECKED_IN)
+        if called is None or came is None:
+            return None
+        return max(0.0, (called - max(came, self.starts)).total_seconds() / 60)
+
+
+def what_to_bring(matter: Matter, case: Case | None) -> tuple[list[str], list[str]]:
+    """The required materials to bring, and those the tied case already holds (not to bring).
+
+    A photo the pre-check asked to retake does not count as held. An original is always
+    brought for the clerk to compare, even when its photo is on the case.
+    """
+    held: set[str] = set()
+    if case is not None:
+        held = set(case.materials) - {s.id for s in case.slots_to_retake()}
+        held -= {s.id for s in case.slots_to_correct()}
+    bring: list[str] = []
+    skip: list[str] = []
+    for m in matter.materials:
+        if not m.required:
+            continue
+        if m.id not in held:
+            bring.append(f"{m.name}（{FORM_TO_BRING[m.form]}）")
+        elif m.form == "original":
+            bring.append(f"{m.name}（原件，照片已在线提交，请带原件核对）")
+        else:
+            skip.append(m.name)
+    return bring, skip

@@ -34,6 +34,8 @@ def booking_to_doc(b: Booking) -> dict[str, Any]:
         "state": b.state,
         "queue_number": b.queue_number,
         "history": list(b.history),
+        "moved_to": b.moved_to,
+        "moved_from": b.moved_from,
     }
 
 
@@ -50,4 +52,6 @@ def booking_from_doc(doc: dict[str, Any]) -> Booking:
         state=doc["state"],
         queue_number=doc["queue_number"],
         history=list(doc["history"]),
+        moved_to=doc.get("moved_to"),
+        moved_from=doc.get("moved_from"),
     )

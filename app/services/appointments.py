@@ -3,7 +3,8 @@
 Each slot has a ledger document counting the places taken; a booking raises it by
 compare-and-set in the same transaction that stores the booking and its lock. Under
 contention the losers re-read and try again until they win a place or see the slot full, so
-every attempt ends in a booking or a clear refusal, never in a double booking.
+every attempt ends in a booking or a clear refusal, never in a double booking. A reschedule
+takes the new place the same way and gives the old one back in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 
 from app.domain.actors import Actor, Role
-from app.domain.appointments import BOOKED, Booking, HallRules
+from app.domain.appointments import BOOKED, CAME, GONE, Booking, HallRules, span_zh
+from app.domain.case_states import TERMINAL
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.services.accounts import USERS
@@ -34,8 +36,10 @@ from app.services.appointment_records import (
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import get_matter
+from app.services.hall_window import HallWindow
 from app.services.notify import NOTIFY_TOPIC, notify_once
-from storage.documents import DocumentStore, DuplicateKey, VersionConflict
+from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
+from storage.documents import NotFound as StoreNotFound
 from storage.outbox import outbox_message
 
 HALL_RULES = "hall_rules"  # per department: capacity, closures, cut-off (admin-set)
@@ -50,6 +54,18 @@ class SlotFull(ValidationFailed):
     def __init__(self, message: str, next_free: tuple[date, time] | None) -> None:
         super().__init__(message)
         self.next_free = next_free
+
+
+async def _take_place(
+    tx: Transaction, key: str, department: str, day: date, ledger: Document | None
+) -> None:
+    """Raise the slot's ledger by one: compare-and-set on the version read, or its first insert."""
+    counted = {"_id": key, "department": department, "day": day.isoformat(),
+               "taken": (ledger["taken"] if ledger else 0) + 1}  # fmt: skip
+    if ledger is None:
+        await tx.insert(LEDGERS, counted)
+    else:
+        await tx.replace(LEDGERS, counted, expected_version=ledger["_version"])
 
 
 class AppointmentService:
@@ -69,6 +85,7 @@ class AppointmentService:
         self._secret = secret.encode()
         self._clock = clock
         self._on_outbox = on_outbox
+        self.window = HallWindow(store, clock=clock, on_outbox=on_outbox)
 
     async def rules(self, department: str) -> HallRules:
         doc = await self._store.get(HALL_RULES, department) or {}
@@ -79,6 +96,9 @@ class AppointmentService:
                 hours=float(doc.get("cutoff_hours", rules.cutoff.total_seconds() / 3600))
             ),
             closures=frozenset(date.fromisoformat(d) for d in doc.get("closures", [])),
+            slot_capacity=tuple(
+                sorted((time.fromisoformat(k), int(v)) for k, v in doc.get("slots", {}).items())
+            ),
         )
 
     async def book(
@@ -102,17 +122,16 @@ class AppointmentService:
             case = await self._cases.get(actor, case_number)
             if not case.is_owner(actor) or case.terms.code != matter_code:
                 raise NotFoundError("未找到该办件，请核对办件号")
+            if case.state in TERMINAL:
+                raise ValidationFailed("该办件已结束，不能再为它预约；如需重新办理，请先新建办件")
         lock = lock_id(actor.id, matter_code, day)
         key = ledger_id(matter.department, day, slot)
         for _ in range(MAX_ATTEMPTS):
             if await self._store.get(LOCKS, lock) is not None:
-                raise ValidationFailed("您当天已预约过该事项，如需改时间请先取消原预约")
+                raise ValidationFailed("您当天已预约过该事项；如需改时间，请在原预约中选择改约")
             ledger = await self._store.get(LEDGERS, key)
-            taken = ledger["taken"] if ledger else 0
-            if taken >= rules.capacity:
-                free = await self.next_free(matter.department, rules, day, slot)
-                hint = f"最近的空闲时段：{free[0]} {free[1]:%H:%M}" if free else "近期暂无空闲时段"
-                raise SlotFull(f"该时段已约满。{hint}", free)
+            if (ledger["taken"] if ledger else 0) >= rules.capacity_at(slot):
+                raise await self._full(matter.department, rules, day, slot)
             booking = Booking(
                 id=uuid.uuid4().hex,
                 person=actor.id,
@@ -127,12 +146,7 @@ class AppointmentService:
                 async with self._store.transaction() as tx:
                     await tx.insert(LOCKS, {"_id": lock, "booking": booking.id})
                     await tx.insert(BOOKINGS, booking_to_doc(booking))
-                    counted = {"_id": key, "department": matter.department,
-                               "day": day.isoformat(), "taken": taken + 1}  # fmt: skip
-                    if ledger is None:
-                        await tx.insert(LEDGERS, counted)
-                    else:
-                        await tx.replace(LEDGERS, counted, expected_version=ledger["_version"])
+                    await _take_place(tx, key, matter.department, day, ledger)
                     await tx.insert("outbox", self._confirmation(booking, matter.name, now))
             except (VersionConflict, DuplicateKey):
                 await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
@@ -166,20 +180,103 @@ class AppointmentService:
             return booking
         raise ValidationFailed("操作太频繁，请稍后再试")
 
+    async def movable(self, actor: Actor, booking_id: str) -> Booking:
+        """One of the actor's bookings that may still be rescheduled or cancelled (else why not)."""
+        booking = await self._own(actor, booking_id)
+        booking.check_changeable(await self.rules(booking.department), self._clock())
+        return booking
+
+    async def reschedule(self, actor: Actor, booking_id: str, day: date, slot: time) -> Booking:
+        """Move a booking to another slot until the cut-off, atomically; the new booking.
+
+        One transaction ends the old booking (its check-in code stops working), stores its
+        replacement, takes the new place by compare-and-set, gives the old place back, moves the
+        person's day lock and queues the new confirmation. A full slot is refused with the
+        nearest free one; then nothing has changed.
+        """
+        old = await self._own(actor, booking_id)
+        rules = await self.rules(old.department)
+        now = self._clock()
+        old.check_changeable(rules, now)
+        rules.check_slot(day, slot, now, await self._calendars.calendar())
+        matter = await get_matter(self._store, old.matter_code)
+        new_key = ledger_id(old.department, day, slot)
+        old_key = ledger_id(old.department, old.day, old.slot)
+        new_lock = lock_id(old.person, old.matter_code, day)
+        old_lock = lock_id(old.person, old.matter_code, old.day)
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self._store.get(BOOKINGS, old.id)
+            if stored is None:
+                raise NotFoundError(NOT_FOUND)
+            booking = booking_from_doc(stored)
+            moved = Booking(
+                id=uuid.uuid4().hex,
+                person=booking.person,
+                matter_code=booking.matter_code,
+                department=booking.department,
+                day=day,
+                slot=slot,
+                created_at=now,
+                case_number=booking.case_number,
+            )
+            booking.move_to(moved, rules, now)  # refuses a used, cancelled or too-late booking
+            if day != old.day and await self._store.get(LOCKS, new_lock) is not None:
+                raise ValidationFailed("您当天已预约过该事项，请选择其他日期")
+            ledger = await self._store.get(LEDGERS, new_key)
+            if (ledger["taken"] if ledger else 0) >= rules.capacity_at(slot):
+                raise await self._full(old.department, rules, day, slot, skip=(old.day, old.slot))
+            freed = await self._store.get(LEDGERS, old_key)
+            lock = await self._store.get(LOCKS, old_lock)
+            if freed is None or lock is None:
+                raise NotFoundError(NOT_FOUND)
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.replace(
+                        BOOKINGS, booking_to_doc(booking), expected_version=stored["_version"]
+                    )
+                    await tx.insert(BOOKINGS, booking_to_doc(moved))
+                    await _take_place(tx, new_key, old.department, day, ledger)
+                    given_back = {**freed, "taken": freed["taken"] - 1}
+                    await tx.replace(LEDGERS, given_back, expected_version=freed["_version"])
+                    if day == old.day:
+                        held = {"_id": old_lock, "booking": moved.id}
+                        await tx.replace(LOCKS, held, expected_version=lock["_version"])
+                    else:
+                        await tx.delete(LOCKS, old_lock, expected_version=lock["_version"])
+                        await tx.insert(LOCKS, {"_id": new_lock, "booking": moved.id})
+                    await tx.insert("outbox", self._confirmation(moved, matter.name, now))
+            except (VersionConflict, DuplicateKey, StoreNotFound):
+                await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
+                continue  # a place, the booking or the lock changed meanwhile: decide again
+            self._on_outbox()
+            return moved
+        raise ValidationFailed("预约的人太多了，请稍后再试")
+
     async def next_free(
-        self, department: str, rules: HallRules, day: date, slot: time
+        self,
+        department: str,
+        rules: HallRules,
+        day: date,
+        slot: time,
+        *,
+        skip: tuple[date, time] | None = None,
     ) -> tuple[date, time] | None:
         """The first slot after (``day``, ``slot``) with a place left, within the booking window."""
         async for found_day, start, _ in self._free_slots(department, rules, after=(day, slot)):
-            return found_day, start
+            if (found_day, start) != skip:
+                return found_day, start
         return None
 
-    async def offer(self, matter_code: str, count: int = 9) -> list[tuple[date, time, int]]:
+    async def offer(
+        self, matter_code: str, count: int = 9, *, skip: tuple[date, time] | None = None
+    ) -> list[tuple[date, time, int]]:
         """The next open slots for the matter's hall with places left: (day, start, free)."""
         matter = await get_matter(self._store, matter_code)
         rules = await self.rules(matter.department)
         found: list[tuple[date, time, int]] = []
         async for free in self._free_slots(matter.department, rules):
+            if free[:2] == skip:
+                continue
             found.append(free)
             if len(found) == count:
                 break
@@ -199,7 +296,7 @@ class AppointmentService:
             for start in rules.slots():
                 if after is not None and (day, start) <= after:
                     continue
-                free = rules.capacity - taken.get(ledger_id(department, day, start), 0)
+                free = rules.capacity_at(start) - taken.get(ledger_id(department, day, start), 0)
                 if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
                     yield day, start, free
 
@@ -220,10 +317,11 @@ class AppointmentService:
         for doc in await self._store.find(BOOKINGS, {"day": next_day.isoformat(), "state": BOOKED}):
             booking = booking_from_doc(doc)
             matter = await get_matter(self._store, booking.matter_code)
+            cutoff = span_zh((await self.rules(booking.department)).cutoff)
             text = (
                 f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
                 f"{booking.slot:%H:%M} 到大厅办理“{matter.name}”。请按时到达并带齐材料；"
-                "如不能前来，请在预约时间 2 小时前取消。"
+                f"如不能前来，请在预约时间 {cutoff}前改约或取消。"
             )
             queued += await notify_once(
                 self._store,
@@ -259,10 +357,12 @@ class AppointmentService:
         return missed
 
     async def hall_figures(self, days: int) -> list[dict[str, object]]:
-        """Per department over the last ``days`` days: places, bookings, use, no-shows, arrival.
+        """Per department over the last ``days`` days: places, bookings, use, no-shows, waits.
 
-        Arrival is minutes from the slot's start to the check-in (negative: early); the hall
-        does not yet record when a visitor is called, so the wait at the window is not known.
+        Use is bookings kept (not cancelled or moved) over places opened. Arrival is minutes
+        from the slot's start to the check-in (negative: early). Wait is minutes from the later
+        of check-in and slot start to the clerk's call (``Booking.wait_minutes``), averaged over
+        the visitors called.
         """
         now = self._clock()
         today = china_date(now)
@@ -272,20 +372,20 @@ class AppointmentService:
         by_department: dict[str, list[Booking]] = {}
         for doc in await self._store.find(BOOKINGS, where):
             booking = booking_from_doc(doc)
-            if booking.state != "cancelled":
+            if booking.state not in GONE:
                 by_department.setdefault(booking.department, []).append(booking)
         figures = []
         for department, bookings in sorted(by_department.items()):
             rules = await self.rules(department)
             open_days = sum(rules.open_on(since + timedelta(days=n), calendar) for n in range(days))
-            places = open_days * len(rules.slots()) * rules.capacity
-            came = [b for b in bookings if b.state == "checked_in"]
+            places = open_days * sum(rules.capacity_at(s) for s in rules.slots())
+            came = [b for b in bookings if b.state in CAME]
             arrivals = [
-                (datetime.fromisoformat(h["at"]) - b.starts).total_seconds() / 60
+                (at - b.starts).total_seconds() / 60
                 for b in came
-                for h in b.history
-                if h["what"] == "checked_in"
+                if (at := b.at("checked_in")) is not None
             ]
+            waits = [w for b in came if (w := b.wait_minutes()) is not None]
             figures.append(
                 {
                     "department": department,
@@ -295,6 +395,8 @@ class AppointmentService:
                     "checked_in": len(came),
                     "no_show": sum(b.state == "no_show" for b in bookings),
                     "arrival": round(sum(arrivals) / len(arrivals)) if arrivals else None,
+                    "called": len(waits),
+                    "wait": round(sum(waits) / len(waits), 1) if waits else None,
                 }
             )
         return figures
@@ -309,12 +411,25 @@ class AppointmentService:
         cutoff_hours: float | None = None,
         close: list[date] = (),  # type: ignore[assignment]
         reopen: list[date] = (),  # type: ignore[assignment]
+        slots: dict[time, int | None] | None = None,
     ) -> HallRules:
-        """An administrator's change to a hall: capacity per slot, cut-off, closed days."""
+        """An administrator's change to a hall: capacity per slot, cut-off, closed days.
+
+        ``slots`` gives single half-hours their own number of places (0 closes one; None
+        returns it to the hall's capacity).
+        """
+        if not await self._store.count("matters", {"department": department}):
+            raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
         if capacity is not None and not 1 <= capacity <= 500:
             raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
         if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:
             raise ValidationFailed("取消截止时间应在 0 到 72 小时之间")
+        opening = HallRules().slots()
+        for start, places in (slots or {}).items():
+            if start not in opening:
+                raise ValidationFailed(f"{start:%H:%M} 不是大厅的半小时时段起点")
+            if places is not None and not 0 <= places <= 500:
+                raise ValidationFailed("单个时段可预约人数应在 0 到 500 之间")
         doc = await self._store.get(HALL_RULES, department)
         closures = set(doc.get("closures", []) if doc else []) | {d.isoformat() for d in close}
         closures -= {d.isoformat() for d in reopen}
@@ -323,12 +438,37 @@ class AppointmentService:
             new["capacity"] = capacity
         if cutoff_hours is not None:
             new["cutoff_hours"] = cutoff_hours
+        if slots:
+            own = dict(new.get("slots", {}))
+            for start, places in slots.items():
+                if places is None:
+                    own.pop(f"{start:%H:%M}", None)
+                else:
+                    own[f"{start:%H:%M}"] = places
+            new["slots"] = own
         async with self._store.transaction() as tx:
             if doc is None:
                 await tx.insert(HALL_RULES, new)
             else:
                 await tx.replace(HALL_RULES, new, expected_version=doc["_version"])
         return await self.rules(department)
+
+    async def restrictions(self) -> list[tuple[str, datetime]]:
+        """Who may not book online now because of no-shows, and until when (for administrators)."""
+        now = self._clock()
+        policy = HallRules()
+        since = china_date(now - policy.no_show_window).isoformat()
+        missed: dict[str, list[datetime]] = {}
+        for doc in await self._store.find(BOOKINGS, {"state": "no_show", "day": {"$gte": since}}):
+            missed.setdefault(doc["person"], []).append(booking_from_doc(doc).starts)
+        found = []
+        for person, starts in sorted(missed.items()):
+            account = await self._store.get(USERS, person) or {}
+            lifted = account.get("booking_restriction_lifted_at")
+            counted = [t for t in starts if not lifted or t > datetime.fromisoformat(lifted)]
+            if (until := policy.restricted_until(counted, now)) is not None:
+                found.append((person, until))
+        return found
 
     async def lift_restriction(self, username: str) -> None:
         """An administrator lets a person book again; earlier no-shows stop counting."""
@@ -385,6 +525,23 @@ class AppointmentService:
 
     # -- internals ------------------------------------------------------------------------------
 
+    async def _full(
+        self,
+        department: str,
+        rules: HallRules,
+        day: date,
+        slot: time,
+        *,
+        skip: tuple[date, time] | None = None,
+    ) -> SlotFull:
+        free = await self.next_free(department, rules, day, slot, skip=skip)
+        hint = (
+            f"最近的空闲时段是 {free[0].month}月{free[0].day}日 {free[1]:%H:%M}"
+            if free
+            else "近期暂无空闲时段，请过几天再试"
+        )
+        return SlotFull(f"该时段已约满。{hint}。", free)
+
     def _sign(self, booking: Booking) -> str:
         message = f"checkin:{booking.id}:{booking.person}:{booking.day.isoformat()}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:24]
@@ -420,10 +577,16 @@ class AppointmentService:
         )
 
     def _confirmation(self, booking: Booking, matter_name: str, now: datetime) -> dict[str, object]:
-        text = (
-            f"【预约成功】{matter_name}，{booking.day.isoformat()} {booking.slot:%H:%M} "
-            "到大厅窗口办理。到达后出示预约二维码签到取号，请按材料清单带齐材料。"
-        )
+        if booking.moved_from:
+            text = (
+                f"【改约成功】{matter_name}，已改为 {booking.day.isoformat()} "
+                f"{booking.slot:%H:%M} 到大厅窗口办理。原预约二维码已失效，请出示新的二维码签到。"
+            )
+        else:
+            text = (
+                f"【预约成功】{matter_name}，{booking.day.isoformat()} {booking.slot:%H:%M} "
+                "到大厅窗口办理。到达后出示预约二维码签到取号，请按材料清单带齐材料。"
+            )
         payload = {
             "case": booking.case_number or "",
             "applicant_id": booking.person,

@@ -1,4 +1,4 @@
-"""Hall appointments on the phone: the applicant's check-in QR code, and the hall's scan page."""
+"""Hall appointments on the applicant's phone: book, the check-in QR code, reschedule, cancel."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from app import keys
 from app.api.errors import STATUS
-from app.domain.actors import Role
-from app.domain.appointments import BOOKED, STATE_ZH
+from app.domain.actors import Actor, Role
+from app.domain.appointments import BOOKED, STATE_ZH, span_zh, what_to_bring
 from app.domain.errors import DomainError
+from app.services.appointments import SlotFull
 from app.services.catalog import get_matter, list_matters
 from app.web.session import checked_form, csrf_token, message, signed_in
-from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
 
@@ -74,14 +74,26 @@ async def booking_page(request: web.Request) -> web.Response:
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400))
     matter = await get_matter(request.config_dict[keys.DOCUMENTS], booking.matter_code)
+    case = None
+    if booking.case_number:
+        try:
+            case = await request.config_dict[keys.CASES].get(actor, booking.case_number)
+        except DomainError:
+            case = None  # withdrawn or gone: bring everything
+    bring, held = what_to_bring(matter, case)
     code = hall.check_in_code(booking)
     svg = segno.make(code, error="m").svg_inline(scale=5, border=2, omitsize=True)
+    rules = await hall.rules(booking.department)
     context = {
         "booking": booking,
         "state": STATE_ZH[booking.state],
         "matter": matter,
         "qr": Markup(svg) if booking.state == BOOKED else None,  # noqa: S704 - segno's own markup
         "code": code,
+        "bring": bring,
+        "held": held,
+        "cutoff": span_zh(rules.cutoff),
+        "rules": rules,
         "csrf": csrf_token(request),
     }
     return aiohttp_jinja2.render_template("h5_booking.html", request, context)
@@ -99,26 +111,58 @@ async def cancel(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(back)
 
 
-@routes.get("/staff/checkin")
-async def scan_page(request: web.Request) -> web.Response:
-    staff_actor(request)
-    context = {"csrf": csrf_token(request, STAFF), "result": None}
-    return aiohttp_jinja2.render_template("staff_checkin.html", request, context)
+@routes.get("/h5/bookings/{booking}/reschedule")
+async def reschedule_page(request: web.Request) -> web.Response:
+    """The free half-hours to move a booking to; after the cut-off, why not."""
+    actor = signed_in(request)
+    return await _reschedule_page(request, actor, error=None, suggested=None)
 
 
-@routes.post("/staff/checkin")
-async def scan(request: web.Request) -> web.Response:
-    """The clerk scanned (or typed) an applicant's code: checked in and numbered, once."""
-    clerk = staff_actor(request)
-    form = await checked_form(request, STAFF)
+@routes.post("/h5/bookings/{booking}/reschedule")
+async def reschedule(request: web.Request) -> web.Response:
+    actor = signed_in(request)
+    form = await checked_form(request)
+    booking_id = request.match_info["booking"]
     try:
-        booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
-        result = {
-            "ok": True,
-            "text": f"签到成功，排队号 {booking.queue_number}",
-            "case": booking.case_number,
-        }
+        day = date.fromisoformat(form.get("day", ""))
+        start = time.fromisoformat(form.get("slot", ""))
+    except ValueError:
+        return message(request, "请从列表中选择新的时段", status=400,
+                       back=f"/h5/bookings/{booking_id}/reschedule")  # fmt: skip
+    hall = request.config_dict[keys.APPOINTMENTS]
+    try:
+        moved = await hall.reschedule(actor, booking_id, day, start)
+    except SlotFull as exc:  # told, and offered the nearest free slot first
+        return await _reschedule_page(request, actor, error=exc.message, suggested=exc.next_free)
     except DomainError as exc:
-        result = {"ok": False, "text": exc.message}
-    context = {"csrf": csrf_token(request, STAFF), "result": result}
-    return aiohttp_jinja2.render_template("staff_checkin.html", request, context)
+        back = f"/h5/bookings/{booking_id}"
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    raise web.HTTPSeeOther(f"/h5/bookings/{moved.id}")
+
+
+async def _reschedule_page(
+    request: web.Request,
+    actor: Actor,
+    *,
+    error: str | None,
+    suggested: tuple[date, time] | None,
+) -> web.Response:
+    hall = request.config_dict[keys.APPOINTMENTS]
+    back = f"/h5/bookings/{request.match_info['booking']}"
+    try:
+        booking = await hall.movable(actor, request.match_info["booking"])
+        matter = await get_matter(request.config_dict[keys.DOCUMENTS], booking.matter_code)
+        offers = await hall.offer(booking.matter_code, count=12, skip=(booking.day, booking.slot))
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    context = {
+        "booking": booking,
+        "matter": matter,
+        "offers": [o for o in offers if o[:2] != suggested],
+        "suggested": suggested,
+        "error": error,
+        "cutoff": span_zh((await hall.rules(booking.department)).cutoff),
+        "csrf": csrf_token(request),
+    }
+    status = 409 if error else 200
+    return aiohttp_jinja2.render_template("h5_reschedule.html", request, context, status=status)

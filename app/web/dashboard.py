@@ -60,11 +60,21 @@ async def dashboard(request: web.Request) -> web.Response:
         "bad": BAD,
         "follow_ups": [_follow_up(f, figures.today.isoformat(), names) for f in figures.follow_ups],
         "csrf": csrf_token(request, STAFF),
-        "hall": await request.config_dict[keys.APPOINTMENTS].hall_figures(_days(request)),
+        "hall": (hall := await request.config_dict[keys.APPOINTMENTS].hall_figures(_days(request))),
         "pay": await request.config_dict[keys.PAYMENT_SERVICE].figures(_days(request)),
         "names": names,
+        "hall_waits": _waits(hall, names),
     }
     return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)
+
+
+def _waits(hall: list[dict[str, object]], names: dict[str, str]) -> list[dict[str, object]]:
+    """Average waits as chart bars, for the departments whose visitors were called."""
+    return [
+        {"key": h["department"], "label": names.get(str(h["department"]), h["department"]),
+         "count": h["wait"]}
+        for h in hall if h["wait"] is not None
+    ]  # fmt: skip
 
 
 def _follow_up(doc: dict[str, Any], today: str, names: dict[str, str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.main import load_demo_data
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import PRECHECK_TOPIC
 from app.services.cases import CaseService
@@ -31,6 +32,15 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteDocumentStore]:
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def hall(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> AppointmentService:
+    """Hall appointments over the demo catalog; Monday to Friday are working days."""
+    await load_demo_data(store, settings, clock())
+    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
+    cases = CaseService(store, calendars, clock=clock)
+    return AppointmentService(store, calendars, cases, secret="s" * 32, clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -8,36 +8,15 @@ from datetime import date, time, timedelta
 import pytest
 
 from app.domain.actors import Actor, Role
+from app.domain.case_states import Action
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
-from app.main import load_demo_data
 from app.services.appointment_records import BOOKINGS, LEDGERS
-from app.services.appointments import HALL_RULES, AppointmentService, SlotFull
+from app.services.appointments import AppointmentService, SlotFull
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
-from app.settings import Settings
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
-
-TUESDAY, NINE = date(2026, 11, 3), time(9)
-ME = Actor("wx-me", Role.APPLICANT)
-
-
-@pytest.fixture
-async def hall(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> AppointmentService:
-    await load_demo_data(store, settings, clock())
-    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
-    cases = CaseService(store, calendars, clock=clock)
-    return AppointmentService(store, calendars, cases, secret="s" * 32, clock=clock)
-
-
-async def matter_code(store: SqliteDocumentStore) -> str:
-    [matter] = await store.find("matters", {"department": "mz"})
-    return str(matter["_id"])
-
-
-async def with_capacity(store: SqliteDocumentStore, capacity: int) -> None:
-    async with store.transaction() as tx:
-        await tx.insert(HALL_RULES, {"_id": "mz", "capacity": capacity})
+from tests.service.hall import ME, NINE, TUESDAY, matter_code, with_capacity
 
 
 async def test_two_hundred_people_at_once_for_ten_places_get_ten_bookings(
@@ -153,7 +132,10 @@ async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restricti
             })  # fmt: skip
     with pytest.raises(NotPermitted):
         await hall.book(ME, code, TUESDAY, NINE)
+    [(who, until)] = await hall.restrictions()
+    assert who == ME.id and until.date() == date(2026, 11, 21)  # 30 days after the last miss
     await hall.lift_restriction(ME.id)
+    assert await hall.restrictions() == []
     assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
 
 
@@ -184,3 +166,35 @@ async def test_supervisors_see_use_no_shows_and_arrival_per_department(
     assert mz["arrival"] == -10
     # The last 7 days hold 5 working days (Wed–Fri, Mon, Tue): 13 slots of 2 places each.
     assert mz["places"] == 5 * 13 * 2 and mz["use"] == round(100 * 2 / 130, 1)
+
+
+async def test_a_half_hour_with_its_own_places_fills_at_that_number_and_a_closed_one_is_refused(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    rules = await hall.set_rules("mz", capacity=3, slots={NINE: 1, time(16, 30): 0})
+    assert rules.capacity_at(NINE) == 1 and rules.capacity_at(time(10)) == 3
+    code = await matter_code(store)
+    await hall.book(ME, code, TUESDAY, NINE)
+    with pytest.raises(SlotFull):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, NINE)
+    with pytest.raises(ValidationFailed, match="开放时间"):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, time(16, 30))
+    offered = {(d, s): free for d, s, free in await hall.offer(code, count=40)}
+    assert (TUESDAY, NINE) not in offered and (TUESDAY, time(16, 30)) not in offered
+    assert offered[(TUESDAY, time(9, 30))] == 3
+    with pytest.raises(ValidationFailed, match="时段起点"):
+        await hall.set_rules("mz", slots={time(12): 2})
+
+
+async def test_a_visit_is_tied_only_to_the_applicants_own_case_still_open(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    cases = CaseService(store, CalendarService(store), clock=clock)
+    case = await cases.open(ME, code)
+    with pytest.raises(NotFoundError, match="未找到该办件"):
+        await hall.book(Actor("wx-b", Role.APPLICANT), code, TUESDAY, NINE, case_number=case.number)
+    await cases.act(ME, case.number, Action.WITHDRAW, version=case.version, reason=None)
+    with pytest.raises(ValidationFailed, match="办件已结束"):
+        await hall.book(ME, code, TUESDAY, NINE, case_number=case.number)
+    assert await store.count(BOOKINGS) == 0

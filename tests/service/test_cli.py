@@ -54,3 +54,20 @@ def test_an_administrator_sets_a_halls_capacity_and_closed_day_from_the_command_
     assert main(["hall", "set", "mz", "--capacity", "6", "--close", "2026-12-31"]) == 0
     said = capsys.readouterr().err  # the console speaks on stderr, like the other commands
     assert "每时段 6 人" in said and "2026-12-31" in said
+
+
+def test_a_half_hour_gets_its_own_places_and_a_typo_is_told_not_saved(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["catalog", "import", str(CATALOG)]) == 0
+    assert main(["hall", "set", "mz", "--slot", "11:30=1", "--slot", "16:30=0"]) == 0
+    assert "（11:30 1 人、16:30 0 人）" in capsys.readouterr().err
+    assert main(["hall", "set", "mz", "--slot", "12:00=2"]) == 1
+    assert "12:00 不是大厅的半小时时段起点" in capsys.readouterr().err
+    assert main(["hall", "set", "mzz", "--capacity", "3"]) == 1
+    assert "没有部门代码为 mzz 的事项" in capsys.readouterr().err
+    assert main(["hall", "set", "mz", "--slot", "16:30=default"]) == 0
+    said = capsys.readouterr().err
+    assert "11:30 1 人" in said and "16:30" not in said
+    assert main(["hall", "restricted"]) == 0
+    assert "目前没有被限制在线预约的申请人" in capsys.readouterr().err

@@ -277,3 +277,33 @@ async def test_a_hall_visit_is_booked_in_the_chat_in_two_replies(
     assert booking["state"] == "booked"
     confirmations = await store.find("outbox", {"_id": f"booked:{booking['_id']}"})
     assert confirmations[0]["payload"]["path"] == f"/h5/bookings/{booking['_id']}"
+
+
+async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_others(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    assert "没有可以改约" in await say(bot, "改约")
+    matters = await say(bot, "我要预约")
+    pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
+    await say(bot, pick)
+    assert "回复“改约”或“取消预约”" in await say(bot, "9")  # this afternoon, hours ahead
+    [booked] = await store.find("bookings")
+    offer = await say(bot, "改约")  # one booking: straight to its new slots
+    assert "原预约：" in offer and "2. " in offer
+    async with store.transaction() as tx:  # meanwhile someone takes the last place of choice 2
+        second = next(line for line in offer.splitlines() if line.startswith("2. "))
+        day, slot = booked["day"], second.split("）")[1][:5]  # "2. 11月2日（周一）10:00（余 4 个）"
+        await tx.insert("slot_ledgers", {"_id": f"mz:{day}:{slot}", "department": "mz",
+                                         "day": day, "taken": 4})  # fmt: skip
+    full = await say(bot, "2")
+    assert "该时段已约满" in full and "可以改到的时段" in full
+    moved = await say(bot, "1")  # 09:30 this morning: moving into it is fine ...
+    assert "改约成功" in moved and "原二维码已失效" in moved
+    states = sorted(b["state"] for b in await store.find("bookings"))
+    assert states == ["booked", "rescheduled"]
+    assert "请回复序号选择要取消的预约" in await say(bot, "取消预约")
+    refused = await say(bot, "1")  # ... but it is now within the two-hour cut-off
+    assert "不足 2 小时，不能取消或改约" in refused
+    assert "不足 2 小时" in await say(bot, "改约")
+    assert await store.count("bookings", {"state": "booked"}) == 1

@@ -1,0 +1,89 @@
+"""The hall on phone screens: the applicant moves a visit; the clerk checks in and calls numbers.
+
+The service runs on the real clock, so the visits the clerk sees are written for today
+directly (the hall may be closed on the day the suite runs); the move goes through the pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from playwright.async_api import Browser
+
+from app import keys
+from app.domain.actors import Actor, Role
+from app.domain.appointments import Booking
+from app.domain.cases import CHINA, china_date
+from app.services.appointment_records import BOOKINGS, booking_to_doc
+from app.services.staff import DEMO_STAFF_PASSWORD
+from tests.browser.conftest import SCREENSHOTS, Live, phone, shot
+from tests.browser.test_journey import say, seen
+
+
+async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
+    live: Live, browser: Browser
+) -> None:
+    applicant = await (await phone(browser)).new_page()
+    await applicant.goto(live.chat)
+    await applicant.click("button.follow")
+    await seen(applicant, "我要办")
+    for line in ("绑定", "张三", "11010519491231002X"):
+        await say(applicant, line)
+    listing = await say(applicant, "我要办")
+    pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
+    await say(applicant, pick)
+    number = next(w for w in (await say(applicant, "办理")).split() if w.startswith("BC"))[:16]
+    store, hall = live.app[keys.DOCUMENTS], live.app[keys.APPOINTMENTS]
+    [user] = [u for u in await store.find("users") if u["_id"].startswith("wx-")]
+    me = Actor(user["_id"], Role.APPLICANT)
+    [matter] = await store.find("matters", {"department": "mz"})
+    later = datetime.now(CHINA) + timedelta(hours=4)  # well before the cut-off
+    day, start, _ = next(
+        o
+        for o in await hall.offer(matter["_id"], count=60)
+        if datetime.combine(o[0], o[1], tzinfo=CHINA) > later
+    )
+    booking = await hall.book(me, matter["_id"], day, start, case_number=number)
+
+    await applicant.goto(f"{live.base}/h5/bookings/{booking.id}")  # signed in by OAuth
+    await applicant.click("text=改约到其他时段")
+    await applicant.wait_for_selector("text=选择新的时段")
+    await shot(applicant, "hall-01-reschedule")
+    await applicant.locator("form.slot button").first.click()
+    await applicant.wait_for_selector("text=签到二维码")
+    await shot(applicant, "hall-02-rescheduled-booking")
+    assert (await hall.booking_of(me, booking.id)).state == "rescheduled"
+
+    today = china_date(datetime.now(CHINA))
+    visitors = []
+    for n, slot in enumerate((time(9), time(9), time(9, 30))):
+        visit = Booking(uuid.uuid4().hex, f"wx-visitor-{n}", matter["_id"], "mz", today, slot,
+                        datetime.now(CHINA), case_number=number if n == 0 else None)  # fmt: skip
+        visitors.append(visit)
+        async with store.transaction() as tx:
+            await tx.insert(BOOKINGS, booking_to_doc(visit))
+    clerk = await (await phone(browser)).new_page()
+    await clerk.goto(f"{live.base}/staff/login?next=/staff/checkin")
+    await clerk.fill("input[name=username]", "reviewer-mz")
+    await clerk.fill("input[name=password]", DEMO_STAFF_PASSWORD)
+    await clerk.click("button[type=submit]")
+    for visit in reversed(visitors):
+        await clerk.fill("input[name=code]", hall.check_in_code(visit))
+        await clerk.click("form[action='/staff/checkin'] button")
+        await clerk.wait_for_selector("text=签到成功")
+    await shot(clerk, "hall-03-clerk-check-in-with-case")
+    await clerk.click("text=叫下一位")
+    await clerk.wait_for_selector("text=已叫 1 号")
+    await shot(clerk, "hall-04-clerk-queue")
+    assert await clerk.locator(".queue li").count() == 3
+
+    supervisor = await (await phone(browser)).new_page()
+    await supervisor.goto(f"{live.base}/staff/login")
+    await supervisor.fill("input[name=username]", "demo-supervisor")
+    await supervisor.fill("input[name=password]", DEMO_STAFF_PASSWORD)
+    await supervisor.click("button[type=submit]")
+    hall_figures = supervisor.locator("#hall")
+    await hall_figures.wait_for()
+    assert "市民政局" in await hall_figures.inner_text()
+    await hall_figures.screenshot(path=str(SCREENSHOTS / "hall-05-dashboard-hall.png"))
