@@ -69,6 +69,17 @@ MIGRATIONS: list[list[Index]] = [
         Index("bookings", (("department", 1), ("day", 1), ("state", 1))),
         Index("slot_ledgers", (("department", 1), ("day", 1))),
     ],
+    [
+        # Courier legs: a route push finds its leg by waybill; the reviewer's queue lists a
+        # department's failed bookings; a courier's parcels; an applicant's last address.
+        Index("shipments", (("waybill", 1),)),
+        Index("shipments", (("department", 1), ("trouble", 1), ("updated_at", 1))),
+        Index("shipments", (("kind", 1), ("status", 1), ("holder", 1), ("updated_at", 1))),
+        Index("shipments", (("applicant_id", 1), ("kind", 1), ("updated_at", -1))),
+        # A case's chain of custody: its scans and its courier route events.
+        Index("custody_scans", (("case", 1), ("at", 1))),
+        Index("route_events", (("case", 1), ("at", 1))),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -90,4 +101,9 @@ COLLECTIONS: tuple[str, ...] = (
     "booking_locks",
     "hall_counters",
     "hall_rules",
+    "shipments",
+    "department_counters",
+    "handover_codes",
+    "custody_scans",
+    "route_events",
 )

@@ -20,6 +20,7 @@ from app.services.accounts import account_of_openid
 from app.services.cases import NOT_FOUND
 from app.services.follow_ups import follow_up_of
 from app.services.materials import TOO_LARGE
+from app.web.pickup import courier_view
 from app.web.receipt import receipt_of
 from app.web.session import (
     CSRF_FIELD,
@@ -109,6 +110,7 @@ async def case_page(request: web.Request) -> web.Response:
         "rateable": case.state in RATEABLE and case.rating is None,
         "rating": case.rating,
         "follow_up": await follow_up_of(request.config_dict[keys.DOCUMENTS], number),
+        "courier": await courier_view(request, case, actor),
     }
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 

@@ -49,6 +49,8 @@ def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None
         "ocr.intake",  # what a photo is, decided once for upload and pre-check alike
         "ocr.metadata",  # location stripped from an upload as it streams to the store (PIPL)
         "ocr.rules",  # the pre-check's plain value types (expectation in, verdict out)
+        "logistics.port",  # the courier port and its value types
+        "logistics.pickup_codes",  # the pure hand-over code codec (HMAC, no I/O)
     )
     bad = {i for i in imports_of(path) if not i.startswith(allowed)}
     assert bad == set(), module

@@ -1,0 +1,405 @@
+"""Courier bookings of a case: the applicant's address and time, pickup and delivery orders.
+
+Every call to the courier happens in an outbox job, never in a request: the applicant's form
+writes the leg and its ``courier.book`` job in one transaction. A job books the leg's current
+order id (a repeat returns the waybill already made), keeps the waybill and queues the chat
+message in one transaction. A courier that cannot be reached is retried with the outbox's
+backoff; after ``FLAG_AFTER_FAILURES`` failures, or at once when the courier refuses the order,
+the reviewer's queue shows the case. Couriers are optional: without one, no job is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from app.domain.actors import Actor
+from app.domain.case_states import State
+from app.domain.cases import Case
+from app.domain.errors import InvalidTransition, NotFoundError
+from app.domain.shipments import (
+    DELIVERY,
+    PICKUP,
+    Counter,
+    Leg,
+    LegStatus,
+    MailingAddress,
+    TimeWindow,
+    chosen_window,
+    first_window,
+    new_leg,
+    offered_windows,
+)
+from app.services.cases import NOT_FOUND, CaseService
+from app.services.notify import NOTIFY_TOPIC
+from app.services.shipment_effects import BOOK_TOPIC, CANCEL_TOPIC, DELIVER_TOPIC
+from app.services.shipment_records import (
+    COUNTERS,
+    SHIPMENTS,
+    counter_from_doc,
+    counter_to_doc,
+    leg_from_doc,
+    leg_id,
+    leg_to_doc,
+)
+from logistics.port import (
+    CannotCancel,
+    Cargo,
+    Contact,
+    Courier,
+    CourierRefused,
+    CourierUnavailable,
+    InvalidContact,
+    OrderNotFound,
+    PickupOrder,
+    PickupWindow,
+)
+from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
+from storage.outbox import Handler, OutboxMessage, outbox_message
+
+log = logging.getLogger(__name__)
+NO_COURIER = "本地暂未开通快递上门取件，请携带原件到部门窗口递交。"
+NO_COUNTER = "department counter address not set (buchumen counter set)"
+CARGO = {PICKUP: Cargo("政务材料原件"), DELIVERY: Cargo("证照及原件")}
+
+
+class ShipmentService:
+    def __init__(
+        self,
+        store: DocumentStore,
+        cases: CaseService,
+        courier: Courier | None,
+        *,
+        clock: Callable[[], datetime],
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._cases = cases
+        self._courier = courier
+        self._clock = clock
+        self._on_outbox = on_outbox
+
+    @property
+    def available(self) -> bool:
+        return self._courier is not None
+
+    def handlers(self) -> dict[str, Handler]:
+        """The outbox jobs that talk to the courier (none without one: they wait)."""
+        if self._courier is None:
+            return {}
+        return {BOOK_TOPIC: self.book, CANCEL_TOPIC: self.cancel_order, DELIVER_TOPIC: self.deliver}
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def leg(self, number: str, kind: str) -> Leg | None:
+        doc = await self._store.get(SHIPMENTS, leg_id(number, kind))
+        return leg_from_doc(doc) if doc else None
+
+    async def legs_of(self, actor: Actor, number: str) -> dict[str, Leg]:
+        """The case's legs, for anyone who may see the case."""
+        await self._cases.get(actor, number)
+        docs = await self._store.find(SHIPMENTS, {"case": number})
+        return {doc["kind"]: leg_from_doc(doc) for doc in docs}
+
+    async def last_address(self, actor: Actor) -> MailingAddress | None:
+        """The address this applicant gave last, to fill the form in again."""
+        docs = await self._store.find(
+            SHIPMENTS,
+            {"applicant_id": actor.id, "kind": PICKUP},
+            sort=[("updated_at", -1)],
+            limit=1,
+        )
+        return MailingAddress(**docs[0]["address"]) if docs else None
+
+    def windows(self) -> list[TimeWindow]:
+        return offered_windows(self._clock())
+
+    async def troubles(self, department: str) -> list[Leg]:
+        """Legs of the department whose booking failed: the reviewer's queue shows them."""
+        docs = await self._store.find(
+            SHIPMENTS,
+            {"department": department, "trouble": {"$ne": None}},
+            sort=[("updated_at", 1)],
+            limit=50,
+        )
+        return [leg_from_doc(doc) for doc in docs]
+
+    async def counter(self, department: str) -> Counter | None:
+        doc = await self._store.get(COUNTERS, department)
+        return counter_from_doc(doc) if doc else None
+
+    # -- the applicant -----------------------------------------------------------------------
+
+    async def request_pickup(
+        self, actor: Actor, number: str, address: MailingAddress, window_key: str
+    ) -> Leg:
+        """Book (or rebook with a new address or time) the pickup of the case's originals."""
+        case = await self._owned(actor, number)
+        if case.state is not State.AWAITING_PICKUP:
+            raise InvalidTransition("办件当前不需要预约上门取件。")
+        if self._courier is None:
+            raise InvalidTransition(NO_COURIER)
+        now = self._clock()
+        window = chosen_window(window_key, now)
+        leg = await self.leg(number, PICKUP)
+        old = None
+        if leg is None:
+            leg = new_leg(
+                number,
+                PICKUP,
+                department=case.terms.department,
+                applicant_id=case.applicant_id,
+                address=address,
+                window=window,
+                at=now,
+            )
+        else:
+            old = leg.rebook(address, window, now)
+        async with self._store.transaction() as tx:
+            await self._write(tx, leg)
+            await self._queue_booking(tx, leg, now)
+            if old is not None:
+                await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
+        self._on_outbox()
+        return leg
+
+    async def cancel_pickup(self, actor: Actor, number: str) -> Leg:
+        """The applicant calls the courier off (before collection); a new request rebooks."""
+        case = await self._owned(actor, number)
+        leg = await self.leg(number, PICKUP)
+        if leg is None or case.state is not State.AWAITING_PICKUP:
+            raise InvalidTransition("当前没有可取消的上门取件预约。")
+        now = self._clock()
+        old = leg.cancel(now)
+        async with self._store.transaction() as tx:
+            await self._write(tx, leg)
+            await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
+        self._on_outbox()
+        return leg
+
+    # -- outbox jobs -------------------------------------------------------------------------
+
+    async def book(self, msg: OutboxMessage) -> None:
+        """``courier.book``: book the leg's current order once; superseded orders are skipped."""
+        assert self._courier is not None
+        order_id = msg.payload["order_id"]
+        leg = await self.leg(msg.payload["case"], msg.payload["kind"])
+        if leg is None or leg.order_id != order_id or leg.status is not LegStatus.REQUESTED:
+            return  # rebooked, cancelled or booked meanwhile
+        counter = await self.counter(leg.department)
+        if counter is None:
+            await self._failed(leg, order_id, NO_COUNTER)
+            raise RuntimeError(NO_COUNTER)  # retried: an administrator can still set it
+        try:
+            order = _order(leg, counter)
+        except InvalidContact as exc:
+            await self._refused(leg, order_id, f"{exc.field}: {exc.message}", exc.message)
+            return
+        try:
+            booking = await self._courier.book_pickup(order)
+        except CourierUnavailable as exc:
+            await self._failed(leg, order_id, exc.detail)
+            raise  # the outbox tries again after its backoff
+        except CourierRefused as exc:
+            await self._refused(leg, order_id, exc.detail, exc.message)
+            return
+        await self._booked(leg, order_id, booking.waybill_no)
+
+    async def cancel_order(self, msg: OutboxMessage) -> None:
+        """``courier.cancel``: call an order off; one that never got booked needs nothing."""
+        assert self._courier is not None
+        try:
+            await self._courier.cancel(msg.payload["order_id"])
+        except OrderNotFound:
+            return
+        except CannotCancel:
+            log.warning("courier_cancel_too_late order_id=%s", msg.payload["order_id"])
+
+    async def deliver(self, msg: OutboxMessage) -> None:
+        """``courier.deliver``: the certificate goes home to the address the originals left from."""
+        number = msg.payload["case"]
+        pickup = await self.leg(number, PICKUP)
+        if pickup is None:
+            log.warning("courier_deliver_without_pickup case=%s", number)
+            return  # the originals came another way; the counter hands the certificate over
+        now = self._clock()
+        leg = new_leg(
+            number,
+            DELIVERY,
+            department=pickup.department,
+            applicant_id=pickup.applicant_id,
+            address=pickup.address,
+            window=first_window(now),
+            at=now,
+        )
+        try:
+            async with self._store.transaction() as tx:
+                await self._write(tx, leg)
+                await self._queue_booking(tx, leg, now)
+        except DuplicateKey:
+            return  # an earlier run made the leg and its job
+        self._on_outbox()
+
+    # -- administration ----------------------------------------------------------------------
+
+    async def set_counter(self, department: str, address: MailingAddress) -> Counter:
+        """Where a department receives originals and sends certificates from."""
+        counter = Counter(department, *(getattr(address, k) for k in address.as_dict()))
+        doc = counter_to_doc(counter)
+        existing = await self._store.get(COUNTERS, department)
+        async with self._store.transaction() as tx:
+            if existing is None:
+                await tx.insert(COUNTERS, doc)
+            else:
+                await tx.replace(COUNTERS, doc, expected_version=existing["_version"])
+        return counter
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _owned(self, actor: Actor, number: str) -> Case:
+        case = await self._cases.get(actor, number)
+        if not case.is_owner(actor):
+            raise NotFoundError(NOT_FOUND)
+        return case
+
+    async def _write(self, tx: Transaction, leg: Leg) -> None:
+        if leg.version:
+            await tx.replace(SHIPMENTS, leg_to_doc(leg), expected_version=leg.version)
+        else:
+            await tx.insert(SHIPMENTS, leg_to_doc(leg))
+
+    async def _queue_booking(self, tx: Transaction, leg: Leg, now: datetime) -> None:
+        await _queue(tx, BOOK_TOPIC, f"courier.book:{leg.order_id}", _job(leg), now)
+
+    async def _booked(self, leg: Leg, order_id: str, waybill: str) -> None:
+        now = self._clock()
+        if not leg.booked(order_id, waybill, now):
+            return
+        if leg.kind == PICKUP:
+            text = (
+                f"已为您预约快递上门取件（办件 {leg.case}）：{leg.window.label()}，运单号 "
+                f"{waybill}。快递员上门时，请打开办件页面出示取件码，由快递员扫码收取原件。"
+            )
+            label, path = "出示取件码", f"/h5/cases/{leg.case}"
+        else:
+            text = (
+                f"您的证照已预约快递寄送（办件 {leg.case}），运单号 {waybill}，"
+                "窗口交寄后即可在办件页面查看物流。"
+            )
+            label, path = "查看办件", f"/h5/cases/{leg.case}"
+        await self._save_and_tell(leg, text, label, path, key=f"courier-booked:{order_id}")
+
+    async def _failed(self, leg: Leg, order_id: str, detail: str) -> None:
+        flagged = leg.failed(order_id, detail, self._clock())
+        log.warning(
+            "courier_booking_failed case=%s order_id=%s failures=%d flagged=%s",
+            leg.case, order_id, leg.failures, flagged,
+        )  # fmt: skip
+        await self._save_quietly(leg)
+
+    async def _refused(self, leg: Leg, order_id: str, detail: str, why: str) -> None:
+        if not leg.refused(order_id, detail, self._clock()):
+            return
+        log.warning("courier_booking_refused case=%s order_id=%s", leg.case, order_id)
+        if leg.kind == PICKUP:
+            text = f"上门取件预约未成功（办件 {leg.case}）：{why}请修改取件信息后重新预约。"
+            path = f"/h5/cases/{leg.case}/pickup"
+            key = f"courier-refused:{order_id}"
+            await self._save_and_tell(leg, text, "修改取件信息", path, key=key)
+        else:
+            await self._save_quietly(leg)  # the department sees it and arranges the delivery
+
+    async def _save_and_tell(self, leg: Leg, text: str, label: str, path: str, *, key: str) -> None:
+        """The leg and its chat message together (a rerun finds the message queued)."""
+        now = self._clock()
+        payload = {
+            "case": leg.case,
+            "applicant_id": leg.applicant_id,
+            "state": "",
+            "text": text,
+            "path": path,
+            "link_label": label,
+        }
+        try:
+            async with self._store.transaction() as tx:
+                await self._write(tx, leg)
+                await _queue(tx, NOTIFY_TOPIC, key, payload, now)
+        except VersionConflict:
+            return  # the applicant rebooked meanwhile: this order is history
+        self._on_outbox()
+
+    async def _save_quietly(self, leg: Leg) -> None:
+        try:
+            async with self._store.transaction() as tx:
+                await self._write(tx, leg)
+        except VersionConflict:
+            pass  # changed meanwhile; the next attempt reads it again
+
+
+def _job(leg: Leg, order_id: str | None = None) -> dict[str, Any]:
+    return {"case": leg.case, "kind": leg.kind, "order_id": order_id or leg.order_id}
+
+
+async def _queue(
+    tx: Transaction, topic: str, key: str, payload: dict[str, Any], now: datetime
+) -> None:
+    if await tx.get("outbox", key) is None:
+        await tx.insert("outbox", outbox_message(topic=topic, key=key, payload=payload, now=now))
+
+
+def _contact(address: MailingAddress, company: str = "") -> Contact:
+    return Contact(
+        address.name,
+        address.mobile,
+        address.province,
+        address.city,
+        address.district,
+        address.detail,
+        company=company,
+    )
+
+
+def _order(leg: Leg, counter: Counter) -> PickupOrder:
+    applicant, desk = _contact(leg.address), _contact(counter.address(), company=counter.name)
+    sender, receiver = (applicant, desk) if leg.kind == PICKUP else (desk, applicant)
+    return PickupOrder(
+        leg.order_id,
+        sender,
+        receiver,
+        PickupWindow(leg.window.start, leg.window.end),
+        cargo=(CARGO[leg.kind],),
+        remark=f"政务办件 {leg.case}",
+    )
+
+
+# The demo catalog's departments sit in Fuzhou (region 350100); these counters are fictional.
+DEMO_COUNTER_PLACES = {
+    "mz": ("市民政局政务服务窗口", "鼓楼区", "华林路 88 号民政服务中心一楼"),
+    "jtys": ("市交通运输局政务服务窗口", "晋安区", "福新东路 268 号交通综合楼一楼"),
+    "scjg": ("市市场监督管理局登记窗口", "台江区", "江滨中大道 363 号一楼"),
+    "ga": ("市公安局出入境与户政窗口", "鼓楼区", "华林路 107 号办证大厅"),
+    "rs": ("市人力资源和社会保障局窗口", "仓山区", "南江滨西大道 198 号社保大厅"),
+}
+
+
+def demo_counters(departments: list[str]) -> list[Counter]:
+    counters = []
+    for n, department in enumerate(departments):
+        name, district, detail = DEMO_COUNTER_PLACES.get(
+            department, (f"{department} 政务服务窗口", "鼓楼区", "五四路 1 号政务服务中心")
+        )
+        mobile = f"1385910{n:04d}"
+        counters.append(Counter(department, name, mobile, "福建省", "福州市", district, detail))
+    return counters
+
+
+async def seed_counters(store: DocumentStore, counters: list[Counter]) -> None:
+    """Add the counters not there yet (an administrator's own settings are kept)."""
+    for counter in counters:
+        try:
+            async with store.transaction() as tx:
+                await tx.insert(COUNTERS, counter_to_doc(counter))
+        except DuplicateKey:
+            continue
