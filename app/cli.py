@@ -172,6 +172,43 @@ def cmd_hall(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_counter(args: argparse.Namespace) -> int:
+    """Administrators: the counter where a department receives originals by courier."""
+    from app.domain.errors import ValidationFailed
+    from app.domain.shipments import MailingAddress
+    from app.main import open_documents
+    from app.services.shipments import list_counters, set_counter
+
+    settings = _settings(args)
+
+    async def run() -> list[str]:
+        async with open_documents(settings) as store:
+            if args.action == "set":
+                address = MailingAddress.parse(
+                    {
+                        "name": args.name or "",
+                        "mobile": args.mobile or "",
+                        "province": args.province or "",
+                        "city": args.city or "",
+                        "district": args.district or "",
+                        "detail": args.address or "",
+                    }
+                )
+                await set_counter(store, args.department, address)
+            return [
+                f"{c.department}：{c.name} {c.mobile} {c.province}{c.city}{c.district}{c.detail}"
+                for c in await list_counters(store)
+            ]
+
+    try:
+        lines = asyncio.run(run())
+    except ValidationFailed as exc:
+        console.print(f"[red]{exc.message}[/]")
+        return 2
+    console.print("\n".join(lines) or "还没有设置任何收件窗口", highlight=False)
+    return 0
+
+
 def cmd_calendar(args: argparse.Namespace) -> int:
     from app.domain.actors import Actor, Role
     from app.main import open_documents, utcnow
@@ -298,6 +335,18 @@ def parser() -> argparse.ArgumentParser:
     hall.add_argument("--demo", action="store_true", help="the demo data directory")
     hall.set_defaults(func=cmd_hall)
 
+    counter = sub.add_parser("counter", help="list or set a department's courier counter")
+    counter.add_argument("action", choices=["list", "set"])
+    counter.add_argument("department", nargs="?", help="set: a department code, e.g. jtys")
+    counter.add_argument("--name", help="the counter's name, e.g. 市交通运输局政务服务窗口")
+    counter.add_argument("--mobile", help="the counter's mobile number (11 digits)")
+    counter.add_argument("--province", help="e.g. 福建省")
+    counter.add_argument("--city", help="e.g. 福州市")
+    counter.add_argument("--district", help="e.g. 晋安区")
+    counter.add_argument("--address", help="street and number")
+    counter.add_argument("--demo", action="store_true", help="the demo data directory")
+    counter.set_defaults(func=cmd_counter)
+
     cal = sub.add_parser("calendar", help="list or set working-day overrides")
     cal.add_argument("action", choices=["list", "set"])
     cal.add_argument("day", nargs="?", help="YYYY-MM-DD (for set)")
@@ -329,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "calendar" and args.action == "set" and not (args.day and args.workday):
         parser().error("calendar set needs DAY and work|off")
+    if args.command == "counter" and args.action == "set" and not args.department:
+        parser().error("counter set needs DEPARTMENT")
     try:
         return int(args.func(args))
     except SettingsError as exc:

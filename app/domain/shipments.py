@@ -227,10 +227,15 @@ class Leg:
         """The applicant cancels the pickup; returns the order id to cancel at the courier."""
         if not self.cancellable:
             raise InvalidTransition("当前没有可取消的上门取件预约。")
-        old = self.order_id
-        self._retire(at)
-        self.status = LegStatus.CANCELLED
-        return old
+        self.status, self.trouble, self.updated_at = LegStatus.CANCELLED, None, at
+        return self.order_id
+
+    def close(self, at: datetime) -> str | None:
+        """The case no longer needs this leg (withdrawn): the order to cancel, if one is live."""
+        live = self.order_id if self.status in {LegStatus.REQUESTED, LegStatus.BOOKED} else None
+        if self.status in {LegStatus.REQUESTED, LegStatus.BOOKED, LegStatus.REFUSED}:
+            self.status, self.trouble, self.updated_at = LegStatus.CANCELLED, None, at
+        return live
 
     def booked(self, order: str, waybill: str, at: datetime) -> bool:
         """Keep the waybill of the current order; False when ``order`` is no longer current."""

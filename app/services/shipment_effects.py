@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.domain.case_states import Action
+from app.domain.case_states import Action, State
 from app.domain.cases import Case, CaseEvent
 
 BOOK_TOPIC = "courier.book"
 CANCEL_TOPIC = "courier.cancel"
 DELIVER_TOPIC = "courier.deliver"
-COURIER_TOPICS = (BOOK_TOPIC, CANCEL_TOPIC, DELIVER_TOPIC)
+WITHDRAWN_TOPIC = "courier.withdrawn"
 Effect = tuple[str, str, dict[str, Any]]
 
 
 def courier_jobs(case: Case, event: CaseEvent) -> list[Effect]:
-    """An issued certificate of a case whose originals travelled goes home by courier."""
+    """An issued certificate of a case whose originals travelled goes home by courier; a
+    withdrawn case calls its pickup off."""
     if event.action == Action.ISSUE_CERTIFICATE.value and case.terms.originals_required:
         return [(DELIVER_TOPIC, f"courier.deliver:{case.number}", {"case": case.number})]
+    if event.action == Action.WITHDRAW.value and event.from_state is State.AWAITING_PICKUP:
+        return [(WITHDRAWN_TOPIC, f"courier.withdrawn:{case.number}", {"case": case.number})]
     return []
 
 

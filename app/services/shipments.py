@@ -21,6 +21,7 @@ from app.domain.cases import Case
 from app.domain.errors import InvalidTransition, NotFoundError
 from app.domain.shipments import (
     DELIVERY,
+    LEAD_TIME,
     PICKUP,
     Counter,
     Leg,
@@ -34,7 +35,12 @@ from app.domain.shipments import (
 )
 from app.services.cases import NOT_FOUND, CaseService
 from app.services.notify import NOTIFY_TOPIC
-from app.services.shipment_effects import BOOK_TOPIC, CANCEL_TOPIC, DELIVER_TOPIC
+from app.services.shipment_effects import (
+    BOOK_TOPIC,
+    CANCEL_TOPIC,
+    DELIVER_TOPIC,
+    WITHDRAWN_TOPIC,
+)
 from app.services.shipment_records import (
     COUNTERS,
     SHIPMENTS,
@@ -89,7 +95,12 @@ class ShipmentService:
         """The outbox jobs that talk to the courier (none without one: they wait)."""
         if self._courier is None:
             return {}
-        return {BOOK_TOPIC: self.book, CANCEL_TOPIC: self.cancel_order, DELIVER_TOPIC: self.deliver}
+        return {
+            BOOK_TOPIC: self.book,
+            CANCEL_TOPIC: self.cancel_order,
+            DELIVER_TOPIC: self.deliver,
+            WITHDRAWN_TOPIC: self.withdrawn,
+        }
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -179,6 +190,27 @@ class ShipmentService:
         self._on_outbox()
         return leg
 
+    async def retry(self, actor: Actor, number: str, kind: str) -> Leg:
+        """A reviewer books a failed leg again (same address; its time, or the next one)."""
+        case = await self._cases.get(actor, number)
+        if actor.department != case.terms.department:
+            raise NotFoundError(NOT_FOUND)
+        leg = await self.leg(number, kind)
+        if leg is None or leg.trouble is None:
+            raise InvalidTransition("该快递没有需要重新预约的异常。")
+        if self._courier is None:
+            raise InvalidTransition(NO_COURIER)
+        now = self._clock()
+        window = leg.window if leg.window.start >= now + LEAD_TIME else first_window(now)
+        old = leg.rebook(leg.address, window, now)
+        async with self._store.transaction() as tx:
+            await self._write(tx, leg)
+            await self._queue_booking(tx, leg, now)
+            if old is not None:
+                await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
+        self._on_outbox()
+        return leg
+
     # -- outbox jobs -------------------------------------------------------------------------
 
     async def book(self, msg: OutboxMessage) -> None:
@@ -242,19 +274,18 @@ class ShipmentService:
             return  # an earlier run made the leg and its job
         self._on_outbox()
 
-    # -- administration ----------------------------------------------------------------------
-
-    async def set_counter(self, department: str, address: MailingAddress) -> Counter:
-        """Where a department receives originals and sends certificates from."""
-        counter = Counter(department, *(getattr(address, k) for k in address.as_dict()))
-        doc = counter_to_doc(counter)
-        existing = await self._store.get(COUNTERS, department)
+    async def withdrawn(self, msg: OutboxMessage) -> None:
+        """``courier.withdrawn``: a case withdrawn while awaiting pickup calls the courier off."""
+        leg = await self.leg(msg.payload["case"], PICKUP)
+        if leg is None or leg.status is LegStatus.CANCELLED:
+            return
+        now = self._clock()
+        old = leg.close(now)
         async with self._store.transaction() as tx:
-            if existing is None:
-                await tx.insert(COUNTERS, doc)
-            else:
-                await tx.replace(COUNTERS, doc, expected_version=existing["_version"])
-        return counter
+            await self._write(tx, leg)
+            if old is not None:
+                await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
+        self._on_outbox()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -403,3 +434,20 @@ async def seed_counters(store: DocumentStore, counters: list[Counter]) -> None:
                 await tx.insert(COUNTERS, counter_to_doc(counter))
         except DuplicateKey:
             continue
+
+
+async def set_counter(store: DocumentStore, department: str, address: MailingAddress) -> Counter:
+    """Where a department receives originals and sends certificates from (administrators)."""
+    counter = Counter(department, *(getattr(address, k) for k in address.as_dict()))
+    doc = counter_to_doc(counter)
+    existing = await store.get(COUNTERS, department)
+    async with store.transaction() as tx:
+        if existing is None:
+            await tx.insert(COUNTERS, doc)
+        else:
+            await tx.replace(COUNTERS, doc, expected_version=existing["_version"])
+    return counter
+
+
+async def list_counters(store: DocumentStore) -> list[Counter]:
+    return [counter_from_doc(doc) for doc in await store.find(COUNTERS, sort=[("_id", 1)])]

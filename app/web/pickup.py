@@ -115,6 +115,7 @@ async def courier_view(request: web.Request, case: Case, actor: Actor) -> dict[s
             for kind, leg in legs.items()
         },
         "awaiting": case.state.value == "awaiting_pickup",
+        "due": step.value if (step := due_step(case)) else None,
         "qr": qr,
         "token": token,
         "chain": await custody.chain(actor, case.number),
