@@ -43,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  Demo tokens: {base}/api/v1/demo/tokens\n"
             f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
             f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
+            f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
             f"  Data:        {settings.data_dir.resolve()}"
             + (
                 ""
@@ -51,7 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "  (a local WeChat simulator: chat with the account from a browser)"
             )
         )
-    app = create_app(settings, warm_ocr=True)
+    # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
+    app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
 
