@@ -79,6 +79,8 @@ MIGRATIONS: list[list[Index]] = [
         # A case's chain of custody: its scans and its courier route events.
         Index("custody_scans", (("case", 1), ("at", 1))),
         Index("route_events", (("case", 1), ("at", 1))),
+        # A hand-over code typed in its short form.
+        Index("handover_codes", (("short", 1),), unique=True),
     ],
 ]
 

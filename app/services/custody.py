@@ -10,6 +10,8 @@ transition. Who showed a code is kept when it is shown, so each hand-over names 
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +59,27 @@ LEG_ZH = {PICKUP: "原件", DELIVERY: "证照"}
 ParcelHook = Callable[[Step, str], None]
 
 
+SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # nothing to misread (0/O, 1/I/L)
+SHORT = re.compile(f"[{SHORT_ALPHABET}]{{8}}")
+
+
+def short_code() -> str:
+    """Eight characters (about 40 bits) a person can read out and type: the code's other form."""
+    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A code to show: the QR token, and the short form to type when the camera cannot read."""
+
+    issued: IssuedCode
+    short: str
+
+    @property
+    def typed(self) -> str:
+        return f"{self.short[:4]}-{self.short[4:]}"
+
+
 @dataclass(frozen=True)
 class Scanned:
     """What the scanning person is told: which case, which hand-over, which waybill."""
@@ -91,7 +114,7 @@ class CustodyService:
 
     # -- codes -------------------------------------------------------------------------------
 
-    async def show_code(self, actor: Actor, number: str, step: Step) -> IssuedCode:
+    async def show_code(self, actor: Actor, number: str, step: Step) -> Shown:
         """A fresh code for the hand-over the case awaits, for the side that hands over."""
         case = await self._cases.get(SYSTEM, number)
         if due_step(case) is not step or not may_show(step, actor, case):
@@ -101,18 +124,26 @@ class CustodyService:
             raise NotFoundError(NOT_FOUND)  # only the courier who collected it hands it in
         if step is not Step.ARRIVAL and (leg is None or leg.status is not LegStatus.BOOKED):
             raise InvalidTransition(NOT_BOOKED_YET)
-        issued = self._codes.issue(number, HandOver(step.value))
-        record = {
-            "_id": issued.claim.nonce,
-            "case": number,
-            "step": step.value,
-            "shown_by": await self._party(actor),
-            "issued_at": self._clock().isoformat(),
-            "expires_at": issued.claim.expires_at.isoformat(),
-        }
-        async with self._store.transaction() as tx:
-            await tx.insert(HANDOVER_CODES, record)
-        return issued
+        shown_by = await self._party(actor)
+        for _ in range(3):  # a short code taken already (never in practice): draw again
+            issued, short = self._codes.issue(number, HandOver(step.value)), short_code()
+            record = {
+                "_id": issued.claim.nonce,
+                "short": short,
+                "token": issued.token,
+                "case": number,
+                "step": step.value,
+                "shown_by": shown_by,
+                "issued_at": self._clock().isoformat(),
+                "expires_at": issued.claim.expires_at.isoformat(),
+            }
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.insert(HANDOVER_CODES, record)
+            except DuplicateKey:
+                continue
+            return Shown(issued, short)
+        raise RuntimeError("no free short hand-over code")
 
     async def courier_tasks(self, actor: Actor) -> dict[str, list[Leg]]:
         """A courier's parcels to hand in at a counter, and certificates waiting to be taken."""
@@ -138,7 +169,14 @@ class CustodyService:
     async def scan(
         self, scanner: Actor, token: str, *, place: str, expect_case: str | None = None
     ) -> Scanned:
-        """Record a hand-over from a scanned (or typed) code; nothing changes unless it is due."""
+        """Record a hand-over from a scanned code or a typed one (the token or its short form);
+        nothing changes unless it is due."""
+        typed = "".join(token.split()).replace("-", "").upper()
+        if SHORT.fullmatch(typed):
+            found = await self._store.find(HANDOVER_CODES, {"short": typed}, limit=1)
+            if not found:
+                raise PickupCodeRejected("forged")
+            token = found[0]["token"]
         claim = self._codes.read(token)
         if expect_case and claim.case_number != expect_case:
             raise PickupCodeRejected("other_case")
@@ -268,7 +306,7 @@ class CustodyService:
             {
                 "at": s["at"],
                 "title": LABELS_ZH[Step(s["step"])],
-                "who": _who(s["by"]) + (f"（交出：{_who(s['from'])}）" if s.get("from") else ""),
+                "who": _hands(Step(s["step"]), s["by"], s.get("from")),
                 "place": s["place"],
                 "waybill": s["waybill"],
                 "kind": "scan",
@@ -298,6 +336,14 @@ NOT_BOOKED_YET = "该办件当前没有待交接的快递，请核对后重试�
 
 def _actor(party: dict[str, str]) -> Actor:
     return Actor(party["id"], Role(party["role"]))
+
+
+def _hands(step: Step, scanner: dict[str, str], shown_by: dict[str, str] | None) -> str:
+    """Who gave, who took: the code's holder hands over, except at dispatch (the counter)."""
+    if shown_by is None:
+        return _who(scanner)
+    giver, taker = (scanner, shown_by) if step is Step.DISPATCH else (shown_by, scanner)
+    return f"{_who(giver)} → {_who(taker)}"
 
 
 def _who(party: dict[str, str]) -> str:

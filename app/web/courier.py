@@ -89,14 +89,14 @@ async def show_code(request: web.Request) -> web.Response:
     if step is None:
         return message(request, "没有这个交接环节。", status=404, back=COURIER_PATH)
     try:
-        issued = await request.config_dict[keys.CUSTODY].show_code(actor, number, step)
+        shown = await request.config_dict[keys.CUSTODY].show_code(actor, number, step)
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=COURIER_PATH)
     context = {
         "number": number,
         "title": LABELS_ZH[step],
-        "qr": Markup(issued.qr_svg(scale=5)),  # noqa: S704 - segno's own SVG markup
-        "token": issued.token,
+        "qr": Markup(shown.issued.qr_svg(scale=5)),  # noqa: S704 - segno's own SVG markup
+        "token": shown.typed,
         "csrf": csrf_token(request, STAFF),
     }
     return aiohttp_jinja2.render_template("courier_code.html", request, context)

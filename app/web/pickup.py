@@ -11,12 +11,12 @@ from markupsafe import Markup
 from app import keys
 from app.api.errors import STATUS
 from app.domain.actors import Actor
+from app.domain.case_states import State
 from app.domain.cases import Case
 from app.domain.custody import Step, due_step
-from app.domain.errors import DomainError, NotFoundError
+from app.domain.errors import DomainError
 from app.domain.shipments import PICKUP, PROVINCES, STATUS_ZH, LegStatus, MailingAddress
 from app.web.session import checked_form, csrf_token, message, signed_in
-from logistics.pickup_codes import PickupCodeRejected
 
 routes = web.RouteTableDef()
 
@@ -44,7 +44,7 @@ async def pickup_page(request: web.Request) -> web.Response:
         "provinces": PROVINCES,
         "windows": [(w.key, w.label()) for w in shipments.windows()],
         "chosen": leg.window.key if leg else "",
-        "open": case.state.value == "awaiting_pickup" and shipments.available,
+        "open": case.state is State.AWAITING_PICKUP and shipments.available,
         "available": shipments.available,
         "cancellable": leg is not None and leg.cancellable,
         "csrf": csrf_token(request),
@@ -97,12 +97,15 @@ async def courier_view(request: web.Request, case: Case, actor: Actor) -> dict[s
         and case.is_owner(actor)
     ):
         try:
-            issued = await custody.show_code(actor, case.number, Step.PICKUP)
-        except (DomainError, PickupCodeRejected, NotFoundError):
-            issued = None
-        if issued is not None:
-            qr = Markup(issued.qr_svg(scale=5))  # noqa: S704 - segno's own SVG markup
-            token = issued.token
+            shown = await custody.show_code(actor, case.number, Step.PICKUP)
+        except DomainError:
+            shown = None  # the booking changed meanwhile: nothing to show
+        if shown is not None:
+            qr = Markup(shown.issued.qr_svg(scale=5))  # noqa: S704 - segno's own SVG markup
+            token = shown.typed
+    chain = await custody.chain(actor, case.number)
+    if not (legs or chain or case.state is State.AWAITING_PICKUP):
+        return None  # before approval, or the originals came another way
     return {
         "legs": {
             kind: {
@@ -114,9 +117,9 @@ async def courier_view(request: web.Request, case: Case, actor: Actor) -> dict[s
             }
             for kind, leg in legs.items()
         },
-        "awaiting": case.state.value == "awaiting_pickup",
+        "awaiting": case.state is State.AWAITING_PICKUP,
         "due": step.value if (step := due_step(case)) else None,
         "qr": qr,
         "token": token,
-        "chain": await custody.chain(actor, case.number),
+        "chain": chain,
     }

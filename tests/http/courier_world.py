@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import segno
 from aiohttp.test_utils import TestClient
 
 from app import keys
@@ -30,7 +31,7 @@ ADDRESS = {
     "district": "鼓楼区",
     "detail": "五一北路 123 号 2 栋 301",
 }
-CODE = re.compile(r"BCMP1\.[A-Za-z0-9.\-_]+")
+CODE = re.compile(r'<code class="token">([0-9A-Z]{4}-[0-9A-Z]{4})</code>')
 
 
 def csrf_of(html: str) -> str:
@@ -42,7 +43,7 @@ def csrf_of(html: str) -> str:
 def code_on(html: str) -> str:
     found = CODE.search(html)
     assert found, "the page shows no hand-over code"
-    return found[0]
+    return found[1]
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
@@ -133,7 +134,17 @@ class Courier:
         return resp.status, await resp.text()
 
     async def pickup_code(self, number: str) -> str:
+        """The code on the applicant's page, as typed (its short form)."""
         return code_on(await (await self.applicant.get(f"/h5/cases/{number}")).text())
+
+    async def pickup_qr(self, number: str) -> str:
+        """The token the applicant's QR code carries, as a camera reads it."""
+        page = await (await self.applicant.get(f"/h5/cases/{number}")).text()
+        short = code_on(page).replace("-", "")
+        [shown] = await self.client.app[keys.DOCUMENTS].find("handover_codes", {"short": short})
+        token = str(shown["token"])
+        assert segno.make(token, error="m").svg_inline(scale=5, border=2, omitsize=True) in page
+        return token
 
     async def courier_code(self, number: str, step: str) -> str:
         resp = await self.courier.get(f"/courier/codes/{number}/{step}")

@@ -35,7 +35,7 @@ async def test_originals_go_to_the_counter_and_the_certificate_comes_home(world:
     assert "取件码" in case_page and "<svg" in case_page and pickup.waybill in case_page
 
     # At the door: the courier scans the applicant's code and now holds the originals.
-    status, page = await world.courier_scans(await world.pickup_code(number), place="五一北路")
+    status, page = await world.courier_scans(await world.pickup_qr(number), place="五一北路")
     assert status == 200 and "交接成功" in page, page
     assert await world.state(number) == "originals_in_transit"
 
@@ -76,7 +76,10 @@ async def test_originals_go_to_the_counter_and_the_certificate_comes_home(world:
     page = await (await world.applicant.get(f"/h5/cases/{number}")).text()
     for step in ("快递员上门收取原件", "部门窗口签收原件", "窗口将证照交快递员寄出", "证照已签收"):
         assert step in page, step
-    assert "快递员 王师傅" in page and "五一北路" in page and "去评价" in page
+    assert "申请人 张三 → 快递员 王师傅" in page and "五一北路" in page  # at the door
+    assert "快递员 王师傅 → 窗口工作人员" in page  # at the counter
+    assert "窗口工作人员 jtys 预审员 → 快递员 王师傅" in page  # the certificate goes out
+    assert "去评价" in page
 
 
 async def _told(world: Courier, number: str, waybill: str) -> bool:

@@ -15,6 +15,7 @@ from tests.http.conftest import Api
 from tests.http.courier_world import (
     ADDRESS,
     Courier,
+    code_on,
     courier_world,
     csrf_of,
     eventually,
@@ -43,11 +44,17 @@ async def _scans(world: Courier, number: str) -> int:
 
 async def test_a_forged_or_altered_code_changes_nothing(world: Courier) -> None:
     number = await _awaiting_courier(world)
-    code = await world.pickup_code(number)
+    code = await world.pickup_qr(number)
     body, sig = code.rsplit(".", 1)
     forged = f"{body}.{sig[:-2]}{'AA' if not sig.endswith('AA') else 'BB'}"
     other_nonce = code.replace(code.split(".")[3], "A" * 16)
-    for bad, says in ((forged, "交接码无效"), (other_nonce, "交接码无效"), ("hello", "无法识别")):
+    typed = "2345-6789"  # a short form nobody was shown
+    for bad, says in (
+        (forged, "交接码无效"),
+        (other_nonce, "交接码无效"),
+        (typed, "交接码无效"),
+        ("hello", "无法识别"),
+    ):
         status, page = await world.courier_scans(bad)
         assert status == 422 and says in page, page
     assert await world.state(number) == "awaiting_pickup"
@@ -56,10 +63,12 @@ async def test_a_forged_or_altered_code_changes_nothing(world: Courier) -> None:
 
 async def test_a_code_scans_once(world: Courier) -> None:
     number = await _awaiting_courier(world)
-    code = await world.pickup_code(number)
-    assert (await world.courier_scans(code))[0] == 200
-    status, page = await world.courier_scans(code)
-    assert status == 422 and "已使用过" in page
+    page = await (await world.applicant.get(f"/h5/cases/{number}")).text()
+    typed = code_on(page)
+    assert (await world.courier_scans(typed.lower().replace("-", " ")))[0] == 200
+    for again in (typed, await _token_of(world, typed)):
+        status, page = await world.courier_scans(again)
+        assert status == 422 and "已使用过" in page
     assert await world.state(number) == "originals_in_transit"
     assert await _scans(world, number) == 1
 
@@ -195,6 +204,13 @@ async def test_addresses_are_masked_for_couriers_and_staff(world: Courier) -> No
         assert ADDRESS["detail"] not in page
     own = await (await world.applicant.get(f"/h5/cases/{number}")).text()
     assert ADDRESS["detail"] in own
+
+
+async def _token_of(world: Courier, typed: str) -> str:
+    """The token behind a short code: what the QR code next to it carries."""
+    docs = world.client.app[keys.DOCUMENTS]
+    [shown] = await docs.find("handover_codes", {"short": typed.replace("-", "")})
+    return str(shown["token"])
 
 
 async def _staff(world: Courier, username: str) -> aiohttp.ClientSession:
