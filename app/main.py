@@ -241,6 +241,7 @@ def create_app(
             asyncio.create_task(_every(3600, app[keys.SPACE].remind_expiring, stop)),
             asyncio.create_task(_every(3600, app[keys.APPOINTMENTS].remind_tomorrow, stop)),
             asyncio.create_task(_every(900, app[keys.APPOINTMENTS].mark_no_shows, stop)),
+            asyncio.create_task(_every(6 * 3600, app[keys.CUSTODY].purge_codes, stop)),
         ]
         # Courier calls on their own too: a slow courier never holds up a chat notice.
         if courier_jobs := app[keys.SHIPMENTS].handlers():

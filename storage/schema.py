@@ -79,8 +79,9 @@ MIGRATIONS: list[list[Index]] = [
         # A case's chain of custody: its scans and its courier route events.
         Index("custody_scans", (("case", 1), ("at", 1))),
         Index("route_events", (("case", 1), ("at", 1))),
-        # A hand-over code typed in its short form.
+        # A hand-over code typed in its short form; expired codes are purged.
         Index("handover_codes", (("short", 1),), unique=True),
+        Index("handover_codes", (("expires_at", 1),)),
     ],
 ]
 

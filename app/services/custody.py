@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import Action, State
@@ -135,7 +135,7 @@ class CustodyService:
                 "step": step.value,
                 "shown_by": shown_by,
                 "issued_at": self._clock().isoformat(),
-                "expires_at": issued.claim.expires_at.isoformat(),
+                "expires_at": issued.claim.expires_at.isoformat(timespec="seconds"),
             }
             try:
                 async with self._store.transaction() as tx:
@@ -144,6 +144,17 @@ class CustodyService:
                 continue
             return Shown(issued, short)
         raise RuntimeError("no free short hand-over code")
+
+    async def purge_codes(self, *, batch: int = 500) -> int:
+        """Forget codes past their expiry (a page view shows a fresh one each time)."""
+        now = self._clock().astimezone(UTC).isoformat(timespec="seconds")
+        old = await self._store.find(
+            HANDOVER_CODES, {"expires_at": {"$lt": now}}, sort=[("expires_at", 1)], limit=batch
+        )
+        for doc in old:
+            async with self._store.transaction() as tx:
+                await tx.delete(HANDOVER_CODES, doc["_id"])
+        return len(old)
 
     async def courier_tasks(self, actor: Actor) -> dict[str, list[Leg]]:
         """A courier's parcels to hand in at a counter, and certificates waiting to be taken."""

@@ -313,13 +313,14 @@ class ShipmentService:
                 f"已为您预约快递上门取件（办件 {leg.case}）：{leg.window.label()}，运单号 "
                 f"{waybill}。快递员上门时，请打开办件页面出示取件码，由快递员扫码收取原件。"
             )
-            label, path = "出示取件码", f"/h5/cases/{leg.case}"
+            label = "出示取件码"
         else:
             text = (
                 f"您的证照已预约快递寄送（办件 {leg.case}），运单号 {waybill}，"
                 "窗口交寄后即可在办件页面查看物流。"
             )
-            label, path = "查看办件", f"/h5/cases/{leg.case}"
+            label = "查看办件"
+        path = f"/h5/cases/{leg.case}"
         await self._save_and_tell(leg, text, label, path, key=f"courier-booked:{order_id}")
 
     async def _failed(self, leg: Leg, order_id: str, detail: str) -> None:

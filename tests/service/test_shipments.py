@@ -12,13 +12,15 @@ import pytest
 from app.domain.actors import Actor, Role
 from app.domain.case_states import Action
 from app.domain.cases import MaterialRef
+from app.domain.custody import Step
 from app.domain.shipments import BOOKING_FAILED, PICKUP, LegStatus, MailingAddress
 from app.main import load_demo_data
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.custody import CustodyService
 from app.services.shipments import ShipmentService
 from app.settings import Settings
-from logistics import SfCourier
+from logistics import PickupCodeRejected, PickupCodes, SfCourier, derive_key
 from logistics.simulator import SfSimulator, create_sf_simulator, start_sf_simulator
 from logistics.simulator.simulator import SF_SIMULATOR
 from storage.outbox import OutboxDispatcher
@@ -26,6 +28,7 @@ from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 
 CITIZEN = Actor("demo-citizen", Role.APPLICANT)
+COURIER = Actor("demo-courier", Role.COURIER)
 REVIEWER = Actor("reviewer-jtys", Role.REVIEWER, department="jtys")
 ADDRESS = MailingAddress("张三", "13812345678", "福建省", "福州市", "鼓楼区", "五一北路 123 号")
 PARTNER, CHECK_WORD = "BCM_TEST", "a-check-word-for-the-test-0123456"
@@ -155,3 +158,21 @@ async def test_withdrawing_a_case_awaiting_pickup_calls_its_courier_off(desk: De
     assert desk.sim.state.orders[booked.order_id].cancelled
     leg = await desk.shipments.leg(number, PICKUP)
     assert leg is not None and leg.status is LegStatus.CANCELLED
+
+
+async def test_an_expired_code_is_forgotten_and_refused(desk: Desk, clock: Clock) -> None:
+    number = await desk.awaiting_pickup()
+    await desk.request(number)
+    await desk.jobs.dispatch_once()
+    codes = PickupCodes(derive_key("a-service-secret-of-32-characters!"), clock=clock)
+    custody = CustodyService(desk.store, desk.cases, desk.shipments, codes, clock=clock)
+    shown = await custody.show_code(CITIZEN, number, Step.PICKUP)
+
+    clock.advance(days=8)  # codes live a week
+    assert await custody.purge_codes() == 1
+    for typed, reason in ((shown.typed, "forged"), (shown.issued.token, "expired")):
+        with pytest.raises(PickupCodeRejected) as refused:
+            await custody.scan(COURIER, typed, place="")
+        assert refused.value.reason == reason
+    case = await desk.cases.get(REVIEWER, number)
+    assert case.state.value == "awaiting_pickup"
