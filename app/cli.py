@@ -179,7 +179,7 @@ def cmd_counter(args: argparse.Namespace) -> int:
     from app.domain.errors import ValidationFailed
     from app.domain.shipments import MailingAddress
     from app.main import open_documents
-    from app.services.shipments import list_counters, set_counter
+    from app.services.counters import list_counters, set_counter
 
     settings = _settings(args)
 

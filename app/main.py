@@ -30,9 +30,9 @@ from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
+from app.services.counters import demo_counters, seed_counters
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
-from app.services.shipments import demo_counters, seed_counters
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings

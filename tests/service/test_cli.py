@@ -54,3 +54,17 @@ def test_an_administrator_sets_a_halls_capacity_and_closed_day_from_the_command_
     assert main(["hall", "set", "mz", "--capacity", "6", "--close", "2026-12-31"]) == 0
     said = capsys.readouterr().err  # the console speaks on stderr, like the other commands
     assert "每时段 6 人" in said and "2026-12-31" in said
+
+
+def test_an_administrator_sets_a_departments_courier_counter_checked_like_an_address(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    place = ["--province", "福建省", "--city", "福州市", "--district", "晋安区"]
+    good = ["--name", "市交通运输局政务服务窗口", "--mobile", "13859100000", *place]
+    assert main(["counter", "set", "jtys", *good, "--address", "福新东路 268 号"]) == 0
+    assert "jtys：市交通运输局政务服务窗口" in capsys.readouterr().err
+    assert main(["counter", "set", "jtys", *good[:2], "--mobile", "123", *place]) == 2
+    said = capsys.readouterr().err
+    assert "11 位手机号码" in said and "请填写详细地址" in said
+    assert main(["counter", "list"]) == 0
+    assert "福新东路 268 号" in capsys.readouterr().err  # the bad one changed nothing
