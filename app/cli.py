@@ -43,6 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  Demo tokens: {base}/api/v1/demo/tokens\n"
             f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
             f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
+            f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
             f"  Data:        {settings.data_dir.resolve()}"
             + (
                 ""
@@ -51,7 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "  (a local WeChat simulator: chat with the account from a browser)"
             )
         )
-    app = create_app(settings, warm_ocr=True)
+    # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
+    app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
 
@@ -195,6 +197,43 @@ def _slot_places(text: str) -> tuple[time, int | None]:
         raise argparse.ArgumentTypeError(
             f"expected HH:MM=N or HH:MM=default, got {text!r}"
         ) from exc
+
+
+def cmd_counter(args: argparse.Namespace) -> int:
+    """Administrators: the counter where a department receives originals by courier."""
+    from app.domain.errors import ValidationFailed
+    from app.domain.shipments import MailingAddress
+    from app.main import open_documents
+    from app.services.counters import list_counters, set_counter
+
+    settings = _settings(args)
+
+    async def run() -> list[str]:
+        async with open_documents(settings) as store:
+            if args.action == "set":
+                address = MailingAddress.parse(
+                    {
+                        "name": args.name or "",
+                        "mobile": args.mobile or "",
+                        "province": args.province or "",
+                        "city": args.city or "",
+                        "district": args.district or "",
+                        "detail": args.address or "",
+                    }
+                )
+                await set_counter(store, args.department, address)
+            return [
+                f"{c.department}：{c.name} {c.mobile} {c.province}{c.city}{c.district}{c.detail}"
+                for c in await list_counters(store)
+            ]
+
+    try:
+        lines = asyncio.run(run())
+    except ValidationFailed as exc:
+        console.print(f"[red]{exc.message}[/]")
+        return 2
+    console.print("\n".join(lines) or "还没有设置任何收件窗口", highlight=False)
+    return 0
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
@@ -353,6 +392,18 @@ def parser() -> argparse.ArgumentParser:
     hall.add_argument("--demo", action="store_true", help="the demo data directory")
     hall.set_defaults(func=cmd_hall)
 
+    counter = sub.add_parser("counter", help="list or set a department's courier counter")
+    counter.add_argument("action", choices=["list", "set"])
+    counter.add_argument("department", nargs="?", help="set: a department code, e.g. jtys")
+    counter.add_argument("--name", help="the counter's name, e.g. 市交通运输局政务服务窗口")
+    counter.add_argument("--mobile", help="the counter's mobile number (11 digits)")
+    counter.add_argument("--province", help="e.g. 福建省")
+    counter.add_argument("--city", help="e.g. 福州市")
+    counter.add_argument("--district", help="e.g. 晋安区")
+    counter.add_argument("--address", help="street and number")
+    counter.add_argument("--demo", action="store_true", help="the demo data directory")
+    counter.set_defaults(func=cmd_counter)
+
     cal = sub.add_parser("calendar", help="list or set working-day overrides")
     cal.add_argument("action", choices=["list", "set"])
     cal.add_argument("day", nargs="?", help="YYYY-MM-DD (for set)")
@@ -387,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser().error("calendar set needs DAY and work|off")
     if args.command == "hall" and args.action != "restricted" and not args.target:
         parser().error("hall set needs a department code, hall lift a username")
+    if args.command == "counter" and args.action == "set" and not args.department:
+        parser().error("counter set needs DEPARTMENT")
     try:
         return int(args.func(args))
     except SettingsError as exc:

@@ -9,9 +9,11 @@ from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
+from app.services.custody import CustodyService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
+from app.services.shipments import ShipmentService
 from app.services.space import SpaceService
 from app.settings import Settings
 from bot.callback import WeChatEndpoint
@@ -19,6 +21,7 @@ from bot.client import WeChatClient
 from bot.messenger import Messenger
 from logistics.port import Courier
 from logistics.route_push import SfAccount
+from logistics.simulator.simulator import SfSimulator
 from ocr.precheck import Prechecker
 from payments.notifications import AlipayAccount
 from payments.port import PaymentGateway
@@ -48,3 +51,6 @@ PAYMENT_SERVICE = web.AppKey("payment_service", PaymentService)
 COURIER = web.AppKey("courier", Courier)
 SF_ACCOUNT = web.AppKey("sf_account", SfAccount)
 SF_SIMULATOR_URL = web.AppKey("sf_simulator_url", str)
+SF_SIMULATOR = web.AppKey("sf_simulator", SfSimulator)  # demo mode only
+SHIPMENTS = web.AppKey("shipments", ShipmentService)
+CUSTODY = web.AppKey("custody", CustodyService)

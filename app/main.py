@@ -20,6 +20,7 @@ from app.alipay_wiring import alipay_ctx
 from app.api.errors import error_middleware
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as page_routes
+from app.api.sf_push import routes as sf_push_routes
 from app.api.tokens import TokenIssuer
 from app.domain.actors import Role
 from app.services import catalog
@@ -29,6 +30,7 @@ from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
+from app.services.counters import demo_counters, seed_counters
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
@@ -37,11 +39,14 @@ from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
 from app.sf_wiring import sf_ctx
 from app.web.bookings import routes as booking_routes
+from app.web.courier import routes as courier_routes
 from app.web.dashboard import routes as dashboard_routes
 from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
 from app.web.hall_desk import routes as hall_desk_routes
+from app.web.handover import routes as handover_routes
 from app.web.pay import routes as pay_routes
+from app.web.pickup import routes as pickup_routes
 from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
 from app.web.session import china_time
@@ -123,11 +128,12 @@ def _object_store(settings: Settings, clock: Clock) -> ObjectStore:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock = utcnow, warm_ocr: bool = False
+    settings: Settings, *, clock: Clock = utcnow, warm_ocr: bool = False, demo_parcels: float = 0
 ) -> web.Application:
     """Build the service from settings; resources open and close with the app's lifecycle.
 
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
+    ``demo_parcels`` lets the demo's local SF move parcels by itself (see ``sf_ctx``).
     """
     wakers: list[Callable[[], None]] = []  # outbox dispatchers, woken by every commit
 
@@ -256,7 +262,15 @@ def create_app(
             asyncio.create_task(_every(3600, app[keys.SPACE].remind_expiring, stop)),
             asyncio.create_task(_every(3600, app[keys.APPOINTMENTS].remind_tomorrow, stop)),
             asyncio.create_task(_every(900, app[keys.APPOINTMENTS].mark_no_shows, stop)),
+            asyncio.create_task(_every(6 * 3600, app[keys.CUSTODY].purge_codes, stop)),
         ]
+        # Courier calls on their own too: a slow courier never holds up a chat notice.
+        if courier_jobs := app[keys.SHIPMENTS].handlers():
+            courier = OutboxDispatcher(
+                app[keys.DOCUMENTS], courier_jobs, clock=clock, topics=courier_jobs
+            )
+            wakers.append(courier.wake)
+            tasks.append(asyncio.create_task(courier.run(stop), name="outbox-courier"))
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
         yield
@@ -274,7 +288,7 @@ def create_app(
             wechat_ctx(settings, clock),
             alipay_ctx(settings, clock),
             payments_ctx,
-            sf_ctx(settings),
+            sf_ctx(settings, clock, wake_dispatchers, demo_parcels=demo_parcels),
             background_ctx,
         ]
     )
@@ -294,6 +308,8 @@ def create_app(
     app.add_routes(pay_routes)
     app.add_routes(hall_desk_routes)
     app.add_routes(dashboard_routes)
+    for courier_side in (pickup_routes, courier_routes, handover_routes, sf_push_routes):
+        app.add_routes(courier_side)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_static("/static", WEB / "static")
@@ -354,6 +370,7 @@ async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime
         if Role(account["role"]) in STAFF_ROLES:
             account["password_hash"] = demo_password_hash()
     await seed_accounts(store, accounts, now)
+    await seed_counters(store, demo_counters(departments))
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -75,6 +75,20 @@ MIGRATIONS: list[list[Index]] = [
         Index("payment_orders", (("status", 1), ("created_at", 1))),
         Index("payment_issues", (("at", -1),)),
     ],
+    [
+        # Courier legs: a route push finds its leg by waybill; the reviewer's queue lists a
+        # department's failed bookings; a courier's parcels; an applicant's last address.
+        Index("shipments", (("waybill", 1),)),
+        Index("shipments", (("department", 1), ("trouble", 1), ("updated_at", 1))),
+        Index("shipments", (("kind", 1), ("status", 1), ("holder", 1), ("updated_at", 1))),
+        Index("shipments", (("applicant_id", 1), ("kind", 1), ("updated_at", -1))),
+        # A case's chain of custody: its scans and its courier route events.
+        Index("custody_scans", (("case", 1), ("at", 1))),
+        Index("route_events", (("case", 1), ("at", 1))),
+        # A hand-over code typed in its short form; expired codes are purged.
+        Index("handover_codes", (("short", 1),), unique=True),
+        Index("handover_codes", (("expires_at", 1),)),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -100,4 +114,9 @@ COLLECTIONS: tuple[str, ...] = (
     "payment_ledgers",
     "payment_notices",
     "payment_issues",
+    "shipments",
+    "department_counters",
+    "handover_codes",
+    "custody_scans",
+    "route_events",
 )

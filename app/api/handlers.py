@@ -29,14 +29,12 @@ from storage.objects import LINK_LIFETIME
 routes = web.RouteTableDef()
 
 # Actions that need no more than a reason; the others have their own body and endpoint.
+# Hand-overs of originals and certificates are not here: each needs its scanned code (the
+# courier and counter pages) or the courier's signed route push (/sf/routes).
 SIMPLE_ACTIONS = {
     Action.START_REVIEW,
     Action.WITHDRAW,
-    Action.COLLECT_ORIGINALS,
-    Action.RECEIVE_ORIGINALS,
     Action.ISSUE_CERTIFICATE,
-    Action.DISPATCH_DELIVERY,
-    Action.CONFIRM_DELIVERY,
     Action.CLOSE,
 }
 

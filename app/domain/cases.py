@@ -345,7 +345,15 @@ class Case:
         else:
             self._advance(at)
 
-    def act(self, action: Action, actor: Actor, at: datetime, reason: str | None = None) -> None:
+    def act(
+        self,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        reason: str | None = None,
+        *,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         """Take an action that needs nothing beyond the role and state checks."""
         special = {
             Action.SUBMIT,
@@ -362,7 +370,7 @@ class Case:
         unmet = self.payment_due or self.terms.originals_required
         if action is Action.ISSUE_CERTIFICATE and self.state is State.APPROVED and unmet:
             raise InvalidTransition("尚未缴费或原件尚未签收，暂不能出证")
-        self._apply(action, actor, at, reason=reason)
+        self._apply(action, actor, at, reason=reason, detail=detail)
 
     # -- clock -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from app.domain.case_states import LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent
 from app.domain.payments import paid_text, payment_request_text
 from app.domain.prechecks import PASS
+from app.services.shipment_effects import courier_jobs, courier_notice
 
 PRECHECK_TOPIC = "ocr.precheck"
 DEPOSIT_TOPIC = "space.deposit"
@@ -48,7 +49,7 @@ def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
         return []  # a new draft or other history that is not news to push
     if event.action == Action.QUEUE_FOR_REVIEW.value:
         return []  # told with the payment: "paid, now under review"
-    effects = []
+    effects = courier_jobs(case, event)
     if event.action == Action.ISSUE_CERTIFICATE.value:
         job = {"case": case.number}
         effects.append((CERTIFICATE_TOPIC, f"certificate:{case.number}", job))
@@ -70,5 +71,6 @@ def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
     else:
         label = LABELS_ZH[event.to_state]
         text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
-        payload = notify | {"text": text}
+        courier = courier_notice(case, event)
+        payload = notify | {"text": text + courier.pop("more", "")} | courier
     return [*effects, ("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -382,6 +382,28 @@ class CaseService:
         case.act(action, actor, self._clock(), reason)
         return await self._save(case)
 
+    async def hand_over(
+        self,
+        actor: Actor,
+        number: str,
+        actions: Sequence[Action],
+        *,
+        write: Callable[[Transaction], Awaitable[None]],
+        detail: dict[str, Any],
+        reason: str | None = None,
+    ) -> Case:
+        """Courier steps proven outside the case (a scanned code, a signed courier push).
+
+        ``write`` records the proof (the scan, the route event) in the transaction of the
+        change, keyed so that a replayed code or a repeated push fails the unit with
+        DuplicateKey: nothing moves.
+        """
+        case = await self.get(SYSTEM, number)
+        now = self._clock()
+        for action in actions:
+            case.act(action, actor, now, reason, detail=detail)
+        return await self._save(case, write=write)
+
     async def deem_overdue_accepted(self, *, limit: int = 500) -> list[str]:
         """Art. 32 sweep: cases with no correction notice within 5 working days become accepted."""
         calendar = await self._calendars.calendar()
@@ -419,6 +441,7 @@ class CaseService:
         new: bool = False,
         pinned: SpaceDocument | None = None,
         also: Sequence[tuple[str, Document]] = (),
+        write: Callable[[Transaction], Awaitable[None]] | None = None,
     ) -> Case:
         calendar = await self._calendars.calendar()
         due = accept_by = None
@@ -439,6 +462,8 @@ class CaseService:
                     await tx.replace(SPACE, doc_to_record(pinned), expected_version=pinned.version)
                 for collection, record in also:  # documents the decision creates with it
                     await tx.insert(collection, record)
+                if write is not None:  # other writes that stand or fall with the change
+                    await write(tx)
         except VersionConflict as exc:
             raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
         case.version = saved["_version"]

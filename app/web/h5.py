@@ -21,6 +21,7 @@ from app.services.accounts import account_of_openid
 from app.services.cases import NOT_FOUND
 from app.services.follow_ups import follow_up_of
 from app.services.materials import TOO_LARGE
+from app.web.pickup import courier_view
 from app.web.receipt import receipt_of
 from app.web.session import (
     CSRF_FIELD,
@@ -112,6 +113,7 @@ async def case_page(request: web.Request) -> web.Response:
         "follow_up": await follow_up_of(request.config_dict[keys.DOCUMENTS], number),
         "fee": yuan(case.terms.fee_fen) if case.terms.fee_fen else "",
         "paid": case.fee_paid,
+        "courier": await courier_view(request, case, actor),
     }
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 

@@ -22,6 +22,7 @@ from app.domain.notices import DEFECTS, Correction
 from app.services.accounts import applicant_label
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
+from app.web.pickup import courier_view
 from app.web.session import checked_form, csrf_token, message
 from app.web.staff import STAFF, staff_actor
 
@@ -61,6 +62,7 @@ async def queue(request: web.Request) -> web.Response:
         "states": [(s.value, LABELS_ZH[s]) for s in sorted(DEPARTMENT_TURN, key=str)],
         "chosen": {"state": state or "", "matter": matter or ""},
         "csrf": csrf_token(request, STAFF),
+        "troubles": await request.config_dict[keys.SHIPMENTS].troubles(actor.department or ""),
     }
     return aiohttp_jinja2.render_template("staff_queue.html", request, context)
 
@@ -84,6 +86,7 @@ async def case_page(request: web.Request) -> web.Response:
         "csrf": csrf_token(request, STAFF),
         "decidable": case.state in DEPARTMENT_TURN,
         "issuable": case.state in ISSUABLE,
+        "courier": await courier_view(request, case, actor),
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
 
@@ -192,6 +195,17 @@ async def issue(request: web.Request) -> web.Response:
             actor, number, Action.ISSUE_CERTIFICATE, version=version, reason=None
         ),
     )
+
+
+@routes.post("/staff/cases/{number}/courier/{kind:pickup|delivery}/retry")
+async def retry_courier(request: web.Request) -> web.Response:
+    """Book a failed pickup or delivery again (after checking with the applicant)."""
+    actor, number, _, _ = await _decide(request)
+    try:
+        await request.config_dict[keys.SHIPMENTS].retry(actor, number, request.match_info["kind"])
+    except DomainError as exc:
+        return _refused(request, number, exc)
+    raise web.HTTPSeeOther(f"/staff/cases/{number}")
 
 
 @routes.post("/staff/cases/{number}/reject")

@@ -24,7 +24,12 @@ routes = web.RouteTableDef()
 STAFF = "bcm_staff"
 LOGIN = "bcm_staff_login"
 STAFF_TTL = timedelta(hours=8)  # one working day
-HOME = {Role.REVIEWER: "/staff/queue", Role.SUPERVISOR: "/staff/dashboard"}
+HOME = {
+    Role.REVIEWER: "/staff/queue",
+    Role.SUPERVISOR: "/staff/dashboard",
+    Role.COURIER: "/courier/",
+}
+COURIER_PATH = "/courier/"  # a courier's session lives there only, never on /staff/
 
 
 def staff_actor(request: web.Request) -> Actor:
@@ -36,6 +41,8 @@ def staff_actor(request: web.Request) -> Actor:
 
 
 def _safe_next(path: str | None) -> str:
+    if path and path.startswith(COURIER_PATH):
+        return safe_next(path, COURIER_PATH)
     return safe_next(path, "/staff/")
 
 
@@ -66,10 +73,13 @@ async def login(request: web.Request) -> web.Response:
         context = {"csrf": expected, "next": target, "error": exc.message}
         return aiohttp_jinja2.render_template("staff_login.html", request, context, status=401)
     token = request.config_dict[keys.TOKENS].issue(actor, ttl=STAFF_TTL)
+    courier = actor.role is Role.COURIER
+    if courier != target.startswith(COURIER_PATH):
+        target = HOME.get(actor.role, "/staff/")  # a courier's pages, or everyone else's
     response = web.HTTPSeeOther(target if target != "/staff/" else HOME.get(actor.role, target))
     set_cookie(
         request, response, STAFF, token, int(STAFF_TTL.total_seconds()),
-        path="/staff/", samesite="Strict",
+        path=COURIER_PATH if courier else "/staff/", samesite="Strict",
     )  # fmt: skip
     response.del_cookie(LOGIN, path="/staff/")
     raise response

@@ -103,6 +103,10 @@ def create_order(simulator: SfSimulator, data: dict[str, Any]) -> dict[str, Any]
     contacts = data.get("contactInfoList")
     if not isinstance(contacts, list) or {c.get("contactType") for c in contacts} != {1, 2}:
         raise BusinessError("1010", "寄件方和收件方信息不完整")
+    sender = next(c for c in contacts if c.get("contactType") == 1)
+    if sender.get("city") in simulator.state.unserved_cities:
+        # SF still answers success, with filterResult 3 (不可收派) and no waybill.
+        return {"orderId": order_id, "waybillNoInfoList": [], "filterResult": 3}
     return _waybills(simulator.state.create(order_id, data))
 
 

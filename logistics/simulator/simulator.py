@@ -83,14 +83,17 @@ class SfSimulator:
         interval: float = 0.0,
         repeat: int = 1,
         shuffle_seed: int | None = None,
+        minutes_apart: float = 30,
     ) -> list[PushResult]:
-        """Scan the parcel through ``op_codes`` (30 simulated minutes apart) and push each route.
+        """Scan the parcel through ``op_codes`` (``minutes_apart`` simulated minutes apart) and
+        push each route.
 
         ``repeat`` pushes every route that many times; ``shuffle_seed`` delivers the pushes in
         a shuffled order; ``interval`` is the real wait between pushes (0 in tests).
         """
         routes = [
-            self.scan(waybill_no, code, minutes_later=30 * i) for i, code in enumerate(op_codes)
+            self.scan(waybill_no, code, minutes_later=minutes_apart * i)
+            for i, code in enumerate(op_codes)
         ]
         deliveries = [route for route in routes for _ in range(repeat)]
         if shuffle_seed is not None:
@@ -103,8 +106,11 @@ class SfSimulator:
         return results
 
     def play_later(self, waybill_no: str, *, interval: float) -> None:
-        """Demo mode: the parcel travels in the background, one scan every ``interval`` seconds."""
-        task = asyncio.create_task(self.play(waybill_no, interval=interval))
+        """Demo mode: the parcel travels in the background, one scan every ``interval`` seconds
+        (and as many simulated seconds apart, so the times read true)."""
+        task = asyncio.create_task(
+            self.play(waybill_no, interval=interval, minutes_apart=interval / 60)
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

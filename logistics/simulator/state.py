@@ -71,6 +71,7 @@ class SfState:
         self.by_waybill: dict[str, Order] = {}
         self.calls: list[str] = []  # serviceCodes received, in order (tests read it)
         self.content_type = ""  # of the last request
+        self.unserved_cities: set[str] = set()  # senders there get filterResult 3 (不可收派)
         self._random = random.Random(seed)  # noqa: S311 - numbers that look like SF's, not secrets
         self._route_ids = 0
 

@@ -71,3 +71,17 @@ def test_a_half_hour_gets_its_own_places_and_a_typo_is_told_not_saved(
     assert "11:30 1 人" in said and "16:30" not in said
     assert main(["hall", "restricted"]) == 0
     assert "目前没有被限制在线预约的申请人" in capsys.readouterr().err
+
+
+def test_an_administrator_sets_a_departments_courier_counter_checked_like_an_address(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    place = ["--province", "福建省", "--city", "福州市", "--district", "晋安区"]
+    good = ["--name", "市交通运输局政务服务窗口", "--mobile", "13859100000", *place]
+    assert main(["counter", "set", "jtys", *good, "--address", "福新东路 268 号"]) == 0
+    assert "jtys：市交通运输局政务服务窗口" in capsys.readouterr().err
+    assert main(["counter", "set", "jtys", *good[:2], "--mobile", "123", *place]) == 2
+    said = capsys.readouterr().err
+    assert "11 位手机号码" in said and "请填写详细地址" in said
+    assert main(["counter", "list"]) == 0
+    assert "福新东路 268 号" in capsys.readouterr().err  # the bad one changed nothing

@@ -51,6 +51,8 @@ def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None
         "ocr.rules",  # the pre-check's plain value types (expectation in, verdict out)
         "payments.port",  # the payment port
         "payments.notifications",  # a provider's notice checked against our order: pure
+        "logistics.port",  # the courier port and its value types
+        "logistics.pickup_codes",  # the pure hand-over code codec (HMAC, no I/O)
     )
     bad = {i for i in imports_of(path) if not i.startswith(allowed)}
     assert bad == set(), module
