@@ -40,20 +40,20 @@ async def test_the_licence_fee_is_paid_at_the_cashier_and_the_chat_confirms_it(
         await seen(applicant, f"已收到“{slot}”")
     await say(applicant, "提交")
     await seen(applicant, "请缴纳以下费用")
-    await shot(applicant, "11-applicant-chat-fee")
+    await shot(applicant, "pay-01-chat-fee")
 
     await applicant.goto(f"{live.base}/h5/cases/{case}/pay")  # signed in by OAuth on the way
     text = await applicant.inner_text("main")
     assert "机动车驾驶证工本费 10.00 元" in text and "依据" in text
-    await shot(applicant, "12-applicant-pay-page")
+    await shot(applicant, "pay-02-pay-page")
     async with applicant.expect_navigation():
         await applicant.click("button:has-text('使用支付宝支付')")
     assert "¥10.00" in await applicant.inner_text("body")
-    await shot(applicant, "13-alipay-cashier")
+    await shot(applicant, "pay-03-alipay-cashier")
     await applicant.click("button:has-text('付款')")
     await applicant.wait_for_url(re.compile(rf"/h5/cases/{case}/pay\?"), wait_until="commit")
     await applicant.wait_for_selector("text=已付 10.00 元", timeout=20_000)
-    await shot(applicant, "14-applicant-paid")
+    await shot(applicant, "pay-04-paid")
 
     await applicant.goto(live.chat)
     await seen(applicant, "已收到您为办件")
