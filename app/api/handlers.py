@@ -16,12 +16,12 @@ from app.api.schemas import (
     ReturnBody,
     Versioned,
 )
-from app.api.views import event_view, matter_view
+from app.api.views import event_view, matter_view, payments_view
 from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
-from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS
+from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS, PAYMENT_SERVICE
 from app.services import catalog
 from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
 from storage.objects import LINK_LIFETIME
@@ -134,6 +134,30 @@ async def material_link(request: web.Request) -> web.Response:
     url = await request.config_dict[OBJECTS].download_url(ref.object_key)
     expires_in = int(LINK_LIFETIME.total_seconds())  # the port's default lifetime
     return reply({"url": url, "content_type": ref.content_type, "expires_in": expires_in})
+
+
+@routes.get("/cases/{number}/payments")
+async def case_payments(request: web.Request) -> web.Response:
+    statement = await request.config_dict[PAYMENT_SERVICE].statement(
+        actor_of(request), request.match_info["number"]
+    )
+    return reply(payments_view(statement))
+
+
+@routes.post("/cases/{number}/payments")
+async def start_payment(request: web.Request) -> web.Response:
+    """A cashier URL for the case's fee (the amount is the catalog's; nothing is sent)."""
+    checkout = await request.config_dict[PAYMENT_SERVICE].checkout(
+        actor_of(request), request.match_info["number"]
+    )
+    order = checkout.order
+    body = {
+        "cashier_url": checkout.cashier_url,
+        "out_trade_no": order.out_trade_no,
+        "amount_fen": order.amount_fen,
+        "expires_at": order.expires_at.isoformat(),
+    }
+    return reply(body, status=201)
 
 
 @routes.post("/cases/{number}/submit")

@@ -46,6 +46,22 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
         200,
     ),
     (
+        "get",
+        "/cases/{number}/payments",
+        "The case's fee items (with legal basis), payment attempts and ledger",
+        None,
+        True,
+        200,
+    ),
+    (
+        "post",
+        "/cases/{number}/payments",
+        "Start paying the catalog fee: a cashier URL valid for 30 minutes",
+        None,
+        True,
+        201,
+    ),
+    (
         "post",
         "/cases/{number}/submit",
         "Submit (or resubmit after correction)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.domain.case_states import FINISHED, LABELS_ZH
+from app.domain.case_states import FINISHED, LABELS_ZH, State
 from app.domain.cases import Case, CaseEvent
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
@@ -16,6 +16,7 @@ from app.domain.workdays import (
     used_working_days,
     warning_level,
 )
+from app.services.payments import Statement
 
 
 def clock_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any] | None:
@@ -121,3 +122,38 @@ def matter_view(matter: Matter, *, full: bool) -> dict[str, Any]:
         return data
     keys = ("code", "name", "category", "department", "department_name", "targets", "kind")
     return {k: data[k] for k in keys} | {"total_fee_fen": matter.total_fee_fen}
+
+
+def payments_view(statement: Statement) -> dict[str, Any]:
+    """A case's fee items, payment attempts and ledger (paid − refunded = what it keeps)."""
+    case, ledger = statement.case, statement.ledger
+    return {
+        "number": case.number,
+        "fee_fen": case.terms.fee_fen,
+        "fees": [vars(f).copy() for f in case.terms.fees],
+        "pay_before_review": case.terms.pay_before_review,
+        "due": case.state is State.AWAITING_PAYMENT,
+        "orders": [
+            {
+                "out_trade_no": o.out_trade_no,
+                "amount_fen": o.amount_fen,
+                "status": o.status.value,
+                "created_at": o.created_at.isoformat(),
+                "expires_at": o.expires_at.isoformat(),
+                "paid_at": o.paid_at.isoformat() if o.paid_at else None,
+                "trade_no": o.trade_no,
+            }
+            for o in statement.orders
+        ],
+        "paid_fen": ledger.paid_fen,
+        "refunded_fen": ledger.refunded_fen,
+        "refunds": [
+            {
+                "out_request_no": r.out_request_no,
+                "amount_fen": r.amount_fen,
+                "reason": r.reason,
+                "done": r.done_at is not None,
+            }
+            for r in ledger.refunds
+        ],
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ import structlog
 
 from app.domain.actors import SYSTEM, Actor
 from app.domain.case_states import LABELS_ZH, State
+from app.domain.cases import Case
 from app.domain.errors import InvalidTransition, ValidationFailed
 from app.domain.payments import (
     Ledger,
@@ -67,6 +69,23 @@ NOT_OFFERED = "暂未开通在线缴费，请携带办件号到办事大厅窗�
 _RETRIES = 5  # a unit of work lost a compare-and-set to a concurrent one: read again and retry
 
 
+@dataclass(frozen=True)
+class Checkout:
+    """Where to send the payer: the attempt and its signed cashier URL."""
+
+    order: Order
+    cashier_url: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A case's payments as its owner (or its department) may see them."""
+
+    case: Case
+    orders: list[Order]
+    ledger: Ledger
+
+
 class PaymentService:
     def __init__(
         self,
@@ -108,7 +127,7 @@ class PaymentService:
 
     # -- the applicant ------------------------------------------------------------------------
 
-    async def checkout(self, actor: Actor, number: str) -> str:
+    async def checkout(self, actor: Actor, number: str) -> Checkout:
         """The cashier URL for the case's fee: the open attempt if it has time left, else a new one.
 
         Building the URL is signing, not a call: the trade exists once the browser opens it.
@@ -144,14 +163,18 @@ class PaymentService:
         else:
             raise InvalidTransition("缴费单正在生成，请稍后再试")
         self._on_outbox()
-        request = PaymentOrder(
-            order.out_trade_no, order.amount_fen, order.subject, order.expires_at
-        )
-        return await self._gateway.create_payment(
-            request,
+        asked = PaymentOrder(order.out_trade_no, order.amount_fen, order.subject, order.expires_at)
+        url = await self._gateway.create_payment(
+            asked,
             notify_url=self.notify_url,
             return_url=f"{self._base}/h5/cases/{number}/pay",
         )
+        return Checkout(order, url)
+
+    async def statement(self, actor: Actor, number: str) -> Statement:
+        """The case's fee, attempts and ledger, for whoever may see the case."""
+        case = await self._cases.get(actor, number)  # another's case: not found
+        return Statement(case, await self.orders(number), await self.ledger(number))
 
     async def check_soon(self, number: str, out_trade_no: str) -> None:
         """The payer is back from the cashier: ask Alipay about the order now (once)."""

@@ -27,13 +27,13 @@ async def pay_page(request: web.Request) -> web.Response:
     actor = signed_in(request)
     payments = request.config_dict[keys.PAYMENT_SERVICE]
     try:
-        case = await request.config_dict[keys.CASES].get(actor, number)
+        statement = await payments.statement(actor, number)
     except NotFoundError as exc:
         return message(request, exc.message, status=404)
+    case = statement.case
     if not case.terms.fee_fen:
         return message(request, "本事项不收取任何费用。", back=f"/h5/cases/{number}")
     returned = request.query.get("out_trade_no", "")
-    orders = await payments.orders(number)
     if returned and case.state is State.AWAITING_PAYMENT:
         # Back from the cashier: the notice usually beats the browser; if not, ask Alipay now.
         await payments.check_soon(number, returned)
@@ -44,8 +44,8 @@ async def pay_page(request: web.Request) -> web.Response:
         "awaiting": case.state is State.AWAITING_PAYMENT,
         "state_label": LABELS_ZH[case.state],
         "confirming": bool(returned) and case.state is State.AWAITING_PAYMENT,
-        "paid": [o for o in orders if o.status is OrderStatus.PAID],
-        "ledger": await payments.ledger(number),
+        "paid": [o for o in statement.orders if o.status is OrderStatus.PAID],
+        "ledger": statement.ledger,
         "offered": payments.offered,
         "csrf": csrf_token(request),
     }
@@ -59,12 +59,12 @@ async def pay(request: web.Request) -> web.Response:
     await checked_form(request)
     back = f"/h5/cases/{number}/pay"
     try:
-        url = await request.config_dict[keys.PAYMENT_SERVICE].checkout(actor, number)
+        checkout = await request.config_dict[keys.PAYMENT_SERVICE].checkout(actor, number)
     except NotFoundError as exc:
         return message(request, exc.message, status=404)
     except DomainError as exc:
         return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
-    raise web.HTTPSeeOther(url)
+    raise web.HTTPSeeOther(checkout.cashier_url)
 
 
 @routes.post("/alipay/notify")

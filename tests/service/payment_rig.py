@@ -85,7 +85,7 @@ class Rig:
 
     async def open_cashier(self, number: str, actor: Actor = ME) -> str:
         """The payer's browser at Alipay's cashier: the trade exists from now; its trade_no."""
-        url = await self.payments.checkout(actor, number)
+        url = (await self.payments.checkout(actor, number)).cashier_url
         async with self.browser.get(url, allow_redirects=False) as resp:
             assert resp.status == 302, await resp.text()
             return resp.headers["Location"].rsplit("/", 1)[-1]
