@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from app.domain.actors import Actor, Role
-from app.domain.case_states import LABELS_ZH
+from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.errors import DomainError
 from app.domain.identity import mask_uscc, parse_uscc
+from app.domain.payments import fee_lines
 from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, bind_agent, bind_person
 from app.services.appointments import AppointmentService
@@ -78,6 +79,7 @@ class Dialogues:
             "绑定": self._start_person_binding,
             "企业绑定": self._start_agent_binding,
             "评价": self._start_rating,
+            "缴费": self._fees_due,
             "帮助": self._help,
             "人工": self._help,
             "取消": self._cancel,
@@ -289,6 +291,18 @@ class Dialogues:
             for c in page.items
         )
         return texts.MY_CASES.format(lines=lines)
+
+    async def _fees_due(self, conv: Conversation, _: str) -> str:
+        """What the applicant's cases wait to be paid, item by item with its basis."""
+        actor = await self._actor(conv)
+        page = await self._cases.list_for(actor, state=State.AWAITING_PAYMENT.value, size=10)
+        if not page.items:
+            return texts.NO_FEES_DUE
+        parts = [
+            f"办件 {c.number}（{c.terms.name}）待缴费：\n" + "\n".join(fee_lines(c))
+            for c in page.items
+        ]
+        return texts.FEES_DUE.format(cases="\n\n".join(parts))
 
     async def _case_detail(self, conv: Conversation, number: str) -> str:
         actor = await self._actor(conv)

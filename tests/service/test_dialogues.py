@@ -15,6 +15,7 @@ from app.services.accounts import account_of_openid
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.catalog import list_matters
 from app.services.space import SpaceService
 from app.settings import Settings
 from bot.dialogues import Dialogues
@@ -307,3 +308,22 @@ async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_othe
     assert "不足 2 小时，不能取消或改约" in refused
     assert "不足 2 小时" in await say(bot, "改约")
     assert await store.count("bookings", {"state": "booked"}) == 1
+
+
+async def test_fees_due_are_listed_with_their_basis_in_the_chat(
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    await say(bot, "绑定", "张三", VALID_ID)
+    assert "没有待缴费" in await say(bot, "缴费")
+    actor = await account_of_openid(store, OPENID)
+    assert actor is not None
+    cases = CaseService(store, CalendarService(store), clock=clock)
+    [licence] = [m for m in await list_matters(store) if m.fees]
+    case = await cases.open(actor, licence.code)
+    for slot in case.missing_materials():
+        ref = MaterialRef(f"cases/{case.number}/{slot.id}.jpg", "image/jpeg", 3, "0" * 64)
+        await cases.attach(actor, case.number, slot.id, ref, version=None)
+    await cases.submit(actor, case.number, version=None)  # paid before review: due now
+    due = await say(bot, "缴费")
+    assert case.number in due and "机动车驾驶证工本费 10.00 元（依据：" in due
+    assert "清单之外不收取任何费用" in due
