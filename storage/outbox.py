@@ -234,6 +234,20 @@ async def _first_of(*events: asyncio.Event, seconds: float) -> None:
             wait.cancel()
 
 
+async def requeue(store: DocumentStore, key: str, now: datetime) -> bool:
+    """Give a dead message a fresh round of attempts (once a person fixed what killed it).
+
+    False if there is no such message or it is not dead (delivered, or still being tried).
+    """
+    async with store.transaction() as tx:
+        doc = await tx.get(OUTBOX, key)
+        if doc is None or doc["status"] != DEAD:
+            return False
+        again = {**doc, "status": PENDING, "attempts": 0, "next_attempt_at": iso(now)}
+        await tx.replace(OUTBOX, again, expected_version=doc["_version"])
+    return True
+
+
 async def purge_done(
     store: DocumentStore, now: datetime, *, keep: timedelta, batch: int = 500
 ) -> int:

@@ -18,10 +18,10 @@ from typing import Any
 
 import structlog
 
-from app.domain.actors import SYSTEM, Actor
+from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import Case
-from app.domain.errors import InvalidTransition, ValidationFailed
+from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
 from app.domain.payments import (
     Ledger,
     Order,
@@ -58,12 +58,13 @@ from payments.port import (
     TradeStatus,
 )
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
-from storage.outbox import OutboxMessage, outbox_message
+from storage.outbox import OutboxMessage, outbox_message, requeue
 
 log = structlog.get_logger(__name__)
 REFUND_TOPIC = "payment.refund"
 CLOSE_TOPIC = "payment.close"
 QUERY_TOPIC = "payment.query"
+PAYMENT_TOPICS = [SETTLE_TOPIC, REFUND_TOPIC, CLOSE_TOPIC, QUERY_TOPIC]
 QUIET = timedelta(minutes=2)  # a fresh order's notice usually comes first: query after this
 NOT_OFFERED = "暂未开通在线缴费，请携带办件号到办事大厅窗口缴费，给您带来不便敬请谅解"
 _RETRIES = 5  # a unit of work lost a compare-and-set to a concurrent one: read again and retry
@@ -486,6 +487,9 @@ class PaymentService:
             if refund.done_at is not None and refund.done_at.isoformat() >= since
         ]
         waiting = await self._store.find("outbox", {"topic": REFUND_TOPIC, "status": "pending"})
+        stuck = await self._store.find(
+            "outbox", {"topic": {"$in": PAYMENT_TOPICS}, "status": "dead"}, limit=20
+        )
         return {
             "collected_fen": sum(o["amount_fen"] for o in paid),
             "payments": len(paid),
@@ -495,7 +499,29 @@ class PaymentService:
             "open_orders": await self._store.count(ORDERS, {"status": OrderStatus.OPEN.value}),
             "issues": await self._store.find(ISSUES, sort=[("at", -1)], limit=10),
             "issue_count": await self._store.count(ISSUES, {"at": {"$gte": since}}),
+            "stuck": [
+                {
+                    "key": d["_id"],
+                    "topic": d["topic"],
+                    "case": d["payload"].get("case"),
+                    "error": d.get("last_error") or "",
+                }
+                for d in stuck
+            ],
         }
+
+    async def retry(self, actor: Actor, key: str) -> None:
+        """A supervisor sends a payment job that gave up back to work (e.g. a refund Alipay
+        refused until the merchant account was topped up)."""
+        if actor.role is not Role.SUPERVISOR:
+            raise NotPermitted("只有督办人员可以重新处理支付任务")
+        doc = await self._store.get("outbox", key)
+        if doc is None or doc["topic"] not in PAYMENT_TOPICS:
+            raise NotFoundError("没有这个支付任务")
+        if not await requeue(self._store, key, self._clock()):
+            raise InvalidTransition("该任务不在“处理失败”状态，无需重新处理")
+        log.info("payment_job_requeued", key=key, by=actor.id)
+        self._on_outbox()
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -115,6 +115,19 @@ def _csv_line(row: Any, *, bom: bool = False) -> bytes:
     return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
 
 
+@routes.post("/staff/dashboard/payments/retry")
+async def retry_payment_job(request: web.Request) -> web.Response:
+    actor = _supervisor(request)
+    form = await checked_form(request, STAFF)
+    try:
+        await request.config_dict[keys.PAYMENT_SERVICE].retry(actor, form.get("key", ""))
+    except DomainError as exc:
+        return message(
+            request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/dashboard"
+        )
+    raise web.HTTPSeeOther("/staff/dashboard#payments")
+
+
 @routes.post("/staff/dashboard/follow-ups/{number}/close")
 async def close_follow_up(request: web.Request) -> web.Response:
     actor = _supervisor(request)

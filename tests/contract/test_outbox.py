@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from storage.documents import DocumentStore, DuplicateKey
-from storage.outbox import OUTBOX, OutboxDispatcher, OutboxMessage, outbox_message, purge_done
+from storage.outbox import (
+    OUTBOX,
+    OutboxDispatcher,
+    OutboxMessage,
+    outbox_message,
+    purge_done,
+    requeue,
+)
 from tests.conftest import Clock
 
 
@@ -126,6 +133,28 @@ async def test_a_message_failing_max_attempts_times_is_dead_and_kept(
     doc = await outbox(document_store, "k")
     assert (doc["status"], doc["attempts"]) == ("dead", 3)
     assert doc["last_error"] == "ConnectionError: courier API down"
+
+
+async def test_a_dead_message_requeued_by_a_person_gets_a_fresh_round_and_is_delivered(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k", clock.now)
+    handler = Recorder(failures=2)
+    dispatcher = OutboxDispatcher(
+        document_store, {"chat": handler}, clock=clock, max_attempts=2, max_delay=60
+    )
+    for _ in range(3):
+        await dispatcher.dispatch_once()
+        clock.advance(seconds=60)
+    assert (await outbox(document_store, "k"))["status"] == "dead"
+
+    assert await requeue(document_store, "k", clock.now) is True
+    assert await requeue(document_store, "k", clock.now) is False  # pending: nothing to do
+    assert await requeue(document_store, "nope", clock.now) is False
+    assert await dispatcher.dispatch_once() == 1
+    doc = await outbox(document_store, "k")
+    assert (doc["status"], doc["attempts"]) == ("done", 1)
+    assert len(handler.received) == 3
 
 
 async def test_a_message_whose_lease_expired_is_dispatched_again(

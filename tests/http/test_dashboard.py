@@ -7,6 +7,7 @@ import io
 
 from app import keys
 from app.domain.actors import Actor, Role
+from storage.outbox import outbox_message
 from tests.conftest import Clock
 from tests.http.conftest import Api, fill_and_submit, open_case
 from tests.http.test_staff_pages import sign_in, token_of
@@ -101,3 +102,29 @@ async def test_closing_a_follow_up_needs_the_page_token_and_a_resolution(
     closed = await store.get("follow_ups", number)
     assert (closed["closed_by"], closed["resolution"]) == ("demo-supervisor", resolution)
     assert number not in await (await api.client.get("/staff/dashboard")).text()
+
+
+async def test_a_payment_job_that_gave_up_is_listed_and_sent_back_only_with_the_pages_token(
+    api: Api, clock: Clock
+) -> None:
+    store = api.client.app[keys.DOCUMENTS]
+    dead = outbox_message(
+        topic="payment.refund", key="refund:X1", payload={"case": "BC1"}, now=clock()
+    ) | {"status": "dead", "last_error": "GatewayRefused: ACQ.SELLER_BALANCE_NOT_ENOUGH"}
+    async with store.transaction() as tx:
+        await tx.insert("outbox", dead)
+    await sign_in(api.client, "reviewer-mz")
+    refused = await api.client.post("/staff/dashboard/payments/retry", data={"key": "refund:X1"})
+    assert refused.status == 403
+    await sign_in(api.client, "demo-supervisor")
+    page = await (await api.client.get("/staff/dashboard")).text()
+    assert "处理失败的支付任务" in page and "ACQ.SELLER_BALANCE_NOT_ENOUGH" in page
+
+    retry = "/staff/dashboard/payments/retry"
+    forged = await api.client.post(retry, data={"csrf": "forged", "key": "refund:X1"})
+    assert forged.status == 403 and (await store.get("outbox", "refund:X1"))["status"] == "dead"
+    done = await api.client.post(
+        retry, data={"csrf": token_of(page), "key": "refund:X1"}, allow_redirects=False
+    )
+    assert done.status == 303
+    assert (await store.get("outbox", "refund:X1"))["status"] in {"pending", "leased", "done"}

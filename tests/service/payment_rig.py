@@ -55,7 +55,7 @@ class Rig:
     chat: list[str] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # topics whose jobs fail, as in an outage
 
-    async def run_jobs(self) -> None:
+    async def run_jobs(self, *, max_attempts: int = 12) -> None:
         """Deliver every outbox message that is due, until none is left."""
 
         async def told(msg: OutboxMessage) -> None:
@@ -64,7 +64,9 @@ class Rig:
         handlers = self.payments.handlers() | {"notify.applicant": told}
         for topic in self.failing:
             handlers[topic] = _fail
-        dispatcher = OutboxDispatcher(self.store, handlers, clock=self.clock, topics=handlers)
+        dispatcher = OutboxDispatcher(
+            self.store, handlers, clock=self.clock, topics=handlers, max_attempts=max_attempts
+        )
         while await dispatcher.dispatch_once():
             pass
 

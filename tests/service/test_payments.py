@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.domain.actors import Actor, Role
 from app.domain.case_states import Action, State
-from app.domain.errors import InvalidTransition, NotFoundError
+from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted
 from app.domain.payments import OrderStatus
 from app.services.case_effects import SETTLE_TOPIC
 from app.services.payment_records import ISSUES, NOTICES
@@ -292,3 +292,27 @@ async def test_supervisors_see_money_in_and_out_and_every_refused_notice(rig: Ri
     assert (figures["refunded_fen"], figures["refunds"]) == (1000, 1)
     assert figures["issue_count"] == 1
     assert "total_amount 100000 fen" in figures["issues"][0]["reason"]
+
+
+async def test_a_refund_that_gave_up_is_shown_to_supervisors_and_sent_back_by_them(
+    rig: Rig,
+) -> None:
+    number = await rig.open(AFTER_APPROVAL_CODE)
+    await rig.pay(number)
+    rig.failing = {REFUND_TOPIC}  # e.g. the merchant account ran dry
+    await rig.cases.act(ME, number, Action.WITHDRAW, version=None, reason="不办了")
+    await rig.run_jobs(max_attempts=1)
+    [stuck] = (await rig.payments.figures(30))["stuck"]
+    assert (stuck["topic"], stuck["case"]) == (REFUND_TOPIC, number)
+
+    supervisor = Actor("sup", Role.SUPERVISOR)
+    with pytest.raises(NotPermitted):
+        await rig.payments.retry(ME, stuck["key"])
+    rig.failing = set()
+    await rig.payments.retry(supervisor, stuck["key"])
+    with pytest.raises(InvalidTransition):
+        await rig.payments.retry(supervisor, stuck["key"])  # already back in the queue
+    await rig.run_jobs()
+
+    assert await rig.balance(number) == (1000, 1000, 0)
+    assert (await rig.payments.figures(30))["stuck"] == []
