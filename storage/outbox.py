@@ -13,6 +13,7 @@ kept for supervisors). While leased, ``next_attempt_at`` is the lease's expiry.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -27,6 +28,10 @@ PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
 SHUTDOWN_GRACE = 5.0  # seconds a stopping dispatcher gives the messages it is running
 
 log = logging.getLogger(__name__)
+
+# Messages queued at the same instant (one transaction's notices: 预审通过, then 待取件) keep
+# the order they were queued in; keys such as "notify:N:10" and "notify:N:9" sort the wrong way.
+_queued = itertools.count()
 
 
 def utcnow() -> datetime:
@@ -53,6 +58,7 @@ def outbox_message(*, topic: str, key: str, payload: dict[str, Any], now: dateti
         "attempts": 0,
         "next_attempt_at": iso(now),
         "created_at": iso(now),
+        "seq": next(_queued),
         "last_error": None,
     }
 
@@ -158,7 +164,8 @@ class OutboxDispatcher:
         return sum(await asyncio.gather(*(one(doc) for doc in await self._due())))
 
     async def _due(self) -> list[Document]:
-        """Up to ``batch`` messages due now, oldest first (an expired lease counts as due)."""
+        """Up to ``batch`` messages due now, oldest first (an expired lease counts as due);
+        messages due at the same instant in the order they were queued."""
         now = iso(self._clock())
         due: list[Document] = []
         for status in (PENDING, LEASED):
@@ -168,7 +175,7 @@ class OutboxDispatcher:
             due += await self._store.find(
                 OUTBOX, where, sort=[("next_attempt_at", 1)], limit=self._batch
             )
-        due.sort(key=lambda doc: (doc["next_attempt_at"], doc["_id"]))
+        due.sort(key=lambda doc: (doc["next_attempt_at"], doc.get("seq", 0), doc["_id"]))
         return due[: self._batch]
 
     async def _dispatch(self, doc: Document) -> int:

@@ -91,6 +91,22 @@ async def test_a_message_is_dispatched_once_when_its_handler_succeeds(
     assert (doc["status"], doc["attempts"], doc["last_error"]) == ("done", 1, None)
 
 
+async def test_notices_queued_together_reach_the_applicant_in_the_order_they_were_queued(
+    document_store: DocumentStore, clock: Clock
+):
+    # One approval queues "approved" (event 9) then "awaiting pickup" (event 10) at one instant;
+    # as strings their keys sort the other way round.
+    async with document_store.transaction() as tx:
+        for seq, text in ((9, "预审通过"), (10, "待取件"), (11, "已预约取件")):
+            payload = {"text": text}
+            message = outbox_message(topic="chat", key=f"n:{seq}", payload=payload, now=clock.now)
+            await tx.insert(OUTBOX, message)
+    handler = Recorder()
+
+    assert await OutboxDispatcher(document_store, {"chat": handler}, clock=clock).dispatch_once()
+    assert [m.payload["text"] for m in handler.received] == ["预审通过", "待取件", "已预约取件"]
+
+
 async def test_a_failure_is_retried_later_with_exponential_backoff(
     document_store: DocumentStore, clock: Clock
 ):
