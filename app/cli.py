@@ -161,8 +161,9 @@ def cmd_hall(args: argparse.Namespace) -> int:
                 return f"{args.target} 可以重新在线预约"
             if args.action == "restricted":
                 lines = [
-                    f"{who}：多次预约未到，{until.astimezone(CHINA):%Y-%m-%d %H:%M} 前不能在线预约"
-                    for who, until in await hall.restrictions()
+                    f"{who}（{department} 大厅）：多次预约未到，"
+                    f"{until.astimezone(CHINA):%Y-%m-%d %H:%M} 前不能在线预约"
+                    for who, department, until in await hall.restrictions()
                 ]
                 return "\n".join(lines) or "目前没有被限制在线预约的申请人"
             rules = await hall.set_rules(
@@ -172,16 +173,21 @@ def cmd_hall(args: argparse.Namespace) -> int:
                 close=args.close,
                 reopen=args.reopen,
                 slots=dict(args.slot),
+                no_show_limit=args.no_show_limit,
+                no_show_days=args.no_show_days,
+                restrict_days=args.restrict_days,
             )
             closed = "、".join(sorted(d.isoformat() for d in rules.closures)) or "无"
             own = "、".join(f"{t:%H:%M} {n} 人" for t, n in rules.slot_capacity)
             return (
                 f"{args.target}：每时段 {rules.capacity} 人{f'（{own}）' if own else ''}，"
-                f"提前 {rules.cutoff.total_seconds() / 3600:g} 小时截止取消，闭厅日：{closed}"
+                f"提前 {rules.cutoff.total_seconds() / 3600:g} 小时截止取消，闭厅日：{closed}\n"
+                f"未到规则：{rules.no_show_window.days} 天内未到 {rules.no_show_limit} 次，"
+                f"暂停在线预约 {rules.restriction.days} 天"
             )
 
     try:
-        console.print(asyncio.run(run()))
+        console.print(asyncio.run(run()), soft_wrap=True)  # one line per hall, uncut
     except DomainError as exc:
         console.print(f"[bold red]{exc.message}[/]", highlight=False)
         return 1
@@ -389,6 +395,11 @@ def parser() -> argparse.ArgumentParser:
         type=_slot_places,
         help="HH:MM=N: places in that half-hour (0 closes it; HH:MM=default undoes), repeatable",
     )
+    hall.add_argument(
+        "--no-show-limit", type=int, help="missed visits that pause online booking (e.g. 3)"
+    )
+    hall.add_argument("--no-show-days", type=int, help="... counted over this many days (30)")
+    hall.add_argument("--restrict-days", type=int, help="... pausing it for this many days (30)")
     hall.add_argument("--demo", action="store_true", help="the demo data directory")
     hall.set_defaults(func=cmd_hall)
 

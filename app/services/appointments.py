@@ -68,6 +68,9 @@ async def _take_place(
         await tx.replace(LEDGERS, counted, expected_version=ledger["_version"])
 
 
+MAX_NO_SHOW_DAYS = 365  # the longest a department may count missed visits or pause booking
+
+
 class AppointmentService:
     def __init__(
         self,
@@ -95,6 +98,9 @@ class AppointmentService:
             cutoff=timedelta(
                 hours=float(doc.get("cutoff_hours", rules.cutoff.total_seconds() / 3600))
             ),
+            no_show_limit=int(doc.get("no_show_limit", rules.no_show_limit)),
+            no_show_window=timedelta(days=int(doc.get("no_show_days", rules.no_show_window.days))),
+            restriction=timedelta(days=int(doc.get("restrict_days", rules.restriction.days))),
             closures=frozenset(date.fromisoformat(d) for d in doc.get("closures", [])),
             slot_capacity=tuple(
                 sorted((time.fromisoformat(k), int(v)) for k, v in doc.get("slots", {}).items())
@@ -117,7 +123,7 @@ class AppointmentService:
         rules = await self.rules(matter.department)
         now = self._clock()
         rules.check_slot(day, slot, now, await self._calendars.calendar())
-        await self._check_not_restricted(actor, rules, now)
+        await self._check_not_restricted(actor, matter.department, rules, now)
         if case_number is not None:
             case = await self._cases.get(actor, case_number)
             if not case.is_owner(actor) or case.terms.code != matter_code:
@@ -412,8 +418,13 @@ class AppointmentService:
         close: list[date] = (),  # type: ignore[assignment]
         reopen: list[date] = (),  # type: ignore[assignment]
         slots: dict[time, int | None] | None = None,
+        no_show_limit: int | None = None,
+        no_show_days: int | None = None,
+        restrict_days: int | None = None,
     ) -> HallRules:
-        """An administrator's change to a hall: capacity per slot, cut-off, closed days.
+        """An administrator's change to a hall: capacity per slot, cut-off, closed days, and
+        how many missed visits (``no_show_limit`` within ``no_show_days``) pause online booking
+        at this hall for ``restrict_days``.
 
         ``slots`` gives single half-hours their own number of places (0 closes one; None
         returns it to the hall's capacity).
@@ -424,6 +435,13 @@ class AppointmentService:
             raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
         if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:
             raise ValidationFailed("取消截止时间应在 0 到 72 小时之间")
+        if no_show_limit is not None and not 1 <= no_show_limit <= 20:
+            raise ValidationFailed("未到次数上限应在 1 到 20 之间")
+        for days in (no_show_days, restrict_days):
+            if days is not None and not 1 <= days <= MAX_NO_SHOW_DAYS:
+                raise ValidationFailed(
+                    f"统计未到的天数和暂停预约的天数应在 1 到 {MAX_NO_SHOW_DAYS} 之间"
+                )
         opening = HallRules().slots()
         for start, places in (slots or {}).items():
             if start not in opening:
@@ -438,6 +456,9 @@ class AppointmentService:
             new["capacity"] = capacity
         if cutoff_hours is not None:
             new["cutoff_hours"] = cutoff_hours
+        no_shows = {"no_show_limit": no_show_limit, "no_show_days": no_show_days,
+                    "restrict_days": restrict_days}  # fmt: skip
+        new |= {name: value for name, value in no_shows.items() if value is not None}
         if slots:
             own = dict(new.get("slots", {}))
             for start, places in slots.items():
@@ -453,21 +474,22 @@ class AppointmentService:
                 await tx.replace(HALL_RULES, new, expected_version=doc["_version"])
         return await self.rules(department)
 
-    async def restrictions(self) -> list[tuple[str, datetime]]:
-        """Who may not book online now because of no-shows, and until when (for administrators)."""
+    async def restrictions(self) -> list[tuple[str, str, datetime]]:
+        """Who may not book online at which department's hall because of no-shows, and until
+        when (for administrators): (username, department, until)."""
         now = self._clock()
-        policy = HallRules()
-        since = china_date(now - policy.no_show_window).isoformat()
-        missed: dict[str, list[datetime]] = {}
+        missed: dict[tuple[str, str], list[datetime]] = {}
+        since = china_date(now - timedelta(days=MAX_NO_SHOW_DAYS)).isoformat()
         for doc in await self._store.find(BOOKINGS, {"state": "no_show", "day": {"$gte": since}}):
-            missed.setdefault(doc["person"], []).append(booking_from_doc(doc).starts)
+            missed.setdefault((doc["person"], doc["department"]), []).append(
+                booking_from_doc(doc).starts
+            )
         found = []
-        for person, starts in sorted(missed.items()):
-            account = await self._store.get(USERS, person) or {}
-            lifted = account.get("booking_restriction_lifted_at")
-            counted = [t for t in starts if not lifted or t > datetime.fromisoformat(lifted)]
-            if (until := policy.restricted_until(counted, now)) is not None:
-                found.append((person, until))
+        for (person, department), starts in sorted(missed.items()):
+            rules = await self.rules(department)
+            until = rules.restricted_until(await self._counted(person, starts), now)
+            if until is not None:
+                found.append((person, department, until))
         return found
 
     async def lift_restriction(self, username: str) -> None:
@@ -552,19 +574,23 @@ class AppointmentService:
             raise NotFoundError(NOT_FOUND)  # another's booking must not be known to exist
         return booking_from_doc(doc)
 
-    async def _check_not_restricted(self, actor: Actor, rules: HallRules, now: datetime) -> None:
-        missed = await self._store.find(BOOKINGS, {"person": actor.id, "state": "no_show"})
-        account = await self._store.get(USERS, actor.id) or {}
+    async def _counted(self, person: str, starts: list[datetime]) -> list[datetime]:
+        """The missed visits that still count: those after an administrator's last lift."""
+        account = await self._store.get(USERS, person) or {}
         lifted = account.get("booking_restriction_lifted_at")
         since = datetime.fromisoformat(lifted) if lifted else None
-        starts = [
-            b.starts for b in map(booking_from_doc, missed) if since is None or b.starts > since
-        ]
-        until = rules.restricted_until(starts, now)
+        return [t for t in starts if since is None or t > since]
+
+    async def _check_not_restricted(
+        self, actor: Actor, department: str, rules: HallRules, now: datetime
+    ) -> None:
+        where = {"person": actor.id, "state": "no_show", "department": department}
+        missed = [booking_from_doc(d).starts for d in await self._store.find(BOOKINGS, where)]
+        until = rules.restricted_until(await self._counted(actor.id, missed), now)
         if until is not None:
             raise NotPermitted(
-                f"您近 {rules.no_show_window.days} 天内有 {rules.no_show_limit} 次预约未到，"
-                f"{until.astimezone(CHINA):%Y-%m-%d} 前暂不能在线预约；"
+                f"您近 {rules.no_show_window.days} 天内在本大厅有 {rules.no_show_limit} 次预约"
+                f"未到，{until.astimezone(CHINA):%Y-%m-%d} 前暂不能在线预约该部门的事项；"
                 "如有特殊情况请联系大厅工作人员"
             )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from app.domain.actors import Actor, Role
 from app.domain.case_states import Action
+from app.domain.cases import CHINA
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
 from app.services.appointment_records import BOOKINGS, LEDGERS
 from app.services.appointments import AppointmentService, SlotFull
@@ -132,11 +133,42 @@ async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restricti
             })  # fmt: skip
     with pytest.raises(NotPermitted):
         await hall.book(ME, code, TUESDAY, NINE)
-    [(who, until)] = await hall.restrictions()
-    assert who == ME.id and until.date() == date(2026, 11, 21)  # 30 days after the last miss
+    [(who, department, until)] = await hall.restrictions()
+    assert (who, department) == (ME.id, "mz")
+    assert until.date() == date(2026, 11, 21)  # 30 days after the last miss
     await hall.lift_restriction(ME.id)
     assert await hall.restrictions() == []
     assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
+
+
+async def test_a_department_sets_its_own_no_show_rule_and_only_its_hall_counts(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    code = await matter_code(store)
+    other = next(
+        str(m["_id"]) for m in await store.find("matters") if m["department"] not in {"mz"}
+    )
+    rules = await hall.set_rules("mz", no_show_limit=2, no_show_days=7, restrict_days=14)
+    assert (rules.no_show_limit, rules.no_show_window.days, rules.restriction.days) == (2, 7, 14)
+    for bad in ({"no_show_limit": 0}, {"no_show_days": 0}, {"restrict_days": 400}):
+        with pytest.raises(ValidationFailed, match="之间"):
+            await hall.set_rules("mz", **bad)  # type: ignore[arg-type]
+    async with store.transaction() as tx:
+        for n, day in enumerate(("2026-10-20", "2026-10-29", "2026-10-30")):
+            await tx.insert(BOOKINGS, {
+                "_id": f"miss{n}", "person": ME.id, "matter_code": code, "department": "mz",
+                "day": day, "slot": "09:00", "created_at": clock().isoformat(),
+                "case_number": None, "state": "no_show", "queue_number": None, "history": [],
+            })  # fmt: skip
+    # Two misses within 7 days at mz's hall (the one on 10-20 is too old to count).
+    with pytest.raises(NotPermitted, match="7 天内在本大厅有 2 次预约未到，2026-11-13 前"):
+        await hall.book(ME, code, TUESDAY, NINE)
+    paused_until = datetime(2026, 11, 13, 9, tzinfo=CHINA)  # the last miss + 14 days
+    assert await hall.restrictions() == [(ME.id, "mz", paused_until)]
+    # Another department's hall does not hold mz's misses against the applicant.
+    assert (await hall.book(ME, other, TUESDAY, NINE)).slot == NINE
+    clock.advance(days=14)  # the pause is over
+    assert await hall.restrictions() == []
 
 
 async def test_a_clerk_checks_in_only_their_own_departments_visitors(

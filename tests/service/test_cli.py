@@ -69,6 +69,10 @@ def test_a_half_hour_gets_its_own_places_and_a_typo_is_told_not_saved(
     assert main(["hall", "set", "mz", "--slot", "16:30=default"]) == 0
     said = capsys.readouterr().err
     assert "11:30 1 人" in said and "16:30" not in said
+    assert main(["hall", "set", "mz", "--no-show-limit", "2", "--restrict-days", "7"]) == 0
+    assert "30 天内未到 2 次，暂停在线预约 7 天" in capsys.readouterr().err
+    assert main(["hall", "set", "mz", "--no-show-limit", "0"]) == 1
+    assert "未到次数上限应在 1 到 20 之间" in capsys.readouterr().err
     assert main(["hall", "restricted"]) == 0
     assert "目前没有被限制在线预约的申请人" in capsys.readouterr().err
 
