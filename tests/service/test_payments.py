@@ -94,6 +94,35 @@ async def test_a_repeated_notice_is_answered_success_and_changes_nothing(rig: Ri
     assert await rig.store.count(NOTICES, {"case": number}) == 1
 
 
+async def test_notices_out_of_order_settle_the_order_once_and_a_late_closed_one_changes_nothing(
+    rig: Rig,
+) -> None:
+    number = await rig.open(AFTER_APPROVAL_CODE)
+    trade_no = await rig.open_cashier(number)
+    rig.sim.ledger.pay(trade_no)  # paid; Alipay's notices arrive in whatever order they come
+    [order] = await rig.payments.orders(number)
+    base = {
+        "notify_type": "trade_status_sync",
+        "app_id": rig.sim.app_id,
+        "seller_id": rig.sim.seller_id,
+        "out_trade_no": order.out_trade_no,
+        "trade_no": trade_no,
+        "total_amount": "10.00",
+    }
+    statuses = ("TRADE_FINISHED", "WAIT_BUYER_PAY", "TRADE_SUCCESS", "TRADE_CLOSED")
+    for n, status in enumerate(statuses):
+        notice = base | {"notify_id": f"n{n}", "trade_status": status}
+        assert await rig.send_notice(notice) == "success"
+        await rig.run_jobs()
+
+    assert (await rig.events(number)).count("confirm_payment") == 1
+    assert await rig.state(number) is State.PAID
+    [order] = await rig.payments.orders(number)
+    assert order.status is OrderStatus.PAID and order.settled_by == "notice"
+    assert await rig.balance(number) == (1000, 0, 1000)
+    assert sum("已收到您为办件" in t for t in rig.chat) == 1
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -207,6 +236,23 @@ async def test_withdrawal_after_payment_refunds_and_tells_the_applicant(rig: Rig
     assert any("已退款 10.00 元" in t and "办件已撤回" in t for t in rig.chat)
     [trade] = rig.sim.ledger.trades.values()
     assert trade.refunded_fen == 1000
+
+
+async def test_a_case_refused_after_payment_is_refunded_and_the_applicant_told(rig: Rig) -> None:
+    number = await rig.open()  # paid before review
+    await rig.pay(number)
+    case = await rig.cases.get(ME, number)
+    reviewer = Actor("rev", Role.REVIEWER, department=case.terms.department)
+    basis = "《机动车驾驶证申领和使用规定》"
+    await rig.cases.reject(reviewer, number, "驾驶证已注销", basis, version=None)
+    await rig.run_jobs()
+    await rig.run_jobs()  # asked twice: the refund job is idempotent
+
+    assert await rig.state(number) is State.REJECTED
+    assert await rig.balance(number) == (1000, 1000, 0)
+    [trade] = rig.sim.ledger.trades.values()
+    assert trade.refunded_fen == 1000
+    assert sum("已退款 10.00 元" in t for t in rig.chat) == 1
 
 
 async def test_a_payment_arriving_after_withdrawal_is_given_back(rig: Rig) -> None:
