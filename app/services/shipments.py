@@ -165,12 +165,7 @@ class ShipmentService:
             )
         else:
             old = leg.rebook(address, window, now)
-        async with self._store.transaction() as tx:
-            await self._write(tx, leg)
-            await self._queue_booking(tx, leg, now)
-            if old is not None:
-                await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
-        self._on_outbox()
+        await self._save_booking(leg, old, now)
         return leg
 
     async def cancel_pickup(self, actor: Actor, number: str) -> Leg:
@@ -200,13 +195,17 @@ class ShipmentService:
         now = self._clock()
         window = leg.window if leg.window.start >= now + LEAD_TIME else first_window(now)
         old = leg.rebook(leg.address, window, now)
+        await self._save_booking(leg, old, now)
+        return leg
+
+    async def _save_booking(self, leg: Leg, old: str | None, now: datetime) -> None:
+        """The leg with its new order, the booking job and the old order's cancel: together."""
         async with self._store.transaction() as tx:
             await self._write(tx, leg)
             await self._queue_booking(tx, leg, now)
             if old is not None:
                 await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
         self._on_outbox()
-        return leg
 
     # -- outbox jobs -------------------------------------------------------------------------
 
