@@ -44,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
             f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
             f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
+            f"  Hall kiosk:  {base}/staff/login  (demo-kiosk / {DEMO_STAFF_PASSWORD})\n"
             f"  Data:        {settings.data_dir.resolve()}"
             + (
                 ""
@@ -358,7 +359,7 @@ def parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="create a staff account or set its password")
     staff.add_argument("username")
     staff.add_argument(
-        "--role", required=True, choices=["reviewer", "supervisor", "admin", "courier"]
+        "--role", required=True, choices=["reviewer", "supervisor", "admin", "courier", "kiosk"]
     )
     staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
     staff.add_argument("--name", help="the name shown on pages")

@@ -45,6 +45,7 @@ from app.web.files import file_routes
 from app.web.h5 import routes as h5_routes
 from app.web.hall_desk import routes as hall_desk_routes
 from app.web.handover import routes as handover_routes
+from app.web.kiosk import routes as kiosk_routes
 from app.web.pay import routes as pay_routes
 from app.web.pickup import routes as pickup_routes
 from app.web.receipt import routes as receipt_routes
@@ -307,6 +308,7 @@ def create_app(
     app.add_routes(booking_routes)
     app.add_routes(pay_routes)
     app.add_routes(hall_desk_routes)
+    app.add_routes(kiosk_routes)
     app.add_routes(dashboard_routes)
     for courier_side in (pickup_routes, courier_routes, handover_routes, sf_push_routes):
         app.add_routes(courier_side)

@@ -11,6 +11,7 @@ class Role(StrEnum):
     AGENT = "agent"  # an enterprise's agent, acting for one USCC
     REVIEWER = "reviewer"  # a department pre-reviewer, bound to one department
     COURIER = "courier"
+    KIOSK = "kiosk"  # a hall's self-service check-in terminal: checks visitors in, nothing else
     ADMIN = "admin"  # catalog and calendar administrator
     SUPERVISOR = "supervisor"  # electronic supervision, read-only across departments
     SYSTEM = "system"  # jobs: pre-check, deemed acceptance, payment and courier callbacks

@@ -35,6 +35,7 @@ def demo_accounts(departments: list[str]) -> list[dict[str, Any]]:
             "enterprise": "福州示例科技有限公司",
         },
         {"_id": "demo-courier", "role": "courier", "name": "王师傅"},
+        {"_id": "demo-kiosk", "role": "kiosk", "name": "大厅自助签到机"},
         {"_id": "demo-admin", "role": "admin", "name": "系统管理员"},
         {"_id": "demo-supervisor", "role": "supervisor", "name": "电子监察员"},
     ]

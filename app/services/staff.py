@@ -20,7 +20,9 @@ from app.domain.errors import NotPermitted
 from app.services.accounts import USERS
 from storage.documents import DocumentStore, VersionConflict
 
-STAFF_ROLES = frozenset({Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER})
+STAFF_ROLES = frozenset(
+    {Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER, Role.KIOSK}
+)
 MAX_FAILURES = 5  # within FAILURE_WINDOW, then the account rests for LOCKOUT
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)

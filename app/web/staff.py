@@ -1,4 +1,4 @@
-"""Staff sign-in on the phone: reviewers, supervisors, administrators and couriers.
+"""Staff sign-in on the phone: reviewers, supervisors, administrators, couriers and hall kiosks.
 
 The session is a short JWT in an HttpOnly, SameSite=Strict cookie scoped to /staff/, issued
 fresh at every sign-in (a cookie planted before sign-in is never promoted: no fixation).
@@ -24,12 +24,17 @@ routes = web.RouteTableDef()
 STAFF = "bcm_staff"
 LOGIN = "bcm_staff_login"
 STAFF_TTL = timedelta(hours=8)  # one working day
+KIOSK_TTL = timedelta(hours=12)  # a hall terminal signed in before opening lasts until closing
+COURIER_PATH = "/courier/"
+KIOSK_PATH = "/kiosk/"
+# Sessions that live on their own pages only, never on /staff/ (nor on each other's).
+OWN_PATH = {Role.COURIER: COURIER_PATH, Role.KIOSK: KIOSK_PATH}
 HOME = {
     Role.REVIEWER: "/staff/queue",
     Role.SUPERVISOR: "/staff/dashboard",
-    Role.COURIER: "/courier/",
+    Role.COURIER: COURIER_PATH,
+    Role.KIOSK: KIOSK_PATH,
 }
-COURIER_PATH = "/courier/"  # a courier's session lives there only, never on /staff/
 
 
 def staff_actor(request: web.Request) -> Actor:
@@ -41,8 +46,9 @@ def staff_actor(request: web.Request) -> Actor:
 
 
 def _safe_next(path: str | None) -> str:
-    if path and path.startswith(COURIER_PATH):
-        return safe_next(path, COURIER_PATH)
+    for own in OWN_PATH.values():
+        if path and path.startswith(own):
+            return safe_next(path, own)
     return safe_next(path, "/staff/")
 
 
@@ -72,14 +78,15 @@ async def login(request: web.Request) -> web.Response:
     except SignInFailed as exc:
         context = {"csrf": expected, "next": target, "error": exc.message}
         return aiohttp_jinja2.render_template("staff_login.html", request, context, status=401)
-    token = request.config_dict[keys.TOKENS].issue(actor, ttl=STAFF_TTL)
-    courier = actor.role is Role.COURIER
-    if courier != target.startswith(COURIER_PATH):
-        target = HOME.get(actor.role, "/staff/")  # a courier's pages, or everyone else's
+    ttl = KIOSK_TTL if actor.role is Role.KIOSK else STAFF_TTL
+    token = request.config_dict[keys.TOKENS].issue(actor, ttl=ttl)
+    home = OWN_PATH.get(actor.role, "/staff/")
+    if not target.startswith(home):
+        target = HOME.get(actor.role, home)  # a courier's or kiosk's pages, or everyone else's
     response = web.HTTPSeeOther(target if target != "/staff/" else HOME.get(actor.role, target))
     set_cookie(
-        request, response, STAFF, token, int(STAFF_TTL.total_seconds()),
-        path=COURIER_PATH if courier else "/staff/", samesite="Strict",
+        request, response, STAFF, token, int(ttl.total_seconds()),
+        path=home, samesite="Strict",
     )  # fmt: skip
     response.del_cookie(LOGIN, path="/staff/")
     raise response

@@ -87,3 +87,29 @@ async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
     await hall_figures.wait_for()
     assert "市民政局" in await hall_figures.inner_text()
     await hall_figures.screenshot(path=str(SCREENSHOTS / "hall-05-dashboard-hall.png"))
+
+
+async def test_a_visitor_checks_in_at_the_kiosk_and_reads_their_number(
+    live: Live, browser: Browser
+) -> None:
+    store, hall = live.app[keys.DOCUMENTS], live.app[keys.APPOINTMENTS]
+    [matter] = await store.find("matters", {"department": "mz"})
+    visit = Booking(uuid.uuid4().hex, "wx-visitor", matter["_id"], "mz",
+                    china_date(datetime.now(CHINA)), time(9), datetime.now(CHINA))  # fmt: skip
+    async with store.transaction() as tx:
+        await tx.insert(BOOKINGS, booking_to_doc(visit))
+    kiosk = await (await phone(browser)).new_page()
+    await kiosk.goto(f"{live.base}/staff/login")
+    await kiosk.fill("input[name=username]", "demo-kiosk")
+    await kiosk.fill("input[name=password]", DEMO_STAFF_PASSWORD)
+    await kiosk.click("button[type=submit]")
+    await kiosk.wait_for_selector("text=预约签到取号")
+    assert kiosk.url.endswith("/kiosk/")
+    await shot(kiosk, "hall-06-kiosk")
+    # A scanner gun types into the focused field and presses Enter.
+    await kiosk.keyboard.type(hall.check_in_code(visit))
+    await kiosk.keyboard.press("Enter")
+    await kiosk.wait_for_selector(".kiosk-number")
+    assert await kiosk.inner_text(".kiosk-number") == "1"
+    assert "市民政局办事窗口" in await kiosk.inner_text("main")
+    await shot(kiosk, "hall-07-kiosk-ticket")
