@@ -67,6 +67,7 @@ MIGRATIONS: list[list[Index]] = [
         # Hall appointments: a person's bookings, a day's slot ledgers for the next free slot.
         Index("bookings", (("person", 1), ("state", 1))),
         Index("bookings", (("department", 1), ("day", 1), ("state", 1))),
+        Index("bookings", (("short", 1),), unique=True),  # a check-in code typed
         Index("slot_ledgers", (("department", 1), ("day", 1))),
     ],
     [

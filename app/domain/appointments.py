@@ -123,6 +123,7 @@ class Booking:
     history: list[dict[str, str]] = field(default_factory=list)
     moved_to: str | None = None  # rescheduled: the booking that replaced this one
     moved_from: str | None = None  # the booking this one replaced
+    short: str | None = None  # the check-in code's typed form (bookings made before it: none)
 
     @property
     def starts(self) -> datetime:

@@ -22,7 +22,9 @@ def lock_id(person: str, matter_code: str, day: date) -> str:
 
 
 def booking_to_doc(b: Booking) -> dict[str, Any]:
-    return {
+    # "short" only where there is one: its unique index must never see two absent codes.
+    short = {"short": b.short} if b.short else {}
+    return short | {
         "_id": b.id,
         "person": b.person,
         "matter_code": b.matter_code,
@@ -54,4 +56,5 @@ def booking_from_doc(doc: dict[str, Any]) -> Booking:
         history=list(doc["history"]),
         moved_to=doc.get("moved_to"),
         moved_from=doc.get("moved_from"),
+        short=doc.get("short"),
     )

@@ -22,6 +22,7 @@ from app.domain.appointments import BOOKED, CAME, GONE, Booking, HallRules, span
 from app.domain.case_states import TERMINAL
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
+from app.domain.short_codes import as_short_code, new_short_code
 from app.services.accounts import USERS
 from app.services.appointment_records import (
     BOOKINGS,
@@ -147,6 +148,7 @@ class AppointmentService:
                 slot=slot,
                 created_at=now,
                 case_number=case_number,
+                short=new_short_code(),
             )
             try:
                 async with self._store.transaction() as tx:
@@ -224,6 +226,7 @@ class AppointmentService:
                 slot=slot,
                 created_at=now,
                 case_number=booking.case_number,
+                short=new_short_code(),
             )
             booking.move_to(moved, rules, now)  # refuses a used, cancelled or too-late booking
             if day != old.day and await self._store.get(LOCKS, new_lock) is not None:
@@ -512,10 +515,10 @@ class AppointmentService:
 
         A clerk checks in only their own department's visitors (the kiosk, ``None``, any).
         """
-        booking_id, _, sig = code.strip().partition(".")
-        doc = await self._store.get(BOOKINGS, booking_id) if booking_id.isalnum() else None
-        if doc is None or not hmac.compare_digest(sig, self._sign(booking_from_doc(doc))):
+        doc = await self._by_code(code)
+        if doc is None:
             raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
+        booking_id = doc["_id"]
         booking = booking_from_doc(doc)
         if clerk is not None and clerk.department not in {None, booking.department}:
             raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
@@ -546,6 +549,17 @@ class AppointmentService:
         raise ValidationFailed("签到人数较多，请稍后再扫一次")
 
     # -- internals ------------------------------------------------------------------------------
+
+    async def _by_code(self, code: str) -> Document | None:
+        """The booking a scanned QR code (id and signature) or its typed short form names."""
+        if short := as_short_code(code):
+            found = await self._store.find(BOOKINGS, {"short": short}, limit=1)
+            return found[0] if found else None
+        booking_id, _, sig = code.strip().partition(".")
+        doc = await self._store.get(BOOKINGS, booking_id) if booking_id.isalnum() else None
+        if doc is None or not hmac.compare_digest(sig, self._sign(booking_from_doc(doc))):
+            return None
+        return doc
 
     async def _full(
         self,

@@ -10,8 +10,6 @@ transition. Who showed a code is kept when it is shown, so each hand-over names 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from app.domain.custody import (
 )
 from app.domain.errors import InvalidTransition, NotFoundError, StaleVersion
 from app.domain.shipments import DELIVERY, PICKUP, Leg, LegStatus
+from app.domain.short_codes import as_short_code, new_short_code, spaced
 from app.services.accounts import USERS
 from app.services.cases import NOT_FOUND, CaseService
 from app.services.shipment_records import (
@@ -59,15 +58,6 @@ LEG_ZH = {PICKUP: "原件", DELIVERY: "证照"}
 ParcelHook = Callable[[Step, str], None]
 
 
-SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # nothing to misread (0/O, 1/I/L)
-SHORT = re.compile(f"[{SHORT_ALPHABET}]{{8}}")
-
-
-def short_code() -> str:
-    """Eight characters (about 40 bits) a person can read out and type: the code's other form."""
-    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(8))
-
-
 @dataclass(frozen=True)
 class Shown:
     """A code to show: the QR token, and the short form to type when the camera cannot read."""
@@ -77,7 +67,7 @@ class Shown:
 
     @property
     def typed(self) -> str:
-        return f"{self.short[:4]}-{self.short[4:]}"
+        return spaced(self.short)
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ class CustodyService:
             raise InvalidTransition(NOT_BOOKED_YET)
         shown_by = await self._party(actor)
         for _ in range(3):  # a short code taken already (never in practice): draw again
-            issued, short = self._codes.issue(number, HandOver(step.value)), short_code()
+            issued, short = self._codes.issue(number, HandOver(step.value)), new_short_code()
             record = {
                 "_id": issued.claim.nonce,
                 "short": short,
@@ -182,9 +172,8 @@ class CustodyService:
     ) -> Scanned:
         """Record a hand-over from a scanned code or a typed one (the token or its short form);
         nothing changes unless it is due."""
-        typed = "".join(token.split()).replace("-", "").upper()
-        if SHORT.fullmatch(typed):
-            found = await self._store.find(HANDOVER_CODES, {"short": typed}, limit=1)
+        if short := as_short_code(token):
+            found = await self._store.find(HANDOVER_CODES, {"short": short}, limit=1)
             if not found:
                 raise PickupCodeRejected("forged")
             token = found[0]["token"]

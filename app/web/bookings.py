@@ -14,6 +14,7 @@ from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.appointments import BOOKED, STATE_ZH, span_zh, what_to_bring
 from app.domain.errors import DomainError
+from app.domain.short_codes import spaced
 from app.services.appointments import SlotFull
 from app.services.catalog import get_matter, list_matters
 from app.web.session import checked_form, csrf_token, message, signed_in
@@ -89,7 +90,7 @@ async def booking_page(request: web.Request) -> web.Response:
         "state": STATE_ZH[booking.state],
         "matter": matter,
         "qr": Markup(svg) if booking.state == BOOKED else None,  # noqa: S704 - segno's own markup
-        "code": code,
+        "code": spaced(booking.short) if booking.short else code,  # what a person types
         "bring": bring,
         "held": held,
         "cutoff": span_zh(rules.cutoff),

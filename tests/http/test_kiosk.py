@@ -7,6 +7,7 @@ from datetime import time
 
 from app import keys
 from app.domain.actors import Actor, Role
+from app.domain.short_codes import spaced
 from tests.http.chat_world import OPENID, World, eventually, open_by_chat
 from tests.http.test_staff_pages import sign_in, token_of
 
@@ -39,11 +40,14 @@ async def test_a_visitor_scans_at_the_kiosk_and_gets_a_number_once(plain_world: 
     assert 'http-equiv="refresh"' in text  # back to the scanner for the next visitor
     await eventually(lambda: any("您的排队号是 1" in t for t in world.chat()))
 
-    # Another department's visitor at the same kiosk: numbered at their own window.
-    other = await http.post(
-        "/kiosk/checkin", data={"csrf": token_of(page), "code": hall.check_in_code(theirs)}
-    )
+    # Another department's visitor, whose phone will not scan, types the code from their page:
+    # numbered at their own window.
+    assert theirs.short
+    typed = spaced(theirs.short).lower()
+    other = await http.post("/kiosk/checkin", data={"csrf": token_of(page), "code": typed})
     assert '<p class="kiosk-number">1</p>' in await other.text()
+    guessed = await http.post("/kiosk/checkin", data={"csrf": token_of(page), "code": "2222-2222"})
+    assert guessed.status == 404 and "二维码无效" in await guessed.text()
 
     again = await http.post(
         "/kiosk/checkin", data={"csrf": token_of(page), "code": hall.check_in_code(mine)}
