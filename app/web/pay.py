@@ -37,14 +37,18 @@ async def pay_page(request: web.Request) -> web.Response:
     if returned and case.state is State.AWAITING_PAYMENT:
         # Back from the cashier: the notice usually beats the browser; if not, ask Alipay now.
         await payments.check_soon(number, returned)
+    awaiting = case.state is State.AWAITING_PAYMENT
+    paid = [o for o in statement.orders if o.status is OrderStatus.PAID]
     context = {
         "case": case,
         "lines": fee_lines(case),
         "total": yuan(case.terms.fee_fen),
-        "awaiting": case.state is State.AWAITING_PAYMENT,
+        "awaiting": awaiting,
         "state_label": LABELS_ZH[case.state],
-        "confirming": bool(returned) and case.state is State.AWAITING_PAYMENT,
-        "paid": [o for o in statement.orders if o.status is OrderStatus.PAID],
+        # The money is recorded, the case about to move on (its job runs in a moment).
+        "received": awaiting and bool(paid),
+        "confirming": bool(returned) and awaiting and not paid,
+        "paid": paid,
         "ledger": statement.ledger,
         "offered": payments.offered,
         "csrf": csrf_token(request),

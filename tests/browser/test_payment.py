@@ -53,6 +53,8 @@ async def test_the_licence_fee_is_paid_at_the_cashier_and_the_chat_confirms_it(
     await applicant.click("button:has-text('付款')")
     await applicant.wait_for_url(re.compile(rf"/h5/cases/{case}/pay\?"), wait_until="commit")
     await applicant.wait_for_selector("text=已付 10.00 元", timeout=20_000)
+    assert "正在确认支付结果" not in await applicant.inner_text("main")  # the money is in
+    await applicant.wait_for_selector("text=缴费已确认", timeout=20_000)  # the case moved on
     await shot(applicant, "pay-04-paid")
 
     await applicant.goto(live.chat)
