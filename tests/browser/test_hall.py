@@ -70,7 +70,7 @@ async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
     await clerk.click("button[type=submit]")
     for visit in reversed(visitors):
         await clerk.fill("input[name=code]", hall.check_in_code(visit))
-        await clerk.click("form[action='/staff/checkin'] button")
+        await clerk.click("form[action='/staff/checkin'] button[type=submit]")
         await clerk.wait_for_selector("text=签到成功")
     await shot(clerk, "hall-03-clerk-check-in-with-case")
     await clerk.click("text=叫下一位")
