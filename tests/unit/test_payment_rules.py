@@ -82,3 +82,15 @@ def test_only_the_system_confirms_a_payment() -> None:
         with pytest.raises(NotPermitted):
             c.confirm_payment(who, AT)
     assert c.state is State.AWAITING_PAYMENT
+
+
+def test_a_fee_and_originals_ask_for_the_fee_first_then_call_the_courier() -> None:
+    c = Case.open("BC1", replace(TERMS, originals_required=True), CITIZEN, AT)
+    c.attach("id", MaterialRef("k", "image/jpeg", 1, "0" * 64), CITIZEN, AT)
+    c.submit(CITIZEN, AT)
+    c.approve(REVIEWER, AT)
+    assert c.state is State.AWAITING_PAYMENT  # nobody comes to the door for an unpaid case
+    c.confirm_payment(SYSTEM, AT, trade_no="T1")
+    assert c.state is State.AWAITING_PICKUP and owed_fen(c) == 1000
+    c.act(Action.WITHDRAW, CITIZEN, AT)  # called off before the courier came
+    assert owed_fen(c) == 0  # so the fee goes back
