@@ -433,6 +433,10 @@ class AppointmentService:
         returns it to the hall's capacity).
         """
         if not await self._store.count("matters", {"department": department}):
+            if not await self._store.count("matters"):
+                raise ValidationFailed(
+                    "事项目录还是空的：请先导入目录（catalog import），演示数据请先启动一次演示服务"
+                )
             raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
         if capacity is not None and not 1 <= capacity <= 500:
             raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")

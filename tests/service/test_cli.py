@@ -59,6 +59,8 @@ def test_an_administrator_sets_a_halls_capacity_and_closed_day_from_the_command_
 def test_a_half_hour_gets_its_own_places_and_a_typo_is_told_not_saved(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert main(["hall", "set", "mz", "--capacity", "3"]) == 1  # nothing imported yet
+    assert "事项目录还是空的" in capsys.readouterr().err
     assert main(["catalog", "import", str(CATALOG)]) == 0
     assert main(["hall", "set", "mz", "--slot", "11:30=1", "--slot", "16:30=0"]) == 0
     assert "（11:30 1 人、16:30 0 人）" in capsys.readouterr().err
