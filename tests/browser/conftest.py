@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from app import keys
 from app.main import create_app
+from app.services.staff import DEMO_STAFF_PASSWORD
 from app.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,18 @@ async def phone(browser: Browser) -> BrowserContext:
     return await browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
     )
+
+
+async def staff_phone(browser: Browser, live: Live, username: str, then: str = "") -> Page:
+    """A phone of its own, signed in on /staff/login as ``username``, landed where it goes next
+    (``then``, or the account's home page)."""
+    page = await (await phone(browser)).new_page()
+    await page.goto(f"{live.base}/staff/login" + (f"?next={then}" if then else ""))
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", DEMO_STAFF_PASSWORD)
+    async with page.expect_navigation():
+        await page.click("button[type=submit]")
+    return page
 
 
 async def shot(page: object, name: str) -> None:

@@ -10,9 +10,8 @@ import aiohttp
 from playwright.async_api import Browser, Page
 
 from app import keys
-from app.services.staff import DEMO_STAFF_PASSWORD
 from app.web.session import SESSION
-from tests.browser.conftest import Live, phone, shot
+from tests.browser.conftest import Live, phone, shot, staff_phone
 from tests.http.conftest import PNG
 
 TOKEN = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")  # the short form, typed
@@ -40,16 +39,6 @@ async def _approved_case(live: Live) -> tuple[str, str]:
         resp = await http.post(f"/api/v1/cases/{number}/approve", json={}, headers=them)
         assert (await resp.json())["state"] == "awaiting_pickup"
     return number, tokens["demo-citizen"]
-
-
-async def _staff(browser: Browser, live: Live, username: str) -> Page:
-    page = await (await phone(browser)).new_page()
-    await page.goto(f"{live.base}/staff/login")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    async with page.expect_navigation():
-        await page.click("button[type=submit]")
-    return page
 
 
 async def _reload_until(page: Page, text: str, tries: int = 100) -> None:
@@ -83,7 +72,7 @@ async def test_pickup_scan_counter_delivery_on_phones(live: Live, browser: Brows
     code = TOKEN.search(await applicant.inner_text(".handover"))
     assert code
 
-    courier = await _staff(browser, live, "demo-courier")
+    courier = await staff_phone(browser, live, "demo-courier")
     assert courier.url.endswith("/courier/")
     await courier.fill("input[name=code]", code[0])
     await courier.fill("input[name=place]", "五一北路 123 号楼下")
@@ -96,7 +85,7 @@ async def test_pickup_scan_counter_delivery_on_phones(live: Live, browser: Brows
     await shot(courier, "14-courier-hand-in-code")
     arrival = TOKEN.search(await courier.inner_text(".handover"))
     assert arrival
-    counter = await _staff(browser, live, "reviewer-jtys")
+    counter = await staff_phone(browser, live, "reviewer-jtys")
     await counter.goto(f"{live.base}/staff/handover")
     await counter.fill("input[name=code]", arrival[0])
     async with counter.expect_navigation():

@@ -16,8 +16,7 @@ from app.domain.actors import Actor, Role
 from app.domain.appointments import Booking
 from app.domain.cases import CHINA, china_date
 from app.services.appointment_records import BOOKINGS, booking_to_doc
-from app.services.staff import DEMO_STAFF_PASSWORD
-from tests.browser.conftest import SCREENSHOTS, Live, phone, shot
+from tests.browser.conftest import SCREENSHOTS, Live, phone, shot, staff_phone
 from tests.browser.test_journey import say, seen
 
 
@@ -63,11 +62,7 @@ async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
         visitors.append(visit)
         async with store.transaction() as tx:
             await tx.insert(BOOKINGS, booking_to_doc(visit))
-    clerk = await (await phone(browser)).new_page()
-    await clerk.goto(f"{live.base}/staff/login?next=/staff/checkin")
-    await clerk.fill("input[name=username]", "reviewer-mz")
-    await clerk.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    await clerk.click("button[type=submit]")
+    clerk = await staff_phone(browser, live, "reviewer-mz", then="/staff/checkin")
     for visit in reversed(visitors):
         await clerk.fill("input[name=code]", hall.check_in_code(visit))
         await clerk.click("form[action='/staff/checkin'] button[type=submit]")
@@ -78,11 +73,7 @@ async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
     await shot(clerk, "hall-04-clerk-queue")
     assert await clerk.locator(".queue li").count() == 3
 
-    supervisor = await (await phone(browser)).new_page()
-    await supervisor.goto(f"{live.base}/staff/login")
-    await supervisor.fill("input[name=username]", "demo-supervisor")
-    await supervisor.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    await supervisor.click("button[type=submit]")
+    supervisor = await staff_phone(browser, live, "demo-supervisor")
     hall_figures = supervisor.locator("#hall")
     await hall_figures.wait_for()
     assert "市民政局" in await hall_figures.inner_text()
@@ -98,11 +89,7 @@ async def test_a_visitor_checks_in_at_the_kiosk_and_reads_their_number(
                     china_date(datetime.now(CHINA)), time(9), datetime.now(CHINA))  # fmt: skip
     async with store.transaction() as tx:
         await tx.insert(BOOKINGS, booking_to_doc(visit))
-    kiosk = await (await phone(browser)).new_page()
-    await kiosk.goto(f"{live.base}/staff/login")
-    await kiosk.fill("input[name=username]", "demo-kiosk")
-    await kiosk.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    await kiosk.click("button[type=submit]")
+    kiosk = await staff_phone(browser, live, "demo-kiosk")
     await kiosk.wait_for_selector("text=预约签到取号")
     assert kiosk.url.endswith("/kiosk/")
     await shot(kiosk, "hall-06-kiosk")

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page
 from app.services.staff import DEMO_STAFF_PASSWORD
 from ocr.corpus import generate
 from ocr.degrade import degrade
-from tests.browser.conftest import Live, phone, shot
+from tests.browser.conftest import Live, phone, shot, staff_phone
 
 PAGE_BUDGET = 200 * 1024  # queue and case pages without photos, transferred
 
@@ -155,12 +155,7 @@ async def test_apply_return_with_two_defects_fix_approve_rate(
     )
     await shot(applicant, "09-applicant-case-page")
 
-    supervisor = await (await phone(browser)).new_page()
-    await supervisor.goto(f"{live.base}/staff/login")
-    await supervisor.fill("input[name=username]", "demo-supervisor")
-    await supervisor.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    async with supervisor.expect_navigation():
-        await supervisor.click("button[type=submit]")
+    supervisor = await staff_phone(browser, live, "demo-supervisor")
     assert "/staff/dashboard" in supervisor.url
     assert "基本满意" in await supervisor.inner_text("main")
     await shot(supervisor, "10-supervisor-dashboard")

@@ -7,7 +7,7 @@ from playwright.async_api import Browser, Dialog
 from app import keys
 from app.domain.actors import Actor, Role
 from app.services.staff import DEMO_STAFF_PASSWORD
-from tests.browser.conftest import Live, phone, shot
+from tests.browser.conftest import Live, phone, shot, staff_phone
 
 HOSTILE = '<img src=x onerror="alert(document.cookie)">'
 
@@ -40,12 +40,7 @@ async def test_another_departments_reviewer_sees_no_such_case(live: Live, browse
     store, cases = live.app[keys.DOCUMENTS], live.app[keys.CASES]
     matters = await store.find("matters", {"department": "mz"})
     case = await cases.open(Actor("demo-citizen", Role.APPLICANT), matters[0]["_id"])
-    page = await (await phone(browser)).new_page()
-    await page.goto(f"{live.base}/staff/login")
-    await page.fill("input[name=username]", "reviewer-ga")
-    await page.fill("input[name=password]", DEMO_STAFF_PASSWORD)
-    async with page.expect_navigation():
-        await page.click("button[type=submit]")
+    page = await staff_phone(browser, live, "reviewer-ga")
     response = await page.goto(f"{live.base}/staff/cases/{case.number}")
     assert response is not None and response.status == 404
     assert "未找到该办件" in await page.inner_text("main")
