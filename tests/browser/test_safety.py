@@ -33,7 +33,7 @@ async def test_markup_an_applicant_typed_stays_text_and_runs_nothing(
     assert case.number in page.url
     assert HOSTILE in await page.inner_text("main")  # shown as the text it is
     assert alerts == [] and await page.locator("img[src=x]").count() == 0
-    await shot(page, "11-reviewer-hostile-name")
+    await shot(page, "safety-01-reviewer-hostile-name")
 
 
 async def test_another_departments_reviewer_sees_no_such_case(live: Live, browser: Browser) -> None:
