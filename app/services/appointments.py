@@ -36,7 +36,7 @@ from app.services.appointment_records import (
 )
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
-from app.services.catalog import get_matter
+from app.services.catalog import check_department, get_matter
 from app.services.hall_window import HallWindow
 from app.services.notify import NOTIFY_TOPIC, notify_once
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
@@ -432,12 +432,7 @@ class AppointmentService:
         ``slots`` gives single half-hours their own number of places (0 closes one; None
         returns it to the hall's capacity).
         """
-        if not await self._store.count("matters", {"department": department}):
-            if not await self._store.count("matters"):
-                raise ValidationFailed(
-                    "事项目录还是空的：请先导入目录（catalog import），演示数据请先启动一次演示服务"
-                )
-            raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
+        await check_department(self._store, department)
         if capacity is not None and not 1 <= capacity <= 500:
             raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
         if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:

@@ -164,6 +164,18 @@ async def list_matters(
     return sorted(matters, key=lambda m: m.code)
 
 
+async def check_department(store: DocumentStore, department: str) -> None:
+    """Refuse, in Chinese, a department code no published matter belongs to (an
+    administrator's typo, or a catalog not imported yet)."""
+    if await store.count(MATTERS, {"department": department}):
+        return
+    if not await store.count(MATTERS):
+        raise ValidationFailed(
+            "事项目录还是空的：请先导入目录（catalog import），演示数据请先启动一次演示服务"
+        )
+    raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
+
+
 async def get_matter(store: DocumentStore, code: str) -> Matter:
     """Return the matter published under ``code`` or raise NotFoundError."""
     doc = await store.get(MATTERS, code)

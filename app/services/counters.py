@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.domain.shipments import Counter, MailingAddress
+from app.services.catalog import check_department
 from app.services.shipment_records import COUNTERS, counter_from_doc, counter_to_doc
 from storage.documents import DocumentStore, DuplicateKey
 
@@ -45,6 +46,7 @@ async def seed_counters(store: DocumentStore, counters: list[Counter]) -> None:
 
 async def set_counter(store: DocumentStore, department: str, address: MailingAddress) -> Counter:
     """Where a department receives originals and sends certificates from (administrators)."""
+    await check_department(store, department)
     counter = Counter(department, *(getattr(address, k) for k in address.as_dict()))
     doc = counter_to_doc(counter)
     existing = await store.get(COUNTERS, department)

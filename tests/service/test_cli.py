@@ -84,6 +84,11 @@ def test_an_administrator_sets_a_departments_courier_counter_checked_like_an_add
 ) -> None:
     place = ["--province", "福建省", "--city", "福州市", "--district", "晋安区"]
     good = ["--name", "市交通运输局政务服务窗口", "--mobile", "13859100000", *place]
+    assert main(["counter", "set", "jtys", *good, "--address", "福新东路 268 号"]) == 2
+    assert "事项目录还是空的" in capsys.readouterr().err  # nothing imported yet
+    assert main(["catalog", "import", str(CATALOG)]) == 0
+    assert main(["counter", "set", "jtyz", *good, "--address", "福新东路 268 号"]) == 2
+    assert "没有部门代码为 jtyz 的事项" in capsys.readouterr().err  # a typo is told, not saved
     assert main(["counter", "set", "jtys", *good, "--address", "福新东路 268 号"]) == 0
     assert "jtys：市交通运输局政务服务窗口" in capsys.readouterr().err
     assert main(["counter", "set", "jtys", *good[:2], "--mobile", "123", *place]) == 2
