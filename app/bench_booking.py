@@ -22,9 +22,10 @@ from app.bench import percentile
 from app.domain.actors import Actor, Role
 from app.main import load_demo_data, open_documents
 from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
-from app.services.appointments import HALL_RULES, AppointmentService
+from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.hall_admin import HALL_RULES
 from app.settings import load_settings
 from storage.documents import Document, DocumentStore
 

@@ -148,26 +148,29 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def cmd_hall(args: argparse.Namespace) -> int:
     """Administrators: a hall's capacity, cut-off and closed days; lift a booking restriction."""
+    from app.domain.actors import Actor, Role
     from app.domain.cases import CHINA
     from app.domain.errors import DomainError
     from app.main import build_appointments, open_documents
 
     settings = _settings(args)
+    admin = Actor("cli-admin", Role.ADMIN)  # whoever runs the command on the server
 
     async def run() -> str:
         async with open_documents(settings) as store:
             hall = build_appointments(store, settings)
             if args.action == "lift":
-                await hall.lift_restriction(args.target)
+                await hall.admin.lift_restriction(admin, args.target)
                 return f"{args.target} 可以重新在线预约"
             if args.action == "restricted":
                 lines = [
                     f"{who}（{department} 大厅）：多次预约未到，"
                     f"{until.astimezone(CHINA):%Y-%m-%d %H:%M} 前不能在线预约"
-                    for who, department, until in await hall.restrictions()
+                    for who, department, until in await hall.admin.restrictions()
                 ]
                 return "\n".join(lines) or "目前没有被限制在线预约的申请人"
-            rules = await hall.set_rules(
+            rules = await hall.admin.set_rules(
+                admin,
                 args.target,
                 capacity=args.capacity,
                 cutoff_hours=args.cutoff_hours,

@@ -23,7 +23,6 @@ from app.domain.case_states import TERMINAL
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.domain.short_codes import as_short_code, new_short_code
-from app.services.accounts import USERS
 from app.services.appointment_records import (
     BOOKINGS,
     COUNTERS,
@@ -36,14 +35,14 @@ from app.services.appointment_records import (
 )
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
-from app.services.catalog import check_department, get_matter
+from app.services.catalog import get_matter
+from app.services.hall_admin import HallAdministration, counted_no_shows, read_rules
 from app.services.hall_window import HallWindow
 from app.services.notify import NOTIFY_TOPIC, notify_once
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.documents import NotFound as StoreNotFound
 from storage.outbox import outbox_message
 
-HALL_RULES = "hall_rules"  # per department: capacity, closures, cut-off (admin-set)
 MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
 NOT_FOUND = "没有找到这个预约"
 NO_SHOW_AFTER = timedelta(minutes=90)  # the half-hour itself, and an hour's grace
@@ -69,9 +68,6 @@ async def _take_place(
         await tx.replace(LEDGERS, counted, expected_version=ledger["_version"])
 
 
-MAX_NO_SHOW_DAYS = 365  # the longest a department may count missed visits or pause booking
-
-
 class AppointmentService:
     def __init__(
         self,
@@ -90,23 +86,10 @@ class AppointmentService:
         self._clock = clock
         self._on_outbox = on_outbox
         self.window = HallWindow(store, clock=clock, on_outbox=on_outbox)
+        self.admin = HallAdministration(store, clock=clock)
 
     async def rules(self, department: str) -> HallRules:
-        doc = await self._store.get(HALL_RULES, department) or {}
-        rules = HallRules()
-        return HallRules(
-            capacity=int(doc.get("capacity", rules.capacity)),
-            cutoff=timedelta(
-                hours=float(doc.get("cutoff_hours", rules.cutoff.total_seconds() / 3600))
-            ),
-            no_show_limit=int(doc.get("no_show_limit", rules.no_show_limit)),
-            no_show_window=timedelta(days=int(doc.get("no_show_days", rules.no_show_window.days))),
-            restriction=timedelta(days=int(doc.get("restrict_days", rules.restriction.days))),
-            closures=frozenset(date.fromisoformat(d) for d in doc.get("closures", [])),
-            slot_capacity=tuple(
-                sorted((time.fromisoformat(k), int(v)) for k, v in doc.get("slots", {}).items())
-            ),
-        )
+        return await read_rules(self._store, department)
 
     async def book(
         self,
@@ -410,99 +393,6 @@ class AppointmentService:
             )
         return figures
 
-    # -- administration -------------------------------------------------------------------------
-
-    async def set_rules(
-        self,
-        department: str,
-        *,
-        capacity: int | None = None,
-        cutoff_hours: float | None = None,
-        close: list[date] = (),  # type: ignore[assignment]
-        reopen: list[date] = (),  # type: ignore[assignment]
-        slots: dict[time, int | None] | None = None,
-        no_show_limit: int | None = None,
-        no_show_days: int | None = None,
-        restrict_days: int | None = None,
-    ) -> HallRules:
-        """An administrator's change to a hall: capacity per slot, cut-off, closed days, and
-        how many missed visits (``no_show_limit`` within ``no_show_days``) pause online booking
-        at this hall for ``restrict_days``.
-
-        ``slots`` gives single half-hours their own number of places (0 closes one; None
-        returns it to the hall's capacity).
-        """
-        await check_department(self._store, department)
-        if capacity is not None and not 1 <= capacity <= 500:
-            raise ValidationFailed("每个时段可预约人数应在 1 到 500 之间")
-        if cutoff_hours is not None and not 0 <= cutoff_hours <= 72:
-            raise ValidationFailed("取消截止时间应在 0 到 72 小时之间")
-        if no_show_limit is not None and not 1 <= no_show_limit <= 20:
-            raise ValidationFailed("未到次数上限应在 1 到 20 之间")
-        for days in (no_show_days, restrict_days):
-            if days is not None and not 1 <= days <= MAX_NO_SHOW_DAYS:
-                raise ValidationFailed(
-                    f"统计未到的天数和暂停预约的天数应在 1 到 {MAX_NO_SHOW_DAYS} 之间"
-                )
-        opening = HallRules().slots()
-        for start, places in (slots or {}).items():
-            if start not in opening:
-                raise ValidationFailed(f"{start:%H:%M} 不是大厅的半小时时段起点")
-            if places is not None and not 0 <= places <= 500:
-                raise ValidationFailed("单个时段可预约人数应在 0 到 500 之间")
-        doc = await self._store.get(HALL_RULES, department)
-        closures = set(doc.get("closures", []) if doc else []) | {d.isoformat() for d in close}
-        closures -= {d.isoformat() for d in reopen}
-        new = {**(doc or {"_id": department}), "closures": sorted(closures)}
-        if capacity is not None:
-            new["capacity"] = capacity
-        if cutoff_hours is not None:
-            new["cutoff_hours"] = cutoff_hours
-        no_shows = {"no_show_limit": no_show_limit, "no_show_days": no_show_days,
-                    "restrict_days": restrict_days}  # fmt: skip
-        new |= {name: value for name, value in no_shows.items() if value is not None}
-        if slots:
-            own = dict(new.get("slots", {}))
-            for start, places in slots.items():
-                if places is None:
-                    own.pop(f"{start:%H:%M}", None)
-                else:
-                    own[f"{start:%H:%M}"] = places
-            new["slots"] = own
-        async with self._store.transaction() as tx:
-            if doc is None:
-                await tx.insert(HALL_RULES, new)
-            else:
-                await tx.replace(HALL_RULES, new, expected_version=doc["_version"])
-        return await self.rules(department)
-
-    async def restrictions(self) -> list[tuple[str, str, datetime]]:
-        """Who may not book online at which department's hall because of no-shows, and until
-        when (for administrators): (username, department, until)."""
-        now = self._clock()
-        missed: dict[tuple[str, str], list[datetime]] = {}
-        since = china_date(now - timedelta(days=MAX_NO_SHOW_DAYS)).isoformat()
-        for doc in await self._store.find(BOOKINGS, {"state": "no_show", "day": {"$gte": since}}):
-            missed.setdefault((doc["person"], doc["department"]), []).append(
-                booking_from_doc(doc).starts
-            )
-        found = []
-        for (person, department), starts in sorted(missed.items()):
-            rules = await self.rules(department)
-            until = rules.restricted_until(await self._counted(person, starts), now)
-            if until is not None:
-                found.append((person, department, until))
-        return found
-
-    async def lift_restriction(self, username: str) -> None:
-        """An administrator lets a person book again; earlier no-shows stop counting."""
-        account = await self._store.get(USERS, username)
-        if account is None:
-            raise NotFoundError(f"没有名为 {username} 的账号")
-        lifted = {**account, "booking_restriction_lifted_at": self._clock().isoformat()}
-        async with self._store.transaction() as tx:
-            await tx.replace(USERS, lifted, expected_version=account["_version"])
-
     # -- check-in -------------------------------------------------------------------------------
 
     def check_in_code(self, booking: Booking) -> str:
@@ -587,19 +477,12 @@ class AppointmentService:
             raise NotFoundError(NOT_FOUND)  # another's booking must not be known to exist
         return booking_from_doc(doc)
 
-    async def _counted(self, person: str, starts: list[datetime]) -> list[datetime]:
-        """The missed visits that still count: those after an administrator's last lift."""
-        account = await self._store.get(USERS, person) or {}
-        lifted = account.get("booking_restriction_lifted_at")
-        since = datetime.fromisoformat(lifted) if lifted else None
-        return [t for t in starts if since is None or t > since]
-
     async def _check_not_restricted(
         self, actor: Actor, department: str, rules: HallRules, now: datetime
     ) -> None:
         where = {"person": actor.id, "state": "no_show", "department": department}
         missed = [booking_from_doc(d).starts for d in await self._store.find(BOOKINGS, where)]
-        until = rules.restricted_until(await self._counted(actor.id, missed), now)
+        until = rules.restricted_until(await counted_no_shows(self._store, actor.id, missed), now)
         if until is not None:
             raise NotPermitted(
                 f"您近 {rules.no_show_window.days} 天内在本大厅有 {rules.no_show_limit} 次预约"

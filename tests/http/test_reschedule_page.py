@@ -11,6 +11,7 @@ from tests.conftest import Clock
 from tests.http.chat_world import OPENID, World, eventually, open_by_chat, sign_in
 from tests.http.test_staff_pages import sign_in as staff_sign_in
 from tests.http.test_staff_pages import token_of
+from tests.service.hall import ADMIN
 
 ME = Actor(f"wx-{OPENID}", Role.APPLICANT)
 SLOT = re.compile(r'name="day" value="([^"]+)".*?name="slot" value="([^"]+)"', re.S)
@@ -63,7 +64,7 @@ async def test_a_full_slot_is_told_with_the_next_free_one_and_a_late_move_is_ref
     world, http = plain_world, plain_world.client
     await open_by_chat(world)
     hall = http.app[keys.APPOINTMENTS]
-    await hall.set_rules("mz", capacity=1)
+    await hall.admin.set_rules(ADMIN, "mz", capacity=1)
     [matter] = await http.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
     day = (await hall.offer(matter["_id"]))[0][0]
     mine = await hall.book(ME, matter["_id"], day, time(16, 30))

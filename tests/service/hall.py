@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, time
 
 from app.domain.actors import Actor, Role
-from app.services.appointments import HALL_RULES
+from app.services.hall_admin import HALL_RULES
 from storage.sqlite import SqliteDocumentStore
 
 TUESDAY, NINE = date(2026, 11, 3), time(9)  # the test clock starts on Monday morning
 ME = Actor("wx-me", Role.APPLICANT)
+ADMIN = Actor("admin", Role.ADMIN)
 
 
 async def matter_code(store: SqliteDocumentStore) -> str:

@@ -17,7 +17,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
-from tests.service.hall import ME, NINE, TUESDAY, matter_code, with_capacity
+from tests.service.hall import ADMIN, ME, NINE, TUESDAY, matter_code, with_capacity
 
 
 async def test_two_hundred_people_at_once_for_ten_places_get_ten_bookings(
@@ -115,14 +115,14 @@ async def test_the_working_day_before_a_reminder_and_after_the_slot_a_missed_vis
 async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restriction(
     hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
 ) -> None:
-    rules = await hall.set_rules("mz", capacity=2, close=[TUESDAY])
+    rules = await hall.admin.set_rules(ADMIN, "mz", capacity=2, close=[TUESDAY])
     assert rules.capacity == 2 and TUESDAY in rules.closures
     code = await matter_code(store)
     with pytest.raises(ValidationFailed, match="不开放"):
         await hall.book(ME, code, TUESDAY, NINE)
-    await hall.set_rules("mz", reopen=[TUESDAY])
+    await hall.admin.set_rules(ADMIN, "mz", reopen=[TUESDAY])
     with pytest.raises(ValidationFailed, match="1 到 500"):
-        await hall.set_rules("mz", capacity=0)
+        await hall.admin.set_rules(ADMIN, "mz", capacity=0)
     async with store.transaction() as tx:
         await tx.insert("users", {"_id": ME.id, "role": "applicant"})
         for n in range(3):
@@ -133,12 +133,23 @@ async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restricti
             })  # fmt: skip
     with pytest.raises(NotPermitted):
         await hall.book(ME, code, TUESDAY, NINE)
-    [(who, department, until)] = await hall.restrictions()
+    [(who, department, until)] = await hall.admin.restrictions()
     assert (who, department) == (ME.id, "mz")
     assert until.date() == date(2026, 11, 21)  # 30 days after the last miss
-    await hall.lift_restriction(ME.id)
-    assert await hall.restrictions() == []
+    reviewer = Actor("reviewer-mz", Role.REVIEWER, department="mz")
+    with pytest.raises(NotPermitted, match="只有管理员"):
+        await hall.admin.lift_restriction(reviewer, ME.id)
+    await hall.admin.lift_restriction(ADMIN, ME.id)
+    assert await hall.admin.restrictions() == []
     assert (await hall.book(ME, code, TUESDAY, NINE)).slot == NINE
+
+    # Only administrators change a hall, and each change is on the audit trail.
+    with pytest.raises(NotPermitted, match="只有管理员"):
+        await hall.admin.set_rules(reviewer, "mz", capacity=50)
+    assert (await hall.rules("mz")).capacity == 2
+    trail = [(a["action"], a["actor"], a["detail"]) for a in await store.find("audit")]
+    assert ("hall.rules", "admin", {"capacity": 2, "close": ["2026-11-03"], "reopen": []}) in trail
+    assert ("hall.lift", "admin", {}) in trail
 
 
 async def test_a_department_sets_its_own_no_show_rule_and_only_its_hall_counts(
@@ -148,11 +159,13 @@ async def test_a_department_sets_its_own_no_show_rule_and_only_its_hall_counts(
     other = next(
         str(m["_id"]) for m in await store.find("matters") if m["department"] not in {"mz"}
     )
-    rules = await hall.set_rules("mz", no_show_limit=2, no_show_days=7, restrict_days=14)
+    rules = await hall.admin.set_rules(
+        ADMIN, "mz", no_show_limit=2, no_show_days=7, restrict_days=14
+    )
     assert (rules.no_show_limit, rules.no_show_window.days, rules.restriction.days) == (2, 7, 14)
     for bad in ({"no_show_limit": 0}, {"no_show_days": 0}, {"restrict_days": 400}):
         with pytest.raises(ValidationFailed, match="之间"):
-            await hall.set_rules("mz", **bad)  # type: ignore[arg-type]
+            await hall.admin.set_rules(ADMIN, "mz", **bad)  # type: ignore[arg-type]
     async with store.transaction() as tx:
         for n, day in enumerate(("2026-10-20", "2026-10-29", "2026-10-30")):
             await tx.insert(BOOKINGS, {
@@ -164,11 +177,11 @@ async def test_a_department_sets_its_own_no_show_rule_and_only_its_hall_counts(
     with pytest.raises(NotPermitted, match="7 天内在本大厅有 2 次预约未到，2026-11-13 前"):
         await hall.book(ME, code, TUESDAY, NINE)
     paused_until = datetime(2026, 11, 13, 9, tzinfo=CHINA)  # the last miss + 14 days
-    assert await hall.restrictions() == [(ME.id, "mz", paused_until)]
+    assert await hall.admin.restrictions() == [(ME.id, "mz", paused_until)]
     # Another department's hall does not hold mz's misses against the applicant.
     assert (await hall.book(ME, other, TUESDAY, NINE)).slot == NINE
     clock.advance(days=14)  # the pause is over
-    assert await hall.restrictions() == []
+    assert await hall.admin.restrictions() == []
 
 
 async def test_a_clerk_checks_in_only_their_own_departments_visitors(
@@ -203,7 +216,7 @@ async def test_supervisors_see_use_no_shows_and_arrival_per_department(
 async def test_a_half_hour_with_its_own_places_fills_at_that_number_and_a_closed_one_is_refused(
     hall: AppointmentService, store: SqliteDocumentStore
 ) -> None:
-    rules = await hall.set_rules("mz", capacity=3, slots={NINE: 1, time(16, 30): 0})
+    rules = await hall.admin.set_rules(ADMIN, "mz", capacity=3, slots={NINE: 1, time(16, 30): 0})
     assert rules.capacity_at(NINE) == 1 and rules.capacity_at(time(10)) == 3
     code = await matter_code(store)
     await hall.book(ME, code, TUESDAY, NINE)
@@ -215,7 +228,7 @@ async def test_a_half_hour_with_its_own_places_fills_at_that_number_and_a_closed
     assert (TUESDAY, NINE) not in offered and (TUESDAY, time(16, 30)) not in offered
     assert offered[(TUESDAY, time(9, 30))] == 3
     with pytest.raises(ValidationFailed, match="时段起点"):
-        await hall.set_rules("mz", slots={time(12): 2})
+        await hall.admin.set_rules(ADMIN, "mz", slots={time(12): 2})
 
 
 async def test_a_visit_is_tied_only_to_the_applicants_own_case_still_open(

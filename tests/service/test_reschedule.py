@@ -13,7 +13,7 @@ from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
 from app.services.appointments import AppointmentService, SlotFull
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
-from tests.service.hall import ME, NINE, TUESDAY, matter_code, with_capacity
+from tests.service.hall import ADMIN, ME, NINE, TUESDAY, matter_code, with_capacity
 
 TEN, WEDNESDAY = time(10), date(2026, 11, 4)
 OTHER = Actor("wx-other", Role.APPLICANT)
@@ -83,7 +83,7 @@ async def test_after_the_cut_off_nothing_changes_and_the_message_says_why(
 ) -> None:
     code = await matter_code(store)
     mine = await hall.book(ME, code, TUESDAY, NINE)
-    await hall.set_rules("mz", cutoff_hours=24)
+    await hall.admin.set_rules(ADMIN, "mz", cutoff_hours=24)
     clock.now = clock.now.replace(day=2, hour=2)  # Monday 10:00: 23 hours before
     with pytest.raises(InvalidTransition, match="不足 24 小时，不能取消或改约"):
         await hall.reschedule(ME, mine.id, WEDNESDAY, NINE)
