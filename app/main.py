@@ -38,6 +38,7 @@ from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
 from app.sf_wiring import sf_ctx
+from app.web.admin import routes as admin_routes
 from app.web.bookings import routes as booking_routes
 from app.web.courier import routes as courier_routes
 from app.web.dashboard import routes as dashboard_routes
@@ -309,6 +310,7 @@ def create_app(
     app.add_routes(pay_routes)
     app.add_routes(hall_desk_routes)
     app.add_routes(kiosk_routes)
+    app.add_routes(admin_routes)
     app.add_routes(dashboard_routes)
     for courier_side in (pickup_routes, courier_routes, handover_routes, sf_push_routes):
         app.add_routes(courier_side)

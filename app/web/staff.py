@@ -32,6 +32,7 @@ OWN_PATH = {Role.COURIER: COURIER_PATH, Role.KIOSK: KIOSK_PATH}
 HOME = {
     Role.REVIEWER: "/staff/queue",
     Role.SUPERVISOR: "/staff/dashboard",
+    Role.ADMIN: "/staff/admin",
     Role.COURIER: COURIER_PATH,
     Role.KIOSK: KIOSK_PATH,
 }

@@ -100,3 +100,20 @@ async def test_a_visitor_checks_in_at_the_kiosk_and_reads_their_number(
     assert await kiosk.inner_text(".kiosk-number") == "1"
     assert "市民政局办事窗口" in await kiosk.inner_text("main")
     await shot(kiosk, "hall-07-kiosk-ticket")
+
+
+async def test_an_administrator_gives_a_hall_more_places_on_the_phone(
+    live: Live, browser: Browser
+) -> None:
+    admin = await staff_phone(browser, live, "demo-admin")
+    assert admin.url.endswith("/staff/admin")
+    await admin.click("#hall-mz summary")
+    await admin.fill("#hall-mz input[name=capacity]", "6")
+    await admin.fill("#hall-mz input[name=slots]", "11:30=2")
+    await shot(admin, "admin-01-hall-rules")
+    async with admin.expect_navigation():
+        await admin.click("#hall-mz button[type=submit]")
+    assert "大厅规则已保存" in await admin.inner_text("main")
+    assert "每个半小时 6 人（11:30 2 人）" in await admin.inner_text("#hall-mz summary")
+    await shot(admin, "admin-02-saved")
+    assert (await live.app[keys.APPOINTMENTS].rules("mz")).capacity == 6
