@@ -50,7 +50,9 @@ def _admin(request: web.Request) -> Actor:
 @routes.get(PAGE)
 async def page(request: web.Request) -> web.Response:
     _admin(request)
-    return await _render(request, done=DONE.get(request.query.get("done", ""), ""))
+    done = request.query.get("done", "")
+    where = {"hall": request.query.get("at", ""), "lift": "restrictions"}.get(done, done)
+    return await _render(request, done=(where, DONE[done]) if done in DONE else None)
 
 
 @routes.post(PAGE + "/hall/{department}")
@@ -64,7 +66,7 @@ async def set_hall(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         return await _render(request, refused=(department, exc))
-    raise web.HTTPSeeOther(f"{PAGE}?done=hall#hall-{department}")
+    raise web.HTTPSeeOther(f"{PAGE}?done=hall&at={department}#hall-{department}")
 
 
 @routes.post(PAGE + "/restrictions/{username}/lift")
@@ -141,8 +143,12 @@ def _slot_places(text: str) -> tuple[time, int | None]:
 
 
 async def _render(
-    request: web.Request, *, done: str = "", refused: tuple[str, DomainError] | None = None
+    request: web.Request,
+    *,
+    done: tuple[str, str] | None = None,
+    refused: tuple[str, DomainError] | None = None,
 ) -> web.Response:
+    """The page; ``done`` and ``refused`` say (where, what) next to the form concerned."""
     store = request.config_dict[keys.DOCUMENTS]
     hall = request.config_dict[keys.APPOINTMENTS]
     calendars = request.config_dict[keys.CALENDAR]
@@ -167,7 +173,7 @@ async def _render(
     ]
     context = {
         "csrf": csrf_token(request, STAFF),
-        "done": done,
+        "done": {"where": done[0], "text": done[1]} if done else None,
         "refused": {"where": refused[0], "text": refused[1].message} if refused else None,
         "halls": halls,
         "places": [h["code"] for h in halls] + ["restrictions", "calendar"],  # where forms are

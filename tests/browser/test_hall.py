@@ -115,5 +115,5 @@ async def test_an_administrator_gives_a_hall_more_places_on_the_phone(
         await admin.click("#hall-mz button[type=submit]")
     assert "大厅规则已保存" in await admin.inner_text("main")
     assert "每个半小时 6 人（11:30 2 人）" in await admin.inner_text("#hall-mz summary")
-    await shot(admin, "admin-02-saved")
+    await admin.screenshot(path=str(SCREENSHOTS / "admin-02-saved.png"))  # what the phone shows
     assert (await live.app[keys.APPOINTMENTS].rules("mz")).capacity == 6
