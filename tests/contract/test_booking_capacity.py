@@ -17,24 +17,31 @@ from storage.documents import DocumentStore
 from tests.conftest import Clock
 
 
+def instances(store: DocumentStore, clock: Clock, count: int) -> list[AppointmentService]:
+    """``count`` app instances over one store: each takes turns among its own racers for a
+    slot, so only the ledger's compare-and-set keeps the instances from overbooking."""
+    calendars = CalendarService(store, statutory=lambda d: d.weekday() < 5)
+    cases = CaseService(store, calendars, clock=clock)
+    return [
+        AppointmentService(store, calendars, cases, secret="c" * 32, clock=clock)
+        for _ in range(count)
+    ]
+
+
 async def test_two_hundred_at_once_for_the_last_ten_places_make_ten_bookings(
     document_store: DocumentStore, settings: Settings, clock: Clock
 ) -> None:
     await load_demo_data(document_store, settings, clock())
     async with document_store.transaction() as tx:
         await tx.insert(HALL_RULES, {"_id": "mz", "capacity": 12})
-    calendars = CalendarService(document_store, statutory=lambda d: d.weekday() < 5)
-    hall = AppointmentService(
-        document_store, calendars, CaseService(document_store, calendars, clock=clock),
-        secret="c" * 32, clock=clock,
-    )  # fmt: skip
+    halls = instances(document_store, clock, 4)
     [matter] = await document_store.find("matters", {"department": "mz"})
     day, nine = date(2026, 11, 3), time(9)
     for early in ("wx-early-1", "wx-early-2"):  # two places already gone: ten remain
-        await hall.book(Actor(early, Role.APPLICANT), matter["_id"], day, nine)
+        await halls[0].book(Actor(early, Role.APPLICANT), matter["_id"], day, nine)
     people = [Actor(f"wx-{n}", Role.APPLICANT) for n in range(200)]
     results = await asyncio.gather(
-        *(hall.book(p, matter["_id"], day, nine) for p in people),
+        *(halls[n % 4].book(p, matter["_id"], day, nine) for n, p in enumerate(people)),
         return_exceptions=True,
     )
     refusals = [r for r in results if isinstance(r, SlotFull)]
@@ -52,11 +59,7 @@ async def test_moves_racing_into_the_last_places_never_pass_capacity(
     await load_demo_data(document_store, settings, clock())
     async with document_store.transaction() as tx:
         await tx.insert(HALL_RULES, {"_id": "mz", "capacity": 30})
-    calendars = CalendarService(document_store, statutory=lambda d: d.weekday() < 5)
-    hall = AppointmentService(
-        document_store, calendars, CaseService(document_store, calendars, clock=clock),
-        secret="c" * 32, clock=clock,
-    )  # fmt: skip
+    [hall] = instances(document_store, clock, 1)
     [matter] = await document_store.find("matters", {"department": "mz"})
     day = date(2026, 11, 3)
     for n in range(25):  # 10:00 has five places left
