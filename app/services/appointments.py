@@ -418,6 +418,7 @@ class AppointmentService:
         if doc is None:
             raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
         booking_id = doc["_id"]
+        matter = await get_matter(self._store, doc["matter_code"])
         booking = booking_from_doc(doc)
         if clerk is not None and clerk.department not in {None, booking.department}:
             raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
@@ -437,7 +438,8 @@ class AppointmentService:
                         await tx.insert(COUNTERS, counted)
                     else:
                         await tx.replace(COUNTERS, counted, expected_version=counter["_version"])
-                    await tx.insert("outbox", self._checked_in(booking, now))
+                    checked_in = self._checked_in(booking, matter.department_name, now)
+                    await tx.insert("outbox", checked_in)
             except (VersionConflict, DuplicateKey):
                 doc = await self._store.get(BOOKINGS, booking_id)
                 if doc is None:
@@ -509,8 +511,11 @@ class AppointmentService:
                 "如有特殊情况请联系大厅工作人员"
             )
 
-    def _checked_in(self, booking: Booking, now: datetime) -> dict[str, object]:
-        text = f"【签到成功】您的排队号是 {booking.queue_number}，请留意大厅叫号。"
+    def _checked_in(self, booking: Booking, window: str, now: datetime) -> dict[str, object]:
+        text = (
+            f"【签到成功】您的排队号是 {booking.queue_number}，"
+            f"请到{window}窗口附近等候叫号，叫到时会再通知您。"
+        )
         payload = {"case": booking.case_number or "", "applicant_id": booking.person,
                    "state": "", "text": text}  # fmt: skip
         return outbox_message(

@@ -38,7 +38,8 @@ async def test_a_visitor_scans_at_the_kiosk_and_gets_a_number_once(plain_world: 
     assert ticket.status == 200 and "签到成功" in text
     assert '<p class="kiosk-number">1</p>' in text and "市民政局办事窗口" in text
     assert 'http-equiv="refresh"' in text  # back to the scanner for the next visitor
-    await eventually(lambda: any("您的排队号是 1" in t for t in world.chat()))
+    told = "您的排队号是 1，请到市民政局窗口附近等候叫号"
+    await eventually(lambda: any(told in t for t in world.chat()))
 
     # Another department's visitor, whose phone will not scan, types the code from their page:
     # numbered at their own window.
