@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
             f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
             f"  Hall kiosk:  {base}/staff/login  (demo-kiosk / {DEMO_STAFF_PASSWORD})\n"
+            f"  Admin:       {base}/staff/login  (demo-admin / {DEMO_STAFF_PASSWORD})\n"
             f"  Data:        {settings.data_dir.resolve()}"
             + (
                 ""
