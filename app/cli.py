@@ -30,6 +30,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
+    ports = {settings.port: "BUCHUMEN_PORT"}
+    if settings.demo and not settings.wechat_configured:
+        ports[settings.wechat_simulator_port] = "BUCHUMEN_WECHAT_SIMULATOR_PORT"
+    for port, variable in ports.items():
+        if not _free(settings.host if variable == "BUCHUMEN_PORT" else "127.0.0.1", port):
+            console.print(
+                f"[bold red]cannot start[/]: port {port} is in use (perhaps by another buchumen). "
+                f"Stop that program, or choose another port with {variable}=...",
+                highlight=False,
+            )
+            return 1
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     console.print(
         f"[bold green]buchumen[/] listening on http://{settings.host}:{settings.port} "
@@ -58,6 +69,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
+
+
+def _free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be listened on now (to say so plainly, not in a traceback)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:

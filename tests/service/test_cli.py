@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,17 @@ def test_an_administrator_sets_a_departments_courier_counter_checked_like_an_add
     assert "11 位手机号码" in said and "请填写详细地址" in said
     assert main(["counter", "list"]) == 0
     assert "福新东路 268 号" in capsys.readouterr().err  # the bad one changed nothing
+
+
+def test_serve_on_a_port_in_use_says_so_instead_of_a_traceback(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("BUCHUMEN_PORT", str(port))
+        assert main(["serve", "--demo"]) == 1
+    said = capsys.readouterr().err
+    assert f"port {port} is in use" in said and "BUCHUMEN_PORT" in said
+    assert "Traceback" not in said
