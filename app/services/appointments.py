@@ -27,6 +27,7 @@ from app.domain.actors import Actor, Role
 from app.domain.appointments import BOOKED, CAME, GONE, Booking, HallRules, span_zh
 from app.domain.case_states import TERMINAL
 from app.domain.cases import CHINA, china_date
+from app.domain.catalog import Matter
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.domain.short_codes import as_short_code, new_short_code
 from app.services.appointment_records import (
@@ -146,7 +147,7 @@ class AppointmentService:
                         await tx.insert(LOCKS, {"_id": lock, "booking": booking.id})
                         await tx.insert(BOOKINGS, booking_to_doc(booking))
                         await _take_place(tx, key, matter.department, day, ledger)
-                        await tx.insert("outbox", self._confirmation(booking, matter.name, now))
+                        await tx.insert("outbox", self._confirmation(booking, matter, now))
                 except (VersionConflict, DuplicateKey):
                     await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                     continue  # someone else took a place (or this person booked meanwhile): re-read
@@ -246,7 +247,7 @@ class AppointmentService:
                     else:
                         await tx.delete(LOCKS, old_lock, expected_version=lock["_version"])
                         await tx.insert(LOCKS, {"_id": new_lock, "booking": moved.id})
-                    await tx.insert("outbox", self._confirmation(moved, matter.name, now))
+                    await tx.insert("outbox", self._confirmation(moved, matter, now))
             except (VersionConflict, DuplicateKey, StoreNotFound):
                 await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                 continue  # a place, the booking or the lock changed meanwhile: decide again
@@ -522,16 +523,18 @@ class AppointmentService:
             topic=NOTIFY_TOPIC, key=f"checked-in:{booking.id}", payload=payload, now=now
         )
 
-    def _confirmation(self, booking: Booking, matter_name: str, now: datetime) -> dict[str, object]:
+    def _confirmation(self, booking: Booking, matter: Matter, now: datetime) -> dict[str, object]:
+        day, window = booking.day.isoformat(), matter.department_name
+        when = f"{day} {booking.slot:%H:%M} 到大厅{window}窗口办理"
         if booking.moved_from:
             text = (
-                f"【改约成功】{matter_name}，已改为 {booking.day.isoformat()} "
-                f"{booking.slot:%H:%M} 到大厅窗口办理。原预约二维码已失效，请出示新的二维码签到。"
+                f"【改约成功】{matter.name}，已改为 {when}。"
+                "原预约二维码已失效，请出示新的二维码签到。"
             )
         else:
             text = (
-                f"【预约成功】{matter_name}，{booking.day.isoformat()} {booking.slot:%H:%M} "
-                "到大厅窗口办理。到达后出示预约二维码签到取号，请按材料清单带齐材料。"
+                f"【预约成功】{matter.name}，{when}。"
+                "到达后出示预约二维码签到取号，请按材料清单带齐材料。"
             )
         payload = {
             "case": booking.case_number or "",
