@@ -225,9 +225,10 @@ def cmd_hall(args: argparse.Namespace) -> int:
 
 def _slot_places(text: str) -> tuple[time, int | None]:
     """``HH:MM=N`` (N places in that half-hour, 0 closes it) or ``HH:MM=default``."""
-    start, _, places = text.partition("=")
+    from app.domain.appointments import slot_places
+
     try:
-        return time.fromisoformat(start), None if places == "default" else int(places)
+        return slot_places(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
             f"expected HH:MM=N or HH:MM=default, got {text!r}"

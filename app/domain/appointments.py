@@ -38,6 +38,13 @@ def span_zh(length: timedelta) -> str:
     return " ".join(parts) or "0 分钟"
 
 
+def slot_places(text: str) -> tuple[time, int | None]:
+    """An administrator's ``11:30=2`` (places in that half-hour; 0 closes it) or ``11:30=默认``
+    (back to the hall's capacity, None). Raises ValueError for anything else."""
+    start, _, places = text.strip().partition("=")
+    return time.fromisoformat(start), None if places in {"默认", "default"} else int(places)
+
+
 @dataclass(frozen=True)
 class HallRules:
     """A department's hall: opening sessions, capacity per slot, cut-off and no-show policy."""

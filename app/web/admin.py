@@ -16,7 +16,7 @@ from aiohttp import web
 from app import keys
 from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
-from app.domain.appointments import HallRules, span_zh
+from app.domain.appointments import HallRules, slot_places, span_zh
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import DomainError, ValidationFailed
 from app.services.accounts import USERS
@@ -131,11 +131,8 @@ def _date(text: str, what: str) -> date | None:
 
 
 def _slot_places(text: str) -> tuple[time, int | None]:
-    """``11:30=2`` (places in that half-hour, 0 closes it) or ``11:30=默认``."""
-    start, _, places = text.partition("=")
     try:
-        slot = time.fromisoformat(start)
-        return slot, None if places in {"默认", "default"} else int(places)
+        return slot_places(text)
     except ValueError:
         raise ValidationFailed(
             f"时段“{text}”格式不对，请写成 11:30=2（0 表示关闭，默认 表示恢复）"

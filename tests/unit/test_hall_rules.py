@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from app.domain.actors import Actor, Role
-from app.domain.appointments import CHECKED_IN, RESCHEDULED, Booking, HallRules, what_to_bring
+from app.domain.appointments import (
+    CHECKED_IN,
+    RESCHEDULED,
+    Booking,
+    HallRules,
+    slot_places,
+    what_to_bring,
+)
 from app.domain.cases import Case, MaterialRef, MatterTerms, Slot
 from app.domain.catalog import parse_matter
 from app.domain.errors import InvalidTransition, ValidationFailed
@@ -129,3 +136,12 @@ def test_what_to_bring_leaves_out_copies_the_case_holds_but_never_an_original() 
     assert not any("授权委托书" in b for b in bring)  # optional materials are not listed
     everything, none = what_to_bring(matter, None)
     assert len(everything) == 4 and none == []
+
+
+def test_an_administrators_slot_setting_is_read_or_refused() -> None:
+    assert slot_places("11:30=2") == (time(11, 30), 2)
+    assert slot_places(" 16:30=0 ") == (time(16, 30), 0)  # closed
+    assert slot_places("09:00=默认") == slot_places("09:00=default") == (time(9), None)
+    for bad in ("11:30", "11:30=two", "25:00=1", "=3"):
+        with pytest.raises(ValueError):
+            slot_places(bad)
