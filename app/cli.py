@@ -30,11 +30,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
-    ports = {settings.port: "BUCHUMEN_PORT"}
-    if settings.demo and not settings.wechat_configured:
-        ports[settings.wechat_simulator_port] = "BUCHUMEN_WECHAT_SIMULATOR_PORT"
-    for port, variable in ports.items():
-        if not _free(settings.host if variable == "BUCHUMEN_PORT" else "127.0.0.1", port):
+    listens = [(settings.host, settings.port, "BUCHUMEN_PORT")]
+    if settings.demo and not settings.wechat_configured:  # the chat simulator, on loopback
+        listens.append(
+            ("127.0.0.1", settings.wechat_simulator_port, "BUCHUMEN_WECHAT_SIMULATOR_PORT")
+        )
+    for host, port, variable in listens:
+        if not _free(host, port):
             console.print(
                 f"[bold red]cannot start[/]: port {port} is in use (perhaps by another buchumen). "
                 f"Stop that program, or choose another port with {variable}=...",

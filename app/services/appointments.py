@@ -419,10 +419,10 @@ class AppointmentService:
         if doc is None:
             raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
         booking_id = doc["_id"]
-        matter = await get_matter(self._store, doc["matter_code"])
         booking = booking_from_doc(doc)
         if clerk is not None and clerk.department not in {None, booking.department}:
             raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
+        matter = await get_matter(self._store, booking.matter_code)  # its window, for the chat
         now = self._clock()
         counter_key = f"{booking.department}:{booking.day.isoformat()}"
         for _ in range(MAX_ATTEMPTS):

@@ -146,8 +146,11 @@ class HallAdministration:
                 booking_from_doc(doc).starts
             )
         found = []
+        rules_of: dict[str, HallRules] = {}  # each department's rules read once, not per person
         for (person, department), starts in sorted(missed.items()):
-            rules = await read_rules(self._store, department)
+            if department not in rules_of:
+                rules_of[department] = await read_rules(self._store, department)
+            rules = rules_of[department]
             counted = await counted_no_shows(self._store, person, starts)
             until = rules.restricted_until(counted, now)
             if until is not None:
