@@ -17,10 +17,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from app.domain.eligibility import AGE_LIMIT, max_age_condition, min_age_condition, zh_numeral
 from app.domain.errors import NotFoundError, ValidationFailed
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Count = Annotated[int, Field(strict=True, ge=0)]
+Age = Annotated[int, Field(strict=True, ge=1, le=AGE_LIMIT)]
 Flag = Annotated[bool, Field(strict=True)]
 Target = Literal["citizen", "enterprise"]
 Delivery = Literal["courier", "pickup", "electronic"]
@@ -55,6 +57,33 @@ class FeeItem(_Frozen):
     basis: Text
 
 
+class Eligibility(_Frozen):
+    """Conditions checked from the applicant's verified ID number before a case opens: 年满
+    ``min_age`` 周岁 and/or 未满 ``max_age`` 周岁 on the day of application, under ``basis``."""
+
+    min_age: Age | None = None
+    max_age: Age | None = None
+    basis: Text
+
+    @model_validator(mode="after")
+    def _check_ages(self) -> Eligibility:
+        low, high = self.min_age, self.max_age
+        if low is None and high is None:
+            raise ValueError("须至少填写 min_age（年满）或 max_age（未满）之一")
+        if low is not None and high is not None and low >= high:
+            raise ValueError(
+                f"min_age {low} 须小于 max_age {high}："
+                f"“年满{zh_numeral(low)}周岁且未满{zh_numeral(high)}周岁”没有人能符合"
+            )
+        return self
+
+    @property
+    def conditions(self) -> list[str]:
+        """The conditions as the guide must state them, e.g. ["年满六十周岁"]."""
+        out = [] if self.min_age is None else [min_age_condition(self.min_age)]
+        return out + ([] if self.max_age is None else [max_age_condition(self.max_age)])
+
+
 class Material(_Frozen):
     """One slot of the checklist (材料清单) an applicant fills with a photo, upload or reuse."""
 
@@ -87,6 +116,8 @@ class Matter(_Frozen):
     department_name: Text
     legal_basis: Annotated[list[Text], Field(min_length=1)]
     conditions: list[Text]
+    # The conditions among ``conditions`` that are checked by machine before a case opens.
+    eligibility: Eligibility | None = None
     targets: Annotated[list[Target], Field(min_length=1)]
     materials: Annotated[list[Material], Field(min_length=1)]
     process: Annotated[list[Text], Field(min_length=1)]
@@ -152,7 +183,7 @@ class Matter(_Frozen):
             "【设定依据】",
             *_numbered(self.legal_basis),
             "【申请条件】",
-            *(_numbered(self.conditions) or ["无特别条件"]),
+            *(_numbered(self._condition_lines()) or ["无特别条件"]),
             "【申请材料】",
             *_numbered(_material_line(m) for m in self.materials),
             "【办理流程】",
@@ -165,6 +196,14 @@ class Matter(_Frozen):
             f"【办理结果】{self.result}（{'、'.join(DELIVERY_ZH[d] for d in self.delivery)}）",
         ]
         return "\n".join(lines)
+
+    def _condition_lines(self) -> list[str]:
+        checked = self.eligibility.conditions if self.eligibility else []
+        basis = self.eligibility.basis if self.eligibility else ""
+        return [
+            f"{text}（依据{basis}，按身份证号核对）" if any(c in text for c in checked) else text
+            for text in self.conditions
+        ]
 
 
 def yuan(fen: int) -> str:
@@ -212,6 +251,14 @@ def rule_violations(m: Matter) -> list[tuple[str, str]]:
         for i, mat in enumerate(m.materials)
         if mat.min_valid_days and not mat.must_be_valid
     ]
+    if m.eligibility is not None:
+        if m.targets != ["citizen"]:
+            out.append(("eligibility", "年龄条件按身份证号核对，只适用于仅面向自然人的事项"))
+        out += [
+            ("conditions", f"按身份证号核对的条件须以“{c}”写入申请条件，办事指南才会告诉申请人")
+            for c in m.eligibility.conditions
+            if not any(c in text for text in m.conditions)
+        ]
     out += _duplicates("materials", ".id", [mat.id for mat in m.materials], "材料编号")
     out += _duplicates("fees", ".name", [fee.name for fee in m.fees], "收费项目")
     out += _duplicates("targets", "", list(m.targets), "服务对象")
@@ -333,6 +380,7 @@ _ZH_MESSAGES = {
     "model_attributes_type": "必须是键值对（映射）",
     "dict_type": "必须是键值对（映射）",
     "greater_than_equal": "必须大于等于 {ge}",
+    "less_than_equal": "必须小于等于 {le}",
     "too_short": "至少需要 {min_length} 项",
     "string_too_long": "不能超过 {max_length} 个字符",
     "string_pattern_mismatch": "格式不正确，应匹配 {pattern}",
