@@ -6,10 +6,12 @@ from aiohttp import web
 
 from app.api.tokens import TokenIssuer
 from app.services.appointments import AppointmentService
+from app.services.binding import BindingService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
 from app.services.custody import CustodyService
+from app.services.mandates import MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
@@ -54,3 +56,5 @@ SF_SIMULATOR_URL = web.AppKey("sf_simulator_url", str)
 SF_SIMULATOR = web.AppKey("sf_simulator", SfSimulator)  # demo mode only
 SHIPMENTS = web.AppKey("shipments", ShipmentService)
 CUSTODY = web.AppKey("custody", CustodyService)
+BINDING = web.AppKey("binding", BindingService)
+MANDATES = web.AppKey("mandates", MandateService)

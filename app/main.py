@@ -23,14 +23,16 @@ from app.api.pages import routes as page_routes
 from app.api.sf_push import routes as sf_push_routes
 from app.api.tokens import TokenIssuer
 from app.domain.actors import Role
+from app.realname_wiring import identity_ctx
 from app.services import catalog
-from app.services.accounts import demo_accounts, seed_accounts
+from app.services.accounts import demo_accounts, seed_accounts, seed_demo_enterprise
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.cases import CaseService
 from app.services.certificates import CertificateService
 from app.services.counters import demo_counters, seed_counters
+from app.services.mandates import CLAIM_TOPIC, MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
@@ -172,8 +174,17 @@ def create_app(
             app[keys.SPACE] = SpaceService(
                 documents, objects, cases, clock=clock, on_outbox=wake_dispatchers
             )
+            app[keys.MANDATES] = MandateService(
+                documents, objects, clock=clock, on_outbox=wake_dispatchers
+            )
             app[keys.PRECHECKS] = PrecheckService(
-                cases, objects, documents, prechecker, app[keys.SPACE], clock=clock
+                cases,
+                objects,
+                documents,
+                prechecker,
+                app[keys.SPACE],
+                app[keys.MANDATES],
+                clock=clock,
             )
             app[keys.APPOINTMENTS] = build_appointments(
                 documents,
@@ -232,6 +243,7 @@ def create_app(
         ocr_jobs = {
             PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
             SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
+            CLAIM_TOPIC: app[keys.PRECHECKS].check_licence_claim,
         }
         ocr = OutboxDispatcher(
             app[keys.DOCUMENTS],
@@ -243,11 +255,17 @@ def create_app(
         # Calls to Alipay on their own too: a slow gateway never holds up a chat notice.
         payment_jobs = app[keys.PAYMENT_SERVICE].handlers()
         pay = OutboxDispatcher(app[keys.DOCUMENTS], payment_jobs, clock=clock, topics=payment_jobs)
-        wakers.extend([chat.wake, ocr.wake, pay.wake])
+        # The real-name register on its own: a slow provider never holds up a chat notice.
+        identity_jobs = app[keys.BINDING].handlers()
+        identity = OutboxDispatcher(
+            app[keys.DOCUMENTS], identity_jobs, clock=clock, topics=identity_jobs
+        )
+        wakers.extend([chat.wake, ocr.wake, pay.wake, identity.wake])
         tasks = [
             asyncio.create_task(chat.run(stop), name="outbox"),
             asyncio.create_task(ocr.run(stop), name="outbox-ocr"),
             asyncio.create_task(pay.run(stop), name="outbox-payments"),
+            asyncio.create_task(identity.run(stop), name="outbox-identity"),
             asyncio.create_task(_every(300, app[keys.PAYMENT_SERVICE].reconcile, stop)),
             asyncio.create_task(_every(300, app[keys.CASES].deem_overdue_accepted, stop)),
             asyncio.create_task(
@@ -287,6 +305,7 @@ def create_app(
         [
             stores_ctx,
             demo_ctx,
+            identity_ctx(settings, clock, wake_dispatchers),
             wechat_ctx(settings, clock),
             alipay_ctx(settings, clock),
             payments_ctx,
@@ -374,6 +393,7 @@ async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime
         if Role(account["role"]) in STAFF_ROLES:
             account["password_hash"] = demo_password_hash()
     await seed_accounts(store, accounts, now)
+    await seed_demo_enterprise(store, now)
     await seed_counters(store, demo_counters(departments))
 
 

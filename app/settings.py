@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     sf_api_url: str = "https://bspgw.sf-express.com/std/service"
     sf_simulator_port: int = 0  # any free port
 
+    # Real-name verification (实名核验): Tencent Cloud FaceID's two-factor IdCardVerification.
+    # Demo mode without these starts a local FaceID with a small register; outside demo,
+    # binding is refused ("unavailable") until both are given: never bound unverified.
+    tencent_secret_id: str | None = None
+    tencent_secret_key: SecretStr | None = None
+    faceid_endpoint: str = "https://faceid.tencentcloudapi.com"
+    faceid_region: str = "ap-guangzhou"
+
     # OCR pre-check: the engine bench ocr found most accurate, in a bounded process pool.
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     ocr_workers: int = 2
@@ -266,6 +274,11 @@ class Settings(BaseSettings):
             for field in sf:
                 if getattr(self, field) is None:
                     missing.append((field, "required with the other BUCHUMEN_SF_* settings"))
+        tencent = ("tencent_secret_id", "tencent_secret_key")
+        if any(getattr(self, f) is not None for f in tencent):
+            for field in tencent:
+                if getattr(self, field) is None:
+                    missing.append((field, "required with the other BUCHUMEN_TENCENT_* setting"))
         if missing:
             raise _Problems(missing)
         if "public_base_url" not in self.model_fields_set:
@@ -297,6 +310,11 @@ class Settings(BaseSettings):
     def alipay_configured(self) -> bool:
         """True when the real Alipay application's settings are all given."""
         return self.alipay_app_id is not None
+
+    @property
+    def realname_configured(self) -> bool:
+        """True when Tencent Cloud credentials for the real-name check are given."""
+        return self.tencent_secret_id is not None
 
     @property
     def sf_configured(self) -> bool:

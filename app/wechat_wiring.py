@@ -18,6 +18,7 @@ from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.crypto import MessageCrypto
 from bot.dialogues import Dialogues
+from bot.identity import IdentityDialogue
 from bot.menu import account_menu
 from bot.messenger import Messenger
 from bot.token_cache import TokenCache
@@ -114,6 +115,7 @@ def wechat_ctx(
                 app[keys.CALENDAR],
                 app[keys.SPACE],
                 app[keys.APPOINTMENTS],
+                IdentityDialogue(app[keys.BINDING], app[keys.MANDATES], settings.public_base_url),
                 clock=clock,
             )
             app[keys.WECHAT_CLIENT] = client
@@ -130,6 +132,7 @@ def wechat_ctx(
                 app[keys.CASES],
                 app[keys.MATERIALS],
                 app[keys.SPACE],
+                app[keys.MANDATES],
                 public_base_url=settings.public_base_url,
                 template_id=settings.wechat_template_id,
                 clock=clock,

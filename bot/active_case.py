@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.domain.actors import Actor
 from app.domain.case_states import State
-from app.domain.cases import Case
+from app.domain.cases import Case, china_date
 from app.services.accounts import account_of_openid
 from app.services.cases import CaseService
 from bot.conversations import Conversations
@@ -14,7 +14,7 @@ from storage.documents import DocumentStore
 async def active_case(
     store: DocumentStore, cases: CaseService, openid: str
 ) -> tuple[Actor, Case] | None:
-    actor = await account_of_openid(store, openid)
+    actor = await account_of_openid(store, openid, china_date(cases.now()))
     if actor is None:
         return None
     conv = await Conversations(store).load(openid)

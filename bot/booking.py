@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor
 from app.domain.appointments import Booking, span_zh
 from app.domain.errors import DomainError
 from app.services.appointments import AppointmentService, SlotFull
@@ -25,8 +25,7 @@ class BookingDialogue:
         self._catalog = catalog
 
     async def start(self, conv: Conversation, actor: Actor) -> str:
-        target = "enterprise" if actor.role is Role.AGENT else "citizen"
-        matters = await self._catalog.matters(target=target)
+        matters = await self._catalog.matters_for(actor)
         conv.step, conv.data = "booking_matter", {"choices": [m.code for m in matters]}
         items = "\n".join(f"{n}. {m.name}" for n, m in enumerate(matters, start=1))
         return texts.BOOK_PICK_MATTER.format(items=items)

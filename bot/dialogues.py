@@ -7,14 +7,15 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor
 from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import RATEABLE, RATINGS, Case, china_date
+from app.domain.catalog import Matter
 from app.domain.errors import DomainError
-from app.domain.identity import mask_uscc, parse_uscc
+from app.domain.identity import mask_id_number
 from app.domain.payments import fee_lines
 from app.domain.workdays import remaining_working_days, used_working_days
-from app.services.accounts import account_of_openid, bind_agent, bind_person
+from app.services.accounts import account_of_openid, person_of_openid
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
@@ -24,6 +25,7 @@ from bot import reuse, texts
 from bot.active_case import active_case
 from bot.booking import BookingDialogue
 from bot.conversations import Conversation, Conversations
+from bot.identity import IdentityDialogue
 from bot.parser import Inbound
 from storage.documents import DocumentStore
 
@@ -52,6 +54,7 @@ class Dialogues:
         calendars: CalendarService,
         space: SpaceService,
         appointments: AppointmentService,
+        identity: IdentityDialogue,
         *,
         clock: Callable[[], datetime],
     ) -> None:
@@ -62,6 +65,7 @@ class Dialogues:
         self._conversations = Conversations(store)
         self._catalog = CatalogCache(store)
         self._booking = BookingDialogue(appointments, self._catalog)
+        self._identity = identity
         self._clock = clock
         self._words: dict[str, Handler] = {
             "我要办": self._pick_matter,
@@ -76,8 +80,14 @@ class Dialogues:
             "预约": self._start_booking,
             "改约": self._start_move,
             "取消预约": self._start_cancel_booking,
-            "绑定": self._start_person_binding,
-            "企业绑定": self._start_agent_binding,
+            "绑定": self._start_binding,
+            "实名绑定": self._start_binding,
+            "企业认证": self._start_claim,
+            "企业授权": self._start_enterprise_request,
+            "企业绑定": self._start_enterprise_request,  # the word before authorisations existed
+            "代办": self._start_proxy_request,
+            "我的授权": self._my_authorities,
+            "授权管理": self._my_authorities,
             "评价": self._start_rating,
             "缴费": self._fees_due,
             "帮助": self._help,
@@ -121,7 +131,13 @@ class Dialogues:
         if text in self._words:
             return await self._words[text](conv, text)
         if conv.step.startswith("binding_"):
-            return await self._binding_step(conv, text)
+            return await self._identity.binding_step(conv, text)
+        if conv.step.startswith(("mandate_", "proxy_")):
+            return await self._identity.mandate_step(conv, await self._actor(conv), text)
+        if conv.step == "claim_licence":
+            return texts.SEND_LICENCE_PHOTO
+        if conv.step == "principal" and text.isdigit():
+            return await self._open_for(conv, int(text))
         if conv.step == "picking" and text.isdigit():
             return await self._show_guide(conv, text)
         if conv.step == "rating":
@@ -134,55 +150,38 @@ class Dialogues:
 
     # -- binding ---------------------------------------------------------------------------
 
-    async def _start_person_binding(self, conv: Conversation, _: str) -> str:
+    async def _start_binding(self, conv: Conversation, _: str) -> str:
         if reply := await self._already_bound(conv):
             return reply
-        conv.step, conv.data = "binding_name", {}
-        return texts.ASK_NAME
-
-    async def _start_agent_binding(self, conv: Conversation, _: str) -> str:
-        if reply := await self._already_bound(conv):
-            return reply
-        conv.step, conv.data = "binding_uscc", {}
-        return texts.ASK_USCC
+        return self._identity.start_binding(conv)
 
     async def _already_bound(self, conv: Conversation) -> str | None:
-        actor = await account_of_openid(self._store, conv.openid)
-        if actor is None:
+        doc = await person_of_openid(self._store, conv.openid)
+        if doc is None:
             return None
-        who = f"企业经办人（{mask_uscc(actor.uscc)}）" if actor.uscc else "个人"
+        who = f"{doc.get('name')}（身份证 {mask_id_number(str(doc.get('id_number', '')))}）"
         return texts.ALREADY_BOUND.format(who=who)
 
-    async def _binding_step(self, conv: Conversation, text: str) -> str:
-        now = self._clock()
-        if conv.step == "binding_name":
-            conv.step, conv.data["name"] = "binding_id", text
-            return texts.ASK_ID
-        if conv.step == "binding_id":
-            name = str(conv.data.get("name", ""))
-            conv.effect = True
-            citizen = await bind_person(
-                self._store, conv.openid, name=name, id_number=text, now=now
-            )
-            conv.step, conv.data = "idle", {}
-            return texts.BOUND_PERSON.format(name=name, masked=citizen.masked)
-        if conv.step == "binding_uscc":
-            parse_uscc(text)  # a wrong code is refused here, while the user can retype it
-            conv.step, conv.data["uscc"] = "binding_agent", text
-            return texts.ASK_AGENT_NAME
-        conv.effect = True
-        code = await bind_agent(
-            self._store, conv.openid, name=text, uscc=conv.data.get("uscc", ""), now=now
-        )
-        conv.step, conv.data = "idle", {}
-        return texts.BOUND_AGENT.format(masked=mask_uscc(code.code))
+    async def _start_claim(self, conv: Conversation, _: str) -> str:
+        await self._actor(conv)
+        return self._identity.start_claim(conv)
+
+    async def _start_enterprise_request(self, conv: Conversation, _: str) -> str:
+        await self._actor(conv)
+        return self._identity.start_enterprise_request(conv)
+
+    async def _start_proxy_request(self, conv: Conversation, _: str) -> str:
+        await self._actor(conv)
+        return self._identity.start_proxy_request(conv)
+
+    async def _my_authorities(self, conv: Conversation, _: str) -> str:
+        return await self._identity.my_authorities(await self._actor(conv))
 
     # -- applying --------------------------------------------------------------------------
 
     async def _pick_matter(self, conv: Conversation, _: str) -> str:
-        actor = await account_of_openid(self._store, conv.openid)
-        target = "enterprise" if actor and actor.role is Role.AGENT else "citizen"
-        matters = await self._catalog.matters(target=target)
+        actor = await self._actor(conv)
+        matters = await self._catalog.matters_for(actor)
         if not matters:
             return texts.NO_MATTERS
         conv.step = "picking"
@@ -207,8 +206,39 @@ class Dialogues:
         if not code:
             return await self._pick_matter(conv, "")
         actor = await self._actor(conv)
+        matter = await self._catalog.get(code)
+        principals = await self._principals(actor, matter)
+        if len(principals) > 1:
+            conv.step = "principal"
+            conv.data = {"matter": code, "principals": [p for p, _ in principals]}
+            items = "\n".join(f"{n}. {label}" for n, (_, label) in enumerate(principals, 1))
+            return texts.PICK_PRINCIPAL.format(matter=matter.name, items=items)
+        return await self._open(conv, actor, code, principals[0][0] if principals else None)
+
+    async def _open_for(self, conv: Conversation, pick: int) -> str:
+        choices: list[str] = conv.data.get("principals", [])
+        if not 1 <= pick <= len(choices):
+            return texts.BAD_PICK.format(n=len(choices))
+        actor = await self._actor(conv)
+        return await self._open(conv, actor, str(conv.data.get("matter")), choices[pick - 1])
+
+    async def _principals(self, actor: Actor, matter: Matter) -> list[tuple[str | None, str]]:
+        """For whom ``actor`` could open ``matter``: themselves, enterprises, family (代办)."""
+        found: list[tuple[str | None, str]] = []
+        if "citizen" in matter.targets:
+            found.append((None, "本人办理"))
+        for a in actor.authorities:
+            is_firm = a.uscc is not None
+            if a.covers(matter.code) and ("enterprise" if is_firm else "citizen") in matter.targets:
+                found.append((a.principal, ""))
+        names = await self._identity.names([p for p, _ in found if p])
+        return [(p, label or f"代{names.get(p or '', '')}办理") for p, label in found]
+
+    async def _open(
+        self, conv: Conversation, actor: Actor, code: str, principal: str | None
+    ) -> str:
         conv.effect = True
-        case = await self._cases.open(actor, code)
+        case = await self._cases.open(actor, code, on_behalf_of=principal)
         conv.step, conv.data = "filling", {"case": case.number}
         checklist = "\n".join(
             f"{n}. {s.name}{'' if s.required else '（可选）'}"
@@ -395,7 +425,7 @@ class Dialogues:
         return texts.CANCELLED
 
     async def _actor(self, conv: Conversation) -> Actor:
-        actor = await account_of_openid(self._store, conv.openid)
+        actor = await account_of_openid(self._store, conv.openid, china_date(self._clock()))
         if actor is None:
             raise NeedsBinding(texts.BIND_FIRST)
         return actor

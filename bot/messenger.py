@@ -10,13 +10,15 @@ import structlog
 from app.domain.cases import Case
 from app.domain.errors import DomainError
 from app.domain.identity import mask_sensitive
-from app.services.accounts import USERS
+from app.services.accounts import USERS, account_of_openid
 from app.services.cases import CaseService
+from app.services.mandates import NOTIFY_PERSON, MandateService
 from app.services.materials import MAX_MATERIAL_BYTES, MaterialService
 from app.services.space import SpaceService
 from bot import reuse, texts
 from bot.active_case import active_case
 from bot.client import WeChatApiError, WeChatClient
+from bot.conversations import Conversations
 from bot.inbound import enqueue
 from storage.documents import DocumentStore
 from storage.outbox import Handler, OutboxMessage
@@ -35,6 +37,7 @@ class Messenger:
         cases: CaseService,
         materials: MaterialService,
         space: SpaceService,
+        mandates: MandateService,
         *,
         public_base_url: str,
         template_id: str | None,
@@ -45,6 +48,7 @@ class Messenger:
         self._cases = cases
         self._materials = materials
         self._space = space
+        self._mandates = mandates
         self._base = public_base_url
         self._template_id = template_id
         self._clock = clock
@@ -52,6 +56,7 @@ class Messenger:
     def handlers(self) -> dict[str, Handler]:
         return {
             "notify.applicant": self.notify_applicant,
+            NOTIFY_PERSON: self.notify_person,
             "wechat.text": self.send_text,
             "wechat.photo": self.attach_photo,
         }
@@ -80,12 +85,28 @@ class Messenger:
                 data={"first": text, "keyword1": msg.payload["case"], "remark": "点击查看详情"},
             )
 
+    async def notify_person(self, msg: OutboxMessage) -> None:
+        """A message to a person about them (an authorisation, a binding), with its page."""
+        user = await self._store.get(USERS, msg.payload["person"])
+        openid = user.get("openid") if user else None
+        if not openid:
+            log.info("notice_without_chat", person=msg.payload["person"])
+            return
+        text = mask_sensitive(msg.payload["text"])
+        if path := msg.payload.get("path"):
+            text += f"\n{msg.payload.get('link_label', '查看详情')}：{self._base}{path}"
+        await self._client.send_text(openid, text)
+
     async def send_text(self, msg: OutboxMessage) -> None:
         await self._client.send_text(msg.payload["openid"], mask_sensitive(msg.payload["text"]))
 
     async def attach_photo(self, msg: OutboxMessage) -> None:
         """Fetch a chat photo and file it where it belongs; a rerun never files it twice."""
         openid, source = msg.payload["openid"], f"chat:{msg.payload['msg']}"
+        conv = await Conversations(self._store).load(openid)
+        if conv.step == "claim_licence":  # 企业认证: the licence, not a case's material
+            await self._claim(msg, openid)
+            return
         found = await active_case(self._store, self._cases, openid)
         if found is None:
             await self._reply(msg, texts.NO_OPEN_CASE)
@@ -110,6 +131,21 @@ class Messenger:
             done = slot
         rest = reuse.still_needed(case) + await reuse.offer(self._space, case)
         await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
+
+    async def _claim(self, msg: OutboxMessage, openid: str) -> None:
+        actor = await account_of_openid(self._store, openid)
+        if actor is None:
+            await self._reply(msg, texts.BIND_FIRST)
+            return
+        data, _ = await self._client.download_media(
+            msg.payload["media_id"], max_bytes=MAX_MATERIAL_BYTES
+        )
+        try:
+            await self._mandates.claim(actor, _once(data), key=f"chat:{msg.payload['msg']}")
+        except DomainError as exc:
+            await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
+            return
+        await self._reply(msg, texts.LICENCE_RECEIVED)
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:
         await enqueue(

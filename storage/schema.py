@@ -90,6 +90,16 @@ MIGRATIONS: list[list[Index]] = [
         Index("handover_codes", (("short", 1),), unique=True),
         Index("handover_codes", (("expires_at", 1),)),
     ],
+    [
+        # Who may act for whom: one person per ID number; an agent's and a principal's
+        # authorisations; the enterprises a person represents; a day's real-name attempts.
+        Index("users", (("id_number", 1),), unique=True),
+        Index("mandates", (("agent", 1), ("status", 1))),
+        Index("mandates", (("principal", 1), ("status", 1))),
+        Index("enterprises", (("legal_rep", 1),)),
+        Index("identity_attempts", (("openid", 1), ("at", 1))),
+        Index("identity_attempts", (("number", 1), ("at", 1))),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -120,4 +130,8 @@ COLLECTIONS: tuple[str, ...] = (
     "handover_codes",
     "custody_scans",
     "route_events",
+    "wechat_links",
+    "mandates",
+    "enterprises",
+    "identity_attempts",
 )

@@ -13,20 +13,30 @@ from pydantic import BaseModel
 from app.api.errors import BadRequest
 from app.api.tokens import InvalidToken
 from app.api.views import case_view
-from app.domain.actors import Actor
+from app.domain.actors import Actor, Role
 from app.domain.cases import Case, china_date
-from app.keys import CALENDAR, CASES, TOKENS
+from app.domain.errors import NotFoundError
+from app.keys import CALENDAR, CASES, DOCUMENTS, TOKENS
+from app.services.accounts import actor_for
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def actor_of(request: web.Request) -> Actor:
-    """The authenticated caller, from ``Authorization: Bearer <jwt>``."""
+async def actor_of(request: web.Request) -> Actor:
+    """The authenticated caller, from ``Authorization: Bearer <jwt>``; an applicant's
+    authorities are read now, and a deleted account's token opens nothing."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("missing bearer token")
-    return request.config_dict[TOKENS].verify(token.strip())
+    actor = request.config_dict[TOKENS].verify(token.strip())
+    if actor.role is not Role.APPLICANT:
+        return actor
+    try:
+        today = china_date(request.config_dict[CASES].now())
+        return await actor_for(request.config_dict[DOCUMENTS], actor.id, today)
+    except NotFoundError as exc:
+        raise InvalidToken("the account no longer exists") from exc
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:

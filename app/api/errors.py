@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from app.api.tokens import InvalidToken
+from app.domain.eligibility import NotEligible
 from app.domain.errors import (
     DomainError,
     InvalidTransition,
@@ -29,6 +30,7 @@ STATUS: dict[type[DomainError], int] = {
     NotPermitted: 403,
     InvalidTransition: 409,
     StaleVersion: 409,
+    NotEligible: 422,
 }
 
 HTTP_MESSAGES: dict[int, tuple[str, str]] = {

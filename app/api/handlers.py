@@ -17,6 +17,7 @@ from app.api.schemas import (
     Versioned,
 )
 from app.api.views import event_view, matter_view, payments_view
+from app.domain.actors import enterprise
 from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
@@ -67,9 +68,10 @@ async def list_defects(request: web.Request) -> web.Response:
 
 @routes.post("/cases")
 async def create_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, CreateCase)
-    case = await request.config_dict[CASES].open(actor, body.matter_code)
+    principal = enterprise(body.enterprise) if body.enterprise else None
+    case = await request.config_dict[CASES].open(actor, body.matter_code, on_behalf_of=principal)
     response = await _render(request, case, status=201)
     response.headers["Location"] = f"/api/v1/cases/{case.number}"
     return response
@@ -77,7 +79,7 @@ async def create_case(request: web.Request) -> web.Response:
 
 @routes.get("/cases")
 async def list_cases(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     page = await request.config_dict[CASES].list_for(
         actor,
         state=request.query.get("state"),
@@ -98,7 +100,7 @@ async def list_cases(request: web.Request) -> web.Response:
 @routes.get("/cases/{number}")
 async def get_case(request: web.Request) -> web.Response:
     case = await request.config_dict[CASES].view(
-        actor_of(request), request.match_info["number"], purpose="api"
+        await actor_of(request), request.match_info["number"], purpose="api"
     )
     return await _render(request, case)
 
@@ -106,14 +108,14 @@ async def get_case(request: web.Request) -> web.Response:
 @routes.get("/cases/{number}/history")
 async def case_history(request: web.Request) -> web.Response:
     events = await request.config_dict[CASES].history(
-        actor_of(request), request.match_info["number"]
+        await actor_of(request), request.match_info["number"]
     )
     return reply({"items": [event_view(e) for e in events]})
 
 
 @routes.put("/cases/{number}/materials/{slot}")
 async def upload_material(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     if (request.content_length or 0) > MAX_MATERIAL_BYTES:
         return error_response(413, "payload_too_large", TOO_LARGE)
     case = await request.config_dict[MATERIALS].upload(
@@ -129,7 +131,7 @@ async def upload_material(request: web.Request) -> web.Response:
 @routes.get("/cases/{number}/materials/{slot}/link")
 async def material_link(request: web.Request) -> web.Response:
     ref = await request.config_dict[CASES].open_material(
-        actor_of(request), request.match_info["number"], request.match_info["slot"]
+        await actor_of(request), request.match_info["number"], request.match_info["slot"]
     )
     url = await request.config_dict[OBJECTS].download_url(ref.object_key)
     expires_in = int(LINK_LIFETIME.total_seconds())  # the port's default lifetime
@@ -139,7 +141,7 @@ async def material_link(request: web.Request) -> web.Response:
 @routes.get("/cases/{number}/payments")
 async def case_payments(request: web.Request) -> web.Response:
     statement = await request.config_dict[PAYMENT_SERVICE].statement(
-        actor_of(request), request.match_info["number"]
+        await actor_of(request), request.match_info["number"]
     )
     return reply(payments_view(statement))
 
@@ -148,7 +150,7 @@ async def case_payments(request: web.Request) -> web.Response:
 async def start_payment(request: web.Request) -> web.Response:
     """A cashier URL for the case's fee (the amount is the catalog's; nothing is sent)."""
     checkout = await request.config_dict[PAYMENT_SERVICE].checkout(
-        actor_of(request), request.match_info["number"]
+        await actor_of(request), request.match_info["number"]
     )
     order = checkout.order
     body = {
@@ -162,7 +164,7 @@ async def start_payment(request: web.Request) -> web.Response:
 
 @routes.post("/cases/{number}/submit")
 async def submit_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, Versioned)
     case = await request.config_dict[CASES].submit(
         actor, request.match_info["number"], version=body.version
@@ -172,7 +174,7 @@ async def submit_case(request: web.Request) -> web.Response:
 
 @routes.post("/cases/{number}/return")
 async def return_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, ReturnBody)
     items = [Correction(c.slot_id, tuple(c.defects), c.remark) for c in body.corrections]
     case = await request.config_dict[CASES].return_for_correction(
@@ -187,7 +189,7 @@ async def return_case(request: web.Request) -> web.Response:
 
 @routes.post("/cases/{number}/approve")
 async def approve_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, Versioned)
     case = await request.config_dict[CASES].approve(
         actor, request.match_info["number"], version=body.version
@@ -197,7 +199,7 @@ async def approve_case(request: web.Request) -> web.Response:
 
 @routes.post("/cases/{number}/reject")
 async def reject_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, RejectBody)
     case = await request.config_dict[CASES].reject(
         actor, request.match_info["number"], body.reason, body.basis, version=body.version
@@ -207,7 +209,7 @@ async def reject_case(request: web.Request) -> web.Response:
 
 @routes.post("/cases/{number}/actions/{action}")
 async def act_on_case(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     try:
         action = Action(request.match_info["action"])
     except ValueError:
@@ -224,14 +226,14 @@ async def act_on_case(request: web.Request) -> web.Response:
 
 @routes.get("/calendar/overrides")
 async def list_overrides(request: web.Request) -> web.Response:
-    actor_of(request)
+    await actor_of(request)
     items = await request.config_dict[CALENDAR].overrides(int_query(request, "year"))
     return reply({"items": [{k: v for k, v in d.items() if k != "_version"} for d in items]})
 
 
 @routes.put("/calendar/overrides/{day}")
 async def put_override(request: web.Request) -> web.Response:
-    actor = actor_of(request)
+    actor = await actor_of(request)
     body = await read_model(request, CalendarOverride)
     try:
         day = date.fromisoformat(request.match_info["day"])

@@ -11,6 +11,11 @@ class _Body(BaseModel):
 
 class CreateCase(_Body):
     matter_code: str = Field(min_length=1, max_length=64, description="事项编码")
+    enterprise: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+        description="代哪家企业办理（统一社会信用代码）；须有该企业的有效授权",
+    )
 
 
 class Versioned(_Body):

@@ -35,8 +35,6 @@ class TokenIssuer:
         }
         if actor.department:
             claims["dept"] = actor.department
-        if actor.uscc:
-            claims["uscc"] = actor.uscc
         return str(jwt.encode(claims, self._secret, algorithm=ALGORITHMS[0]))
 
     def verify(self, token: str) -> Actor:
@@ -55,7 +53,6 @@ class TokenIssuer:
                 id=str(claims["sub"]),
                 role=Role(claims["role"]),
                 department=claims.get("dept"),
-                uscc=claims.get("uscc"),
             )
         except (JWTError, KeyError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc

@@ -100,7 +100,7 @@ def _rule(sources: set[State], target: State, *roles: Role) -> Rule:
     return Rule(frozenset(sources), target, frozenset(roles))
 
 
-OWNER = (Role.APPLICANT, Role.AGENT)
+OWNER = (Role.APPLICANT,)
 S = State
 RULES: dict[Action, Rule] = {
     Action.SUBMIT: _rule({S.DRAFT}, S.SUBMITTED, *OWNER),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from app.domain.actors import SYSTEM, Actor, Role
+from app.domain.actors import SYSTEM, Actor, Role, enterprise, person
 from app.domain.case_states import (
     BEFORE_ACCEPTANCE,
     FINISHED,
@@ -105,6 +105,8 @@ class CaseEvent:
     at: datetime
     reason: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # The enterprise or person the actor acted for, when not for themselves.
+    on_behalf_of: str | None = None
 
 
 @dataclass
@@ -126,6 +128,7 @@ class Case:
     decision: dict[str, str] | None = None
     finished_on: date | None = None  # the day the legal clock stopped (see FINISHED)
     rating: dict[str, str] | None = None
+    handler_id: str | None = None  # who applies for the person ``applicant_id`` (代办)
     fee_paid: bool = False  # the catalog fee has been received (refunds do not reset it)
     seq: int = 0
     new_events: list[CaseEvent] = field(default_factory=list)
@@ -133,26 +136,48 @@ class Case:
     # -- creation and materials -------------------------------------------------------------
 
     @classmethod
-    def open(cls, number: str, terms: MatterTerms, actor: Actor, at: datetime) -> Case:
-        if actor.role not in {Role.APPLICANT, Role.AGENT}:
-            raise NotPermitted("只有申请人或企业经办人可以发起办件")
-        if actor.role is Role.AGENT and not actor.uscc:
-            raise NotPermitted("企业经办人须绑定统一社会信用代码后才能办理")
+    def open(
+        cls,
+        number: str,
+        terms: MatterTerms,
+        actor: Actor,
+        at: datetime,
+        *,
+        on_behalf_of: str | None = None,
+    ) -> Case:
+        """Open for the actor themselves, or for the enterprise or person they act for.
+
+        An enterprise's case keeps the person who opened it; a person's case opened by a
+        family member belongs to that person, the family member its handler.
+        """
+        if actor.role is not Role.APPLICANT:
+            raise NotPermitted("只有实名认证的申请人可以发起办件")
+        principal = on_behalf_of or person(actor.id)
+        if not actor.may_act_for(principal, terms.code):
+            raise NotPermitted("您没有代其办理该事项的授权，请先取得授权")
+        kind, _, ref = principal.partition(":")
         case = cls(
             number=number,
             terms=terms,
-            applicant_id=actor.id,
-            enterprise_uscc=actor.uscc if actor.role is Role.AGENT else None,
+            applicant_id=ref if kind == "person" else actor.id,
+            enterprise_uscc=ref if kind == "enterprise" else None,
+            handler_id=actor.id if kind == "person" and ref != actor.id else None,
             state=State.DRAFT,
             created_at=at,
         )
         case._record("create", None, State.DRAFT, actor, at)
         return case
 
+    @property
+    def principal(self) -> str:
+        """Whom the case is for: the enterprise, or the person (the same string names a space)."""
+        if self.enterprise_uscc:
+            return enterprise(self.enterprise_uscc)
+        return person(self.applicant_id)
+
     def is_owner(self, actor: Actor) -> bool:
-        if actor.role is Role.AGENT:
-            return self.enterprise_uscc is not None and actor.uscc == self.enterprise_uscc
-        return actor.role is Role.APPLICANT and actor.id == self.applicant_id
+        """The applicant, or someone with a live authority for the case's principal and matter."""
+        return actor.may_act_for(self.principal, self.terms.code)
 
     def may_view(self, actor: Actor) -> bool:
         if actor.role in {Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM}:
@@ -396,7 +421,7 @@ class Case:
         rule = RULES[action]
         if actor.role not in rule.roles:
             raise NotPermitted("您的身份不能执行此操作")
-        if actor.role in {Role.APPLICANT, Role.AGENT} and not self.is_owner(actor):
+        if actor.role is Role.APPLICANT and not self.is_owner(actor):
             raise NotPermitted("只有申请人本人可以办理该办件")
         if actor.role is Role.REVIEWER and actor.department != self.terms.department:
             raise NotPermitted("该办件不属于您所在部门")
@@ -436,8 +461,18 @@ class Case:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.seq += 1
+        acting_for = self.principal if actor.role is Role.APPLICANT else None
         event = CaseEvent(
-            self.seq, action, before, after, actor.id, actor.role, at, reason, detail or {}
+            self.seq,
+            action,
+            before,
+            after,
+            actor.id,
+            actor.role,
+            at,
+            reason,
+            detail or {},
+            on_behalf_of=acting_for if acting_for != person(actor.id) else None,
         )
         self.new_events.append(event)
 

@@ -53,7 +53,6 @@ LABELS_ZH = {
 }
 ROLE_ZH = {
     Role.APPLICANT: "申请人",
-    Role.AGENT: "经办人",
     Role.COURIER: "快递员",
     Role.REVIEWER: "窗口工作人员",
     Role.SYSTEM: "系统",

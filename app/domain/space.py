@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Role, person
 from app.domain.errors import NotFoundError, ValidationFailed
 
 # How long a deleted document's objects are kept for the cases that used them: longer than the
@@ -35,12 +35,15 @@ PERMANENT = "长期"
 NOT_FOUND = "个人空间中没有这份材料"
 
 
-def owner_of(actor: Actor) -> str:
-    """Whose space ``actor`` works in: their own, or their enterprise's."""
-    if actor.role is Role.AGENT and actor.uscc:
-        return f"enterprise:{actor.uscc}"
-    if actor.role is Role.APPLICANT:
-        return f"person:{actor.id}"
+def owner_of(actor: Actor, principal: str | None = None) -> str:
+    """Whose space ``actor`` works in: their own, or one they act for in every matter.
+
+    An agent authorised for some matters only fills those cases from the space (the case's
+    owner is checked there) but does not browse it.
+    """
+    principal = principal or person(actor.id)
+    if actor.role is Role.APPLICANT and actor.fully_for(principal):
+        return principal
     raise NotFoundError(NOT_FOUND)
 
 
@@ -100,7 +103,7 @@ class SpaceDocument:
     def may_use(self, actor: Actor) -> bool:
         """Only the owner sees it; anyone else is told it does not exist."""
         try:
-            return owner_of(actor) == self.owner and self.deleted_at is None
+            return owner_of(actor, self.owner) == self.owner and self.deleted_at is None
         except NotFoundError:
             return False
 

@@ -1,39 +1,55 @@
-"""Accounts a token may speak for; demo mode seeds one per role and one reviewer per department."""
+"""Accounts: verified persons (linked to a WeChat openid) and staff; demo accounts in demo mode.
+
+A person's account is keyed by an id of its own, not by the WeChat account: the ID number is
+unique among persons, so cases and documents stay with the person when they bind another
+WeChat account (see ``app.services.binding``).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.domain.actors import Actor, Role
-from app.domain.errors import NotFoundError, ValidationFailed
-from app.domain.identity import (
-    CitizenId,
-    Uscc,
-    mask_id_number,
-    mask_uscc,
-    parse_citizen_id,
-    parse_uscc,
+from app.domain.actors import Actor, Role, enterprise
+from app.domain.errors import NotFoundError
+from app.domain.identity import mask_id_number, mask_uscc
+from app.domain.mandates import Mandate, Status
+from app.services.mandate_records import (
+    ENTERPRISES,
+    MANDATES,
+    authorities_of,
+    enterprise_doc,
+    mandate_to_doc,
 )
 from storage.documents import DocumentStore, DuplicateKey
 
 USERS = "users"
+WECHAT_LINKS = "wechat_links"  # _id = openid → the person bound to it, one at a time
 
-# A valid GB 11643 number (the standard's own example) and a valid GB 32100 code.
-DEMO_CITIZEN_ID = "11010519491231002X"
+# Valid GB 11643 numbers and a valid GB 32100 code; the local real-name register knows them.
+DEMO_CITIZEN_ID = "35010219850715002X"
+DEMO_AGENT_ID = "350102197503020012"
+DEMO_LEGAL_REP_ID = "350102196509090041"
 DEMO_USCC = "91350100M000100Y43"
+DEMO_ENTERPRISE = "福州示例科技有限公司"
+
+
+def new_person_id() -> str:
+    return f"p-{uuid.uuid4().hex[:16]}"
 
 
 def demo_accounts(departments: list[str]) -> list[dict[str, Any]]:
+    people = [
+        ("demo-citizen", "张三", DEMO_CITIZEN_ID),
+        ("demo-agent", "李四", DEMO_AGENT_ID),
+        ("demo-legal-rep", "王五", DEMO_LEGAL_REP_ID),
+    ]
     accounts: list[dict[str, Any]] = [
-        {"_id": "demo-citizen", "role": "applicant", "name": "张三", "id_number": DEMO_CITIZEN_ID},
-        {
-            "_id": "demo-agent",
-            "role": "agent",
-            "name": "李四",
-            "uscc": DEMO_USCC,
-            "enterprise": "福州示例科技有限公司",
-        },
+        {"_id": i, "role": "applicant", "name": n, "id_number": number, "verified_by": "demo"}
+        for i, n, number in people
+    ]
+    accounts += [
         {"_id": "demo-courier", "role": "courier", "name": "王师傅"},
         {"_id": "demo-kiosk", "role": "kiosk", "name": "大厅自助签到机"},
         {"_id": "demo-admin", "role": "admin", "name": "系统管理员"},
@@ -61,94 +77,71 @@ async def seed_accounts(store: DocumentStore, accounts: list[dict[str, Any]], no
     return created
 
 
-async def actor_for(store: DocumentStore, username: str) -> Actor:
-    doc = await store.get(USERS, username)
-    if doc is None:
-        raise NotFoundError(f"没有名为 {username} 的账号")
-    return Actor(
-        id=doc["_id"],
-        role=Role(doc["role"]),
-        department=doc.get("department"),
-        uscc=doc.get("uscc"),
+async def seed_demo_enterprise(store: DocumentStore, now: datetime) -> None:
+    """王五 represents the demo enterprise and has authorised 李四 for every matter."""
+    grant = Mandate(
+        id="demo-grant",
+        principal=enterprise(DEMO_USCC),
+        agent="demo-agent",
+        agent_name="李四",
+        status=Status.GRANTED,
+        requested_at=now,
+        expires_on=(now + timedelta(days=365)).date(),
+        decided_at=now,
+        decided_by="demo-legal-rep",
     )
+    rep = enterprise_doc(DEMO_USCC, DEMO_ENTERPRISE, "demo-legal-rep", "王五", how="demo", at=now)
+    for collection, doc in ((ENTERPRISES, rep), (MANDATES, mandate_to_doc(grant))):
+        try:
+            async with store.transaction() as tx:
+                await tx.insert(collection, doc)
+        except DuplicateKey:
+            continue
+
+
+def _actor(doc: dict[str, Any]) -> Actor:
+    return Actor(id=doc["_id"], role=Role(doc["role"]), department=doc.get("department"))
+
+
+async def actor_for(store: DocumentStore, username: str, today: date | None = None) -> Actor:
+    """The account's actor; an applicant's with the authorities they hold ``today``."""
+    doc = await store.get(USERS, username)
+    if doc is None or doc.get("deleted_at"):
+        raise NotFoundError(f"没有名为 {username} 的账号")
+    actor = _actor(doc)
+    if actor.role is Role.APPLICANT and today is not None:
+        return await with_authorities(store, actor, today)
+    return actor
+
+
+async def with_authorities(store: DocumentStore, actor: Actor, today: date) -> Actor:
+    """``actor`` with what they may act for today, read now (never trusted from a token)."""
+    if actor.role is not Role.APPLICANT:
+        return actor
+    return Actor(actor.id, actor.role, authorities=await authorities_of(store, actor.id, today))
 
 
 async def list_accounts(store: DocumentStore) -> list[dict[str, Any]]:
     return await store.find(USERS, sort=[("_id", 1)])
 
 
-def wechat_account_id(openid: str) -> str:
-    return f"wx-{openid}"
+async def person_of_openid(store: DocumentStore, openid: str) -> dict[str, Any] | None:
+    link = await store.get(WECHAT_LINKS, openid)
+    if link is None:
+        return None
+    doc = await store.get(USERS, link["person"])
+    return doc if doc and doc.get("openid") == openid and not doc.get("deleted_at") else None
 
 
-async def account_of_openid(store: DocumentStore, openid: str) -> Actor | None:
-    """The actor bound to this WeChat user, or None before binding."""
-    doc = await store.get(USERS, wechat_account_id(openid))
+async def account_of_openid(
+    store: DocumentStore, openid: str, today: date | None = None
+) -> Actor | None:
+    """The person bound to this WeChat user (with today's authorities), or None before binding."""
+    doc = await person_of_openid(store, openid)
     if doc is None:
         return None
-    return Actor(
-        id=doc["_id"],
-        role=Role(doc["role"]),
-        department=doc.get("department"),
-        uscc=doc.get("uscc"),
-    )
-
-
-async def bind_person(
-    store: DocumentStore, openid: str, *, name: str, id_number: str, now: datetime
-) -> CitizenId:
-    """Bind an openid to a citizen once; the number must pass GB 11643 and the name be given."""
-    name = _checked_name(name)
-    citizen = parse_citizen_id(id_number, today=now.date())
-    await _insert_account(
-        store,
-        {
-            "_id": wechat_account_id(openid),
-            "username": wechat_account_id(openid),
-            "openid": openid,
-            "role": Role.APPLICANT.value,
-            "name": name,
-            "id_number": citizen.number,
-            "created_at": now.isoformat(),
-        },
-    )
-    return citizen
-
-
-async def bind_agent(
-    store: DocumentStore, openid: str, *, name: str, uscc: str, now: datetime
-) -> Uscc:
-    """Bind an openid as an agent of one enterprise (GB 32100 code)."""
-    name = _checked_name(name)
-    code = parse_uscc(uscc)
-    await _insert_account(
-        store,
-        {
-            "_id": wechat_account_id(openid),
-            "username": wechat_account_id(openid),
-            "openid": openid,
-            "role": Role.AGENT.value,
-            "name": name,
-            "uscc": code.code,
-            "created_at": now.isoformat(),
-        },
-    )
-    return code
-
-
-def _checked_name(name: str) -> str:
-    name = name.strip()
-    if not 2 <= len(name) <= 30:
-        raise ValidationFailed("姓名应为 2 到 30 个字，请重新输入")
-    return name
-
-
-async def _insert_account(store: DocumentStore, doc: dict[str, Any]) -> None:
-    try:
-        async with store.transaction() as tx:
-            await tx.insert(USERS, doc)
-    except DuplicateKey as exc:
-        raise ValidationFailed("该微信号已绑定身份，如需更换请联系人工服务 12345") from exc
+    actor = _actor(doc)
+    return await with_authorities(store, actor, today) if today is not None else actor
 
 
 async def applicant_label(
@@ -157,7 +150,9 @@ async def applicant_label(
     """Who applied, for staff pages, masked (PIPL): enough to recognise, not to copy."""
     account = await store.get(USERS, account_id) or {}
     if uscc:
-        return {"who": str(account.get("enterprise") or "企业"), "id": mask_uscc(uscc)}
+        firm = await store.get(ENTERPRISES, uscc) or {}
+        who = str(firm.get("name") or "企业")
+        return {"who": f"{who}（经办人 {account.get('name') or '—'}）", "id": mask_uscc(uscc)}
     number = account.get("id_number")
     return {
         "who": str(account.get("name") or "申请人"),

@@ -109,7 +109,7 @@ class AppointmentService:
         case_number: str | None = None,
     ) -> Booking:
         """Take a place, or say in Chinese why not (full: with the nearest free slot)."""
-        if actor.role not in {Role.APPLICANT, Role.AGENT}:
+        if actor.role is not Role.APPLICANT:
             raise NotPermitted("只有申请人可以预约")
         matter = await get_matter(self._store, matter_code)
         rules = await self.rules(matter.department)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Role, person
 from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, Action
 from app.domain.cases import (
     Case,
@@ -19,6 +19,7 @@ from app.domain.cases import (
     Slot,
     china_date,
 )
+from app.domain.eligibility import check_eligibility
 from app.domain.errors import (
     InvalidTransition,
     NotFoundError,
@@ -27,11 +28,13 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.domain.follow_ups import FollowUp
+from app.domain.identity import parse_citizen_id
 from app.domain.notices import Correction
 from app.domain.prechecks import Precheck
 from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
 from app.domain.space import SpaceDocument, check_reusable
 from app.domain.workdays import deemed_acceptance_date, due_date
+from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
 from app.services.case_effects import (
@@ -57,6 +60,19 @@ CASES = "cases"
 SYSTEM = Actor("system", Role.SYSTEM)
 EVENTS = "case_events"
 NOT_FOUND = "未找到该办件，请核对办件号"
+
+
+def _sole_enterprise(actor: Actor, code: str, name: str) -> str:
+    """The enterprise an applicant applies for when the matter is for enterprises only."""
+    firms = [a.principal for a in actor.authorities if a.uscc and a.covers(code)]
+    if not firms:
+        raise NotPermitted(
+            f"“{name}”面向企业办理。请法定代表人回复“企业认证”认证企业，"
+            "或经办人回复“企业授权”向法定代表人申请授权后再办理"
+        )
+    if len(firms) > 1:
+        raise ValidationFailed("您可代多家企业办理该事项，请选择代哪家企业办理")
+    return firms[0]
 
 
 def new_case_number(today: date) -> str:
@@ -172,15 +188,11 @@ class CaseService:
         size: int = 20,
     ) -> Page:
         """An applicant's own cases, newest first, or a reviewer's queue, nearest deadline first."""
+        if actor.role is Role.APPLICANT:
+            return await self._applicants_cases(actor, state, matter, page, size)
         where: dict[str, Any] = {}
         sort: list[tuple[str, int]]
-        if actor.role is Role.APPLICANT:
-            where["applicant_id"] = actor.id
-            sort = [("created_at", -1)]
-        elif actor.role is Role.AGENT:
-            where["enterprise_uscc"] = actor.uscc
-            sort = [("created_at", -1)]
-        elif actor.role is Role.REVIEWER:
+        if actor.role is Role.REVIEWER:
             where["department"] = actor.department
             sort = [("due_date", 1)]
         elif actor.role in {Role.SUPERVISOR, Role.ADMIN}:
@@ -199,14 +211,69 @@ class CaseService:
         total = await self._store.count(CASES, where)
         return Page([case_from_doc(d) for d in docs], total, page, size)
 
+    async def _applicants_cases(
+        self, actor: Actor, state: str | None, matter: str | None, page: int, size: int
+    ) -> Page:
+        """Their own cases and those of whom they act for today, within each authority's scope.
+
+        One query per principal (an applicant has a handful), merged newest first.
+        """
+        wheres: list[dict[str, Any]] = [{"applicant_id": actor.id, "enterprise_uscc": None}]
+        for authority in actor.authorities:
+            kind, _, ref = authority.principal.partition(":")
+            where: dict[str, Any] = (
+                {"enterprise_uscc": ref}
+                if kind == "enterprise"
+                else {"applicant_id": ref, "enterprise_uscc": None}
+            )
+            if authority.matters is not None:
+                where["matter_code"] = {"$in": sorted(authority.matters)}
+            wheres.append(where)
+        size = max(1, min(size, 100))
+        page = max(1, page)
+        found: dict[str, Document] = {}
+        total = 0
+        for where in wheres:
+            if state:
+                where["state"] = state
+            if matter:
+                if "matter_code" in where and matter not in where["matter_code"]["$in"]:
+                    continue
+                where["matter_code"] = matter
+            sort = [("created_at", -1)]
+            for doc in await self._store.find(CASES, where, sort=sort, limit=page * size):
+                found[doc["_id"]] = doc
+            total += await self._store.count(CASES, where)
+        docs = sorted(found.values(), key=lambda d: (d["created_at"], d["_id"]), reverse=True)
+        window = docs[(page - 1) * size : page * size]
+        return Page([case_from_doc(d) for d in window], total, page, size)
+
     # -- changes -----------------------------------------------------------------------------
 
-    async def open(self, actor: Actor, matter_code: str) -> Case:
+    async def open(
+        self, actor: Actor, matter_code: str, *, on_behalf_of: str | None = None
+    ) -> Case:
+        """Open a case for the actor, or for the enterprise or person they act for.
+
+        Conditions the catalog states that verified facts can settle (an age, from the ID
+        number's birth date on the day of application) are checked here, not by a reviewer.
+        """
         matter = await get_matter(self._store, matter_code)
-        target = "enterprise" if actor.role is Role.AGENT else "citizen"
+        if on_behalf_of is None and "citizen" not in matter.targets:
+            on_behalf_of = _sole_enterprise(actor, matter.code, matter.name)
+        principal = on_behalf_of or person(actor.id)
+        target = "enterprise" if principal.startswith("enterprise:") else "citizen"
         if target not in matter.targets:
             who = "企业" if target == "enterprise" else "个人"
             raise NotPermitted(f"“{matter.name}”不面向{who}办理，请选择其他事项")
+        if actor.role is Role.APPLICANT and not actor.may_act_for(principal, matter.code):
+            raise NotPermitted("您没有代其办理该事项的授权，请先取得授权")
+        if target == "citizen":
+            holder = await self._store.get(USERS, principal.partition(":")[2]) or {}
+            if number := holder.get("id_number"):
+                today = china_date(self._clock())
+                born = parse_citizen_id(number, today=today).birth_date
+                check_eligibility(matter.eligibility, birth_date=born, today=today)
         terms = MatterTerms(
             code=matter.code,
             version=matter.version,
@@ -236,7 +303,8 @@ class CaseService:
         )
         now = self._clock()
         for _ in range(5):
-            case = Case.open(self._numbers(china_date(now)), terms, actor, now)
+            number = self._numbers(china_date(now))
+            case = Case.open(number, terms, actor, now, on_behalf_of=on_behalf_of)
             try:
                 return await self._save(case, new=True)
             except DuplicateKey:

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from app.domain.actors import Actor
 from app.domain.catalog import CatalogInvalid, CatalogProblem, Matter, validate_catalog
 from app.domain.errors import NotFoundError, StaleVersion, ValidationFailed
 from app.services.audit import AUDIT, audit_record
@@ -176,6 +177,20 @@ async def check_department(store: DocumentStore, department: str) -> None:
     raise ValidationFailed(f"没有部门代码为 {department} 的事项，请核对部门代码")
 
 
+def open_to(actor: Actor, matters: list[Matter]) -> list[Matter]:
+    """What ``actor`` may apply for: citizen matters for themselves, and the enterprise
+    matters that an enterprise they act for has authorised them for."""
+    return [
+        m
+        for m in matters
+        if "citizen" in m.targets
+        or (
+            "enterprise" in m.targets
+            and any(a.uscc and a.covers(m.code) for a in actor.authorities)
+        )
+    ]
+
+
 async def get_matter(store: DocumentStore, code: str) -> Matter:
     """Return the matter published under ``code`` or raise NotFoundError."""
     doc = await store.get(MATTERS, code)
@@ -221,6 +236,9 @@ class CatalogCache:
         if target is not None and target not in TARGETS:
             raise ValidationFailed("办事对象只能是 citizen（个人）或 enterprise（企业）")
         return [m for m in self._matters if target is None or target in m.targets]
+
+    async def matters_for(self, actor: Actor) -> list[Matter]:
+        return open_to(actor, await self.matters())
 
     async def get(self, code: str) -> Matter:
         for matter in await self.matters():

@@ -16,6 +16,7 @@ from app.domain.prechecks import MachineFinding, Precheck
 from app.domain.space import case_owner
 from app.services.accounts import USERS
 from app.services.cases import SYSTEM, CaseService
+from app.services.mandates import MandateService
 from app.services.space import SpaceService
 from ocr.rules import Expectation, Verdict
 from storage.documents import DocumentStore
@@ -33,6 +34,7 @@ class PrecheckService:
         store: DocumentStore,
         checker: Checker,
         space: SpaceService,
+        mandates: MandateService,
         *,
         clock: Callable[[], datetime],
     ) -> None:
@@ -42,6 +44,7 @@ class PrecheckService:
         self._checker = checker
         self._space = space
         self._clock = clock
+        self._mandates = mandates
 
     async def handle(self, msg: OutboxMessage) -> None:
         """Outbox handler of ``ocr.precheck``; a rerun judges the same photo again, harmlessly."""
@@ -106,6 +109,15 @@ class PrecheckService:
             must_be_valid=must_be_valid,
             valid_for_days=valid_for_days,
         )
+
+    async def check_licence_claim(self, msg: OutboxMessage) -> None:
+        """Outbox job: a business licence sent to become its legal representative here."""
+        try:
+            data = await self._read(msg.payload["object_key"])
+        except ObjectNotFound:
+            return  # handled by an earlier run
+        expect = Expectation("business_licence", china_date(self._clock()))
+        await self._mandates.accept_claim(msg, await self._checker(data, expect))
 
     async def check_for_space(self, msg: OutboxMessage) -> None:
         """Outbox job: a photo uploaded straight to the space is kept only if it passes."""

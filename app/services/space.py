@@ -28,7 +28,7 @@ from app.domain.space import (
     case_owner,
     owner_of,
 )
-from app.services.accounts import USERS
+from app.services.mandate_records import holders_of
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
 from app.services.catalog import list_matters
@@ -63,9 +63,9 @@ class SpaceService:
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def documents(self, actor: Actor) -> list[SpaceDocument]:
-        """The actor's (or their enterprise's) documents, newest first."""
-        where = {"owner": owner_of(actor), "deleted_at": None}
+    async def documents(self, actor: Actor, principal: str | None = None) -> list[SpaceDocument]:
+        """The actor's documents (or an enterprise's they act for fully), newest first."""
+        where = {"owner": owner_of(actor, principal), "deleted_at": None}
         records = await self._store.find(SPACE, where, sort=[("updated_at", -1)], limit=200)
         return [doc_from_record(r) for r in records]
 
@@ -203,16 +203,15 @@ class SpaceService:
         return soonest
 
     async def _holders(self, owner: str) -> list[str]:
-        """The accounts that hear about an owner's documents: the person, or every agent."""
-        kind, _, ref = owner.partition(":")
-        if kind == "person":
-            return [ref]
-        agents = await self._store.find(USERS, {"uscc": ref, "role": "agent"})
-        return [a["_id"] for a in agents]
+        """Who hears about an owner's documents: the person, or whoever acts fully for it."""
+        return await holders_of(self._store, owner, china_date(self._clock()))
 
-    async def upload_choices(self, actor: Actor) -> list[tuple[str, str]]:
+    async def upload_choices(
+        self, actor: Actor, principal: str | None = None
+    ) -> list[tuple[str, str]]:
         """(kind, name) of the documents this actor may keep: those the catalog reuses."""
-        target = "enterprise" if owner_of(actor).startswith("enterprise:") else "citizen"
+        owner = owner_of(actor, principal)
+        target = "enterprise" if owner.startswith("enterprise:") else "citizen"
         seen: dict[str, str] = {}
         for matter in await list_matters(self._store):
             if target not in matter.targets:
@@ -222,12 +221,18 @@ class SpaceService:
                     seen.setdefault(m.name, m.expected_kind)
         return sorted(((kind, name) for name, kind in seen.items()), key=lambda c: c[1])
 
-    async def upload(self, actor: Actor, name: str, chunks: AsyncIterable[bytes]) -> None:
+    async def upload(
+        self,
+        actor: Actor,
+        name: str,
+        chunks: AsyncIterable[bytes],
+        principal: str | None = None,
+    ) -> None:
         """Store a photo sent straight to the space; it is kept once its pre-check passes."""
-        kinds = dict((n, k) for k, n in await self.upload_choices(actor))
+        kinds = dict((n, k) for k, n in await self.upload_choices(actor, principal))
         if name not in kinds:
             raise ValidationFailed("请从列表中选择要保存的证照种类")
-        owner = owner_of(actor)
+        owner = owner_of(actor, principal)
         ref = await store_photo(self._objects, "space/uploads", chunks, "upload")
         job = {
             "owner": owner,

@@ -20,9 +20,7 @@ from app.domain.errors import NotPermitted
 from app.services.accounts import USERS
 from storage.documents import DocumentStore, VersionConflict
 
-STAFF_ROLES = frozenset(
-    {Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER, Role.KIOSK}
-)
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER, Role.KIOSK})
 MAX_FAILURES = 5  # within FAILURE_WINDOW, then the account rests for LOCKOUT
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
@@ -69,7 +67,6 @@ async def sign_in(store: DocumentStore, username: str, password: str, now: datet
         id=doc["_id"],
         role=Role(doc["role"]),
         department=doc.get("department"),
-        uscc=doc.get("uscc"),
     )
 
 

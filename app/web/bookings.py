@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from app import keys
 from app.api.errors import STATUS
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor
 from app.domain.appointments import BOOKED, STATE_ZH, span_zh, what_to_bring
 from app.domain.errors import DomainError
 from app.domain.short_codes import spaced
 from app.services.appointments import SlotFull
-from app.services.catalog import get_matter, list_matters
+from app.services.catalog import get_matter, list_matters, open_to
 from app.web.session import checked_form, csrf_token, message, signed_in
 
 routes = web.RouteTableDef()
@@ -25,9 +25,8 @@ routes = web.RouteTableDef()
 @routes.get("/h5/book")
 async def book_page(request: web.Request) -> web.Response:
     """Pick a matter, then one of the next free half-hours."""
-    actor = signed_in(request)
+    actor = await signed_in(request)
     store, hall = request.config_dict[keys.DOCUMENTS], request.config_dict[keys.APPOINTMENTS]
-    target = "enterprise" if actor.role is Role.AGENT else "citizen"
     code = request.query.get("matter", "")
     context: dict[str, object] = {
         "csrf": csrf_token(request),
@@ -42,14 +41,14 @@ async def book_page(request: web.Request) -> web.Response:
         except DomainError as exc:
             return message(request, exc.message, status=STATUS.get(type(exc), 400), back="/h5/book")
     else:
-        context["matters"] = [m for m in await list_matters(store) if target in m.targets]
+        context["matters"] = open_to(actor, await list_matters(store))
     context["mine"] = await hall.bookings_of(actor)
     return aiohttp_jinja2.render_template("h5_book.html", request, context)
 
 
 @routes.post("/h5/book")
 async def book(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     form = await checked_form(request)
     back = f"/h5/book?matter={form.get('matter', '')}"
     try:
@@ -68,7 +67,7 @@ async def book(request: web.Request) -> web.Response:
 
 @routes.get("/h5/bookings/{booking}")
 async def booking_page(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     hall = request.config_dict[keys.APPOINTMENTS]
     try:
         booking = await hall.booking_of(actor, request.match_info["booking"])
@@ -102,7 +101,7 @@ async def booking_page(request: web.Request) -> web.Response:
 
 @routes.post("/h5/bookings/{booking}/cancel")
 async def cancel(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     await checked_form(request)
     back = f"/h5/bookings/{request.match_info['booking']}"
     try:
@@ -115,13 +114,13 @@ async def cancel(request: web.Request) -> web.Response:
 @routes.get("/h5/bookings/{booking}/reschedule")
 async def reschedule_page(request: web.Request) -> web.Response:
     """The free half-hours to move a booking to; after the cut-off, why not."""
-    actor = signed_in(request)
+    actor = await signed_in(request)
     return await _reschedule_page(request, actor, error=None, suggested=None)
 
 
 @routes.post("/h5/bookings/{booking}/reschedule")
 async def reschedule(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     form = await checked_form(request)
     booking_id = request.match_info["booking"]
     try:

@@ -18,7 +18,7 @@ from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.custody import LABELS_ZH, Step
 from app.domain.errors import DomainError
-from app.web.session import checked_form, csrf_token, message, session_actor
+from app.web.session import checked_form, csrf_token, message, token_actor
 from app.web.staff import COURIER_PATH, STAFF
 from logistics.pickup_codes import PickupCodeRejected
 
@@ -27,7 +27,7 @@ SHOWN = {"arrival": Step.ARRIVAL, "dispatch": Step.DISPATCH}
 
 
 def courier_actor(request: web.Request) -> Actor:
-    actor = session_actor(request, STAFF)
+    actor = token_actor(request, STAFF)
     if actor is None or actor.role is not Role.COURIER:
         raise web.HTTPFound(f"/staff/login?next={quote(request.path_qs)}")
     return actor

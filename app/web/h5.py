@@ -83,7 +83,7 @@ async def oauth_return(request: web.Request) -> web.Response:
 
 @routes.get("/h5/cases")
 async def my_cases(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     cases = request.config_dict[keys.CASES]
     page = await cases.list_for(actor, size=50)
     views = await case_views(request, page.items)
@@ -93,7 +93,7 @@ async def my_cases(request: web.Request) -> web.Response:
 @routes.get("/h5/cases/{number}")
 async def case_page(request: web.Request) -> web.Response:
     number = request.match_info["number"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     cases = request.config_dict[keys.CASES]
     try:
         case = await cases.view(actor, number, purpose="h5")
@@ -139,7 +139,7 @@ async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str,
 async def upload_page(request: web.Request) -> web.Response:
     """A photo or PDF chosen on the phone, streamed into the slot (CSRF field first)."""
     number, slot = request.match_info["number"], request.match_info["slot"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     back = f"/h5/cases/{number}"
     reader = await request.multipart()
     first = await reader.next()
@@ -165,7 +165,7 @@ async def upload_page(request: web.Request) -> web.Response:
 async def reuse_page(request: web.Request) -> web.Response:
     """Fill the slot with a document from the applicant's space."""
     number, slot = request.match_info["number"], request.match_info["slot"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     form = await checked_form(request)
     back = f"/h5/cases/{number}"
     try:
@@ -181,7 +181,7 @@ async def reuse_page(request: web.Request) -> web.Response:
 async def notice_page(request: web.Request) -> web.Response:
     """One correction notice as issued: every material to fix, the reviewer's and the machine's."""
     number, k = request.match_info["number"], int(request.match_info["k"])
-    actor = signed_in(request)
+    actor = await signed_in(request)
     try:
         case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
     except NotFoundError as exc:
@@ -217,7 +217,7 @@ async def notice_page(request: web.Request) -> web.Response:
 async def rate_page(request: web.Request) -> web.Response:
     """好差评: the five levels as big choices and an optional comment, for the case's owner."""
     number = request.match_info["number"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     back = f"/h5/cases/{number}"
     try:
         case = await request.config_dict[keys.CASES].get(actor, number)
@@ -238,7 +238,7 @@ async def rate_page(request: web.Request) -> web.Response:
 @routes.post("/h5/cases/{number}/rate")
 async def rate(request: web.Request) -> web.Response:
     number = request.match_info["number"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     form = await checked_form(request)
     back = f"/h5/cases/{number}"
     comment = form.get("comment", "").strip()

@@ -20,7 +20,7 @@ from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.errors import DomainError
 from app.services.catalog import get_matter
-from app.web.session import checked_form, csrf_token, session_actor
+from app.web.session import checked_form, csrf_token, token_actor
 from app.web.staff import KIOSK_PATH, STAFF
 
 routes = web.RouteTableDef()
@@ -28,7 +28,7 @@ BACK_AFTER_SECONDS = 12  # long enough to read the number, short enough for the 
 
 
 def kiosk_actor(request: web.Request) -> Actor:
-    actor = session_actor(request, STAFF)
+    actor = token_actor(request, STAFF)
     if actor is None or actor.role is not Role.KIOSK:
         raise web.HTTPFound(f"/staff/login?next={quote(request.path_qs)}")
     return actor

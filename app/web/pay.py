@@ -24,7 +24,7 @@ MAX_NOTICE_BYTES = 16 * 1024  # a real notice is about 2 KB
 async def pay_page(request: web.Request) -> web.Response:
     """The fee items with their legal basis and the total; also where the cashier returns to."""
     number = request.match_info["number"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     payments = request.config_dict[keys.PAYMENT_SERVICE]
     try:
         statement = await payments.statement(actor, number)
@@ -59,7 +59,7 @@ async def pay_page(request: web.Request) -> web.Response:
 @routes.post("/h5/cases/{number}/pay")
 async def pay(request: web.Request) -> web.Response:
     number = request.match_info["number"]
-    actor = signed_in(request)
+    actor = await signed_in(request)
     await checked_form(request)
     back = f"/h5/cases/{number}/pay"
     try:

@@ -24,7 +24,7 @@ routes = web.RouteTableDef()
 @routes.get("/h5/cases/{number}/pickup")
 async def pickup_page(request: web.Request) -> web.Response:
     """Where and when the courier collects the originals; filled in again from last time."""
-    actor = signed_in(request)
+    actor = await signed_in(request)
     number = request.match_info["number"]
     shipments = request.config_dict[keys.SHIPMENTS]
     try:
@@ -55,7 +55,7 @@ async def pickup_page(request: web.Request) -> web.Response:
 
 @routes.post("/h5/cases/{number}/pickup")
 async def request_pickup(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     number = request.match_info["number"]
     form = await checked_form(request)
     back = f"/h5/cases/{number}/pickup"
@@ -71,7 +71,7 @@ async def request_pickup(request: web.Request) -> web.Response:
 
 @routes.post("/h5/cases/{number}/pickup/cancel")
 async def cancel_pickup(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     number = request.match_info["number"]
     await checked_form(request)
     try:

@@ -89,7 +89,7 @@ async def receipt_page(request: web.Request) -> web.Response:
 
 
 async def _owner_is_here(request: web.Request, number: str) -> bool:
-    actor = session_actor(request)
+    actor = await session_actor(request)
     if actor is None:
         return False
     try:

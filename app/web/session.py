@@ -13,8 +13,10 @@ from aiohttp import BodyPartReader, web
 
 from app import keys
 from app.api.tokens import InvalidToken
-from app.domain.actors import Actor
-from app.domain.cases import CHINA
+from app.domain.actors import Actor, Role
+from app.domain.cases import CHINA, china_date
+from app.domain.errors import NotFoundError
+from app.services.accounts import actor_for
 
 SESSION = "bcm_h5"
 SESSION_TTL = timedelta(hours=2)
@@ -42,13 +44,31 @@ def set_cookie(
     )
 
 
-def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
+def token_actor(request: web.Request, cookie: str) -> Actor | None:
+    """The actor a session cookie names, as signed (staff sessions carry no authorities)."""
     token = request.cookies.get(cookie)
     if not token:
         return None
     try:
         return request.config_dict[keys.TOKENS].verify(token)
     except InvalidToken:
+        return None
+
+
+async def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
+    """The signed-in actor; an applicant's authorities read now, so a revoked one is gone."""
+    actor = token_actor(request, cookie)
+    return None if actor is None else await current(request, actor)
+
+
+async def current(request: web.Request, actor: Actor) -> Actor | None:
+    """``actor`` as the store knows them now: None for an applicant whose account is gone."""
+    if actor.role is not Role.APPLICANT:
+        return actor
+    store = request.config_dict[keys.DOCUMENTS]
+    try:
+        return await actor_for(store, actor.id, china_date(request.config_dict[keys.CASES].now()))
+    except NotFoundError:
         return None
 
 
@@ -59,9 +79,9 @@ def safe_next(path: str | None, prefix: str) -> str:
     return prefix
 
 
-def signed_in(request: web.Request) -> Actor:
+async def signed_in(request: web.Request) -> Actor:
     """The applicant behind this page, or a redirect through the WeChat login back to it."""
-    actor = session_actor(request)
+    actor = await session_actor(request)
     if actor is None:
         raise web.HTTPFound(f"/h5/login?next={quote(request.path_qs)}")
     return actor

@@ -56,7 +56,7 @@ def _source(source: str) -> str:
 
 @routes.get("/h5/space")
 async def space_page(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     docs = await request.config_dict[keys.SPACE].documents(actor)
     context = {"docs": [_doc_view(d) for d in docs]}
     return aiohttp_jinja2.render_template("h5_space.html", request, context)
@@ -64,7 +64,7 @@ async def space_page(request: web.Request) -> web.Response:
 
 @routes.get("/h5/space/upload")
 async def upload_form(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     choices = await request.config_dict[keys.SPACE].upload_choices(actor)
     context = {"choices": [name for _, name in choices], "csrf": csrf_token(request)}
     return aiohttp_jinja2.render_template("h5_space_upload.html", request, context)
@@ -73,7 +73,7 @@ async def upload_form(request: web.Request) -> web.Response:
 @routes.post("/h5/space/upload")
 async def upload(request: web.Request) -> web.Response:
     """Form fields in order: the page token, the kind of document, then the photo (streamed)."""
-    actor = signed_in(request)
+    actor = await signed_in(request)
     reader = await request.multipart()
     fields: dict[str, str] = {}
     for name in (CSRF_FIELD, "name"):
@@ -101,7 +101,7 @@ async def upload(request: web.Request) -> web.Response:
 
 @routes.get("/h5/space/{doc}")
 async def document_page(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     space = request.config_dict[keys.SPACE]
     try:
         doc = await space.view(actor, request.match_info["doc"], purpose="h5")
@@ -122,7 +122,7 @@ async def document_page(request: web.Request) -> web.Response:
 @routes.get("/h5/space/{doc}/versions/{n:[0-9]{1,4}}")
 async def version_photo(request: web.Request) -> web.Response:
     """The photo itself, through a short-lived link; the look is recorded first."""
-    actor = signed_in(request)
+    actor = await signed_in(request)
     try:
         doc = await request.config_dict[keys.SPACE].view(
             actor, request.match_info["doc"], purpose="h5-photo"
@@ -136,7 +136,7 @@ async def version_photo(request: web.Request) -> web.Response:
 
 @routes.post("/h5/space/{doc}/delete")
 async def delete_document(request: web.Request) -> web.Response:
-    actor = signed_in(request)
+    actor = await signed_in(request)
     await checked_form(request)
     try:
         await request.config_dict[keys.SPACE].delete(actor, request.match_info["doc"])

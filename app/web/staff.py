@@ -18,7 +18,7 @@ from aiohttp import web
 from app import keys
 from app.domain.actors import Actor, Role
 from app.services.staff import SignInFailed, sign_in
-from app.web.session import CSRF_FIELD, checked_form, safe_next, session_actor, set_cookie
+from app.web.session import CSRF_FIELD, checked_form, safe_next, set_cookie, token_actor
 
 routes = web.RouteTableDef()
 STAFF = "bcm_staff"
@@ -40,7 +40,7 @@ HOME = {
 
 def staff_actor(request: web.Request) -> Actor:
     """The signed-in staff member, or a redirect to sign in and come back."""
-    actor = session_actor(request, STAFF)
+    actor = token_actor(request, STAFF)
     if actor is None or (not actor.is_staff and actor.role is not Role.COURIER):
         raise web.HTTPFound(f"/staff/login?next={quote(request.path_qs)}")
     return actor

@@ -38,6 +38,7 @@ from app.realname.simulator import (
     DEMO_REGISTER,
     FaceIdSimulator,
     Fault,
+    number_of,
     running_faceid_simulator,
 )
 from tests.unit.test_layers import imports_of
@@ -92,7 +93,7 @@ async def local_faceid() -> AsyncIterator[Site]:
             secret_id=running.secret_id,
             secret_key=running.secret_key,
             name="李四",
-            id_number=DEMO_REGISTER["李四"],
+            id_number=number_of("李四"),
             unknown_id=UNKNOWN_ID,
             simulator=running.simulator,
         )
@@ -410,18 +411,18 @@ def test_an_endpoint_must_be_a_url_and_keys_are_needed() -> None:
 
 def test_the_demo_register_holds_valid_numbers_and_an_applicant_over_sixty() -> None:
     today = date(2026, 1, 1)
-    people = {name: parse_citizen_id(n, today=today) for name, n in DEMO_REGISTER.items()}
+    people = {name: parse_citizen_id(n, today=today) for n, name in DEMO_REGISTER.items()}
 
     assert {"张三", "李四", "王五", "赵敏"} <= set(people)
-    assert DEMO_REGISTER["张三"] == "11010519491231002X"
+    assert number_of("张三") == "11010519491231002X"
     assert people["赵敏"].birth_date.year == 1950
 
 
 async def test_the_demo_verifier_matches_the_demo_people() -> None:
     async with demo_verifier() as (verifier, running):
-        for name, number in DEMO_REGISTER.items():
+        for number, name in DEMO_REGISTER.items():
             assert (await verifier.verify(name, number)).matched
-        assert not (await verifier.verify("赵敏", DEMO_REGISTER["张三"])).matched
+        assert not (await verifier.verify("赵敏", number_of("张三"))).matched
 
     assert running.simulator.calls == len(DEMO_REGISTER) + 1
 

@@ -13,6 +13,7 @@ from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import PRECHECK_TOPIC
 from app.services.cases import CaseService
+from app.services.mandates import MandateService
 from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
@@ -76,7 +77,8 @@ async def world(
     cases = CaseService(store, CalendarService(store), clock=clock)
     objects = FileObjectStore(tmp_path / "objects")
     space = SpaceService(store, objects, cases, clock=clock)
-    prechecks = PrecheckService(cases, objects, store, prechecker, space, clock=clock)
+    mandates = MandateService(store, objects, clock=clock)
+    prechecks = PrecheckService(cases, objects, store, prechecker, space, mandates, clock=clock)
     jobs = {PRECHECK_TOPIC: prechecks.handle, SPACE_CHECK_TOPIC: prechecks.check_for_space}
     dispatcher = OutboxDispatcher(store, jobs, topics=jobs)
     return World(store, cases, MaterialService(objects, cases), space, dispatcher)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Authority, Role, enterprise
 from app.domain.case_states import Action
 from app.domain.errors import NotFoundError, ValidationFailed
 from app.domain.space import RETENTION, Version, owner_of
@@ -192,15 +192,18 @@ async def test_a_card_photographed_straight_into_the_space_is_kept_only_if_it_is
 
 
 async def test_an_agent_sees_only_their_own_enterprises_space(world: World, clock: Clock) -> None:
-    mine, theirs = (
-        Actor("agent-a", Role.AGENT, uscc="91350100M000100Y43"),
-        Actor("agent-b", Role.AGENT, uscc="91110000100000000D"),
-    )
+    firm, other = enterprise("91350100M000100Y43"), enterprise("91110000100000000D")
+    mine = Actor("agent-a", Role.APPLICANT, authorities=(Authority(firm),))
+    theirs = Actor("agent-b", Role.APPLICANT, authorities=(Authority(other),))
+    scoped = Actor("agent-d", Role.APPLICANT, authorities=(Authority(firm, frozenset({"X"})),))
     version = Version(1, "space/l.jpg", "image/jpeg", 1, "9" * 64, "upload", clock())
-    doc = await world.space.deposit(owner_of(mine), "business_licence", "营业执照", version)
-    colleague = Actor("agent-c", Role.AGENT, uscc=mine.uscc)
-    assert [d.id for d in await world.space.documents(colleague)] == [doc.id]  # the same firm
-    assert await world.space.documents(theirs) == []
+    doc = await world.space.deposit(owner_of(mine, firm), "business_licence", "营业执照", version)
+    colleague = Actor("agent-c", Role.APPLICANT, authorities=(Authority(firm),))
+    assert [d.id for d in await world.space.documents(colleague, firm)] == [doc.id]
+    assert await world.space.documents(theirs, other) == []
+    for outsider in (theirs, scoped):  # another firm's agent; one granted a single matter
+        with pytest.raises(NotFoundError):
+            await world.space.documents(outsider, firm)
     with pytest.raises(NotFoundError):
         await world.space.view(theirs, doc.id, purpose="h5")
     with pytest.raises(NotFoundError):

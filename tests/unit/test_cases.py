@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Authority, Role, enterprise, person
 from app.domain.case_states import RULES, TERMINAL, Action, State
 from app.domain.cases import CHINA, Case, MaterialRef, MatterTerms, Slot
 from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
@@ -19,7 +19,8 @@ REVIEWER = Actor("r1", Role.REVIEWER, department="scjg")
 FOREIGN_REVIEWER = Actor("r2", Role.REVIEWER, department="jtys")
 SYSTEM = Actor("system", Role.SYSTEM)
 COURIER = Actor("c1", Role.COURIER)
-AGENT = Actor("a1", Role.AGENT, uscc="91350100M000100Y43")
+FIRM = enterprise("91350100M000100Y43")
+AGENT = Actor("a1", Role.APPLICANT, authorities=(Authority(FIRM),))
 # Mon-Fri working days, no holidays: keeps the arithmetic in these tests obvious.
 WEEKDAYS = WorkCalendar(overrides={}, statutory=lambda d: d.weekday() < 5)
 
@@ -93,13 +94,44 @@ def test_an_unknown_slot_is_refused() -> None:
         case.attach("passport", ref(), CITIZEN, at(MON))
 
 
-def test_an_enterprise_case_belongs_to_every_agent_of_that_uscc() -> None:
-    case = Case.open("BC1", terms(), AGENT, at(MON))
-    colleague = Actor("a2", Role.AGENT, uscc=AGENT.uscc)
-    stranger = Actor("a3", Role.AGENT, uscc="91110000100000000X")
-    assert case.enterprise_uscc == AGENT.uscc
+def test_an_enterprise_case_belongs_to_whoever_the_enterprise_authorises_today() -> None:
+    case = Case.open("BC1", terms(), AGENT, at(MON), on_behalf_of=FIRM)
+    colleague = Actor("a2", Role.APPLICANT, authorities=(Authority(FIRM),))
+    stranger = Actor(
+        "a3", Role.APPLICANT, authorities=(Authority(enterprise("91110000100000000X")),)
+    )
+    revoked = Actor("a1", Role.APPLICANT)  # the opener, once the enterprise took the grant back
+    assert case.enterprise_uscc == "91350100M000100Y43" and case.applicant_id == "a1"
     assert case.may_view(colleague)
     assert not case.may_view(stranger)
+    assert not case.may_view(revoked)
+    with pytest.raises(NotPermitted):
+        case.attach("licence", ref(), revoked, at(MON))
+    assert [e.on_behalf_of for e in case.new_events] == [FIRM]  # who acted, and for whom
+
+
+def test_an_agent_acts_only_within_the_matters_granted() -> None:
+    scoped = Actor("a4", Role.APPLICANT, authorities=(Authority(FIRM, frozenset({"OTHER"})),))
+    with pytest.raises(NotPermitted):
+        Case.open("BC1", terms(), scoped, at(MON), on_behalf_of=FIRM)
+    case = Case.open("BC1", terms(), AGENT, at(MON), on_behalf_of=FIRM)
+    assert not case.may_view(scoped)
+
+
+def test_nobody_opens_a_case_for_an_enterprise_without_its_authority() -> None:
+    with pytest.raises(NotPermitted):
+        Case.open("BC1", terms(), CITIZEN, at(MON), on_behalf_of=FIRM)
+
+
+def test_a_case_applied_for_a_family_member_belongs_to_them() -> None:
+    elder = "p-elder"
+    son = Actor("p-son", Role.APPLICANT, authorities=(Authority(person(elder)),))
+    case = Case.open("BC1", terms(), son, at(MON), on_behalf_of=person(elder))
+    assert (case.applicant_id, case.handler_id) == (elder, "p-son")
+    assert case.may_view(Actor(elder, Role.APPLICANT))  # the principal sees their own case
+    assert case.may_view(son)
+    assert not case.may_view(Actor("p-son", Role.APPLICANT))  # authority gone, access gone
+    assert case.new_events[0].on_behalf_of == person(elder)
 
 
 def test_reviewers_see_only_their_departments_cases() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Authority, Role, enterprise
 from app.domain.appointments import (
     CHECKED_IN,
     RESCHEDULED,
@@ -119,10 +119,11 @@ def test_the_wait_runs_from_the_later_of_check_in_and_slot_start_to_the_call() -
 def test_what_to_bring_leaves_out_copies_the_case_holds_but_never_an_original() -> None:
     path = Path(__file__).parents[2] / "app/catalog/scjg-yingye-zhizhao-huanfa.yaml"
     matter = parse_matter(yaml.safe_load(path.read_text("utf-8")), source=path.name)
-    agent = Actor("a1", Role.AGENT, uscc="91350100M000100Y43")
+    firm = enterprise("91350100M000100Y43")
+    agent = Actor("a1", Role.APPLICANT, authorities=(Authority(firm),))
     slots = tuple(Slot(m.id, m.name, m.required) for m in matter.materials)
     terms = MatterTerms(matter.code, 1, matter.name, "scjg", 10, 0, True, slots)
-    case = Case.open("BC1", terms, agent, MONDAY_10AM)
+    case = Case.open("BC1", terms, agent, MONDAY_10AM, on_behalf_of=firm)
     for slot in ("application_form", "old_licence", "legal_rep_id_front", "legal_rep_id_back"):
         case.attach(slot, MaterialRef(f"k/{slot}", "image/jpeg", 1, "0" * 64), agent, MONDAY_10AM)
     blurry = MachineFinding("blurry", "照片模糊，请重新拍摄")

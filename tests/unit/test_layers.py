@@ -53,6 +53,7 @@ def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None
         "payments.notifications",  # a provider's notice checked against our order: pure
         "logistics.port",  # the courier port and its value types
         "logistics.pickup_codes",  # the pure hand-over code codec (HMAC, no I/O)
+        "app.realname.port",  # the real-name verification port and its value types
     )
     bad = {i for i in imports_of(path) if not i.startswith(allowed)}
     assert bad == set(), module
@@ -62,6 +63,13 @@ def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None
 def test_adapter_packages_never_import_app_or_bot(package: str) -> None:
     for module, path in modules(package):
         bad = {i for i in imports_of(path) if i.split(".")[0] in {"app", "bot"}}
+        assert bad == set(), module
+
+
+def test_the_realname_adapter_package_imports_nothing_of_the_app() -> None:
+    for module, path in modules("app.realname"):
+        bad = {i for i in imports_of(path) if i.split(".")[0] in {"app", "bot"}}
+        bad = {i for i in bad if not i.startswith("app.realname")}
         assert bad == set(), module
 
 

@@ -8,7 +8,12 @@ from app.realname.simulator.app import (
     start_faceid_simulator,
 )
 from app.realname.simulator.faceid import FACEID_SIMULATOR, FaceIdSimulator, Fault
-from app.realname.simulator.register import DEMO_REGISTER, valid_id_number, valid_name
+from app.realname.simulator.register import (
+    DEMO_REGISTER,
+    number_of,
+    valid_id_number,
+    valid_name,
+)
 
 __all__ = [
     "DEMO_REGISTER",
@@ -18,6 +23,7 @@ __all__ = [
     "RunningFaceId",
     "create_faceid_simulator",
     "new_credentials",
+    "number_of",
     "running_faceid_simulator",
     "start_faceid_simulator",
     "valid_id_number",

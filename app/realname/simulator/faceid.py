@@ -39,7 +39,7 @@ class Fault(StrEnum):
 
 
 class FaceIdSimulator:
-    """Tencent Cloud accounts (SecretId -> SecretKey) and a register (name -> ID number)."""
+    """Tencent Cloud accounts (SecretId -> SecretKey) and a register (ID number -> name)."""
 
     def __init__(
         self,
@@ -51,7 +51,7 @@ class FaceIdSimulator:
     ) -> None:
         self.credentials = dict(credentials)
         self.register = dict(register)
-        self._owners = {number: name for name, number in self.register.items()}
+        self._owners = self.register
         self.clock = clock
         self.slow_seconds = slow_seconds
         self.fault: Fault | None = None

@@ -7,17 +7,28 @@ from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 
-# Demo people (name -> citizen ID number), shared by demo mode and tests. Every number passes
-# GB 11643 (region, birth date, check character); 赵敏, born 1950, is over 60 for the
-# 老年人优待证 matter.
+# Demo people (citizen ID number -> name), shared by demo mode and tests. Every number passes
+# GB 11643 (region, birth date, check character). The 3501 numbers are the demo accounts
+# (demo-citizen, demo-agent, demo-legal-rep); the others are for binding in the chat: 张三's is
+# the standard's own example (born 1949), 赵敏 (born 1950) is over 60 for the 老年人优待证.
 DEMO_REGISTER: Mapping[str, str] = MappingProxyType(
     {
-        "张三": "11010519491231002X",  # the standard's own example; the demo citizen's account
-        "李四": "110101199003074477",
-        "王五": "440305198506151233",
-        "赵敏": "310104195003124022",
+        "11010519491231002X": "张三",
+        "110105198001010032": "李四",
+        "110101199003074477": "李四",
+        "440305198506151233": "王五",
+        "310104195003124022": "赵敏",
+        "35010219850715002X": "张三",
+        "350102197503020012": "李四",
+        "350102196509090041": "王五",
     }
 )
+
+
+def number_of(name: str) -> str:
+    """The first demo number registered under ``name`` (tests pick people by name)."""
+    return next(number for number, who in DEMO_REGISTER.items() if who == name)
+
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
