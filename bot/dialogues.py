@@ -180,8 +180,13 @@ class Dialogues:
     # -- applying --------------------------------------------------------------------------
 
     async def _pick_matter(self, conv: Conversation, _: str) -> str:
-        actor = await self._actor(conv)
-        matters = await self._catalog.matters_for(actor)
+        # Anyone may read the guides; a bound person also sees what they may apply for others.
+        actor = await account_of_openid(self._store, conv.openid, china_date(self._clock()))
+        matters = (
+            await self._catalog.matters_for(actor)
+            if actor
+            else await self._catalog.matters(target="citizen")
+        )
         if not matters:
             return texts.NO_MATTERS
         conv.step = "picking"

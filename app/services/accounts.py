@@ -1,13 +1,13 @@
 """Accounts: verified persons (linked to a WeChat openid) and staff; demo accounts in demo mode.
 
-A person's account is keyed by an id of its own, not by the WeChat account: the ID number is
-unique among persons, so cases and documents stay with the person when they bind another
-WeChat account (see ``app.services.binding``).
+A person's account has an id of its own, made at their first binding and kept for life: the ID
+number is unique among persons and the current WeChat account is only linked to it, so cases
+and documents stay with the person when they bind another WeChat account
+(see ``app.services.binding``).
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,8 +35,10 @@ DEMO_USCC = "91350100M000100Y43"
 DEMO_ENTERPRISE = "福州示例科技有限公司"
 
 
-def new_person_id() -> str:
-    return f"p-{uuid.uuid4().hex[:16]}"
+def person_id_for(openid: str) -> str:
+    """A new person's id, made once from the WeChat account they first bind with; it never
+    changes after, whichever account they bind later (it names the person, not the account)."""
+    return f"wx-{openid}"
 
 
 def demo_accounts(departments: list[str]) -> list[dict[str, Any]]:

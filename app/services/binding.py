@@ -19,7 +19,7 @@ import structlog
 from app.domain.errors import ValidationFailed
 from app.domain.identity import CitizenId, mask_id_number, parse_citizen_id
 from app.realname.port import IdentityVerifier, VerifierUnavailable
-from app.services.accounts import USERS, WECHAT_LINKS, new_person_id, person_of_openid
+from app.services.accounts import USERS, WECHAT_LINKS, person_id_for, person_of_openid
 from app.services.audit import AUDIT, audit_record
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.outbox import OutboxMessage, outbox_message
@@ -204,7 +204,7 @@ class BindingService:
                 await tx.replace(USERS, person | facts, expected_version=person["_version"])
                 person_id = person["_id"]
             else:
-                person_id = new_person_id()
+                person_id = person_id_for(openid)
                 await tx.insert(
                     USERS,
                     {

@@ -78,10 +78,19 @@ def wechat_settings(tmp_path: Path, api_url: str, **creds: str) -> Settings:
     )
 
 
+async def bind_by_chat(world: World, name: str = "张三", number: str = VALID_ID) -> None:
+    """Consent, name and number in the chat; wait for the real-name check's verdict."""
+    assert "个人信息处理告知" in await world.say("绑定")
+    for line in ("同意", name):
+        await world.say(line)
+    assert "正在核验" in await world.say(number)
+    await eventually(lambda: any("绑定成功" in t for t in world.chat()))
+
+
 async def open_by_chat(world: World) -> str:
     """Bind as 张三 in the chat and open a case for the 老年人优待证; its number."""
-    for line in ("绑定", "张三", VALID_ID, "我要办"):
-        listing = await world.say(line)
+    await bind_by_chat(world)
+    listing = await world.say("我要办")
     pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
     await world.say(pick)
     opened = await world.say("办理")

@@ -9,15 +9,15 @@ import aiohttp
 from yarl import URL
 
 from app import keys
-from tests.http.chat_world import JPEG, OPENID, World, eventually, sign_in
+from tests.http.chat_world import JPEG, OPENID, World, bind_by_chat, eventually, sign_in
 
 LICENCE = "驾驶证"  # the demo's paid matter, paid before review
 
 
 async def apply_for_licence(world: World) -> str:
     """Bind, open the licence renewal in the chat, send a photo per material, submit."""
-    for line in ("绑定", "张三", "11010519491231002X", "我要办"):
-        listing = await world.say(line)
+    await bind_by_chat(world)
+    listing = await world.say("我要办")
     pick = next(line.split(".")[0] for line in listing.splitlines() if LICENCE in line)
     await world.say(pick)
     opened = await world.say("办理")
@@ -78,8 +78,7 @@ async def test_the_fee_is_asked_in_the_chat_paid_at_alipay_and_confirmed(
 
 async def test_nobody_else_opens_the_pay_page_of_a_case(reachable_world: World) -> None:
     world, http = reachable_world, reachable_world.client
-    for line in ("绑定", "张三", "11010519491231002X"):
-        await world.say(line)
+    await bind_by_chat(world)
     matters = await world.api("GET", "/matters?target=citizen", "demo-citizen")
     code = next(m["code"] for m in matters["items"] if LICENCE in m["name"])
     theirs = await world.api("POST", "/cases", "demo-citizen", json={"matter_code": code})

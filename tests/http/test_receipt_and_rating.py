@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aiohttp
 import segno
@@ -24,10 +26,17 @@ def csrf_of(html: str) -> str:
     return found[1]
 
 
-def other_citizen(world: World) -> aiohttp.ClientSession:
-    """A phone signed in to the H5 pages as another citizen."""
+@asynccontextmanager
+async def other_citizen(world: World) -> AsyncIterator[aiohttp.ClientSession]:
+    """A phone signed in to the H5 pages as another (bound) citizen."""
+    store = world.client.app[keys.DOCUMENTS]
+    if await store.get("users", "wx-someone-else") is None:
+        async with store.transaction() as tx:
+            await tx.insert("users", {"_id": "wx-someone-else", "role": "applicant"})
     token = world.client.app[keys.TOKENS].issue(Actor("wx-someone-else", Role.APPLICANT))
-    return aiohttp.ClientSession(str(world.client.make_url("/")), cookies={SESSION: token})
+    url = str(world.client.make_url("/"))
+    async with aiohttp.ClientSession(url, cookies={SESSION: token}) as session:
+        yield session
 
 
 async def issued(world: World, *, delivered: bool = False) -> str:

@@ -17,6 +17,7 @@ from tests.http.chat_world import (
     World,
     apply_by_chat,
     eventually,
+    bind_by_chat,
     return_case,
     sign_in,
 )
@@ -25,9 +26,8 @@ from tests.http.chat_world import (
 async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: World) -> None:
     welcome = await world.sim.push_event(OPENID, "subscribe")
     assert "我要办" in (welcome.reply or {}).get("Content", "")
-    await world.say("绑定")
-    await world.say("张三")
-    bound = await world.say(VALID_ID)
+    await bind_by_chat(world)
+    [bound] = [t for t in world.chat() if "绑定成功" in t]
     assert "1101**********002X" in bound and VALID_ID not in bound
     listing = await world.say("我要办")
     pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
@@ -53,15 +53,17 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
 
 
 async def test_a_retried_message_is_answered_once_and_processed_once(world: World) -> None:
-    await world.say("绑定")
-    await world.say("张三")
+    for line in ("绑定", "同意", "张三"):
+        await world.say(line)
     fields = {"FromUserName": OPENID, "MsgType": "text", "Content": VALID_ID, "MsgId": "9001"}
     first = await world.sim.push(fields)
     second = await world.sim.push(fields)  # WeChat's retry carries the same MsgId
-    assert "绑定成功" in (first.reply or {}).get("Content", "")
-    assert first.reply == second.reply  # not reprocessed into "already bound"
+    assert "正在核验" in (first.reply or {}).get("Content", "")
+    assert first.reply == second.reply  # not reprocessed into a second check
     store = world.client.app[keys.DOCUMENTS]
     assert await store.count("wechat_inbound", {"_id": "msg:9001"}) == 1
+    assert await store.count("outbox", {"topic": "identity.verify"}) == 1
+    await eventually(lambda: any("绑定成功" in t for t in world.chat()))
 
 
 async def test_a_message_that_changes_nothing_leaves_no_receipt_and_is_answered_again(
@@ -294,12 +296,13 @@ async def test_two_quick_messages_from_one_user_are_both_answered(plain_world: W
     )
     assert first.status == 200 and second.status == 200
     assert first.reply and second.reply
-    assert "请回复序号" in first.reply["Content"] and "姓名" in second.reply["Content"]
+    assert "请回复序号" in first.reply["Content"] and "个人信息" in second.reply["Content"]
 
 
 async def test_a_duplicate_delivered_at_the_same_moment_opens_one_case(plain_world: World) -> None:
     world = plain_world
-    for line in ("绑定", "张三", VALID_ID, "我要办", "1"):
+    await bind_by_chat(world)
+    for line in ("我要办", "1"):
         await world.say(line)
     fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "办理", "MsgId": "7007"}
     first, second = await asyncio.gather(world.sim.push(fields), world.sim.push(fields))

@@ -47,7 +47,8 @@ async def hall(store: SqliteDocumentStore, settings: Settings, clock: Clock) -> 
 @pytest.fixture(scope="session")
 def cards() -> dict[str, Any]:
     """Two citizens' ID cards, portrait side: the applicant's and a stranger's."""
-    mine, stranger = generate(404, 2, kinds=("id_card_front",))
+    # Both born before 1966: the 老年人优待证 checks 年满六十周岁 before a case opens.
+    mine, stranger = generate(420, 2, kinds=("id_card_front",))
     return {"mine": mine, "stranger": stranger}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,16 +12,21 @@ import pytest
 from app.domain.cases import MaterialRef
 from app.domain.space import Version, owner_of
 from app.main import load_demo_data
+from app.realname.demo import DemoVerifier, demo_verifier
 from app.services.accounts import account_of_openid
 from app.services.appointments import AppointmentService
+from app.services.binding import BindingService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
+from app.services.mandates import MandateService
 from app.services.space import SpaceService
 from app.settings import Settings
 from bot.dialogues import Dialogues
+from bot.identity import IdentityDialogue
 from bot.parser import Inbound
 from storage.files import FileObjectStore
+from storage.outbox import OutboxDispatcher
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 
@@ -50,22 +56,65 @@ def inbound(kind: str, openid: str = OPENID, **fields: Any) -> Inbound:
 
 
 @pytest.fixture
+async def verifier() -> AsyncIterator[DemoVerifier]:
+    async with demo_verifier() as running:
+        yield running
+
+
+@pytest.fixture
+async def binding(
+    store: SqliteDocumentStore, clock: Clock, verifier: DemoVerifier
+) -> BindingService:
+    return BindingService(store, verifier.verifier, clock=clock)
+
+
+@pytest.fixture
 async def bot(
-    store: SqliteDocumentStore, settings: Settings, clock: Clock, tmp_path: Path
+    store: SqliteDocumentStore,
+    settings: Settings,
+    clock: Clock,
+    tmp_path: Path,
+    binding: BindingService,
 ) -> Dialogues:
     await load_demo_data(store, settings, clock())
     calendars = CalendarService(store)
     cases = CaseService(store, calendars, clock=clock)
-    space = SpaceService(store, FileObjectStore(tmp_path / "objects"), cases, clock=clock)
+    objects = FileObjectStore(tmp_path / "objects")
+    space = SpaceService(store, objects, cases, clock=clock)
     hall = AppointmentService(store, calendars, cases, secret="h" * 32, clock=clock)
-    return Dialogues(store, cases, calendars, space, hall, clock=clock)
+    mandates = MandateService(store, objects, clock=clock)
+    identity = IdentityDialogue(binding, mandates, "http://h5.test")
+    return Dialogues(store, cases, calendars, space, hall, identity, clock=clock)
 
 
-async def say(bot: Dialogues, *lines: str) -> str:
+async def say(bot: Dialogues, *lines: str, openid: str = OPENID) -> str:
     reply = ""
     for line in lines:
-        reply = await bot.handle(text(line)) or ""
+        reply = await bot.handle(text(line, openid)) or ""
     return reply
+
+
+async def told(store: SqliteDocumentStore, openid: str = OPENID) -> list[str]:
+    """What the outbox will send this WeChat user, oldest first."""
+    docs = await store.find("outbox", {"topic": "wechat.text", "payload.openid": openid})
+    return [d["payload"]["text"] for d in sorted(docs, key=lambda d: d["seq"])]
+
+
+@pytest.fixture
+def bind(
+    bot: Dialogues, binding: BindingService, store: SqliteDocumentStore
+) -> Callable[..., Awaitable[str]]:
+    """Bind in the chat as a person would, run the real-name check, return what they are told."""
+
+    async def run(name: str = "张三", number: str = VALID_ID, openid: str = OPENID) -> str:
+        assert "个人信息处理告知" in await say(bot, "绑定", openid=openid)
+        await say(bot, "同意", name, openid=openid)
+        assert "正在核验" in await say(bot, number, openid=openid)
+        jobs = OutboxDispatcher(store, binding.handlers(), topics=binding.handlers())
+        assert await jobs.dispatch_once() == 1
+        return (await told(store, openid))[-1]
+
+    return run
 
 
 async def test_a_new_follower_is_welcomed_with_what_the_account_can_do(bot: Dialogues) -> None:
@@ -74,18 +123,31 @@ async def test_a_new_follower_is_welcomed_with_what_the_account_can_do(bot: Dial
 
 
 async def test_binding_checks_the_id_number_and_masks_it_in_the_reply(
-    bot: Dialogues, store: SqliteDocumentStore
+    bot: Dialogues, store: SqliteDocumentStore, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    assert "姓名" in await say(bot, "绑定")
+    assert "个人信息处理告知" in await say(bot, "绑定")
+    assert "姓名" in await say(bot, "同意")
     assert "身份证" in await say(bot, "张三")
     wrong = VALID_ID[:-1] + "1"
     assert "校验位" in await say(bot, wrong)
     assert await account_of_openid(store, OPENID) is None  # a bad number binds nothing
-    reply = await say(bot, VALID_ID)
+    assert await store.count("outbox", {"topic": "identity.verify"}) == 0
+    reply = await bind()
     assert "绑定成功" in reply and "1101**********002X" in reply
     assert VALID_ID not in reply
     actor = await account_of_openid(store, OPENID)
     assert actor is not None and actor.role.value == "applicant"
+    [person] = await store.find("users", {"id_number": VALID_ID})
+    assert person["consent"]["version"] and person["verified"]["request_id"]
+
+
+async def test_without_consent_nothing_is_asked_or_kept(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    await say(bot, "绑定")
+    assert "未同意" in await say(bot, "不同意")
+    assert "帮助" in await say(bot, "张三")  # the dialogue is over: a name is just a word now
+    assert await store.count("identity_attempts") == 0
 
 
 async def test_full_width_digits_and_spaces_are_understood(bot: Dialogues) -> None:
@@ -101,9 +163,9 @@ async def test_applying_needs_a_bound_identity_first(bot: Dialogues) -> None:
 
 
 async def test_choosing_a_matter_shows_its_guide_and_opens_a_case_with_its_checklist(
-    bot: Dialogues, store: SqliteDocumentStore
+    bot: Dialogues, store: SqliteDocumentStore, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     listing = await say(bot, "我要办")
     assert "1." in listing
     guide = await say(bot, "1")
@@ -115,9 +177,10 @@ async def test_choosing_a_matter_shows_its_guide_and_opens_a_case_with_its_check
 
 
 async def test_a_case_can_be_submitted_and_queried_by_number(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID, "我要办", "1")
+    await bind()
+    await say(bot, "我要办", "1")
     await say(bot, "办理")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None
@@ -136,14 +199,14 @@ async def test_a_case_can_be_submitted_and_queried_by_number(
 
 
 async def test_someone_elses_case_number_reveals_nothing(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID, "我要办", "1", "办理")
+    await bind()
+    await say(bot, "我要办", "1", "办理")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None
     other = "oUser-0002"
-    for line in ("绑定", "李四", "110105198001010032"):
-        await bot.handle(text(line, other))
+    assert "绑定成功" in await bind("李四", "110105198001010032", other)
     calendars = CalendarService(store)
     page = await CaseService(store, calendars, clock=clock).list_for(actor)
     reply = await bot.handle(text(page.items[0].number, other))
@@ -162,12 +225,13 @@ async def test_a_menu_click_works_like_the_word(bot: Dialogues) -> None:
 
 
 async def test_a_finished_case_is_rated_in_the_chat_once(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
     from app.domain.actors import Actor, Role
     from app.domain.case_states import Action
 
-    assert "没有可以评价" in await say(bot, "绑定", "张三", VALID_ID, "评价")
+    await bind()
+    assert "没有可以评价" in await say(bot, "评价")
     await say(bot, "我要办", "1", "办理")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None
@@ -190,24 +254,10 @@ async def test_a_finished_case_is_rated_in_the_chat_once(
     assert "没有可以评价" in await say(bot, "评价")
 
 
-async def test_an_enterprise_agent_binds_to_a_valid_credit_code(
-    bot: Dialogues, store: SqliteDocumentStore
-) -> None:
-    assert "统一社会信用代码" in await say(bot, "企业绑定")
-    assert "校验位" in await say(bot, "91350100M000100Y4X")  # refused; the user may retype
-    assert await account_of_openid(store, OPENID) is None
-    assert "经办人" in await say(bot, "91350100M000100Y43")
-    reply = await say(bot, "李四")
-    assert "绑定成功" in reply and "9135**********0Y43" in reply
-    actor = await account_of_openid(store, OPENID)
-    assert actor is not None and actor.uscc == "91350100M000100Y43"
-    assert "营业执照换发" in await say(bot, "我要办")  # enterprises see enterprise matters
-
-
 async def test_a_card_kept_in_the_space_is_offered_and_taken_with_one_word(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     assert "个人空间还是空的" in await say(bot, "我的材料")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None
@@ -239,9 +289,9 @@ async def test_a_card_kept_in_the_space_is_offered_and_taken_with_one_word(
 
 
 async def test_renewal_starts_the_right_matter_with_the_space_documents_brought_in(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     assert "暂无" in await say(bot, "换证")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None
@@ -265,9 +315,9 @@ async def test_renewal_starts_the_right_matter_with_the_space_documents_brought_
 
 
 async def test_a_hall_visit_is_booked_in_the_chat_in_two_replies(
-    bot: Dialogues, store: SqliteDocumentStore
+    bot: Dialogues, store: SqliteDocumentStore, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     matters = await say(bot, "我要预约")
     pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
     slots = await say(bot, pick)
@@ -281,9 +331,9 @@ async def test_a_hall_visit_is_booked_in_the_chat_in_two_replies(
 
 
 async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_others(
-    bot: Dialogues, store: SqliteDocumentStore
+    bot: Dialogues, store: SqliteDocumentStore, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     assert "没有可以改约" in await say(bot, "改约")
     matters = await say(bot, "我要预约")
     pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
@@ -311,9 +361,9 @@ async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_othe
 
 
 async def test_fees_due_are_listed_with_their_basis_in_the_chat(
-    bot: Dialogues, store: SqliteDocumentStore, clock: Clock
+    bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
-    await say(bot, "绑定", "张三", VALID_ID)
+    await bind()
     assert "没有待缴费" in await say(bot, "缴费")
     actor = await account_of_openid(store, OPENID)
     assert actor is not None

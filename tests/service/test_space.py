@@ -12,8 +12,10 @@ import pytest
 from app.domain.actors import Actor, Authority, Role, enterprise
 from app.domain.case_states import Action
 from app.domain.errors import NotFoundError, ValidationFailed
+from app.domain.mandates import Mandate, Status
 from app.domain.space import RETENTION, Version, owner_of
 from app.services.case_effects import DEPOSIT_TOPIC
+from app.services.mandate_records import enterprise_doc, mandate_to_doc
 from storage.objects import ObjectNotFound
 from tests.conftest import Clock
 from tests.service.photos import ME, STRANGER, World, open_case, png
@@ -150,19 +152,29 @@ async def test_a_document_about_to_expire_is_reminded_at_30_and_7_days_once_each
     assert all(m["payload"]["applicant_id"] == ME.id for m in sent)
 
 
-async def test_an_enterprises_expiring_licence_is_told_to_every_agent(
+async def test_an_enterprises_expiring_licence_is_told_to_whoever_acts_for_it_fully(
     world: World, clock: Clock
 ) -> None:
     uscc = "91350102TEST00001X"  # not the demo agent's enterprise
+    firm = f"enterprise:{uscc}"
+    year = (clock() + timedelta(days=365)).date()
+    grants = [  # agent-1 for every matter; agent-2 for one; agent-3 revoked
+        Mandate("g1", firm, "agent-1", "甲", Status.GRANTED, clock(), None, year),
+        Mandate("g2", firm, "agent-2", "乙", Status.GRANTED, clock(), ("X",), year),
+        Mandate("g3", firm, "agent-3", "丙", Status.REVOKED, clock(), None, year),
+    ]
     async with world.store.transaction() as tx:
-        for n in (1, 2):
-            await tx.insert("users", {"_id": f"agent-{n}", "role": "agent", "uscc": uscc})
+        await tx.insert(
+            "enterprises", enterprise_doc(uscc, "测试", "rep", "丁", how="t", at=clock())
+        )
+        for grant in grants:
+            await tx.insert("mandates", mandate_to_doc(grant))
     until = clock() + timedelta(days=5)
     version = licence_version(clock, f"{until:%Y-%m-%d}")
-    await world.space.deposit(f"enterprise:{uscc}", "certificate", "食品经营许可证", version)
+    await world.space.deposit(firm, "certificate", "食品经营许可证", version)
     assert await world.space.remind_expiring() == 2
     sent = await world.store.find("outbox", {"topic": "notify.applicant"})
-    assert sorted(m["payload"]["applicant_id"] for m in sent) == ["agent-1", "agent-2"]
+    assert sorted(m["payload"]["applicant_id"] for m in sent) == ["agent-1", "rep"]
     assert "食品经营许可证延续" in sent[0]["payload"]["text"]
 
 
