@@ -41,6 +41,7 @@ from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
 from app.sf_wiring import sf_ctx
 from app.web.admin import routes as admin_routes
+from app.web.authority import routes as authority_routes
 from app.web.bookings import routes as booking_routes
 from app.web.courier import routes as courier_routes
 from app.web.dashboard import routes as dashboard_routes
@@ -321,6 +322,7 @@ def create_app(
     app.router.add_route("*", "/wechat", wechat_route)
     app.add_routes(h5_routes)
     app.add_routes(space_routes)
+    app.add_routes(authority_routes)
     app.add_routes(verify_routes)
     app.add_routes(receipt_routes)
     app.add_routes(staff_routes)

@@ -68,6 +68,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         "decision": case.decision,
         "finished_on": case.finished_on.isoformat() if case.finished_on else None,
         "rating": case.rating,
+        "handler_id": case.handler_id,
         "fee_paid": case.fee_paid,
         "seq": case.seq,
     }
@@ -106,6 +107,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         decision=doc["decision"],
         finished_on=_d(doc.get("finished_on")),
         rating=doc.get("rating"),
+        handler_id=doc.get("handler_id"),
         fee_paid=doc.get("fee_paid", False),
         seq=doc["seq"],
     )
@@ -159,6 +161,7 @@ def event_to_doc(number: str, event: CaseEvent) -> dict[str, Any]:
         "at": event.at.isoformat(),
         "reason": event.reason,
         "detail": event.detail,
+        "on_behalf_of": event.on_behalf_of,
     }
 
 
@@ -173,4 +176,5 @@ def event_from_doc(doc: dict[str, Any]) -> CaseEvent:
         at=datetime.fromisoformat(doc["at"]),
         reason=doc["reason"],
         detail=doc["detail"],
+        on_behalf_of=doc.get("on_behalf_of"),
     )

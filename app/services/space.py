@@ -28,10 +28,10 @@ from app.domain.space import (
     case_owner,
     owner_of,
 )
-from app.services.mandate_records import holders_of
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
 from app.services.catalog import list_matters
+from app.services.mandate_records import holders_of
 from app.services.materials import store_photo
 from app.services.notify import notify_once
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
