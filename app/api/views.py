@@ -113,6 +113,8 @@ def event_view(event: CaseEvent) -> dict[str, Any]:
         "at": event.at.isoformat(),
         "reason": event.reason,
         "detail": event.detail,
+        # The enterprise (masked code) or person the actor acted for, when not for themselves.
+        "on_behalf_of": mask_sensitive(event.on_behalf_of) if event.on_behalf_of else None,
     }
 
 
