@@ -16,8 +16,8 @@ from tests.http.chat_world import (
     VALID_ID,
     World,
     apply_by_chat,
-    eventually,
     bind_by_chat,
+    eventually,
     return_case,
     sign_in,
 )
