@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.api.tokens import TokenIssuer
+from app.realname.simulator import FaceIdSimulator
 from app.services.appointments import AppointmentService
 from app.services.binding import BindingService
 from app.services.calendar import CalendarService
@@ -58,3 +59,4 @@ SHIPMENTS = web.AppKey("shipments", ShipmentService)
 CUSTODY = web.AppKey("custody", CustodyService)
 BINDING = web.AppKey("binding", BindingService)
 MANDATES = web.AppKey("mandates", MandateService)
+FACEID_SIMULATOR = web.AppKey("faceid_simulator", FaceIdSimulator)  # demo mode only

@@ -40,6 +40,7 @@ def identity_ctx(
             elif settings.demo:
                 demo = await stack.enter_async_context(demo_verifier())
                 verifier = demo.verifier
+                app[keys.FACEID_SIMULATOR] = demo.simulator.simulator
                 log.info("faceid_simulator_started", endpoint=demo.simulator.endpoint)
             else:
                 log.warning("realname_not_configured", hint="set BUCHUMEN_TENCENT_SECRET_ID/_KEY")

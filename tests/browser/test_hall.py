@@ -17,7 +17,7 @@ from app.domain.appointments import Booking
 from app.domain.cases import CHINA, china_date
 from app.services.appointment_records import BOOKINGS, booking_to_doc
 from tests.browser.conftest import SCREENSHOTS, Live, phone, shot, staff_phone
-from tests.browser.test_journey import say, seen
+from tests.browser.test_journey import bind, say, seen
 
 
 async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
@@ -27,8 +27,7 @@ async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
     await applicant.goto(live.chat)
     await applicant.click("button.follow")
     await seen(applicant, "我要办")
-    for line in ("绑定", "张三", "11010519491231002X"):
-        await say(applicant, line)
+    await bind(applicant, live, "张三", "11010519491231002X")
     listing = await say(applicant, "我要办")
     pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
     await say(applicant, pick)
