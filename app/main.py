@@ -52,6 +52,7 @@ from app.web.handover import routes as handover_routes
 from app.web.kiosk import routes as kiosk_routes
 from app.web.pay import routes as pay_routes
 from app.web.pickup import routes as pickup_routes
+from app.web.privacy import routes as privacy_routes
 from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
 from app.web.session import china_time
@@ -322,6 +323,7 @@ def create_app(
     app.router.add_route("*", "/wechat", wechat_route)
     app.add_routes(h5_routes)
     app.add_routes(space_routes)
+    app.add_routes(privacy_routes)
     app.add_routes(authority_routes)
     app.add_routes(verify_routes)
     app.add_routes(receipt_routes)

@@ -51,6 +51,18 @@ def case_owner(applicant_id: str, enterprise_uscc: str | None) -> str:
     return f"enterprise:{enterprise_uscc}" if enterprise_uscc else f"person:{applicant_id}"
 
 
+def keeps(owner: str, opt_in: bool | None, *, uploaded: bool) -> bool:
+    """Whether a document that passed goes into ``owner``'s space (PIPL Art. 13–14: consent).
+
+    A person's space keeps copies of case materials only once they said yes (``opt_in`` True;
+    never asked is no). A photo they sent straight to the space is itself the choice to keep
+    that one, unless they said no. An enterprise's space keeps as before: it is not a person's.
+    """
+    if not owner.startswith("person:"):
+        return True
+    return opt_in is True or (uploaded and opt_in is None)
+
+
 @dataclass(frozen=True)
 class Version:
     """One stored photo or file of the document, as it was when added."""

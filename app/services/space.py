@@ -2,8 +2,10 @@
 
 Documents are deposited from the materials of a case that passed the pre-check (the
 ``space.deposit`` outbox job a kept verdict queues), and pinned by cases that reuse them
-(``CaseService.attach_from_space``). Every view by anyone is recorded (PIPL): the owner can
-read who looked at their document, when and why.
+(``CaseService.attach_from_space``). A person's space keeps only what they agreed to keep
+(``app.domain.space.keeps``: case materials once they opted in, photos they send straight to
+it unless they opted out); an enterprise's keeps everything that passed. Every view by
+anyone is recorded (PIPL): the owner can read who looked at their document, when and why.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from app.domain.space import (
     SpaceDocument,
     Version,
     case_owner,
+    keeps,
     owner_of,
 )
+from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES, SYSTEM, CaseService
 from app.services.catalog import list_matters
@@ -43,6 +47,7 @@ from storage.outbox import OutboxMessage, outbox_message
 SPACE_CHECK_TOPIC = "space.precheck"
 # What can be photographed straight into the space: documents the pre-check can read.
 UPLOADABLE_KINDS = frozenset({"id_card_front", "id_card_back", "business_licence", "certificate"})
+SPACE_OFF = "您已选择不在个人空间保存证照。如需保存，请先在“我的信息”页面开启个人空间。"
 
 
 class SpaceService:
@@ -121,6 +126,8 @@ class SpaceService:
             fields=dict(check.fields),
         )
         owner = case_owner(case.applicant_id, case.enterprise_uscc)
+        if not await self._keeps(owner, uploaded=False):
+            return  # the person has not agreed to keep copies: the case keeps its own
         await self.deposit(owner, slot.expected_kind, slot.name, version)
 
     async def deposit(self, owner: str, kind: str, title: str, version: Version) -> SpaceDocument:
@@ -233,6 +240,8 @@ class SpaceService:
         if name not in kinds:
             raise ValidationFailed("请从列表中选择要保存的证照种类")
         owner = owner_of(actor, principal)
+        if not await self._keeps(owner, uploaded=True):
+            raise ValidationFailed(SPACE_OFF)
         ref = await store_photo(self._objects, "space/uploads", chunks, "upload")
         job = {
             "owner": owner,
@@ -256,7 +265,10 @@ class SpaceService:
         """Keep an uploaded photo that passed, or drop it; either way tell the uploader."""
         p = msg.payload
         doc_id = None
-        if verdict.status == PASS:
+        if verdict.status == PASS and not await self._keeps(p["owner"], uploaded=True):
+            await self._objects.delete(p["object_key"])  # turned off meanwhile: not kept
+            text = f"【个人空间】“{p['title']}”未保存：{SPACE_OFF}"
+        elif verdict.status == PASS:
             version = Version(
                 1, p["object_key"], p["content_type"], p["size"], p["sha256"], "upload",
                 msg.created_at, dict(verdict.fields),
@@ -305,6 +317,14 @@ class SpaceService:
         return removed
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _keeps(self, owner: str, *, uploaded: bool) -> bool:
+        """The owner's choice, read now: a person may change it at any time."""
+        kind, _, ref = owner.partition(":")
+        user = await self._store.get(USERS, ref) if kind == "person" else None
+        if user is not None and user.get("deleted_at"):
+            return False  # a closed account keeps nothing new
+        return keeps(owner, user.get("space_opt_in") if user else None, uploaded=uploaded)
 
     async def _open_cases(self, numbers: list[str]) -> set[str]:
         if not numbers:

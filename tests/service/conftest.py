@@ -69,11 +69,13 @@ async def world(
     cards: dict[str, Any],
     prechecker: Prechecker,
 ) -> World:
-    """Real services around the store; ME and STRANGER are bound to the two cards."""
+    """Real services around the store; ME and STRANGER are bound to the two cards and have
+    said yes to keeping copies in their personal space."""
     await load_demo_data(store, settings, clock())
     async with store.transaction() as tx:
         for actor, card in ((ME, cards["mine"]), (STRANGER, cards["stranger"])):
             person = {"name": card.truth["name"], "id_number": card.truth["id_number"]}
+            person["space_opt_in"] = True
             await tx.insert("users", {"_id": actor.id, "role": "applicant"} | person)
     cases = CaseService(store, CalendarService(store), clock=clock)
     objects = FileObjectStore(tmp_path / "objects")
