@@ -137,7 +137,8 @@ class WeChatEndpoint:
 
     async def _accept_photo(self, msg: Inbound, now: datetime) -> str:
         """Photos take longer than 5 s to fetch and store: queue them, answer at once."""
-        if await self._dialogues.active_case(msg.from_user) is None:
+        claiming = await self._dialogues.expects_licence(msg.from_user)  # 企业认证
+        if not claiming and await self._dialogues.active_case(msg.from_user) is None:
             return texts.NO_OPEN_CASE
         await enqueue(
             self._store,

@@ -295,6 +295,10 @@ class Dialogues:
             title=doc.title, slot=slot.name, rest=reuse.still_needed(case)
         ) + await reuse.offer(self._space, case)
 
+    async def expects_licence(self, openid: str) -> bool:
+        """Whether this user's next photo is a business licence for 企业认证."""
+        return (await self._conversations.load(openid)).step == "claim_licence"
+
     async def active_case(self, openid: str) -> Case | None:
         found = await active_case(self._store, self._cases, openid)
         return found[1] if found else None
