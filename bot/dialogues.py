@@ -87,6 +87,7 @@ class Dialogues:
             "企业绑定": self._start_enterprise_request,  # the word before authorisations existed
             "代办": self._start_proxy_request,
             "我的授权": self._my_authorities,
+            "我的信息": self._my_information,
             "授权管理": self._my_authorities,
             "评价": self._start_rating,
             "缴费": self._fees_due,
@@ -173,6 +174,10 @@ class Dialogues:
     async def _start_proxy_request(self, conv: Conversation, _: str) -> str:
         await self._actor(conv)
         return self._identity.start_proxy_request(conv)
+
+    async def _my_information(self, conv: Conversation, _: str) -> str:
+        await self._actor(conv)
+        return texts.MY_INFORMATION.format(url=self._identity.page("/h5/me"))
 
     async def _my_authorities(self, conv: Conversation, _: str) -> str:
         return await self._identity.my_authorities(await self._actor(conv))

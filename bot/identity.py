@@ -78,6 +78,9 @@ class IdentityDialogue:
         conv.step, conv.data = "idle", {}
         return texts.PROXY_ASKED  # the same words whether or not anyone was asked
 
+    def page(self, path: str) -> str:
+        return f"{self._base}{path}"
+
     async def names(self, principals: list[str]) -> dict[str, str]:
         return await self._mandates.names_of(principals)
 

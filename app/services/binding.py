@@ -44,7 +44,10 @@ PRIVACY_NOTICE = (
     "回复“同意”继续绑定；回复“取消”退出，不会保存任何信息。"
 )
 CHECKING = "已收到，正在核验您的身份信息，结果稍后通过消息告诉您。"
-BOUND = "实名核验通过，绑定成功：{name}（身份证 {masked}）。回复“我要办”开始办理。"
+BOUND = (
+    "实名核验通过，绑定成功：{name}（身份证 {masked}）。回复“我要办”开始办理。\n"
+    "如希望把通过预审的证件保存到个人空间、下次免于重复拍照，请回复“我的信息”开启。"
+)
 MOVED_AWAY = (
     "您的微信号已解除与身份证 {masked} 的绑定：该身份已在另一个微信号上通过实名核验并完成绑定，"
     "相关办件随身份转移。如非本人操作，请立即拨打政务服务热线 12345。"
@@ -205,6 +208,8 @@ class BindingService:
                 person_id = person["_id"]
             else:
                 person_id = person_id_for(openid)
+                if await tx.get(USERS, person_id) is not None:  # a closed account's tombstone
+                    person_id = f"p-{uuid.uuid4().hex[:16]}"  # a new person, never the old cases
                 await tx.insert(
                     USERS,
                     {

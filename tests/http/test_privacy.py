@@ -11,8 +11,6 @@ import zipfile
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-
 from app import keys
 from app.domain.mandates import Mandate, Status
 from app.domain.prechecks import PASS, Precheck
@@ -200,11 +198,6 @@ async def test_closing_waits_for_a_case_in_progress_then_removes_the_person_and_
     assert again["_id"] != ME and not again.get("deleted_at")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/services/binding.py mints the new person's id as wx-<openid>, which the "
-    "closed account's tombstone still holds; it must mint a fresh id when that one is taken",
-)
 async def test_a_closed_account_binds_again_from_the_same_wechat_account(
     plain_world: World,
 ) -> None:

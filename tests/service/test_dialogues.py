@@ -141,6 +141,14 @@ async def test_binding_checks_the_id_number_and_masks_it_in_the_reply(
     assert person["consent"]["version"] and person["verified"]["request_id"]
 
 
+async def test_my_information_links_to_the_page_of_ones_rights(
+    bot: Dialogues, bind: Callable[..., Awaitable[str]]
+) -> None:
+    assert "绑定" in await say(bot, "我的信息")  # nobody's information before binding
+    assert "我的信息" in await bind()  # the bound message offers the space opt-in there
+    assert "http://h5.test/h5/me" in await say(bot, "我的信息")
+
+
 async def test_without_consent_nothing_is_asked_or_kept(
     bot: Dialogues, store: SqliteDocumentStore
 ) -> None:
