@@ -74,6 +74,10 @@ class Actor:
             a.principal == principal and a.matters is None for a in self.authorities
         )
 
+    def enterprises_for(self, matter_code: str) -> list[str]:
+        """The enterprises (as principals) this applicant may act for in ``matter_code``."""
+        return [a.principal for a in self.authorities if a.uscc and a.covers(matter_code)]
+
     @property
     def enterprises(self) -> list[str]:
         """The USCCs this applicant may act for, in the order their authorities came."""

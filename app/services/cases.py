@@ -64,7 +64,7 @@ NOT_FOUND = "未找到该办件，请核对办件号"
 
 def _sole_enterprise(actor: Actor, code: str, name: str) -> str:
     """The enterprise an applicant applies for when the matter is for enterprises only."""
-    firms = [a.principal for a in actor.authorities if a.uscc and a.covers(code)]
+    firms = actor.enterprises_for(code)
     if not firms:
         raise NotPermitted(
             f"“{name}”面向企业办理。请法定代表人回复“企业认证”认证企业，"

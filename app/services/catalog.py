@@ -184,10 +184,7 @@ def open_to(actor: Actor, matters: list[Matter]) -> list[Matter]:
         m
         for m in matters
         if "citizen" in m.targets
-        or (
-            "enterprise" in m.targets
-            and any(a.uscc and a.covers(m.code) for a in actor.authorities)
-        )
+        or ("enterprise" in m.targets and bool(actor.enterprises_for(m.code)))
     ]
 
 

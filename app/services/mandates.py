@@ -357,37 +357,17 @@ class MandateService:
         self, before: Mandate, after: Mandate, actor: Actor, text: str | None
     ) -> Mandate:
         async with self._store.transaction() as tx:
-            saved = await tx.replace(
-                MANDATES, mandate_to_doc(after), expected_version=before.version
-            )
-            await self._audit(tx, after, f"mandate.{after.status.value}", actor.id)
-            if text:
-                await self._notify(
-                    tx,
-                    after.agent,
-                    f"mandate:{after.id}:{after.status.value}",
-                    text,
-                    "/h5/authority",
-                )
+            saved = await write_change(tx, before, after, actor.id, self._clock(), text)
         self._on_outbox()
         return mandate_from_doc(saved)
 
     async def _audit(self, tx: Transaction, m: Mandate, action: str, by: str) -> None:
-        detail: dict[str, Any] = {"agent": m.agent, "status": m.status.value}
-        if m.matters is not None:
-            detail["matters"] = list(m.matters)
-        if m.expires_on:
-            detail["expires_on"] = m.expires_on.isoformat()
-        await tx.insert(AUDIT, audit_record(m.principal, action, by, self._clock(), detail))
+        await tx.insert(AUDIT, _audit_record(m, action, by, self._clock()))
 
     async def _notify(
         self, tx: Transaction, person_id: str, key: str, text: str, path: str
     ) -> None:
-        payload = {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
-        await tx.insert(
-            "outbox",
-            outbox_message(topic=NOTIFY_PERSON, key=key, payload=payload, now=self._clock()),
-        )
+        await tx.insert("outbox", _notice(person_id, key, text, path, self._clock()))
 
     async def _tell_once(self, person_id: str, key: str, text: str) -> None:
         try:
@@ -399,6 +379,39 @@ class MandateService:
 
     async def _matter_names(self) -> dict[str, str]:
         return {m.code: m.name for m in await list_matters(self._store)}
+
+
+async def write_change(
+    tx: Transaction,
+    before: Mandate,
+    after: Mandate,
+    by: str,
+    at: datetime,
+    text: str | None,
+    **why: str,
+) -> Document:
+    """An authorisation's new state in ``tx``: compare-and-set, its audit record, and the
+    agent's chat message when ``text`` is given. Every change of a mandate goes through here."""
+    saved = await tx.replace(MANDATES, mandate_to_doc(after), expected_version=before.version)
+    await tx.insert(AUDIT, _audit_record(after, f"mandate.{after.status.value}", by, at, **why))
+    if text:
+        key = f"mandate:{after.id}:{after.status.value}"
+        await tx.insert("outbox", _notice(after.agent, key, text, "/h5/authority", at))
+    return saved
+
+
+def _audit_record(m: Mandate, action: str, by: str, at: datetime, **why: str) -> Document:
+    detail: dict[str, Any] = {"agent": m.agent, "status": m.status.value, **why}
+    if m.matters is not None:
+        detail["matters"] = list(m.matters)
+    if m.expires_on:
+        detail["expires_on"] = m.expires_on.isoformat()
+    return audit_record(m.principal, action, by, at, detail)
+
+
+def _notice(person_id: str, key: str, text: str, path: str, at: datetime) -> Document:
+    payload = {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
+    return outbox_message(topic=NOTIFY_PERSON, key=key, payload=payload, now=at)
 
 
 def _plain(name: str) -> str:

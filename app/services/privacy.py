@@ -22,13 +22,12 @@ from app.services.accounts import USERS, WECHAT_LINKS
 from app.services.appointment_records import BOOKINGS
 from app.services.audit import AUDIT, audit_record
 from app.services.cases import CASES
-from app.services.mandate_records import MANDATES, mandate_from_doc, mandate_to_doc
-from app.services.mandates import NOTIFY_PERSON
+from app.services.mandate_records import MANDATES, mandate_from_doc
+from app.services.mandates import write_change
 from app.services.privacy_export import gather, pack
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import Document, DocumentStore, Transaction, VersionConflict
 from storage.objects import ObjectStore
-from storage.outbox import outbox_message
 
 # Cases that no longer need the applicant's account. A draft was never sent to a department:
 # it stays as it is, out of reach once the account is closed. Every other state waits on the
@@ -193,17 +192,7 @@ class PrivacyService:
             after, text = m.revoke(actor.id, reason=reason, at=now), ENDED_FOR_AGENT
         else:
             after, text = m.refuse(actor.id, reason=reason, at=now), REFUSED_FOR_AGENT
-        await tx.replace(MANDATES, mandate_to_doc(after), expected_version=m.version)
-        detail = {"agent": m.agent, "status": after.status.value, "why": "account-deleted"}
-        record = audit_record(m.principal, f"mandate.{after.status.value}", actor.id, now, detail)
-        await tx.insert(AUDIT, record)
-        if text:
-            payload = {"person": m.agent, "text": text, "path": "/h5/authority"}
-            payload["link_label"] = "查看授权"
-            key = f"mandate:{m.id}:{after.status.value}"
-            await tx.insert(
-                "outbox", outbox_message(topic=NOTIFY_PERSON, key=key, payload=payload, now=now)
-            )
+        await write_change(tx, m, after, actor.id, now, text, why="account-deleted")
         return 1
 
     # -- internals ---------------------------------------------------------------------------

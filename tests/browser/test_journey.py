@@ -59,7 +59,8 @@ async def bind(page: Page, live: Live, name: str, number: str) -> None:
     assert "个人信息处理告知" in await say(page, "绑定")
     await say(page, "同意")
     await say(page, name)
-    assert "正在核验" in await say(page, number)
+    await say(page, number)  # the register's answer may overtake the passive reply on screen
+    await seen(page, "正在核验")
     await seen(page, "绑定成功")
 
 

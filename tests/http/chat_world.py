@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,13 @@ class World:
 
     def chat(self) -> list[str]:
         return [e.text for e in self.sim.messages(OPENID) if e.source in {"custom", "template"}]
+
+
+def csrf_of(html: str) -> str:
+    """The form token an H5 page carries for its session."""
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert found, "the page has no form token"
+    return found[1]
 
 
 async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:

@@ -18,6 +18,7 @@ from tests.http.chat_world import (
     VALID_ID,
     World,
     apply_by_chat,
+    csrf_of,
     eventually,
     open_by_chat,
     sign_in,
@@ -30,12 +31,6 @@ def photo() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (900, 600), (200, 190, 170)).save(out, "JPEG")
     return out.getvalue()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, "the page has no form token"
-    return found[1]
 
 
 async def kept(world: World, data: bytes) -> str:

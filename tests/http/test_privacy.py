@@ -24,6 +24,7 @@ from tests.http.chat_world import (
     VALID_ID,
     World,
     apply_by_chat,
+    csrf_of,
     eventually,
     open_by_chat,
     sign_in,
@@ -31,12 +32,6 @@ from tests.http.chat_world import (
 from tests.http.conftest import PNG
 
 ME = f"wx-{OPENID}"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, "the page has no form token"
-    return found[1]
 
 
 async def read(world: World, key: str) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,15 +14,9 @@ from app.domain.case_states import Action
 from app.services.follow_ups import FOLLOW_UPS
 from app.web.receipt import receipt_path
 from app.web.session import SESSION
-from tests.http.chat_world import VALID_ID, World, apply_by_chat, sign_in
+from tests.http.chat_world import VALID_ID, World, apply_by_chat, csrf_of, sign_in
 
 XSS = "<script>alert('x')</script>等了两天"
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, "the page has no form token"
-    return found[1]
 
 
 @asynccontextmanager
