@@ -16,6 +16,7 @@ from app.services.mandates import MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
+from app.services.proxy_requests import ProxyService
 from app.services.shipments import ShipmentService
 from app.services.space import SpaceService
 from app.settings import Settings
@@ -59,4 +60,5 @@ SHIPMENTS = web.AppKey("shipments", ShipmentService)
 CUSTODY = web.AppKey("custody", CustodyService)
 BINDING = web.AppKey("binding", BindingService)
 MANDATES = web.AppKey("mandates", MandateService)
+PROXIES = web.AppKey("proxies", ProxyService)
 FACEID_SIMULATOR = web.AppKey("faceid_simulator", FaceIdSimulator)  # demo mode only

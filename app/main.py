@@ -36,6 +36,7 @@ from app.services.mandates import CLAIM_TOPIC, MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
+from app.services.proxy_requests import EVIDENCE_TOPIC, ProxyService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
 from app.settings import Settings
@@ -53,6 +54,7 @@ from app.web.kiosk import routes as kiosk_routes
 from app.web.pay import routes as pay_routes
 from app.web.pickup import routes as pickup_routes
 from app.web.privacy import routes as privacy_routes
+from app.web.proxy_review import routes as proxy_review_routes
 from app.web.receipt import routes as receipt_routes
 from app.web.review import routes as review_routes
 from app.web.session import china_time
@@ -179,6 +181,9 @@ def create_app(
             app[keys.MANDATES] = MandateService(
                 documents, objects, clock=clock, on_outbox=wake_dispatchers
             )
+            app[keys.PROXIES] = ProxyService(
+                documents, objects, prechecker, clock=clock, on_outbox=wake_dispatchers
+            )
             app[keys.PRECHECKS] = PrecheckService(
                 cases,
                 objects,
@@ -246,6 +251,7 @@ def create_app(
             PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
             SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
             CLAIM_TOPIC: app[keys.PRECHECKS].check_licence_claim,
+            EVIDENCE_TOPIC: app[keys.PROXIES].check_evidence,
         }
         ocr = OutboxDispatcher(
             app[keys.DOCUMENTS],
@@ -325,6 +331,7 @@ def create_app(
     app.add_routes(space_routes)
     app.add_routes(privacy_routes)
     app.add_routes(authority_routes)
+    app.add_routes(proxy_review_routes)
     app.add_routes(verify_routes)
     app.add_routes(receipt_routes)
     app.add_routes(staff_routes)

@@ -61,7 +61,7 @@ class IdentityDialogue:
 
     def start_proxy_request(self, conv: Conversation) -> str:
         conv.step, conv.data = "proxy_name", {}
-        return texts.ASK_PRINCIPAL_NAME
+        return texts.ASK_PRINCIPAL_NAME.format(url=self.page("/h5/authority/proxy"))
 
     async def mandate_step(self, conv: Conversation, actor: Actor, text: str) -> str:
         if conv.step == "mandate_uscc":
@@ -76,7 +76,8 @@ class IdentityDialogue:
         await self._mandates.request_for_person(actor, str(conv.data.get("name", "")), text)
         conv.effect = True
         conv.step, conv.data = "idle", {}
-        return texts.PROXY_ASKED  # the same words whether or not anyone was asked
+        # The same words whether or not anyone was asked.
+        return texts.PROXY_ASKED.format(url=self.page("/h5/authority/proxy"))
 
     def page(self, path: str) -> str:
         return f"{self._base}{path}"

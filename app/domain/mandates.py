@@ -1,9 +1,11 @@
 """Authorisations to act for another (授权): an enterprise's agents, and a person's 代办.
 
 An enterprise is represented by its legal representative (法定代表人); only they grant or
-revoke its agents. A person may authorise a family member to apply for them. A mandate is
-asked for by the would-be agent, then granted (with a scope and an expiry), refused or, once
-granted, revoked; nothing of the principal is visible to the agent until it is granted.
+revoke its agents. A person may authorise a family member to apply for them; a person without
+WeChat cannot, so the handler brings evidence (their ID card and a proof of relationship) and a
+department reviewer decides. A mandate is asked for by the would-be agent, then granted (with
+a scope and an expiry), refused or, once granted, revoked; nothing of the principal is visible
+to the agent until it is granted.
 """
 
 from __future__ import annotations
@@ -35,6 +37,36 @@ LABELS_ZH = {
     Status.WITHDRAWN: "已放弃",
 }
 OPEN = frozenset({Status.REQUESTED, Status.GRANTED})
+# How a handler is related to the person they apply for, and what proves it (代办 with evidence).
+RELATIONS = {
+    "spouse": "配偶",
+    "parent": "父母",
+    "child": "子女",
+    "sibling": "兄弟姐妹",
+    "grandparent": "祖父母、外祖父母",
+    "grandchild": "孙子女、外孙子女",
+    "entrusted": "受托人（凭经公证的委托书）",
+}
+PROOFS_ZH = "户口簿、结婚证、出生医学证明或经公证的委托书"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a handler brings for a person without WeChat, for a reviewer to judge.
+
+    ``findings`` is the ID card photo's pre-check against the typed name and number: None
+    while it is being read, empty when it matched.
+    """
+
+    name: str
+    id_number: str
+    relation: str  # a key of RELATIONS
+    id_card: str  # object key of the principal's ID card photo (人像面)
+    proof: str  # object key of the relationship proof
+    findings: tuple[str, ...] | None = None
+
+    def read(self, findings: tuple[str, ...]) -> Evidence:
+        return replace(self, findings=findings)
 
 
 @dataclass(frozen=True)
@@ -50,6 +82,7 @@ class Mandate:
     decided_at: datetime | None = None
     decided_by: str | None = None
     reason: str | None = None  # a refusal's or revocation's words, told to the agent
+    evidence: Evidence | None = None  # 代办 for someone without WeChat: a reviewer decides
     version: int = 0
 
     def active_on(self, today: date) -> bool:

@@ -13,13 +13,31 @@ from app.domain.case_states import LABELS_ZH, Action, State
 from app.domain.cases import Case, CaseEvent
 from app.domain.payments import paid_text, payment_request_text
 from app.domain.prechecks import PASS
+from app.services.notify import NOTIFY_TOPIC
 from app.services.shipment_effects import courier_jobs, courier_notice
 
 PRECHECK_TOPIC = "ocr.precheck"
 DEPOSIT_TOPIC = "space.deposit"
 CERTIFICATE_TOPIC = "certificate.issue"
 SETTLE_TOPIC = "payment.settle"  # bring the case's ledger to what it owes (confirm or refund)
+HANDLER_NOTE = "【您代办的办件】"
 Effect = tuple[str, str, dict[str, Any]]
+
+
+def _with_handler(case: Case, effects: list[Effect]) -> list[Effect]:
+    """In a 代办 case the handler hears what the applicant hears: they act, and are told."""
+    if not case.handler_id:
+        return effects
+    copies = [
+        (
+            topic,
+            f"{key}:handler",
+            p | {"applicant_id": case.handler_id, "text": HANDLER_NOTE + p["text"]},
+        )
+        for topic, key, p in effects
+        if topic == NOTIFY_TOPIC
+    ]
+    return effects + copies
 
 
 def precheck_effects(case: Case, slot_id: str) -> list[Effect]:
@@ -28,13 +46,13 @@ def precheck_effects(case: Case, slot_id: str) -> list[Effect]:
     replaces = case.next_slot_for_photo() == slot
     text = check.message(slot.name, case.number, next_photo_replaces=replaces)
     notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
-    effects = [("notify.applicant", f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
+    effects = [(NOTIFY_TOPIC, f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
     from_space = case.materials[slot_id].source.startswith("space:")
     if slot.reusable and check.status == PASS and not from_space:
         # Kept once, never asked for again (少交免交): the owner's space gets a copy.
         job = {"case": case.number, "slot": slot_id, "object_key": check.object_key}
         effects.append((DEPOSIT_TOPIC, f"deposit:{case.number}:{slot_id}", job))
-    return effects
+    return _with_handler(case, effects)
 
 
 def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
@@ -73,4 +91,5 @@ def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
         text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"
         courier = courier_notice(case, event)
         payload = notify | {"text": text + courier.pop("more", "")} | courier
-    return [*effects, ("notify.applicant", f"notify:{case.number}:{event.seq}", payload)]
+    effects.append((NOTIFY_TOPIC, f"notify:{case.number}:{event.seq}", payload))
+    return _with_handler(case, effects)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.domain.actors import Authority, enterprise
-from app.domain.mandates import Mandate, Status
+from app.domain.mandates import Evidence, Mandate, Status
 from storage.documents import Document, DocumentStore
 
 MANDATES = "mandates"
@@ -34,7 +34,35 @@ def mandate_to_doc(m: Mandate) -> Document:
         "decided_at": m.decided_at.isoformat() if m.decided_at else None,
         "decided_by": m.decided_by,
         "reason": m.reason,
+        "evidence": _evidence_doc(m.evidence),
     }
+
+
+def _evidence_doc(e: Evidence | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {
+        "name": e.name,
+        "id_number": e.id_number,
+        "relation": e.relation,
+        "id_card": e.id_card,
+        "proof": e.proof,
+        "findings": list(e.findings) if e.findings is not None else None,
+    }
+
+
+def _evidence(doc: dict[str, Any] | None) -> Evidence | None:
+    if not doc:
+        return None
+    found = doc.get("findings")
+    return Evidence(
+        name=doc["name"],
+        id_number=doc["id_number"],
+        relation=doc["relation"],
+        id_card=doc["id_card"],
+        proof=doc["proof"],
+        findings=tuple(found) if found is not None else None,
+    )
 
 
 def mandate_from_doc(doc: Document) -> Mandate:
@@ -50,6 +78,7 @@ def mandate_from_doc(doc: Document) -> Mandate:
         decided_at=_t(doc.get("decided_at")),
         decided_by=doc.get("decided_by"),
         reason=doc.get("reason"),
+        evidence=_evidence(doc.get("evidence")),
         version=doc.get("_version", 0),
     )
 

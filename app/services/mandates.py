@@ -367,7 +367,7 @@ class MandateService:
     async def _notify(
         self, tx: Transaction, person_id: str, key: str, text: str, path: str
     ) -> None:
-        await tx.insert("outbox", _notice(person_id, key, text, path, self._clock()))
+        await tx.insert("outbox", notice(person_id, key, text, self._clock(), path))
 
     async def _tell_once(self, person_id: str, key: str, text: str) -> None:
         try:
@@ -396,7 +396,7 @@ async def write_change(
     await tx.insert(AUDIT, _audit_record(after, f"mandate.{after.status.value}", by, at, **why))
     if text:
         key = f"mandate:{after.id}:{after.status.value}"
-        await tx.insert("outbox", _notice(after.agent, key, text, "/h5/authority", at))
+        await tx.insert("outbox", notice(after.agent, key, text, at))
     return saved
 
 
@@ -409,7 +409,10 @@ def _audit_record(m: Mandate, action: str, by: str, at: datetime, **why: str) ->
     return audit_record(m.principal, action, by, at, detail)
 
 
-def _notice(person_id: str, key: str, text: str, path: str, at: datetime) -> Document:
+def notice(
+    person_id: str, key: str, text: str, at: datetime, path: str = "/h5/authority"
+) -> Document:
+    """A chat message to a person about an authorisation, linking to the authority page."""
     payload = {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
     return outbox_message(topic=NOTIFY_PERSON, key=key, payload=payload, now=at)
 

@@ -17,6 +17,7 @@ from app.domain.space import case_owner
 from app.services.accounts import USERS
 from app.services.cases import SYSTEM, CaseService
 from app.services.mandates import MandateService
+from app.services.materials import read_photo
 from app.services.space import SpaceService
 from ocr.rules import Expectation, Verdict
 from storage.documents import DocumentStore
@@ -54,7 +55,7 @@ class PrecheckService:
         if ref is None or ref.object_key != key:
             return  # replaced since: the newer photo has a job of its own
         try:
-            data = await self._read(key)
+            data = await read_photo(self._objects, key)
         except ObjectNotFound:
             return  # deleted with its case; nothing left to judge
         verdict = await self._checker(data, await self.expectation(case, case.terms.slot(slot_id)))
@@ -68,10 +69,6 @@ class PrecheckService:
             corrected=verdict.corrected,
         )
         await self._cases.record_precheck(number, slot_id, check)
-
-    async def _read(self, key: str) -> bytes:
-        """The whole photo (20 MB at most): the OCR worker needs it in one piece."""
-        return b"".join([chunk async for chunk in self._objects.get(key)])
 
     async def expectation(self, case: Case, slot: Slot) -> Expectation:
         """What the slot expects of the photo, and of whom (the applicant or their enterprise)."""
@@ -113,7 +110,7 @@ class PrecheckService:
     async def check_licence_claim(self, msg: OutboxMessage) -> None:
         """Outbox job: a business licence sent to become its legal representative here."""
         try:
-            data = await self._read(msg.payload["object_key"])
+            data = await read_photo(self._objects, msg.payload["object_key"])
         except ObjectNotFound:
             return  # handled by an earlier run
         expect = Expectation("business_licence", china_date(self._clock()))
@@ -123,7 +120,7 @@ class PrecheckService:
         """Outbox job: a photo uploaded straight to the space is kept only if it passes."""
         p = msg.payload
         try:
-            data = await self._read(p["object_key"])
+            data = await read_photo(self._objects, p["object_key"])
         except ObjectNotFound:
             return  # handled by an earlier run
         expect = await self.owners_expectation(p["owner"], p["kind"])

@@ -7,20 +7,33 @@ from datetime import date, timedelta
 from typing import Any
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from app import keys
 from app.api.errors import STATUS
 from app.domain.actors import enterprise, person
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.identity import mask_id_number, mask_uscc
-from app.domain.mandates import LABELS_ZH, Mandate, Status
+from app.domain.mandates import LABELS_ZH, PROOFS_ZH, RELATIONS, Mandate, Status
 from app.services.accounts import USERS
 from app.services.catalog import list_matters
-from app.web.session import checked_form, csrf_token, message, signed_in
+from app.services.materials import TOO_LARGE
+from app.web.session import (
+    CSRF_FIELD,
+    checked_form,
+    csrf_token,
+    message,
+    part_chunks,
+    signed_in,
+    token_ok,
+)
+from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
 PAGE = "/h5/authority"
+PROXY = PAGE + "/proxy"
+PROXY_FIELDS = (CSRF_FIELD, "matter", "name", "id_number", "relation")
+PHOTOS = ("id_card", "proof")
 
 
 @routes.get(PAGE)
@@ -88,7 +101,7 @@ async def decide(request: web.Request) -> web.Response:
     mandate_id, decision = request.match_info["id"], request.match_info["decision"]
     try:
         if decision == "grant":
-            matters, until = _scope(form), _until(form.get("until", ""))
+            matters, until = _scope(form), parse_until(form.get("until", ""))
             await mandates.grant(actor, mandate_id, matters=matters, expires_on=until)
         elif decision == "refuse":
             await mandates.refuse(actor, mandate_id, reason=form.get("reason", ""))
@@ -107,8 +120,61 @@ def _scope(form: Any) -> tuple[str, ...] | None:
     return tuple(v for k, v in form.items() if k.startswith("matter:"))
 
 
-def _until(raw: str) -> date:
+def parse_until(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed("请选择授权有效期的截止日期") from exc
+
+
+@routes.get(PROXY)
+async def proxy_form(request: web.Request) -> web.Response:
+    """代办 for a family member without WeChat: their ID card and a proof, for a reviewer."""
+    await signed_in(request)
+    matters = await list_matters(request.config_dict[keys.DOCUMENTS])
+    context = {
+        "csrf": csrf_token(request),
+        "matters": [(m.code, m.name) for m in matters if "citizen" in m.targets],
+        "relations": list(RELATIONS.items()),
+        "proofs": PROOFS_ZH,
+    }
+    return aiohttp_jinja2.render_template("h5_proxy.html", request, context)
+
+
+@routes.post(PROXY)
+async def proxy_submit(request: web.Request) -> web.Response:
+    """Fields in order: token, matter, name, ID number, relation, then the two photos (streamed).
+
+    The request is checked before a photo is read, so a refused one keeps nothing.
+    """
+    actor = await signed_in(request)
+    proxies = request.config_dict[keys.PROXIES]
+    reader = await request.multipart()
+    fields: dict[str, str] = {}
+    for name in PROXY_FIELDS:
+        part = await reader.next()
+        if not isinstance(part, BodyPartReader) or part.name != name:
+            return message(request, "表单不完整，请返回重新填写。", status=400, back=PROXY)
+        fields[name] = (await part.text())[:100]
+    if not token_ok(request, fields.pop(CSRF_FIELD)):
+        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
+    try:
+        await proxies.check(actor, **fields)
+        photos: dict[str, str] = {}
+        for name in PHOTOS:
+            part = await reader.next()
+            if not isinstance(part, BodyPartReader) or part.name != name:
+                return message(
+                    request, "请上传委托人身份证人像面和关系证明两张照片。", status=400, back=PROXY
+                )
+            photos[name] = await proxies.keep_photo(part_chunks(part))
+        await proxies.request(actor, **fields, **photos)
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PROXY)
+    except ObjectTooLarge:
+        return message(request, TOO_LARGE, status=413, back=PROXY)
+    return message(
+        request,
+        "已提交代办申请。审核人员核对委托人身份证和关系证明后，结果会在公众号告诉您。",
+        back=PAGE,
+    )

@@ -63,6 +63,7 @@ async def queue(request: web.Request) -> web.Response:
         "chosen": {"state": state or "", "matter": matter or ""},
         "csrf": csrf_token(request, STAFF),
         "troubles": await request.config_dict[keys.SHIPMENTS].troubles(actor.department or ""),
+        "proxies": len(await request.config_dict[keys.PROXIES].pending_for(actor)),
     }
     return aiohttp_jinja2.render_template("staff_queue.html", request, context)
 
