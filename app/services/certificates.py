@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from typing import Any
 
+from app.domain.actors import Actor
 from app.domain.cases import Case, china_date
 from app.domain.identity import mask_sensitive
 from app.domain.space import Version, case_owner
@@ -23,7 +24,7 @@ from app.services.catalog import get_matter
 from app.services.certificate_image import CertificateFace, render
 from app.services.notify import notify_once
 from app.services.space import SpaceService
-from storage.documents import DocumentStore, DuplicateKey
+from storage.documents import Document, DocumentStore, DuplicateKey
 from storage.objects import ObjectStore
 from storage.outbox import OutboxMessage
 
@@ -111,22 +112,31 @@ class CertificateService:
             msg.created_at, fields,
         )  # fmt: skip
         owner = case_owner(case.applicant_id, case.enterprise_uscc)
-        doc = await self._space.deposit(owner, "certificate", face.title, version)
-        text = (
-            f"您的电子证照“{face.title}”（{case.number}）已签发，并已存入个人空间，"
-            "可随时出示，办理其他事项时也可直接调用。"
-        )
+        if await self._space.keeps_copies(owner):
+            doc = await self._space.deposit(owner, "certificate", face.title, version)
+            stored, path = (
+                "，并已存入个人空间，可随时出示，办理其他事项时也可直接调用",
+                f"/h5/space/{doc.id}",
+            )
+        else:  # they chose not to keep copies: the case page shows it, nothing more is kept
+            stored, path = "，可在办件页面查看和下载", f"/h5/cases/{case.number}/certificate"
         await notify_once(
             self._store,
             key=f"certificate-ready:{case.number}",
             applicant_id=case.applicant_id,
-            text=text,
+            text=f"您的电子证照“{face.title}”（{case.number}）已签发{stored}。",
             now=self._clock(),
-            path=f"/h5/space/{doc.id}",
+            path=path,
             link_label="查看证照",
             case=case.number,
             state=case.state.value,
         )
+
+    async def of_case(self, actor: Actor, number: str) -> Document | None:
+        """The certificate of a case its owner (or someone acting for them) may see."""
+        case = await self._cases.get(actor, number)  # not theirs: not found
+        found = await self._store.find(CERTIFICATES, {"case": case.number}, limit=1)
+        return found[0] if found else None
 
     async def _holder(self, case: Case) -> str:
         account = await self._store.get(USERS, case.applicant_id) or {}

@@ -318,6 +318,10 @@ class SpaceService:
 
     # -- internals ---------------------------------------------------------------------------
 
+    async def keeps_copies(self, owner: str) -> bool:
+        """Whether the owner's space takes what the service makes or checks for them now."""
+        return await self._keeps(owner, uploaded=False)
+
     async def _keeps(self, owner: str, *, uploaded: bool) -> bool:
         """The owner's choice, read now: a person may change it at any time."""
         kind, _, ref = owner.partition(":")

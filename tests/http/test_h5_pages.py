@@ -147,20 +147,46 @@ async def test_a_document_is_deleted_only_with_the_pages_token_and_nobody_else_s
     assert (await http.get(f"/h5/space/{other.id}/versions/1", allow_redirects=False)).status == 404
 
 
-async def test_an_issued_certificate_lands_in_the_space_and_its_qr_link_checks_it(
-    plain_world: World,
-) -> None:
-    world, http = plain_world, plain_world.client
-    number = await apply_by_chat(world)
+async def issue(world: World, number: str) -> str:
+    """Approve and issue the case as its reviewer; the chat message that announces it."""
     for action in ("approve", "actions/issue_certificate"):
         case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
         await world.api(
             "POST", f"/cases/{number}/{action}", "reviewer-mz", json={"version": case["version"]}
         )
     await eventually(lambda: any("电子证照“老年人优待证”" in t for t in world.chat()))
-    told = next(t for t in world.chat() if "电子证照“老年人优待证”" in t)
+    return next(t for t in world.chat() if "电子证照“老年人优待证”" in t)
+
+
+async def test_without_the_space_the_certificate_is_on_the_case_page_and_kept_nowhere_else(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)  # never said yes to the space: it keeps nothing
+    told = await issue(world, number)
+    assert "办件页面查看" in told and "个人空间" not in told
+    page = URL(re.findall(r"http\S+/h5/cases/\S+/certificate", told)[0]).path
+    await sign_in(world, f"/h5/cases/{number}")
+    html = await (await http.get(f"/h5/cases/{number}")).text()
+    assert "电子证照" in html and page in html
+    shown = await http.get(page, allow_redirects=False)
+    png = await (await http.get(URL(shown.headers["Location"]).path_qs)).read()
+    assert png.startswith(b"\x89PNG")
+    store = world.client.app[keys.DOCUMENTS]
+    assert await store.count("space_documents", {"kind": "certificate"}) == 0
+
+
+async def test_an_issued_certificate_lands_in_the_space_and_its_qr_link_checks_it(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)
+    await sign_in(world, "/h5/me")
+    me = await (await http.get("/h5/me")).text()
+    kept = await http.post("/h5/me/space", data={"csrf": csrf_of(me), "keep": "yes"})
+    assert "已开启" in await kept.text()
+    told = await issue(world, number)
     page = URL(re.findall(r"http\S+/h5/space/[0-9a-f]+", told)[0]).path
-    await sign_in(world, page)
     html = await (await http.get(page)).text()
     assert "老年人优待证" in html and f"办件 {number} 出证" in html
     shown = await http.get(f"{page}/versions/1", allow_redirects=False)
