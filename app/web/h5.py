@@ -12,7 +12,7 @@ from app import keys
 from app.api.common import case_views
 from app.api.errors import STATUS
 from app.api.views import event_view
-from app.domain.case_states import Action, State
+from app.domain.case_states import RULES, Action, State
 from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
 from app.domain.catalog import yuan
 from app.domain.errors import DomainError, NotFoundError, NotPermitted
@@ -115,6 +115,7 @@ async def case_page(request: web.Request) -> web.Response:
         "paid": case.fee_paid,
         "courier": await courier_view(request, case, actor),
         "certificate": await request.config_dict[keys.CERTIFICATES].of_case(actor, number),
+        "withdrawable": case.state in RULES[Action.WITHDRAW].sources,
     }
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 
@@ -174,6 +175,30 @@ async def upload_page(request: web.Request) -> web.Response:
     except ObjectTooLarge:
         return message(request, TOO_LARGE, status=413, back=back)
     raise web.HTTPSeeOther(back)
+
+
+@routes.post("/h5/cases/{number}/withdraw")
+async def withdraw_page(request: web.Request) -> web.Response:
+    """撤回 on the phone: the version the applicant saw, so a decision made meanwhile wins."""
+    number = request.match_info["number"]
+    actor = await signed_in(request)
+    form = await checked_form(request)
+    back = f"/h5/cases/{number}"
+    try:
+        version = int(str(form.get("version", "")))
+        reason = str(form.get("reason", "")).strip()[:200] or None
+        await request.config_dict[keys.CASES].act(
+            actor, number, Action.WITHDRAW, version=version, reason=reason
+        )
+    except ValueError:
+        return message(request, "页面已过期，请返回办件页刷新后重试。", status=400, back=back)
+    except DomainError as exc:
+        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    return message(
+        request,
+        f"办件 {number} 已撤回。已缴纳的费用会原路退回；如需再办，可重新申请。",
+        back=back,
+    )
 
 
 @routes.post("/h5/cases/{number}/materials/{slot}/reuse")

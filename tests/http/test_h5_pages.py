@@ -223,3 +223,26 @@ async def test_the_upload_page_offers_the_documents_the_catalog_reuses_and_needs
     assert sent.status == 200 and "正在自动识别" in await sent.text()
     store = world.client.app[keys.DOCUMENTS]
     assert await store.count("outbox", {"topic": "space.precheck"}) == 1
+
+
+async def test_the_applicant_withdraws_on_the_case_page_and_a_stale_page_changes_nothing(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)
+    await sign_in(world, f"/h5/cases/{number}")
+    html = await (await http.get(f"/h5/cases/{number}")).text()
+    assert "撤回办件" in html
+    version = re.search(r'name="version" value="(\d+)"', html)
+    assert version
+    form = {"csrf": csrf_of(html), "version": str(int(version[1]) - 1), "reason": "不办了"}
+    stale = await http.post(f"/h5/cases/{number}/withdraw", data=form)
+    assert stale.status == 409 and "刷新" in await stale.text()
+    store = world.client.app[keys.DOCUMENTS]
+    assert (await store.get("cases", number) or {})["state"] != "withdrawn"
+    forged = await http.post(f"/h5/cases/{number}/withdraw", data=form | {"csrf": "0" * 32})
+    assert forged.status == 403
+    done = await http.post(f"/h5/cases/{number}/withdraw", data=form | {"version": version[1]})
+    assert done.status == 200 and "已撤回" in await done.text()
+    assert (await store.get("cases", number) or {})["state"] == "withdrawn"
+    assert "撤回办件" not in await (await http.get(f"/h5/cases/{number}")).text()
