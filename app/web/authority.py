@@ -62,6 +62,11 @@ async def authority_page(request: web.Request) -> web.Response:
                     await _view(request, m, names) for m in given if m.status is Status.REQUESTED
                 ],
                 "granted": [await _view(request, m, names) for m in given if m.active_on(today)],
+                "past": [
+                    await _view(request, m, names)
+                    for m in given
+                    if m.status is not Status.REQUESTED and not m.active_on(today)
+                ],
                 "matters": [(m.code, m.name) for m in matters if target in m.targets],
             }
         )
@@ -80,12 +85,14 @@ async def authority_page(request: web.Request) -> web.Response:
 
 async def _view(request: web.Request, m: Mandate, names: dict[str, str]) -> dict[str, Any]:
     agent = await request.config_dict[keys.DOCUMENTS].get(USERS, m.agent) or {}
+    today = request.config_dict[keys.MANDATES].today()
+    expired = m.status is Status.GRANTED and not m.active_on(today)
     return {
         "id": m.id,
         "agent": m.agent_name,
         "agent_id": mask_id_number(str(agent.get("id_number") or "")),
-        "status": LABELS_ZH[m.status],
-        "open": m.status in {Status.REQUESTED, Status.GRANTED},
+        "status": "已过期" if expired else LABELS_ZH[m.status],
+        "open": m.status is Status.REQUESTED or m.active_on(today),
         "scope": m.scope_zh(names),
         "until": m.expires_on.isoformat() if m.expires_on else "",
         "asked": m.requested_at.date().isoformat(),

@@ -84,8 +84,8 @@ async def bind(page: Page, name: str, id_number: str) -> None:
 async def make_legal_rep(live: Live, openid: str) -> None:
     """What the licence pre-check job does once it has read a licence naming this person.
 
-    (A licence photo sent in the chat after 企业认证 is answered “您当前没有正在填写的办件”
-    before it reaches that job, so the test hands the job its verdict directly.)
+    (The licence photo's own path, chat photo to pre-check to record, is tested in
+    tests/http/test_enterprise_claim.py; here the job is handed its verdict directly.)
     """
     who = await person_of_openid(live.app[keys.DOCUMENTS], openid)
     assert who is not None
@@ -179,6 +179,10 @@ async def test_a_legal_representative_grants_an_agent_then_revokes(
         await granted.locator("button", has_text="撤销授权").click()
     assert await page.locator("form[action$='/revoke']").count() == 0
     assert "暂无经办人或待处理的授权申请" in await page.inner_text("main")
+    past = page.locator("details.past")
+    await past.locator("summary").click()  # the record stays, with why it ended
+    text = await past.inner_text()
+    assert "以往记录（1）" in text and "已撤销" in text and "经办人已离职" in text
     await shot(page, "authority-03-revoked")
     revoked = await heard(agent, "已撤销对您的授权", after=before_revoke)
     assert FIRM in revoked and "经办人已离职" in revoked
