@@ -361,8 +361,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from app.bench_precheck import run_precheck_bench
 
         engines = args.engines.split(",") if args.engines else list(ENGINES)
-        status = asyncio.run(run_ocr_bench(count=args.images, engines=engines, console=console))
-        for engine in engines:  # the same engines through the whole service
+        status = asyncio.run(
+            run_ocr_bench(count=args.images, engines=engines, console=console, smoke=args.smoke)
+        )
+        for engine in [] if args.smoke else engines:  # the same engines through the service
             count = min(args.images, 20)
             status |= asyncio.run(run_precheck_bench(count=count, engine=engine, console=console))
         return status
@@ -500,7 +502,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--bookings", type=int, default=2_000, help="booking: bookings to time")
     bench.add_argument("--notices", type=int, default=2_000, help="pay: notices per run")
     bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
-    bench.add_argument("--engines", default="", help="ocr: comma-separated, default all")
+    bench.add_argument("--engines", default="", help="ocr: comma-separated, default rapidocr")
+    bench.add_argument(
+        "--smoke", action="store_true", help="ocr: a few photos, correctness only, in seconds"
+    )
     bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
     bench.add_argument("--messages", type=int, default=10_000, help="wechat: messages per handler")
     bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")

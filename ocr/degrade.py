@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageFilter
 
-__all__ = ["degrade"]
+__all__ = ["camera", "degrade"]
 
 
 def degrade(
@@ -91,3 +91,47 @@ def _jpeg(image: Image.Image, rng: random.Random) -> Image.Image:
     buffer.seek(0)
     with Image.open(buffer) as decoded:
         return decoded.convert("RGB")
+
+
+def camera(image: Image.Image, rng: random.Random, *, tilt: float = 3.0) -> Image.Image:
+    """``image`` through a hand-held phone (pose, light, lens, sensor) without the encoder.
+
+    Cheaper than ``degrade`` on large frames: the pose is one perspective warp (the tilt turns
+    its corners) and light and noise are one pass over the pixels.
+    """
+    width, height = image.size
+    turn = np.radians(rng.uniform(-tilt, tilt))
+    cx, cy = width / 2, height / 2
+    corners = [(0, 0), (width, 0), (width, height), (0, height)]
+    moved = []
+    for x, y in corners:
+        rx = cx + (x - cx) * np.cos(turn) - (y - cy) * np.sin(turn)
+        ry = cy + (x - cx) * np.sin(turn) + (y - cy) * np.cos(turn)
+        moved.append(
+            (rx + rng.uniform(-0.03, 0.03) * width, ry + rng.uniform(-0.03, 0.03) * height)
+        )
+    rows, values = [], []
+    for (x, y), (u, v) in zip(moved, corners, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values += [u, v]
+    coeffs = np.linalg.solve(np.array(rows, dtype=np.float64), np.array(values, dtype=np.float64))
+    photo = image.convert("RGB").transform(
+        image.size,
+        Image.Transform.PERSPECTIVE,
+        tuple(float(c) for c in coeffs),
+        Image.Resampling.BILINEAR,
+        fillcolor=_background(image.convert("RGB")),
+    )
+    photo = photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.2)))
+    angle = rng.uniform(0, 2 * np.pi)
+    xs = np.linspace(0, 1, width, dtype=np.float32)[None, :] * np.float32(np.cos(angle))
+    ys = np.linspace(0, 1, height, dtype=np.float32)[:, None] * np.float32(np.sin(angle))
+    along = xs + ys
+    along = (along - along.min()) / max(float(along.max() - along.min()), 1e-6)
+    gain = 1.0 - np.float32(rng.uniform(0.15, 0.35)) * along + np.float32(rng.uniform(0.0, 0.05))
+    sensor = np.random.default_rng(rng.getrandbits(64))
+    pixels = np.asarray(photo, dtype=np.float32) * gain[..., None]
+    noise = sensor.standard_normal(pixels.shape, dtype=np.float32)
+    pixels += noise * np.float32(rng.uniform(3.0, 7.0))
+    return Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8))

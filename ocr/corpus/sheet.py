@@ -4,19 +4,65 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["FONT_DIR", "FONT_PATH", "INK", "LABEL", "RED", "RGB", "Sheet"]
+__all__ = [
+    "FAMILIES", "FONT_DIR", "FONT_PATH", "INK", "LABEL", "RED", "RGB", "Sheet", "available",
+    "typeface",
+]  # fmt: skip
 
 # Debian's fonts-noto-cjk; app/bootstrap.py installs it. Index 2 of each collection is the SC face.
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_PATH = FONT_DIR / "NotoSansCJK-Regular.ttc"
-_FACES = {"sans": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.ttc"}
-_FACES["serif"] = "NotoSerifCJK-Bold.ttc"
-_SC_INDEX = 2
+_WQY = Path("/usr/share/fonts/truetype/wqy")
+_ARPL = Path("/usr/share/fonts/truetype/arphic")
+# Typeface families from Debian (fonts-noto-cjk, fonts-wqy-*, fonts-arphic-*), each as the
+# (file, collection index) of its sans, bold and serif faces. Real documents mix a Song/Ming
+# face for values with a Hei face for labels; the corpus draws each document in one family.
+FAMILIES: dict[str, dict[str, tuple[Path, int]]] = {
+    "noto": {
+        "sans": (FONT_DIR / "NotoSansCJK-Regular.ttc", 2),
+        "bold": (FONT_DIR / "NotoSansCJK-Bold.ttc", 2),
+        "serif": (FONT_DIR / "NotoSerifCJK-Bold.ttc", 2),
+    },
+    "wenquanyi": {
+        "sans": (_WQY / "wqy-microhei.ttc", 0),
+        "bold": (_WQY / "wqy-zenhei.ttc", 0),
+        "serif": (_WQY / "wqy-zenhei.ttc", 0),
+    },
+    "arphic": {
+        "sans": (_ARPL / "uming.ttc", 0),
+        "bold": (_ARPL / "uming.ttc", 0),
+        "serif": (_ARPL / "ukai.ttc", 0),
+    },
+}
+_family: ContextVar[str] = ContextVar("family", default="noto")
+
+
+def available() -> tuple[str, ...]:
+    """The families whose every face is installed."""
+    return tuple(
+        name
+        for name, faces in FAMILIES.items()
+        if all(path.is_file() for path, _ in faces.values())
+    )
+
+
+@contextmanager
+def typeface(family: str) -> Iterator[None]:
+    """Draw the documents made inside the block in ``family``."""
+    token = _family.set(family)
+    try:
+        yield
+    finally:
+        _family.reset(token)
+
 
 INK = (22, 22, 24)
 LABEL = (52, 92, 140)
@@ -24,12 +70,16 @@ RED = (200, 36, 36)
 RGB = tuple[int, int, int]
 
 
-@lru_cache(maxsize=64)
 def _font(face: str, size: int) -> ImageFont.FreeTypeFont:
-    path = FONT_DIR / _FACES[face]
+    return _loaded(_family.get(), face, size)
+
+
+@lru_cache(maxsize=256)
+def _loaded(family: str, face: str, size: int) -> ImageFont.FreeTypeFont:
+    path, index = FAMILIES[family][face]
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: apt-get install fonts-noto-cjk")
-    return ImageFont.truetype(str(path), size, index=_SC_INDEX)
+        raise FileNotFoundError(f"{path} is missing: python3 -m tests installs the CJK fonts")
+    return ImageFont.truetype(str(path), size, index=index)
 
 
 class Sheet:
