@@ -22,6 +22,7 @@ from app.domain.actors import person
 from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import CHINA
 from app.domain.errors import ValidationFailed
+from app.domain.identity import mask_id_number
 from app.services.accounts import USERS
 from app.services.appointment_records import BOOKINGS
 from app.services.audit import AUDIT
@@ -147,7 +148,7 @@ async def gather(store: DocumentStore, person_id: str, now: datetime) -> Export:
     mandates = await store.find(MANDATES, {"agent": person_id})
     mandates += await store.find(MANDATES, {"principal": me})
     export.data["mandates"] = [
-        _plain(m) | {"my_role": "被授权人" if m["agent"] == person_id else "授权人"}
+        _mandate(m, as_agent=m["agent"] == person_id)
         for m in sorted(mandates, key=lambda m: str(m["requested_at"]))
     ]
     bookings = await store.find(BOOKINGS, {"person": person_id}, sort=[("created_at", 1)])
@@ -242,3 +243,14 @@ async def pack(export: Export, objects: ObjectStore, out: IO[bytes], now: dateti
                     continue  # purged since it was counted: an empty entry, listed in data.json
             copied += 1
     return copied
+
+
+def _mandate(doc: Document, *, as_agent: bool) -> dict[str, Any]:
+    """An authorisation as its agent or principal may have it: the agent is not the subject of
+    the evidence they brought, so the principal's number is masked in theirs."""
+    out = _plain(doc) | {"my_role": "被授权人" if as_agent else "授权人"}
+    if as_agent and out.get("evidence"):
+        out["evidence"] = out["evidence"] | {
+            "id_number": mask_id_number(str(out["evidence"]["id_number"]))
+        }
+    return out

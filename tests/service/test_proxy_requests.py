@@ -27,6 +27,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.mandates import MandateService
+from app.services.privacy_export import gather
 from app.services.proxy_requests import EVIDENCE_TOPIC, ProxyService
 from app.settings import Settings
 from ocr.precheck import Prechecker
@@ -220,3 +221,14 @@ async def test_each_look_at_the_evidence_is_recorded_and_others_see_nothing(rig:
     for stranger in (RS, await rig.handler(), Actor("courier-1", Role.COURIER)):
         with pytest.raises(NotFoundError):
             await rig.proxies.evidence_photo(stranger, mandate_id, "proof")
+
+
+async def test_the_handlers_data_export_masks_the_person_they_brought_evidence_for(
+    rig: Rig,
+) -> None:
+    await rig.ask()
+    export = await gather(rig.store, HANDLER, rig.clock())
+    [mandate] = export.data["mandates"]
+    assert mandate["my_role"] == "被授权人"
+    assert mandate["evidence"]["id_number"] != rig.card.truth["id_number"]
+    assert mandate["evidence"]["id_number"].endswith(rig.card.truth["id_number"][-4:])
