@@ -99,6 +99,24 @@ SYSTEM_REQUIREMENTS: tuple[SystemRequirement, ...] = (
         apt_packages=("fonts-noto-cjk",),
         is_present=Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").is_file,
     ),
+    SystemRequirement(
+        description="WenQuanYi and AR PL fonts (the OCR corpus draws documents in several faces)",
+        apt_packages=(
+            "fonts-wqy-zenhei",
+            "fonts-wqy-microhei",
+            "fonts-arphic-uming",
+            "fonts-arphic-ukai",
+        ),
+        is_present=lambda: all(
+            Path(path).is_file()
+            for path in (
+                "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+                "/usr/share/fonts/truetype/arphic/uming.ttc",
+                "/usr/share/fonts/truetype/arphic/ukai.ttc",
+            )
+        ),
+    ),
 )
 
 

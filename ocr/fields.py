@@ -73,22 +73,32 @@ def _find(rows: Sequence[str], labels: Sequence[str]) -> tuple[int, str] | None:
     return None
 
 
+# An English gloss printed under or beside a label ("Name", "Date of Birth", "No."), as on a
+# driving licence: never a value.
+_GLOSS = re.compile(r"[A-Za-z][A-Za-z .,'’/]*")
+
+
 def _cells(text: str) -> list[str]:
-    return [cell for raw in text.split("\t") if (cell := raw.strip(" :"))]
+    cells = [cell for raw in text.split("\t") if (cell := raw.strip(" :"))]
+    return [cell for cell in cells if not _GLOSS.fullmatch(cell)]
 
 
-def _cell_after(rows: Sequence[str], labels: Sequence[str], *, shortest: int = 2) -> str:
+def _cell_after(
+    rows: Sequence[str], labels: Sequence[str], *, shortest: int = 2, next_row: bool = True
+) -> str:
     """The value in the label's box after it, else the next box on its row, else the next row.
 
     A name or an authority is printed as one run of text, so its box ends the value: what
     follows on the row belongs to the next column. Less than ``shortest`` characters left in
-    the label's box, with a box after it, is a stray mark read at the box's edge.
+    the label's box, with a box after it, is a stray mark read at the box's edge. Names are
+    read with ``next_row=False``: a name is printed beside its label, and the row below holds
+    another field's value (the company type under the company name), never the name.
     """
     found = _find(rows, labels)
     if found is None:
         return ""
     i, rest = found
-    cells = _cells(rest) or (_cells(rows[i + 1]) if i + 1 < len(rows) else [])
+    cells = _cells(rest) or (_cells(rows[i + 1]) if next_row and i + 1 < len(rows) else [])
     if len(cells) > 1 and len(cells[0]) < shortest:
         return cells[1]
     return cells[0] if cells else ""
@@ -139,7 +149,10 @@ _NAME = re.compile(r"[一—–\-_~]?([\u3400-\u9fff]+(?:[·•・.][\u3400-\u9f
 
 
 def _name(rows: Sequence[str], labels: Sequence[str], stops: Sequence[str]) -> Read:
-    match = _NAME.match(_trim(_until(_cell_after(rows, labels), stops)))
+    cell = _cell_after(rows, labels, next_row=False)
+    # A gloss glued to the label's box: "Name王小红".
+    cell = re.sub(r"^[A-Za-z][A-Za-z .,'’/]*(?=[\u3400-\u9fff])", "", cell)
+    match = _NAME.match(_trim(_until(cell, stops)))
     if match is None or len(match[1]) < 2:
         return NONE
     return re.sub(r"[•・.]", "·", match[1]), EXACT
@@ -257,12 +270,12 @@ def extract_business_licence(
         uscc = correct_uscc(token, context or {})
         if uscc[0] is not None:
             break
-    company = _trim(_until(_cell_after(text, ["名称"]), _LICENCE_LABELS))
+    company = _company(text)
     term = _row_after(text, ["营业期限"])
     _, valid_to = _period(_until(term[1], _LICENCE_LABELS)) if term else (NONE, NONE)
     return {
         "uscc": uscc,
-        "company_name": (company, EXACT) if company else NONE,
+        "company_name": company,
         "legal_representative": _name(
             text, ["法定代表人", "负责人", "经营者", "执行事务合伙人"], _LICENCE_LABELS
         ),
@@ -270,10 +283,51 @@ def extract_business_licence(
     }
 
 
+# The value of the 类型 row ("有限责任公司（自然人投资或控股）"): a company's legal form,
+# never its name, however close to the 名称 label it was read.
+_COMPANY_TYPE = re.compile(
+    r"^(其他)?(有限责任公司|股份有限公司|个人独资企业|合伙企业|普通合伙|有限合伙|个体工商户"
+    r"|农民专业合作社|全民所有制|集体所有制)|自然人(投资|独资)|法人独资"
+)
+
+
+def _company(text: Sequence[str]) -> Read:
+    """The company name from the 名称 row only; a company type there is no name."""
+    company = _trim(_until(_cell_after(text, ["名称"], next_row=False), _LICENCE_LABELS))
+    if len(company) < 4 or _COMPANY_TYPE.search(company):
+        return NONE
+    return company, EXACT
+
+
+def _certificate_number(text: Sequence[str]) -> Read:
+    """The number after 证号; one holding an ID number must pass its check character.
+
+    A driving licence's 证号 is its holder's ID number, and most qualification certificates
+    print it too (with a letter before it): such a number is read like one, repaired only when
+    unambiguous, else unreadable. Other numbers need digits and some length, so that a gloss
+    or a mark beside the label is never taken for one.
+    """
+    found = _find(text, ["证书编号", "证号", "编号", "公民身份号码"])
+    if found is None:
+        return NONE
+    i, rest = found
+    cells = _cells(rest) or (_cells(text[i + 1]) if i + 1 < len(text) else [])
+    for cell in cells:
+        token = re.match(r"[0-9A-Za-z\-|!×]+", compact(cell))
+        if token is None or len(token[0]) < 8:
+            continue
+        value = token[0]
+        if sum(c.isdigit() for c in value) >= 15:  # an ID number, perhaps after a letter
+            prefix = value[0].upper() if len(value) == 19 and value[0].isalpha() else ""
+            number, how = correct_citizen_id(value[len(prefix) :], {})
+            return (prefix + number, how) if number else NONE
+        return (value.upper(), EXACT) if sum(c.isdigit() for c in value) >= 6 else NONE
+    return NONE
+
+
 def extract_certificate(lines: list[str]) -> dict[str, Read]:
     """Certificate number, holder name and expiry date from a qualification or permit."""
     text = [normalise_line(line) for line in lines]
-    number = re.match(r"[0-9A-Za-z\-]+", compact(_cell_after(text, ["证书编号", "证号", "编号"])))
     expiry = _row_after(text, ["有效期至", "有效期限至"])
     if expiry is not None:
         expiry_date = _date_or_permanent(_until(expiry[1], _CERTIFICATE_LABELS))
@@ -281,7 +335,7 @@ def extract_certificate(lines: list[str]) -> dict[str, Read]:
         period = _row_after(text, ["有效期限", "有效期"])
         _, expiry_date = _period(_until(period[1], _CERTIFICATE_LABELS)) if period else (NONE, NONE)
     return {
-        "certificate_number": (number[0].upper(), EXACT) if number else NONE,
+        "certificate_number": _certificate_number(text),
         "holder_name": _name(text, ["持证人", "姓名"], _CERTIFICATE_LABELS),
         "expiry_date": expiry_date,
     }

@@ -16,7 +16,7 @@ from datetime import date
 
 from PIL import Image
 
-from ocr.classify import classify
+from ocr.classify import KIND_OF, identify
 from ocr.engine import OcrEngine
 from ocr.errors import OcrError, UnreadableImage
 from ocr.fields import (
@@ -96,9 +96,10 @@ def precheck(engine: str, data: bytes, expect: Expectation) -> Verdict:
     # Rows, not boxes: a label and its value are often separate boxes side by side.
     lines = rows(engine_named(engine).recognize(intake.image))
     seconds = time.perf_counter() - t0
-    kind = classify(lines)
+    document = identify(lines)
+    kind = KIND_OF[document]
     read = read_fields(kind, lines, expect.today) if kind == expect.kind else {}
-    return judge(expect, quality, kind, read, engine_seconds=seconds)
+    return judge(expect, quality, kind, read, engine_seconds=seconds, document=document)
 
 
 def warm_up(engine: str) -> str:

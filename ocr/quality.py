@@ -28,9 +28,10 @@ GLARE = QualityFinding("GLARE", "证件表面有反光，请调整角度避开�
 CUT_OFF = QualityFinding("CUT_OFF", "证件未完整拍摄，请让证件四角都在画面内")
 NOT_FILLING = QualityFinding("NOT_FILLING", "证件在画面中太小，请靠近拍摄")
 
-# An ID card's smallest print (address, 2.5 mm) needs ~10 px a character for OCR; with the
-# card filling most of the frame that takes a short side of about 600 px.
-MIN_SHORT_SIDE = 600
+# WeChat sends chat photos at 1,280 px or less on the long side (800 px is common): those are
+# read first, and a retake is asked only when the key fields could not be read. Below this
+# floor (a thumbnail) an ID number's digits are under 5 px and no engine reads them.
+MIN_SHORT_SIDE = 300
 # Blur is measured as an edge width (Gaussian sigma, px) on the picture scaled to this long
 # side, so the same defocus relative to the frame scores the same at any resolution.
 BLUR_SCALE = 1000
@@ -39,15 +40,19 @@ BLUR_SCALE = 1000
 # strokes are 1–2 px wide and merge once the edge width passes about 1.5 px. Not yet
 # checked against real phone photos (noise and sharpening make edges look sharper).
 MAX_EDGE_WIDTH = 1.6
-# Mean luminance (0–255). Below 60 the sensor noise rivals the ink/paper contrast; above 225
-# paper and pale print have merged into white.
+# Mean luminance (0–255). Below 60 the sensor noise rivals the ink/paper contrast.
 MIN_MEAN = 60.0
-MAX_MEAN = 225.0
 CLIPPED = 250  # a pixel at or above this has lost its detail
-# Over a quarter of the frame clipped is the exposure, not a spot of light.
+# Overexposure is lost detail, not brightness: white paper around a document, or a white
+# document, clips to 255 and is still perfectly readable. A photo is overexposed when a large
+# part is clipped *and* the print itself has washed out: even the darkest 1 % of the document
+# is lighter than INK_LOST, where dark ink (under 100 when exposed right) has risen into grey.
 MAX_CLIPPED_SHARE = 0.25
+INK_PERCENTILE = 1.0
+INK_LOST = 150.0
 # Glare: the document split into cells; a cell is blown when most of it is clipped. Two per
-# cent of the document blown hides a field's worth of characters.
+# cent of the document blown hides a field's worth of characters. Only blown patches enclosed
+# by unblown document count: clipped paper reaching the frame's edge is background, not glare.
 GLARE_CELLS = 24
 GLARE_CELL_BLOWN = 0.6
 MAX_GLARE_SHARE = 0.02
@@ -79,19 +84,19 @@ def check_quality(image: Image.Image, *, scanned: bool = False) -> list[QualityF
     work.thumbnail((BLUR_SCALE, BLUR_SCALE), Image.Resampling.LANCZOS)
     gray = _as_array(work)
 
-    mean = float(gray.mean())
-    overexposed = mean > MAX_MEAN or float((gray >= CLIPPED).mean()) > MAX_CLIPPED_SHARE
-    if mean < MIN_MEAN:
-        found.add(TOO_DARK)
-    elif overexposed:
-        found.add(OVEREXPOSED)
-
     box = None
     if not scanned:
         framing, box = _framing(work)
         found.update(framing)
     top, left, bottom, right = box if box is not None else (0, 0, *gray.shape)
     document = gray[top:bottom, left:right]
+
+    mean = float(gray.mean())
+    overexposed = _washed_out(gray, document)
+    if mean < MIN_MEAN:
+        found.add(TOO_DARK)
+    elif overexposed:
+        found.add(OVEREXPOSED)
     if _edge_width(document) * BLUR_SCALE / min(long_side, BLUR_SCALE) > MAX_EDGE_WIDTH:
         found.add(BLURRY)
     if not overexposed and _glare_share(document) > MAX_GLARE_SHARE:
@@ -126,8 +131,15 @@ def _edge_width(gray: NDArray[np.float32]) -> float:
     return float(np.sqrt(first / (2.0 * second)))
 
 
+def _washed_out(gray: NDArray[np.float32], document: NDArray[np.float32]) -> bool:
+    """Much of the frame clipped and the print faded with it (see INK_LOST)."""
+    if float((gray >= CLIPPED).mean()) <= MAX_CLIPPED_SHARE or document.size == 0:
+        return False
+    return float(np.percentile(document, INK_PERCENTILE)) > INK_LOST
+
+
 def _glare_share(document: NDArray[np.float32]) -> float:
-    """Share of the document's cells that are mostly clipped: a compact blown patch."""
+    """Share of the document's cells in blown patches that unblown document surrounds."""
     rows, cols = document.shape
     cell = max(1, min(rows, cols) // GLARE_CELLS)
     rows, cols = rows // cell * cell, cols // cell * cell
@@ -135,7 +147,30 @@ def _glare_share(document: NDArray[np.float32]) -> float:
         return 0.0
     clipped = (document[:rows, :cols] >= CLIPPED).astype(np.float32)
     per_cell = clipped.reshape(rows // cell, cell, cols // cell, cell).mean(axis=(1, 3))
-    return float((per_cell >= GLARE_CELL_BLOWN).mean())
+    blown = per_cell >= GLARE_CELL_BLOWN
+    # Blown cells connected to the edge are the clipped paper or table around the document.
+    return float((blown & ~_reached_from_edge(blown)).mean())
+
+
+def _reached_from_edge(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The cells of ``mask`` connected (4-neighbour) to the border of the grid."""
+    reached = np.zeros_like(mask)
+    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+        mask[0],
+        mask[-1],
+        mask[:, 0],
+        mask[:, -1],
+    )
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= mask
+        if (grown == reached).all():
+            return reached
+        reached = grown
 
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ocr.checkchars import citizen_id_ok
 from ocr.findings import (
     FIELD_UNREADABLE,
     Finding,
@@ -46,6 +47,16 @@ KEY_FIELDS: Mapping[str, Mapping[str, str]] = {
     "business_licence": {"uscc": "统一社会信用代码", "company_name": "名称"},
     "certificate": {"certificate_number": "证书编号", "expiry_date": "有效期"},
 }
+# Documents whose key fields differ from their kind's: the driving licence's supplementary
+# page prints no validity.
+DOCUMENT_KEY_FIELDS: Mapping[str, Mapping[str, str]] = {
+    "driving_licence_page2": {"certificate_number": "证号", "holder_name": "姓名"},
+}
+# Quality findings about how hard the photo is to read. When every key field was read anyway
+# (ID numbers and USCCs through their check characters), the photo did its job: asking for
+# a retake would only cost the applicant. Blur and a cut-off document are always told: a
+# reviewer needs the whole document, sharp.
+READABILITY = frozenset({"TOO_SMALL", "TOO_DARK", "OVEREXPOSED", "GLARE", "NOT_FILLING"})
 # Where each kind prints its expiry date.
 EXPIRY_FIELD: Mapping[str, str] = {
     "id_card_back": "valid_to",
@@ -78,6 +89,7 @@ class Verdict:
     fields: Mapping[str, str] = field(default_factory=dict)
     corrected: tuple[str, ...] = ()  # fields repaired with their check character
     engine_seconds: float = 0.0
+    document: str = ""  # which document of the kind (ocr.classify.DOCUMENTS), when recognised
 
 
 def unopenable(code: str, message: str) -> Verdict:
@@ -98,18 +110,33 @@ def judge(
     read: Mapping[str, Read],
     *,
     engine_seconds: float = 0.0,
+    document: str = "",
 ) -> Verdict:
     """Apply the slot's rules to what the photo showed; quality problems come first."""
+    keys = key_fields(kind, document)
+    if kind == expect.kind and keys and all(read.get(name, (None, ""))[0] for name in keys):
+        quality = [q for q in quality if q.code not in READABILITY]
     findings = [Finding(q.code, None, q.message) for q in quality]
     if expect.kind in DOCUMENT_KINDS:
-        findings += _document_findings(expect, kind, read, quality_ok=not quality)
+        findings += _document_findings(expect, kind, read, quality_ok=not quality, keys=keys)
     elif expect.kind == "form" and kind in DOCUMENT_KINDS:
         findings.append(wrong_kind(KIND_ZH["form"]))  # an ID card sent where a form belongs
     fields = {name: value for name, (value, _) in read.items() if value is not None}
     corrected = tuple(sorted(name for name, (_, how) in read.items() if how == "corrected"))
     return Verdict(
-        _status(findings), kind, tuple(findings), fields, corrected, round(engine_seconds, 3)
+        _status(findings),
+        kind,
+        tuple(findings),
+        fields,
+        corrected,
+        round(engine_seconds, 3),
+        document,
     )
+
+
+def key_fields(kind: str, document: str = "") -> Mapping[str, str]:
+    """The fields without which a reviewer could not use a document of ``kind``."""
+    return DOCUMENT_KEY_FIELDS.get(document) or KEY_FIELDS.get(kind, {})
 
 
 def _status(findings: list[Finding]) -> str:
@@ -119,7 +146,12 @@ def _status(findings: list[Finding]) -> str:
 
 
 def _document_findings(
-    expect: Expectation, kind: str, read: Mapping[str, Read], *, quality_ok: bool
+    expect: Expectation,
+    kind: str,
+    read: Mapping[str, Read],
+    *,
+    quality_ok: bool,
+    keys: Mapping[str, str],
 ) -> list[Finding]:
     if kind != expect.kind:
         # A blurry photo of the right card may classify as nothing; its quality finding says
@@ -128,7 +160,7 @@ def _document_findings(
             return [wrong_kind(KIND_ZH[expect.kind])]
         return []
     findings: list[Finding] = []
-    for name, label in KEY_FIELDS[kind].items():
+    for name, label in keys.items():
         if read.get(name, (None, ""))[0] is None and quality_ok:
             findings.append(unreadable(label, field=name))
     findings += _ownership(expect, kind, read)
@@ -148,6 +180,13 @@ def _ownership(expect: Expectation, kind: str, read: Mapping[str, Read]) -> list
     if kind not in checks:
         return []
     name, wanted, label = checks[kind]
+    number = read.get("certificate_number", (None, ""))[0] if kind == "certificate" else None
+    if number and expect.person_id and citizen_id_ok(number[-18:]):
+        # The certificate carries its holder's ID number (a driving licence's 证号): checked
+        # by its check character, it settles whose it is better than a name can.
+        if number[-18:] != expect.person_id:
+            return [not_applicant("证件号码", field="certificate_number")]
+        return []
     printed = read.get(name, (None, ""))[0]
     if wanted and printed and printed != wanted:
         return [not_applicant(label, field=name)]

@@ -153,3 +153,23 @@ def test_write_corpus_saves_pngs_and_one_truth_line_each(tmp_path: Path) -> None
     for record in records:
         with Image.open(tmp_path / record["file"]) as image:
             assert image.format == "PNG"
+
+
+def test_every_typeface_family_is_installed_and_the_bootstrap_asks_for_it() -> None:
+    from ocr.corpus.sheet import FAMILIES, available
+
+    assert set(available()) == set(FAMILIES)
+    wanted = {pkg for r in SYSTEM_REQUIREMENTS for pkg in r.apt_packages}
+    assert {"fonts-wqy-zenhei", "fonts-wqy-microhei", "fonts-arphic-uming"} <= wanted
+
+
+def test_bench_photos_are_reproducible_wechat_jpegs_at_their_size() -> None:
+    from ocr.corpus.sets import LAYOUTS, genuine_shot
+
+    shots = [genuine_shot(1, i, "white_paper", 800) for i in (0, 1)]
+    assert [s.layout for s in shots] == list(LAYOUTS)[:2]
+    again = genuine_shot(1, 1, "white_paper", 800)
+    assert again.data == shots[1].data and again.truth == shots[1].truth
+    for shot in shots:
+        with Image.open(io.BytesIO(shot.data)) as image:
+            assert image.format == "JPEG" and max(image.size) == 800

@@ -72,8 +72,17 @@ def test_a_tight_crop_of_the_card_passes(good: Image.Image) -> None:
     assert codes(good.crop((200, 220, 1400, 980))) == []
 
 
-def test_a_small_picture_is_too_small(good: Image.Image) -> None:
-    assert codes(good.resize((500, 375), Image.Resampling.LANCZOS)) == ["TOO_SMALL"]
+def test_a_thumbnail_is_too_small(good: Image.Image) -> None:
+    assert codes(good.resize((280, 210), Image.Resampling.LANCZOS)) == ["TOO_SMALL"]
+
+
+@pytest.mark.parametrize("long_side", [1280, 800])
+def test_a_photo_at_wechats_compressed_sizes_is_not_refused(
+    good: Image.Image, long_side: int
+) -> None:
+    small = good.copy()
+    small.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    assert codes(small) == []
 
 
 @pytest.mark.parametrize("radius", [1, 2])
@@ -100,7 +109,20 @@ def test_a_dark_photo_is_too_dark_and_not_also_blurry(good: Image.Image) -> None
 
 
 def test_a_washed_out_photo_is_overexposed(good: Image.Image) -> None:
-    assert codes(ImageEnhance.Brightness(good).enhance(1.8)) == ["OVEREXPOSED"]
+    # Blown out: the paper clips and the ink fades into light grey with it.
+    assert codes(good.point(lambda v: min(255, 190 + v // 3))) == ["OVEREXPOSED"]
+
+
+@pytest.mark.parametrize("gain", [1.0, 1.1, 1.25])
+def test_a_card_on_white_paper_is_not_overexposed(gain: float) -> None:
+    # White paper clips to 255 around the card, the card is light too: the print is still
+    # dark, so nothing is lost however bright the frame is.
+    on_paper = card_photo(background=(252, 252, 250), paper=(240, 242, 244))
+    assert codes(ImageEnhance.Brightness(on_paper).enhance(gain)) == []
+
+
+def test_a_bright_photo_with_dark_print_is_not_overexposed(good: Image.Image) -> None:
+    assert codes(ImageEnhance.Brightness(good).enhance(1.8)) == []
 
 
 def test_a_white_spot_on_the_card_is_glare(good: Image.Image) -> None:
@@ -141,7 +163,7 @@ def test_a_scanned_page_skips_the_framing_checks(good: Image.Image) -> None:
 
 
 def test_findings_carry_chinese_messages_saying_what_to_do(good: Image.Image) -> None:
-    findings = check_quality(ImageEnhance.Brightness(good).enhance(0.3).resize((400, 300)))
+    findings = check_quality(ImageEnhance.Brightness(good).enhance(0.3).resize((280, 210)))
     assert [f.code for f in findings][:1] == ["TOO_SMALL"]
     assert all("请" in f.message for f in findings)
 
