@@ -68,7 +68,7 @@ from storage.documents import DocumentStore
 from storage.files import FileObjectStore
 from storage.links import LinkSigner
 from storage.objects import ObjectStore
-from storage.outbox import SHUTDOWN_GRACE, OutboxDispatcher, purge_done
+from storage.outbox import OUTBOX, SHUTDOWN_GRACE, OutboxDispatcher, purge_done
 
 log = structlog.get_logger(__name__)
 OUTBOX_KEEP = timedelta(days=14)  # delivered messages (and their idempotency keys) kept this long
@@ -143,12 +143,6 @@ def create_app(
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
     ``demo_parcels`` lets the demo's local SF move parcels by itself (see ``sf_ctx``).
     """
-    wakers: list[Callable[[], None]] = []  # outbox dispatchers, woken by every commit
-
-    def wake_dispatchers() -> None:
-        for wake in wakers:
-            wake()
-
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(
@@ -165,7 +159,7 @@ def create_app(
             app[keys.DOCUMENTS] = documents
             app[keys.OBJECTS] = objects
             calendars = CalendarService(documents)
-            cases = CaseService(documents, calendars, clock=clock, on_outbox=wake_dispatchers)
+            cases = CaseService(documents, calendars, clock=clock)
             prechecker = Prechecker(
                 settings.ocr_engine,
                 workers=settings.ocr_workers,
@@ -175,15 +169,9 @@ def create_app(
             app[keys.CASES] = cases
             app[keys.MATERIALS] = MaterialService(objects, cases)
             app[keys.PRECHECKER] = prechecker
-            app[keys.SPACE] = SpaceService(
-                documents, objects, cases, clock=clock, on_outbox=wake_dispatchers
-            )
-            app[keys.MANDATES] = MandateService(
-                documents, objects, clock=clock, on_outbox=wake_dispatchers
-            )
-            app[keys.PROXIES] = ProxyService(
-                documents, objects, prechecker, clock=clock, on_outbox=wake_dispatchers
-            )
+            app[keys.SPACE] = SpaceService(documents, objects, cases, clock=clock)
+            app[keys.MANDATES] = MandateService(documents, objects, clock=clock)
+            app[keys.PROXIES] = ProxyService(documents, objects, prechecker, clock=clock)
             app[keys.PRECHECKS] = PrecheckService(
                 cases,
                 objects,
@@ -197,7 +185,6 @@ def create_app(
                 documents,
                 settings,
                 clock=clock,
-                on_outbox=wake_dispatchers,
                 shared=(calendars, cases),
             )
             app[keys.CERTIFICATES] = CertificateService(
@@ -234,7 +221,6 @@ def create_app(
             app.get(keys.ALIPAY),
             public_base_url=settings.public_base_url,
             clock=clock,
-            on_outbox=wake_dispatchers,
         )
         yield
 
@@ -268,7 +254,8 @@ def create_app(
         identity = OutboxDispatcher(
             app[keys.DOCUMENTS], identity_jobs, clock=clock, topics=identity_jobs
         )
-        wakers.extend([chat.wake, ocr.wake, pay.wake, identity.wake])
+        for dispatcher in (chat, ocr, pay, identity):  # woken by every commit that queues
+            app[keys.DOCUMENTS].watch(OUTBOX, dispatcher.wake)
         tasks = [
             asyncio.create_task(chat.run(stop), name="outbox"),
             asyncio.create_task(ocr.run(stop), name="outbox-ocr"),
@@ -297,7 +284,7 @@ def create_app(
             courier = OutboxDispatcher(
                 app[keys.DOCUMENTS], courier_jobs, clock=clock, topics=courier_jobs
             )
-            wakers.append(courier.wake)
+            app[keys.DOCUMENTS].watch(OUTBOX, courier.wake)
             tasks.append(asyncio.create_task(courier.run(stop), name="outbox-courier"))
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
@@ -313,11 +300,11 @@ def create_app(
         [
             stores_ctx,
             demo_ctx,
-            identity_ctx(settings, clock, wake_dispatchers),
+            identity_ctx(settings, clock),
             wechat_ctx(settings, clock),
             alipay_ctx(settings, clock),
             payments_ctx,
-            sf_ctx(settings, clock, wake_dispatchers, demo_parcels=demo_parcels),
+            sf_ctx(settings, clock, demo_parcels=demo_parcels),
             background_ctx,
         ]
     )
@@ -357,7 +344,6 @@ def build_appointments(
     settings: Settings,
     *,
     clock: Clock = utcnow,
-    on_outbox: Callable[[], None] = lambda: None,
     shared: tuple[CalendarService, CaseService] | None = None,
 ) -> AppointmentService:
     """The hall appointments: in the app sharing its calendar cache and case service
@@ -370,7 +356,6 @@ def build_appointments(
         *shared,
         secret=hmac.new(settings.jwt_key.encode(), b"check-in", "sha256").hexdigest(),
         clock=clock,
-        on_outbox=on_outbox,
     )
 
 

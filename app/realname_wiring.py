@@ -20,7 +20,7 @@ log = structlog.get_logger(__name__)
 
 
 def identity_ctx(
-    settings: Settings, clock: Callable[[], datetime], on_outbox: Callable[[], None]
+    settings: Settings, clock: Callable[[], datetime]
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context: ``BINDING``; without credentials outside demo mode
     there is no verifier, and every binding is answered "unavailable", never bound."""
@@ -45,7 +45,7 @@ def identity_ctx(
             else:
                 log.warning("realname_not_configured", hint="set BUCHUMEN_TENCENT_SECRET_ID/_KEY")
             store = app[keys.DOCUMENTS]
-            app[keys.BINDING] = BindingService(store, verifier, clock=clock, on_outbox=on_outbox)
+            app[keys.BINDING] = BindingService(store, verifier, clock=clock)
             yield
 
     return ctx

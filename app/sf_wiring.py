@@ -32,7 +32,6 @@ ROUTE_PUSH_PATH = "/sf/routes"  # where SF pushes route events (set it in SF's c
 def sf_ctx(
     settings: Settings,
     clock: Callable[[], datetime],
-    on_outbox: Callable[[], None] = lambda: None,
     *,
     demo_parcels: float = 0,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -64,7 +63,7 @@ def sf_ctx(
             app[keys.SF_SIMULATOR] = simulator[SF_SIMULATOR]
             log.info("sf_simulator_started", service=api_url)
         else:
-            _courier_services(app, settings, clock, on_outbox, None)
+            _courier_services(app, settings, clock, None)
             yield
             return
         async with aiohttp.ClientSession() as session:
@@ -78,7 +77,7 @@ def sf_ctx(
             app[keys.COURIER] = courier
             app[keys.SF_ACCOUNT] = SfAccount(partner_id, check_word)
             hook = _demo_hook(app, demo_parcels) if runner is not None else None
-            _courier_services(app, settings, clock, on_outbox, courier, hook)
+            _courier_services(app, settings, clock, courier, hook)
             yield
         if runner is not None:
             await runner.cleanup()
@@ -90,13 +89,10 @@ def _courier_services(
     app: web.Application,
     settings: Settings,
     clock: Callable[[], datetime],
-    on_outbox: Callable[[], None],
     courier: Courier | None,
     on_parcel: ParcelHook | None = None,
 ) -> None:
-    shipments = ShipmentService(
-        app[keys.DOCUMENTS], app[keys.CASES], courier, clock=clock, on_outbox=on_outbox
-    )
+    shipments = ShipmentService(app[keys.DOCUMENTS], app[keys.CASES], courier, clock=clock)
     app[keys.SHIPMENTS] = shipments
     app[keys.CUSTODY] = CustodyService(
         app[keys.DOCUMENTS],

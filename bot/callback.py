@@ -17,10 +17,11 @@ from bot.client import read_capped
 from bot.crypto import MessageCrypto, verify_signature
 from bot.dialogues import Dialogues
 from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
-from bot.inbound import enqueue, first_sight, mark_late
+from bot.inbound import first_sight, mark_late
 from bot.parser import Inbound, parse_inbound
 from bot.wire import MAX_BODY_BYTES, parse_xml, render_text_reply
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
+from storage.outbox import enqueue_alone
 
 log = structlog.get_logger(__name__)
 
@@ -140,7 +141,7 @@ class WeChatEndpoint:
         claiming = await self._dialogues.expects_licence(msg.from_user)  # 企业认证
         if not claiming and await self._dialogues.active_case(msg.from_user) is None:
             return texts.NO_OPEN_CASE
-        await enqueue(
+        await enqueue_alone(
             self._store,
             topic="wechat.photo",
             key=f"photo:{msg.dedup_key}",
@@ -159,7 +160,7 @@ class WeChatEndpoint:
                 log.exception("wechat_late_reply_failed", msg=msg.dedup_key)
                 return
             if reply:
-                await enqueue(
+                await enqueue_alone(
                     self._store,
                     topic="wechat.text",
                     key=f"reply:{msg.dedup_key}",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.conversations import INBOUND
 from storage.documents import Document, DocumentStore, DuplicateKey
-from storage.outbox import outbox_message
 
 
 async def first_sight(store: DocumentStore, key: str) -> Document | None:
@@ -28,20 +26,6 @@ async def mark_late(store: DocumentStore, key: str, now: datetime) -> None:
             await tx.insert(
                 INBOUND, {"_id": late_key(key), "status": "processing", "at": now.isoformat()}
             )
-
-
-async def enqueue(
-    store: DocumentStore, *, topic: str, key: str, payload: dict[str, Any], now: datetime
-) -> bool:
-    """Queue a side effect once; False when a message with this key is already queued."""
-    try:
-        async with store.transaction() as tx:
-            await tx.insert(
-                "outbox", outbox_message(topic=topic, key=key, payload=payload, now=now)
-            )
-        return True
-    except DuplicateKey:
-        return False
 
 
 RECEIPT_DAYS = 3  # WeChat retries within seconds; a few days covers any replay worth catching

@@ -19,9 +19,8 @@ from bot import reuse, texts
 from bot.active_case import active_case
 from bot.client import WeChatApiError, WeChatClient
 from bot.conversations import Conversations
-from bot.inbound import enqueue
 from storage.documents import DocumentStore
-from storage.outbox import Handler, OutboxMessage
+from storage.outbox import Handler, OutboxMessage, enqueue_alone
 
 log = structlog.get_logger(__name__)
 OUT_OF_WINDOW = 45015  # customer-service messages only within 48 h of the user's last message
@@ -148,7 +147,7 @@ class Messenger:
         await self._reply(msg, texts.LICENCE_RECEIVED)
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:
-        await enqueue(
+        await enqueue_alone(
             self._store,
             topic="wechat.text",
             key=f"reply:{msg.payload['msg']}",

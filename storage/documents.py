@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -107,6 +107,22 @@ class DocumentStore(abc.ABC):
 
     async def open(self) -> None:  # noqa: B027 - optional lifecycle hook
         """Connect and apply schema migrations; called once before first use."""
+
+    def watch(self, collection: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every commit (on this instance) that wrote to ``collection``.
+
+        The outbox's dispatchers are woken this way: whoever queues a message, the commit that
+        queued it wakes them, and nobody has to remember to.
+        """
+        watchers: dict[str, list[Callable[[], None]]] = self.__dict__.setdefault("_watchers", {})
+        watchers.setdefault(collection, []).append(callback)
+
+    def _committed(self, collections: Iterable[str]) -> None:
+        """Adapters call this once a transaction that wrote to ``collections`` has committed."""
+        watchers: dict[str, list[Callable[[], None]]] = self.__dict__.get("_watchers", {})
+        for collection in set(collections):
+            for callback in watchers.get(collection, ()):
+                callback()
 
     async def close(self) -> None:  # noqa: B027 - optional lifecycle hook
         """Release connections; the store is unusable afterwards."""

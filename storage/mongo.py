@@ -142,6 +142,7 @@ class MongoDocumentStore(DocumentStore):
                     await session.commit_transaction()
                 except PyMongoError as e:
                     raise _store_error(e) from e
+                self._committed(tx.written)
             except BaseException:
                 if session.in_transaction:
                     with contextlib.suppress(PyMongoError):
@@ -160,6 +161,7 @@ class _MongoTransaction(Transaction):
         self._session = session
         self.failed: StoreError | None = None
         self.closed = False
+        self.written: set[str] = set()  # collections written to, for watchers after the commit
 
     def _usable(self) -> AsyncClientSession:
         if self.closed:
@@ -177,6 +179,7 @@ class _MongoTransaction(Transaction):
 
     async def insert(self, collection: str, doc: Document) -> Document:
         stored = {**doc, "_id": document_id(doc), "_version": 1}
+        self.written.add(collection)
         try:
             await self._db[collection].insert_one(stored, session=self._usable())
         except PyMongoError as e:
@@ -186,6 +189,7 @@ class _MongoTransaction(Transaction):
     async def replace(self, collection: str, doc: Document, *, expected_version: int) -> Document:
         doc_id = document_id(doc)
         stored = {**doc, "_version": expected_version + 1}
+        self.written.add(collection)
         try:
             result = await self._db[collection].replace_one(
                 {"_id": doc_id, "_version": expected_version}, stored, session=self._usable()
@@ -202,6 +206,7 @@ class _MongoTransaction(Transaction):
         query: dict[str, Any] = {"_id": doc_id}
         if expected_version is not None:
             query["_version"] = expected_version
+        self.written.add(collection)
         try:
             result = await self._db[collection].delete_one(query, session=self._usable())
         except PyMongoError as e:

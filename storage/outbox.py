@@ -1,7 +1,9 @@
 """Transactional outbox: side effects stored with the state change, then dispatched at least once.
 
-A service inserts ``outbox_message(...)`` in the same transaction as the change that implies it,
-so the side effect is queued if and only if the change commits. ``OutboxDispatcher`` claims due
+A service queues a message with ``enqueue(tx, ...)`` in the same transaction as the change that
+implies it, so the side effect is queued if and only if the change commits (``enqueue_alone``
+when there is no change to go with it). The store wakes the dispatchers after every commit that
+wrote to the outbox (``DocumentStore.watch``). ``OutboxDispatcher`` claims due
 messages by compare-and-set (a lease), calls the topic's handler with the idempotency key, and
 records the outcome. A process killed mid-message leaves a lease that expires and is claimed
 again: delivery is at least once, so handlers pass the key on for the third party to dedupe.
@@ -21,7 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.documents import Document, DocumentStore, NotFound, VersionConflict
+from storage.documents import (
+    Document,
+    DocumentStore,
+    DuplicateKey,
+    NotFound,
+    Transaction,
+    VersionConflict,
+)
 
 OUTBOX = "outbox"
 PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
@@ -61,6 +70,39 @@ def outbox_message(*, topic: str, key: str, payload: dict[str, Any], now: dateti
         "seq": next(_queued),
         "last_error": None,
     }
+
+
+async def enqueue(
+    tx: Transaction,
+    *,
+    topic: str,
+    key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    once: bool = False,
+) -> bool:
+    """Queue a message in ``tx``: the one way a side effect is queued; True when it was.
+
+    ``key`` is the idempotency key. ``once``: a key queued before is left as it is (False),
+    where a plain enqueue of it makes the transaction fail with DuplicateKey.
+    """
+    if once and await tx.get(OUTBOX, key) is not None:
+        return False
+    await tx.insert(OUTBOX, outbox_message(topic=topic, key=key, payload=payload, now=now))
+    return True
+
+
+async def enqueue_alone(
+    store: DocumentStore, *, topic: str, key: str, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Queue a message in a transaction of its own; False when ``key`` was queued before (a
+    rerun of the job that queues it)."""
+    try:
+        async with store.transaction() as tx:
+            await enqueue(tx, topic=topic, key=key, payload=payload, now=now)
+    except DuplicateKey:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

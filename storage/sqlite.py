@@ -208,6 +208,7 @@ class SqliteDocumentStore(DocumentStore):
             if tx.writes:
                 assert self._committer is not None
                 await self._committer.commit(tx.writes)
+                self._committed(w.collection for w in tx.writes)
         finally:
             tx.closed = True
             self._open_tasks.discard(task)

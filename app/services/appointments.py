@@ -48,7 +48,7 @@ from app.services.hall_window import HallWindow
 from app.services.notify import NOTIFY_TOPIC, notify_once
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.documents import NotFound as StoreNotFound
-from storage.outbox import outbox_message
+from storage.outbox import enqueue
 
 MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
 NOT_FOUND = "没有找到这个预约"
@@ -84,15 +84,13 @@ class AppointmentService:
         *,
         secret: str,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._calendars = calendars
         self._cases = cases
         self._secret = secret.encode()
         self._clock = clock
-        self._on_outbox = on_outbox
-        self.window = HallWindow(store, clock=clock, on_outbox=on_outbox)
+        self.window = HallWindow(store, clock=clock)
         self.admin = HallAdministration(store, clock=clock)
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -147,11 +145,10 @@ class AppointmentService:
                         await tx.insert(LOCKS, {"_id": lock, "booking": booking.id})
                         await tx.insert(BOOKINGS, booking_to_doc(booking))
                         await _take_place(tx, key, matter.department, day, ledger)
-                        await tx.insert("outbox", self._confirmation(booking, matter, now))
+                        await self._confirm(tx, booking, matter, now)
                 except (VersionConflict, DuplicateKey):
                     await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                     continue  # someone else took a place (or this person booked meanwhile): re-read
-                self._on_outbox()
                 return booking
             else:
                 raise ValidationFailed("预约的人太多了，请稍后再试")
@@ -247,11 +244,10 @@ class AppointmentService:
                     else:
                         await tx.delete(LOCKS, old_lock, expected_version=lock["_version"])
                         await tx.insert(LOCKS, {"_id": new_lock, "booking": moved.id})
-                    await tx.insert("outbox", self._confirmation(moved, matter, now))
+                    await self._confirm(tx, moved, matter, now)
             except (VersionConflict, DuplicateKey, StoreNotFound):
                 await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                 continue  # a place, the booking or the lock changed meanwhile: decide again
-            self._on_outbox()
             return moved
         raise ValidationFailed("预约的人太多了，请稍后再试")
 
@@ -439,8 +435,7 @@ class AppointmentService:
                         await tx.insert(COUNTERS, counted)
                     else:
                         await tx.replace(COUNTERS, counted, expected_version=counter["_version"])
-                    checked_in = self._checked_in(booking, matter.department_name, now)
-                    await tx.insert("outbox", checked_in)
+                    await self._checked_in(tx, booking, matter.department_name, now)
             except (VersionConflict, DuplicateKey):
                 doc = await self._store.get(BOOKINGS, booking_id)
                 if doc is None:
@@ -512,18 +507,21 @@ class AppointmentService:
                 "如有特殊情况请联系大厅工作人员"
             )
 
-    def _checked_in(self, booking: Booking, window: str, now: datetime) -> dict[str, object]:
+    async def _checked_in(
+        self, tx: Transaction, booking: Booking, window: str, now: datetime
+    ) -> None:
         text = (
             f"【签到成功】您的排队号是 {booking.queue_number}，"
             f"请到{window}窗口附近等候叫号，叫到时会再通知您。"
         )
         payload = {"case": booking.case_number or "", "applicant_id": booking.person,
                    "state": "", "text": text}  # fmt: skip
-        return outbox_message(
-            topic=NOTIFY_TOPIC, key=f"checked-in:{booking.id}", payload=payload, now=now
-        )
+        key = f"checked-in:{booking.id}"
+        await enqueue(tx, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
 
-    def _confirmation(self, booking: Booking, matter: Matter, now: datetime) -> dict[str, object]:
+    async def _confirm(
+        self, tx: Transaction, booking: Booking, matter: Matter, now: datetime
+    ) -> None:
         day, window = booking.day.isoformat(), matter.department_name
         when = f"{day} {booking.slot:%H:%M} 到大厅{window}窗口办理"
         if booking.moved_from:
@@ -544,6 +542,5 @@ class AppointmentService:
             "path": f"/h5/bookings/{booking.id}",
             "link_label": "预约二维码",
         }
-        return outbox_message(
-            topic=NOTIFY_TOPIC, key=f"booked:{booking.id}", payload=payload, now=now
-        )
+        key = f"booked:{booking.id}"
+        await enqueue(tx, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)

@@ -21,12 +21,13 @@ from app.domain.identity import CitizenId, mask_id_number, parse_citizen_id
 from app.realname.port import IdentityVerifier, VerifierUnavailable
 from app.services.accounts import USERS, WECHAT_LINKS, person_id_for, person_of_openid
 from app.services.audit import AUDIT, audit_record
-from storage.documents import DocumentStore, DuplicateKey, VersionConflict
-from storage.outbox import OutboxMessage, outbox_message
+from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
+from storage.outbox import OutboxMessage, enqueue, enqueue_alone
 
 log = structlog.get_logger(__name__)
 
 VERIFY_TOPIC = "identity.verify"
+TEXT_TOPIC = "wechat.text"
 ATTEMPTS = "identity_attempts"
 # The provider charges per call and guessing pairs is an attack: a day's tries are capped.
 WINDOW = timedelta(hours=24)
@@ -80,12 +81,10 @@ class BindingService:
         verifier: IdentityVerifier | None,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._verifier = verifier
         self._clock = clock
-        self._on_outbox = on_outbox
 
     def handlers(self) -> dict[str, Callable[[OutboxMessage], Any]]:
         return {VERIFY_TOPIC: self.verify}
@@ -124,13 +123,8 @@ class BindingService:
                     "at": now.isoformat(),
                 },
             )
-            await tx.insert(
-                "outbox",
-                outbox_message(
-                    topic=VERIFY_TOPIC, key=f"verify:{attempt}", payload=payload, now=now
-                ),
-            )
-        self._on_outbox()
+            key = f"verify:{attempt}"
+            await enqueue(tx, topic=VERIFY_TOPIC, key=key, payload=payload, now=now)
         return CHECKING
 
     async def _used_up(self, openid: str, number: str, now: datetime, *, pending: int) -> bool:
@@ -170,7 +164,6 @@ class BindingService:
                 break
             except (VersionConflict, DuplicateKey):
                 continue
-        self._on_outbox()
 
     async def _bind(
         self,
@@ -193,8 +186,8 @@ class BindingService:
         }
         async with self._store.transaction() as tx:
             if mine is not None and mine.get("id_number") != citizen.number:
-                await tx.insert("outbox", _text(openid, f"other:{attempt}", OTHER_PERSON.format(
-                    masked=mask_id_number(str(mine.get("id_number", "")))), now))  # fmt: skip
+                held = mask_id_number(str(mine.get("id_number", "")))
+                await _say(tx, openid, f"other:{attempt}", OTHER_PERSON.format(masked=held), now)
                 return
             if found and found[0].get("deleted_at") is None:
                 person = found[0]
@@ -202,8 +195,8 @@ class BindingService:
                 if old and old != openid:
                     if await tx.get(WECHAT_LINKS, old):
                         await tx.delete(WECHAT_LINKS, old)
-                    await tx.insert("outbox", _text(old, f"moved:{attempt}", MOVED_AWAY.format(
-                        masked=masked), now))  # fmt: skip
+                    moved = MOVED_AWAY.format(masked=masked)
+                    await _say(tx, old, f"moved:{attempt}", moved, now)
                 await tx.replace(USERS, person | facts, expected_version=person["_version"])
                 person_id = person["_id"]
             else:
@@ -233,24 +226,19 @@ class BindingService:
                     {"consent": p["consent"], "request_id": request_id},
                 ),
             )
-            await tx.insert(
-                "outbox",
-                _text(openid, f"bound:{attempt}", BOUND.format(name=name, masked=masked), now),
-            )
+            bound = BOUND.format(name=name, masked=masked)
+            await _say(tx, openid, f"bound:{attempt}", bound, now)
 
     async def _tell(self, openid: str, key: str, text: str) -> None:
-        try:
-            async with self._store.transaction() as tx:
-                await tx.insert("outbox", _text(openid, key, text, self._clock()))
-        except DuplicateKey:
-            return  # told by an earlier run of this job
-        self._on_outbox()
+        """Told at most once: a rerun of this job finds the key queued."""
+        await enqueue_alone(
+            self._store, topic=TEXT_TOPIC, key=f"identity:{key}",
+            payload={"openid": openid, "text": text}, now=self._clock(),
+        )  # fmt: skip
 
 
-def _text(openid: str, key: str, text: str, now: datetime) -> dict[str, Any]:
-    return outbox_message(
-        topic="wechat.text",
-        key=f"identity:{key}",
-        payload={"openid": openid, "text": text},
+async def _say(tx: Transaction, openid: str, key: str, text: str, now: datetime) -> None:
+    await enqueue(
+        tx, topic=TEXT_TOPIC, key=f"identity:{key}", payload={"openid": openid, "text": text},
         now=now,
-    )
+    )  # fmt: skip

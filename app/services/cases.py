@@ -54,7 +54,7 @@ from app.services.catalog import get_matter
 from app.services.follow_ups import FOLLOW_UPS, follow_up_to_doc
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
-from storage.outbox import outbox_message
+from storage.outbox import enqueue
 
 CASES = "cases"
 SYSTEM = Actor("system", Role.SYSTEM)
@@ -98,13 +98,11 @@ class CaseService:
         *,
         clock: Callable[[], datetime],
         numbers: Callable[[date], str] = new_case_number,
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._calendars = calendars
         self._clock = clock
         self._numbers = numbers
-        self._on_outbox = on_outbox  # wakes the dispatchers so side effects leave at once
 
     def now(self) -> datetime:
         return self._clock()
@@ -405,14 +403,11 @@ class CaseService:
             else:
                 await tx.replace(PRECHECKS, record, expected_version=existing["_version"])
             for topic, effect_key, payload in precheck_effects(case, slot_id):
+                # once: an earlier run of this job may have queued it and then stopped short
                 key = f"{effect_key}:{tag}"
-                if await tx.get("outbox", key) is not None:
-                    continue  # an earlier run of this job queued it and then stopped short
-                message = outbox_message(
-                    topic=topic, key=key, payload=payload, now=check.checked_at
+                await enqueue(
+                    tx, topic=topic, key=key, payload=payload, now=check.checked_at, once=True
                 )
-                await tx.insert("outbox", message)
-        self._on_outbox()
         return True
 
     async def approve(self, actor: Actor, number: str, *, version: int | None) -> Case:
@@ -536,7 +531,6 @@ class CaseService:
             raise StaleVersion("办件刚被他人更新，您的操作未生效，请刷新后重试") from exc
         case.version = saved["_version"]
         case.new_events.clear()
-        self._on_outbox()
         return case
 
     async def _write_events(self, tx: Transaction, case: Case) -> None:
@@ -544,5 +538,4 @@ class CaseService:
         for event in case.new_events:
             await tx.insert(EVENTS, event_to_doc(case.number, event))
             for topic, key, payload in side_effects(case, event):
-                message = outbox_message(topic=topic, key=key, payload=payload, now=event.at)
-                await tx.insert("outbox", message)
+                await enqueue(tx, topic=topic, key=key, payload=payload, now=event.at)

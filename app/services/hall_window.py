@@ -18,7 +18,7 @@ from app.services.appointment_records import BOOKINGS, booking_from_doc, booking
 from app.services.catalog import get_matter
 from app.services.notify import NOTIFY_TOPIC
 from storage.documents import DocumentStore, VersionConflict
-from storage.outbox import outbox_message
+from storage.outbox import enqueue
 
 MAX_ATTEMPTS = 20
 NOT_IN_QUEUE = "今天本部门的排队中没有这个号"
@@ -31,11 +31,9 @@ class HallWindow:
         store: DocumentStore,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self._on_outbox = on_outbox
 
     async def queue(self, clerk: Actor) -> list[Booking]:
         """Today's visitors checked in at the clerk's department, in queue-number order."""
@@ -71,16 +69,13 @@ class HallWindow:
         )
         payload = {"case": booking.case_number or "", "applicant_id": booking.person,
                    "state": "", "text": text}  # fmt: skip
-        message = outbox_message(
-            topic=NOTIFY_TOPIC, key=f"called:{booking.id}", payload=payload, now=now
-        )
         try:
             async with self._store.transaction() as tx:
                 await tx.replace(BOOKINGS, booking_to_doc(booking), expected_version=version)
-                await tx.insert("outbox", message)
+                key = f"called:{booking.id}"
+                await enqueue(tx, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
         except VersionConflict:
             raise InvalidTransition(BUSY) from None
-        self._on_outbox()
         return booking
 
     async def serve(self, clerk: Actor, booking_id: str) -> Booking:

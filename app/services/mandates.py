@@ -30,12 +30,13 @@ from app.services.mandate_records import (
 )
 from app.services.materials import store_photo
 from ocr.rules import PASS, Verdict
-from storage.documents import Document, DocumentStore, DuplicateKey, Transaction
+from storage.documents import Document, DocumentStore, Transaction
 from storage.objects import ObjectStore
-from storage.outbox import OutboxMessage, outbox_message
+from storage.outbox import OutboxMessage, enqueue, enqueue_alone
 
 CLAIM_TOPIC = "enterprise.claim"
 NOTIFY_PERSON = "notify.person"
+AUTHORITY_PAGE = "/h5/authority"
 NOT_FOUND = "没有找到这条授权记录"
 OPEN_LIMIT = 20  # open requests one person may have at a time: a flood is an attack
 CLAIM_UNREAD = (
@@ -64,12 +65,10 @@ class MandateService:
         objects: ObjectStore,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._objects = objects
         self._clock = clock
-        self._on_outbox = on_outbox
 
     def today(self) -> date:
         return china_date(self._clock())
@@ -176,7 +175,6 @@ class MandateService:
             await tx.insert(MANDATES, mandate_to_doc(mandate))
             await self._audit(tx, mandate, "mandate.requested", actor.id)
             await self._notify(tx, decider, f"mandate:{mandate.id}:asked", text, "/h5/authority")
-        self._on_outbox()
         return mandate
 
     async def withdraw(self, actor: Actor, mandate_id: str) -> Mandate:
@@ -257,16 +255,11 @@ class MandateService:
             raise NotPermitted("只有实名绑定的个人可以认证企业")
         ref = await store_photo(self._objects, "enterprise/claims", chunks, "upload")
         payload = {"person": actor.id, "object_key": ref.object_key}
-        message = outbox_message(
-            topic=CLAIM_TOPIC, key=f"claim:{key or ref.object_key}", payload=payload,
-            now=self._clock(),
-        )  # fmt: skip
-        try:
-            async with self._store.transaction() as tx:
-                await tx.insert("outbox", message)
-        except DuplicateKey:
-            return  # this very photo is being judged already
-        self._on_outbox()
+        # A key queued before: this very photo is being judged already.
+        key = f"claim:{key or ref.object_key}"
+        await enqueue_alone(
+            self._store, topic=CLAIM_TOPIC, key=key, payload=payload, now=self._clock()
+        )
 
     async def accept_claim(self, msg: OutboxMessage, verdict: Verdict) -> None:
         """A licence photo judged: its legal representative is recorded, or told why not."""
@@ -299,7 +292,6 @@ class MandateService:
             )
             await tx.insert(AUDIT, record)
             await self._notify(tx, person_id, tell, text, "/h5/authority")
-        self._on_outbox()
 
     async def appoint(
         self, admin: Actor, uscc: str, id_number: str, *, name: str | None, reason: str
@@ -342,7 +334,6 @@ class MandateService:
                 f"管理员已登记您为企业（{mask_uscc(code)}）的法定代表人，可在此管理经办人授权。",
                 "/h5/authority",
             )
-        self._on_outbox()
         return doc
 
     # -- internals ----------------------------------------------------------------------------
@@ -358,7 +349,6 @@ class MandateService:
     ) -> Mandate:
         async with self._store.transaction() as tx:
             saved = await write_change(tx, before, after, actor.id, self._clock(), text)
-        self._on_outbox()
         return mandate_from_doc(saved)
 
     async def _audit(self, tx: Transaction, m: Mandate, action: str, by: str) -> None:
@@ -367,15 +357,14 @@ class MandateService:
     async def _notify(
         self, tx: Transaction, person_id: str, key: str, text: str, path: str
     ) -> None:
-        await tx.insert("outbox", notice(person_id, key, text, self._clock(), path))
+        await tell(tx, person_id, key, text, self._clock(), path)
 
     async def _tell_once(self, person_id: str, key: str, text: str) -> None:
-        try:
-            async with self._store.transaction() as tx:
-                await self._notify(tx, person_id, key, text, "/h5/authority")
-        except DuplicateKey:
-            return  # told by an earlier run of the job
-        self._on_outbox()
+        """Told at most once: a rerun of the job that tells finds the key queued."""
+        payload = _told(person_id, text, AUTHORITY_PAGE)
+        await enqueue_alone(
+            self._store, topic=NOTIFY_PERSON, key=key, payload=payload, now=self._clock()
+        )
 
     async def _matter_names(self) -> dict[str, str]:
         return {m.code: m.name for m in await list_matters(self._store)}
@@ -396,7 +385,7 @@ async def write_change(
     await tx.insert(AUDIT, _audit_record(after, f"mandate.{after.status.value}", by, at, **why))
     if text:
         key = f"mandate:{after.id}:{after.status.value}"
-        await tx.insert("outbox", notice(after.agent, key, text, at))
+        await tell(tx, after.agent, key, text, at)
     return saved
 
 
@@ -409,12 +398,16 @@ def _audit_record(m: Mandate, action: str, by: str, at: datetime, **why: str) ->
     return audit_record(m.principal, action, by, at, detail)
 
 
-def notice(
-    person_id: str, key: str, text: str, at: datetime, path: str = "/h5/authority"
-) -> Document:
-    """A chat message to a person about an authorisation, linking to the authority page."""
-    payload = {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
-    return outbox_message(topic=NOTIFY_PERSON, key=key, payload=payload, now=at)
+async def tell(
+    tx: Transaction, person_id: str, key: str, text: str, at: datetime, path: str = ""
+) -> None:
+    """Queue a chat message to a person about an authorisation, linking to its page."""
+    payload = _told(person_id, text, path or AUTHORITY_PAGE)
+    await enqueue(tx, topic=NOTIFY_PERSON, key=key, payload=payload, now=at)
+
+
+def _told(person_id: str, text: str, path: str) -> dict[str, Any]:
+    return {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
 
 
 def _plain(name: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.documents import DocumentStore, DuplicateKey
-from storage.outbox import outbox_message
+from storage.documents import DocumentStore
+from storage.outbox import enqueue_alone
 
 NOTIFY_TOPIC = "notify.applicant"
 
@@ -34,10 +34,4 @@ async def notify_once(
     }
     if path:
         payload |= {"path": path, "link_label": link_label or "查看详情"}
-    message = outbox_message(topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
-    try:
-        async with store.transaction() as tx:
-            await tx.insert("outbox", message)
-    except DuplicateKey:
-        return False  # queued by an earlier run
-    return True
+    return await enqueue_alone(store, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)

@@ -58,7 +58,7 @@ from payments.port import (
     TradeStatus,
 )
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
-from storage.outbox import OutboxMessage, outbox_message, requeue
+from storage.outbox import OUTBOX, OutboxMessage, enqueue, requeue
 
 log = structlog.get_logger(__name__)
 REFUND_TOPIC = "payment.refund"
@@ -97,7 +97,6 @@ class PaymentService:
         *,
         public_base_url: str,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._cases = cases
@@ -105,7 +104,6 @@ class PaymentService:
         self._account = account
         self._base = public_base_url.rstrip("/")
         self._clock = clock
-        self._on_outbox = on_outbox
 
     @property
     def notify_url(self) -> str:
@@ -163,7 +161,6 @@ class PaymentService:
                 continue  # a second tap made the same attempt meanwhile: use that one
         else:
             raise InvalidTransition("缴费单正在生成，请稍后再试")
-        self._on_outbox()
         asked = PaymentOrder(order.out_trade_no, order.amount_fen, order.subject, order.expires_at)
         url = await self._gateway.create_payment(
             asked,
@@ -187,7 +184,6 @@ class PaymentService:
         async with self._store.transaction() as tx:
             job = {"out_trade_no": out_trade_no}
             await self._queue(tx, QUERY_TOPIC, f"query:{out_trade_no}", self._clock(), job)
-        self._on_outbox()
 
     async def orders(self, number: str) -> list[Order]:
         docs = await self._store.find(ORDERS, {"case": number}, sort=[("created_at", 1)])
@@ -234,7 +230,6 @@ class PaymentService:
                 break
             except (VersionConflict, DuplicateKey):
                 continue  # the query or a twin notice settled it meanwhile: look again
-        self._on_outbox()
         return True
 
     async def reconcile(self, *, limit: int = 200) -> int:
@@ -255,8 +250,6 @@ class PaymentService:
                 changed += await self._reconcile_one(order, now)
             except GatewayUnavailable as e:
                 log.warning("payment_query_failed", out_trade_no=order.out_trade_no, error=str(e))
-        if changed:
-            self._on_outbox()
         return changed
 
     async def _reconcile_one(self, order: Order, now: datetime) -> int:
@@ -360,7 +353,6 @@ class PaymentService:
                         await self._queue(
                             tx, REFUND_TOPIC, f"refund:{refund.out_request_no}", now, job
                         )
-                self._on_outbox()
                 return
             except VersionConflict:
                 continue
@@ -409,7 +401,6 @@ class PaymentService:
                 break
             except VersionConflict:
                 continue
-        self._on_outbox()
         log.info(
             "payment_refunded",
             case=number,
@@ -421,8 +412,7 @@ class PaymentService:
         doc = await self._store.get(ORDERS, msg.payload["out_trade_no"])
         if doc is None or doc["status"] != OrderStatus.OPEN.value:
             return
-        if await self._reconcile_one(order_from_doc(doc), self._clock()):
-            self._on_outbox()
+        await self._reconcile_one(order_from_doc(doc), self._clock())
 
     async def close(self, msg: OutboxMessage) -> None:
         await self.close_order(msg.payload["out_trade_no"])
@@ -486,9 +476,9 @@ class PaymentService:
             for refund in ledger_from_doc(doc).refunds
             if refund.done_at is not None and refund.done_at.isoformat() >= since
         ]
-        waiting = await self._store.find("outbox", {"topic": REFUND_TOPIC, "status": "pending"})
+        waiting = await self._store.find(OUTBOX, {"topic": REFUND_TOPIC, "status": "pending"})
         stuck = await self._store.find(
-            "outbox", {"topic": {"$in": PAYMENT_TOPICS}, "status": "dead"}, limit=20
+            OUTBOX, {"topic": {"$in": PAYMENT_TOPICS}, "status": "dead"}, limit=20
         )
         return {
             "collected_fen": sum(o["amount_fen"] for o in paid),
@@ -515,13 +505,12 @@ class PaymentService:
         refused until the merchant account was topped up)."""
         if actor.role is not Role.SUPERVISOR:
             raise NotPermitted("只有督办人员可以重新处理支付任务")
-        doc = await self._store.get("outbox", key)
+        doc = await self._store.get(OUTBOX, key)
         if doc is None or doc["topic"] not in PAYMENT_TOPICS:
             raise NotFoundError("没有这个支付任务")
         if not await requeue(self._store, key, self._clock()):
             raise InvalidTransition("该任务不在“处理失败”状态，无需重新处理")
         log.info("payment_job_requeued", key=key, by=actor.id)
-        self._on_outbox()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -535,9 +524,7 @@ class PaymentService:
     async def _queue(
         self, tx: Transaction, topic: str, key: str, now: datetime, payload: dict[str, Any]
     ) -> None:
-        if await tx.get("outbox", key) is None:
-            message = outbox_message(topic=topic, key=key, payload=payload, now=now)
-            await tx.insert("outbox", message)
+        await enqueue(tx, topic=topic, key=key, payload=payload, now=now, once=True)
 
 
 def _digest(params: Mapping[str, Any]) -> str:

@@ -49,12 +49,10 @@ class PrivacyService:
         objects: ObjectStore,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._objects = objects
         self._clock = clock
-        self._on_outbox = on_outbox
 
     # -- seeing and copying ------------------------------------------------------------------
 
@@ -143,7 +141,6 @@ class PrivacyService:
         for _ in range(3):
             try:
                 await self._close(await self._user(actor), actor)
-                self._on_outbox()
                 return
             except VersionConflict:
                 continue  # a mandate or document changed meanwhile: read again

@@ -24,13 +24,13 @@ from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.catalog import get_matter
 from app.services.mandate_records import MANDATES, mandate_from_doc, mandate_to_doc
-from app.services.mandates import OPEN_LIMIT, notice, write_change
+from app.services.mandates import OPEN_LIMIT, tell, write_change
 from app.services.materials import read_photo, store_photo
 from app.services.prechecks import Checker
 from ocr.rules import PASS, Expectation, Verdict
 from storage.documents import Document, DocumentStore, DuplicateKey, VersionConflict
 from storage.objects import ObjectNotFound, ObjectStore
-from storage.outbox import OutboxMessage, outbox_message
+from storage.outbox import OutboxMessage, enqueue
 
 EVIDENCE_TOPIC = "mandate.evidence"
 NOT_FOUND = "没有找到这条代办申请"
@@ -62,13 +62,11 @@ class ProxyService:
         checker: Checker,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._objects = objects
         self._checker = checker
         self._clock = clock
-        self._on_outbox = on_outbox
 
     def today(self) -> date:
         return china_date(self._clock())
@@ -149,17 +147,13 @@ class ProxyService:
             await tx.insert(MANDATES, mandate_to_doc(mandate))
             await tx.insert(AUDIT, _audit(mandate, "mandate.requested", actor.id, now))
             job = {"mandate": mandate.id, "object_key": id_card}
-            await tx.insert(
-                "outbox",
-                outbox_message(
-                    topic=EVIDENCE_TOPIC, key=f"evidence:{mandate.id}", payload=job, now=now
-                ),
-            )
+            key = f"evidence:{mandate.id}"
+            await enqueue(tx, topic=EVIDENCE_TOPIC, key=key, payload=job, now=now)
             text = SUBMITTED.format(
                 name=_masked_name(mandate.evidence), matter=found.name,
                 department=found.department_name,
             )  # fmt: skip
-            await tx.insert("outbox", notice(actor.id, f"mandate:{mandate.id}:asked", text, now))
+            await tell(tx, actor.id, f"mandate:{mandate.id}:asked", text, now)
             if principal and principal.get("openid"):  # bound after all: they may object
                 told = TOLD_PRINCIPAL.format(
                     agent=mandate.agent_name,
@@ -167,8 +161,7 @@ class ProxyService:
                     matter=found.name,
                 )
                 key = f"mandate:{mandate.id}:told"
-                await tx.insert("outbox", notice(person_id, key, told, now))
-        self._on_outbox()
+                await tell(tx, person_id, key, told, now)
         return mandate
 
     async def check_evidence(self, msg: OutboxMessage) -> None:
@@ -206,10 +199,9 @@ class ProxyService:
                     if problems:
                         text = ID_CARD_UNREAD.format(problems="；".join(problems))
                         key = f"mandate:{mandate.id}:unread"
-                        await tx.insert("outbox", notice(mandate.agent, key, text, self._clock()))
+                        await tell(tx, mandate.agent, key, text, self._clock())
             except VersionConflict:
                 continue
-            self._on_outbox()
             return
 
     # -- the reviewer's side ------------------------------------------------------------------
@@ -269,7 +261,6 @@ class ProxyService:
                     saved = await write_change(tx, mandate, granted, reviewer.id, now, text)
             except DuplicateKey:
                 continue
-            self._on_outbox()
             return mandate_from_doc(saved)
         raise VersionConflict("请刷新页面后重试")
 
@@ -285,7 +276,6 @@ class ProxyService:
         )
         async with self._store.transaction() as tx:
             saved = await write_change(tx, mandate, refused, reviewer.id, self._clock(), text)
-        self._on_outbox()
         return mandate_from_doc(saved)
 
     # -- internals ----------------------------------------------------------------------------

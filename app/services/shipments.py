@@ -61,7 +61,7 @@ from logistics.port import (
     PickupWindow,
 )
 from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
-from storage.outbox import Handler, OutboxMessage, outbox_message
+from storage.outbox import Handler, OutboxMessage, enqueue
 
 log = logging.getLogger(__name__)
 NO_COURIER = "本地暂未开通快递上门取件，请携带原件到部门窗口递交。"
@@ -77,13 +77,11 @@ class ShipmentService:
         courier: Courier | None,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._cases = cases
         self._courier = courier
         self._clock = clock
-        self._on_outbox = on_outbox
 
     @property
     def available(self) -> bool:
@@ -179,7 +177,6 @@ class ShipmentService:
         async with self._store.transaction() as tx:
             await self._write(tx, leg)
             await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
-        self._on_outbox()
         return leg
 
     async def retry(self, actor: Actor, number: str, kind: str) -> Leg:
@@ -205,7 +202,6 @@ class ShipmentService:
             await self._queue_booking(tx, leg, now)
             if old is not None:
                 await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
-        self._on_outbox()
 
     # -- outbox jobs -------------------------------------------------------------------------
 
@@ -268,7 +264,6 @@ class ShipmentService:
                 await self._queue_booking(tx, leg, now)
         except DuplicateKey:
             return  # an earlier run made the leg and its job
-        self._on_outbox()
 
     async def withdrawn(self, msg: OutboxMessage) -> None:
         """``courier.withdrawn``: a case withdrawn while awaiting pickup calls the courier off."""
@@ -281,7 +276,6 @@ class ShipmentService:
             await self._write(tx, leg)
             if old is not None:
                 await _queue(tx, CANCEL_TOPIC, f"courier.cancel:{old}", _job(leg, old), now)
-        self._on_outbox()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -356,7 +350,6 @@ class ShipmentService:
                 await _queue(tx, NOTIFY_TOPIC, key, payload, now)
         except VersionConflict:
             return  # the applicant rebooked meanwhile: this order is history
-        self._on_outbox()
 
     async def _save_quietly(self, leg: Leg) -> None:
         try:
@@ -373,8 +366,7 @@ def _job(leg: Leg, order_id: str | None = None) -> dict[str, Any]:
 async def _queue(
     tx: Transaction, topic: str, key: str, payload: dict[str, Any], now: datetime
 ) -> None:
-    if await tx.get("outbox", key) is None:
-        await tx.insert("outbox", outbox_message(topic=topic, key=key, payload=payload, now=now))
+    await enqueue(tx, topic=topic, key=key, payload=payload, now=now, once=True)
 
 
 def _contact(address: MailingAddress, company: str = "") -> Contact:

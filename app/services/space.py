@@ -42,7 +42,7 @@ from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from ocr.rules import Verdict
 from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.objects import ObjectStore
-from storage.outbox import OutboxMessage, outbox_message
+from storage.outbox import OutboxMessage, enqueue_alone
 
 SPACE_CHECK_TOPIC = "space.precheck"
 # What can be photographed straight into the space: documents the pre-check can read.
@@ -58,13 +58,11 @@ class SpaceService:
         cases: CaseService,
         *,
         clock: Callable[[], datetime],
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._objects = objects
         self._cases = cases
         self._clock = clock
-        self._on_outbox = on_outbox  # wakes the dispatchers: the check starts at once
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -253,13 +251,10 @@ class SpaceService:
             "size": ref.size,
             "sha256": ref.sha256,
         }
-        message = outbox_message(
-            topic=SPACE_CHECK_TOPIC, key=f"space-check:{ref.object_key}", payload=job,
-            now=self._clock(),
-        )  # fmt: skip
-        async with self._store.transaction() as tx:
-            await tx.insert("outbox", message)
-        self._on_outbox()
+        key = f"space-check:{ref.object_key}"
+        await enqueue_alone(
+            self._store, topic=SPACE_CHECK_TOPIC, key=key, payload=job, now=self._clock()
+        )
 
     async def accept_upload(self, msg: OutboxMessage, verdict: Verdict) -> None:
         """Keep an uploaded photo that passed, or drop it; either way tell the uploader."""

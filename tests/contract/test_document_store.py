@@ -379,3 +379,28 @@ async def test_concurrent_transactions_fail_alone_and_the_rest_commit(
     assert sorted(ids(await document_store.find("outbox"))) == sorted(
         f"side-effect-{i}" for i in range(5, 30)
     )
+
+
+async def test_watchers_hear_of_each_commit_to_their_collection_and_of_nothing_else(
+    document_store: DocumentStore,
+) -> None:
+    """How the outbox's dispatchers are woken: by the commit, never by a rolled-back write."""
+    heard: list[str] = []
+    document_store.watch("outbox", lambda: heard.append("outbox"))
+    document_store.watch("cases", lambda: heard.append("cases"))
+    async with document_store.transaction() as tx:
+        await tx.insert("cases", {"_id": "w1"})
+        await tx.insert("outbox", outbox_message(topic="t", key="k1", payload={}, now=NOW))
+        await tx.insert("outbox", outbox_message(topic="t", key="k2", payload={}, now=NOW))
+    assert sorted(heard) == ["cases", "outbox"]  # once per commit, not per write
+    heard.clear()
+    with pytest.raises(RuntimeError):
+        async with document_store.transaction() as tx:
+            await tx.insert("outbox", outbox_message(topic="t", key="k3", payload={}, now=NOW))
+            raise RuntimeError("the change fails after queueing")
+    with pytest.raises(DuplicateKey):
+        async with document_store.transaction() as tx:
+            await tx.insert("outbox", outbox_message(topic="t", key="k1", payload={}, now=NOW))
+    async with document_store.transaction() as tx:
+        await tx.insert("audit", {"_id": "a1"})
+    assert heard == []

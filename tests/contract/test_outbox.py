@@ -13,6 +13,8 @@ from storage.outbox import (
     OUTBOX,
     OutboxDispatcher,
     OutboxMessage,
+    enqueue,
+    enqueue_alone,
     outbox_message,
     purge_done,
     requeue,
@@ -340,3 +342,22 @@ async def test_delivered_messages_are_purged_after_a_while_and_dead_ones_kept(
     assert await purge_done(document_store, clock.now, keep=timedelta(days=7)) == 2
     left = sorted(d["_id"] for d in await document_store.find(OUTBOX))
     assert left == ["broken", "new"]
+
+
+async def test_a_key_is_queued_once_and_a_rerun_queues_nothing_new(
+    document_store: DocumentStore, clock: Clock
+):
+    first = await enqueue_alone(
+        document_store, topic="chat", key="told:1", payload={"n": 1}, now=clock.now
+    )
+    again = await enqueue_alone(
+        document_store, topic="chat", key="told:1", payload={"n": 2}, now=clock.now
+    )
+    assert (first, again) == (True, False)
+    async with document_store.transaction() as tx:  # in a change: once leaves the first alone
+        await tx.insert("cases", {"_id": "c1"})
+        assert not await enqueue(
+            tx, topic="chat", key="told:1", payload={"n": 3}, now=clock.now, once=True
+        )
+    assert (await outbox(document_store, "told:1"))["payload"] == {"n": 1}
+    assert await document_store.get("cases", "c1") is not None  # the change itself stood
