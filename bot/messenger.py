@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 import structlog
 
-from app.domain.cases import Case
 from app.domain.errors import DomainError
 from app.domain.identity import mask_sensitive
 from app.services.accounts import USERS, account_of_openid
 from app.services.cases import CaseService
 from app.services.mandates import NOTIFY_PERSON, MandateService
-from app.services.materials import MAX_MATERIAL_BYTES, MaterialService
+from app.services.materials import MAX_MATERIAL_BYTES, MaterialService, as_chunks
 from app.services.space import SpaceService
 from bot import reuse, texts
 from bot.active_case import active_case
@@ -111,23 +110,17 @@ class Messenger:
             await self._reply(msg, texts.NO_OPEN_CASE)
             return
         actor, case = found
-        done = next((s for s in case.terms.slots if _source(case, s.id) == source), None)
-        if done is None:  # not filed by an earlier run of this job
-            slot = case.next_slot_for_photo()
-            if slot is None:
-                await self._reply(msg, texts.NOTHING_TO_FILL)
-                return
-            data, _ = await self._client.download_media(
-                msg.payload["media_id"], max_bytes=MAX_MATERIAL_BYTES
+        try:
+            filed = await self._materials.file_once(
+                actor, case, source=source, fetch=lambda: self._download(msg)
             )
-            try:
-                case = await self._materials.upload(
-                    actor, case.number, slot.id, _once(data), version=None, source=source
-                )
-            except DomainError as exc:  # not a photo, case no longer open: tell, don't retry
-                await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
-                return
-            done = slot
+        except DomainError as exc:  # not a photo, case no longer open: tell, don't retry
+            await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
+            return
+        if filed is None:
+            await self._reply(msg, texts.NOTHING_TO_FILL)
+            return
+        case, done = filed
         rest = reuse.still_needed(case) + await reuse.offer(self._space, case)
         await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
 
@@ -136,15 +129,19 @@ class Messenger:
         if actor is None:
             await self._reply(msg, texts.BIND_FIRST)
             return
-        data, _ = await self._client.download_media(
-            msg.payload["media_id"], max_bytes=MAX_MATERIAL_BYTES
-        )
+        data = await self._download(msg)
         try:
-            await self._mandates.claim(actor, _once(data), key=f"chat:{msg.payload['msg']}")
+            await self._mandates.claim(actor, as_chunks(data), key=f"chat:{msg.payload['msg']}")
         except DomainError as exc:
             await self._reply(msg, texts.PHOTO_FAILED.format(reason=exc.message))
             return
         await self._reply(msg, texts.LICENCE_RECEIVED)
+
+    async def _download(self, msg: OutboxMessage) -> bytes:
+        data, _ = await self._client.download_media(
+            msg.payload["media_id"], max_bytes=MAX_MATERIAL_BYTES
+        )
+        return data
 
     async def _reply(self, msg: OutboxMessage, text: str) -> None:
         await enqueue_alone(
@@ -154,12 +151,3 @@ class Messenger:
             payload={"openid": msg.payload["openid"], "text": text},
             now=self._clock(),
         )
-
-
-def _source(case: Case, slot_id: str) -> str | None:
-    ref = case.materials.get(slot_id)
-    return ref.source if ref else None
-
-
-async def _once(data: bytes) -> AsyncIterator[bytes]:
-    yield data

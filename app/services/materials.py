@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 
 from app.domain.actors import Actor
-from app.domain.cases import Case, MaterialRef
+from app.domain.cases import Case, MaterialRef, Slot
 from app.domain.errors import NotPermitted, ValidationFailed
 from app.services.cases import CaseService
 from ocr.intake import DAMAGED
@@ -65,6 +65,37 @@ class MaterialService:
         except Exception:
             await self._objects.delete(ref.object_key)  # the case refused it: no orphan photo
             raise
+
+    async def file_once(
+        self, actor: Actor, case: Case, *, source: str, fetch: Callable[[], Awaitable[bytes]]
+    ) -> tuple[Case, Slot] | None:
+        """File the photo ``source`` names (a chat message) in ``case``, at most once.
+
+        A rerun finds the slot an earlier run filed it in; otherwise it goes to the next slot
+        waiting for a photo, and ``fetch`` is called for its bytes only then. None when no slot
+        waits. A photo the case refuses raises, saying why.
+        """
+        done = next((s for s in case.terms.slots if _source(case, s.id) == source), None)
+        if done is not None:
+            return case, done
+        slot = case.next_slot_for_photo()
+        if slot is None:
+            return None
+        data = await fetch()
+        case = await self.upload(
+            actor, case.number, slot.id, as_chunks(data), version=None, source=source
+        )
+        return case, slot
+
+
+def _source(case: Case, slot_id: str) -> str | None:
+    ref = case.materials.get(slot_id)
+    return ref.source if ref else None
+
+
+async def as_chunks(data: bytes) -> AsyncIterator[bytes]:
+    """Bytes already in memory (a chat photo) as the stream an upload takes."""
+    yield data
 
 
 async def read_photo(objects: ObjectStore, key: str) -> bytes:
