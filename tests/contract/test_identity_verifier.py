@@ -23,17 +23,9 @@ import aiohttp
 import pytest
 
 from app.domain.identity import parse_citizen_id
-from app.realname import (
-    Reason,
-    TencentFaceIdVerifier,
-    Verdict,
-    Verification,
-    VerifierUnavailable,
-    faceid,
-    mask_id_number,
-    tc3,
-)
+from app.realname import faceid, tc3
 from app.realname.demo import demo_verifier
+from app.realname.port import Reason, Verdict, Verification, VerifierUnavailable, mask_id_number
 from app.realname.simulator import (
     DEMO_REGISTER,
     FaceIdSimulator,
@@ -41,6 +33,7 @@ from app.realname.simulator import (
     number_of,
     running_faceid_simulator,
 )
+from app.realname.tencent import TencentFaceIdVerifier
 from tests.unit.test_layers import imports_of
 
 TENCENT_SKIP = (

@@ -9,12 +9,35 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = ("app", "bot", "payments", "logistics", "ocr", "storage")
-# Concrete adapters: only the composition root (and the CLI tools it serves) may import them.
-ADAPTERS = ("storage.sqlite", "storage.mongo", "storage.files", "storage.minio")
-ROOT_MODULES = {"app.main", "app.cli", "app.bench"}
+# Concrete adapters and simulators: only the wiring (the composition root, its typed keys, the
+# CLI and the benchmarks it serves) may import them; everything else meets a port.
+ADAPTERS = (
+    "storage.sqlite",
+    "storage.mongo",
+    "storage.files",
+    "storage.minio",
+    "payments.alipay",
+    "payments.simulator",
+    "logistics.sf",
+    "logistics.simulator",
+    "ocr.rapid",
+    "ocr.tesseract",
+    "ocr.pool",
+    "ocr.precheck",
+    "app.realname.tencent",
+    "app.realname.simulator",
+    "app.realname.demo",
+    "bot.simulator",
+)
+WIRING = ("app.main", "app.keys", "app.cli", "app.bench", "app.wiring", "app.alipay_wiring",
+          "app.sf_wiring", "app.wechat_wiring", "app.realname_wiring")  # fmt: skip
+# What the domain must never touch: it is rules over values, testable without a world.
+IO_LIBRARIES = ("aiohttp", "aiosqlite", "sqlite3", "pymongo", "minio", "PIL", "pytesseract",
+                "socket", "asyncio", "jinja2", "aiohttp_jinja2", "wechatpy", "structlog",
+                "requests", "httpx", "subprocess", "os", "pathlib")  # fmt: skip
 
 
-def imports_of(path: Path) -> set[str]:
+def all_imports_of(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -22,7 +45,11 @@ def imports_of(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-    return {name for name in found if name.split(".")[0] in OURS}
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    return {name for name in all_imports_of(path) if name.split(".")[0] in OURS}
 
 
 def modules(package: str) -> list[tuple[str, Path]]:
@@ -73,10 +100,16 @@ def test_the_realname_adapter_package_imports_nothing_of_the_app() -> None:
         assert bad == set(), module
 
 
-def test_only_the_composition_root_imports_concrete_adapters() -> None:
+def test_only_the_wiring_imports_concrete_adapters_and_simulators() -> None:
     for package in ("app", "bot"):
         for module, path in modules(package):
-            if module in ROOT_MODULES:
-                continue
+            if module.startswith(WIRING) or module.startswith(ADAPTERS):
+                continue  # the wiring, or an adapter's own modules
             bad = {i for i in imports_of(path) if i.startswith(ADAPTERS)}
             assert bad == set(), module
+
+
+@pytest.mark.parametrize(("module", "path"), modules("app.domain"))
+def test_the_domain_imports_no_io_library(module: str, path: Path) -> None:
+    bad = {i for i in all_imports_of(path) if i.split(".")[0] in IO_LIBRARIES}
+    assert bad == set(), module
