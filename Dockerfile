@@ -22,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The same Debian packages as app/bootstrap.py's SYSTEM_REQUIREMENTS.
+# The same Debian packages as app/provision.py's SYSTEM_REQUIREMENTS.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim \
         libgl1 libglib2.0-0 \

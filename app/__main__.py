@@ -2,7 +2,7 @@
 
 import sys
 
-from app.bootstrap import main_app
+from app.provision import main_app
 
 if __name__ == "__main__":
     main_app(sys.argv[1:])

@@ -2,7 +2,7 @@
 
 import sys
 
-from app.bootstrap import main_tests
+from app.provision import main_tests
 
 if __name__ == "__main__":
     main_tests(sys.argv[1:])

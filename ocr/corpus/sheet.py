@@ -17,7 +17,7 @@ __all__ = [
     "typeface",
 ]  # fmt: skip
 
-# Debian's fonts-noto-cjk; app/bootstrap.py installs it. Index 2 of each collection is the SC face.
+# Debian's fonts-noto-cjk; app/provision.py installs it. Index 2 of each collection is the SC face.
 FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 FONT_PATH = FONT_DIR / "NotoSansCJK-Regular.ttc"
 _WQY = Path("/usr/share/fonts/truetype/wqy")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
-from app.logging import configure_logging
+from app.logs import configure_logging
 
 CITIZEN_ID = "110101199003071234"
 MASKED_ID = "1101**********1234"

@@ -1,0 +1,116 @@
+"""Accounts: ``token`` (a JWT for an account), ``staff`` (create one or set its password),
+``enterprise appoint`` (an administrator records a legal representative)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from app.cli.common import console, settings_of
+
+
+def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    tok = sub.add_parser("token", help="print a JWT for an account (e.g. demo-citizen)")
+    tok.add_argument("username")
+    tok.add_argument("--hours", type=int, default=12)
+    tok.add_argument("--demo", action="store_true", help="use the demo data directory's secret")
+    tok.set_defaults(func=cmd_token)
+
+    staff = sub.add_parser("staff", help="create a staff account or set its password")
+    staff.add_argument("username")
+    staff.add_argument(
+        "--role", required=True, choices=["reviewer", "supervisor", "admin", "courier", "kiosk"]
+    )
+    staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
+    staff.add_argument("--name", help="the name shown on pages")
+    staff.add_argument("--demo", action="store_true", help="the demo data directory")
+    staff.set_defaults(func=cmd_staff)
+
+    firm = sub.add_parser("enterprise", help="record an enterprise's legal representative")
+    firm.add_argument("action", choices=["appoint"])
+    firm.add_argument("uscc", help="the enterprise's unified social credit code")
+    firm.add_argument("id_number", help="the legal representative's ID number (already bound)")
+    firm.add_argument("--reason", required=True, help="the basis, e.g. 变更登记通知书编号")
+    firm.add_argument("--name", help="the enterprise's name as registered")
+    firm.add_argument("--admin", default="demo-admin", help="the administrator's account")
+    firm.add_argument("--demo", action="store_true", help="the demo data directory")
+    firm.set_defaults(func=cmd_enterprise)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.api.tokens import TokenIssuer
+    from app.main import open_documents
+    from app.services.accounts import actor_for
+
+    settings = settings_of(args)
+
+    async def issue() -> str:
+        async with open_documents(settings) as store:
+            actor = await actor_for(store, args.username)
+        issuer = TokenIssuer(
+            settings.jwt_key, issuer=settings.jwt_issuer, ttl=timedelta(hours=args.hours)
+        )
+        return issuer.issue(actor)
+
+    print(asyncio.run(issue()))
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Create a staff account, or set a new password; the password is read without echo."""
+    import getpass
+
+    from app.main import open_documents, utcnow
+    from app.services.staff import set_staff_account
+
+    # Typed without echo; a script pipes it on standard input instead.
+    password = getpass.getpass("新密码：") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if len(password) < 10:
+        console.print("[red]密码至少 10 个字符[/]")
+        return 2
+    settings = settings_of(args)
+
+    async def save() -> str:
+        async with open_documents(settings) as store:
+            return await set_staff_account(
+                store,
+                args.username,
+                role=args.role,
+                department=args.department,
+                name=args.name or args.username,
+                password=password,
+                now=utcnow(),
+            )
+
+    outcome = asyncio.run(save())
+    console.print(f"[green]{outcome}[/]: {args.username} ({args.role})")
+    return 0
+
+
+def cmd_enterprise(args: argparse.Namespace) -> int:
+    """An administrator records an enterprise's legal representative (audited, with the basis)."""
+    from app.domain.errors import DomainError
+    from app.main import _object_store, open_documents, utcnow
+    from app.services.accounts import actor_for
+    from app.services.mandates import MandateService
+
+    settings = settings_of(args)
+
+    async def appoint() -> str:
+        async with open_documents(settings) as store:
+            mandates = MandateService(store, _object_store(settings, utcnow), clock=utcnow)
+            admin = await actor_for(store, args.admin)
+            doc = await mandates.appoint(
+                admin, args.uscc, args.id_number, name=args.name, reason=args.reason
+            )
+            return f"{doc['name'] or args.uscc}: 法定代表人 {doc['legal_rep_name']}"
+
+    try:
+        console.print(f"[green]{asyncio.run(appoint())}[/]")
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        return 2
+    return 0
