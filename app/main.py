@@ -25,20 +25,26 @@ from app.api.tokens import TokenIssuer
 from app.domain.actors import Role
 from app.realname_wiring import identity_ctx
 from app.services import catalog
+from app.services.account_service import AccountService
 from app.services.accounts import demo_accounts, seed_accounts, seed_demo_enterprise
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.cases import CaseService
+from app.services.catalog import CatalogService
 from app.services.certificates import CertificateService
 from app.services.counters import demo_counters, seed_counters
+from app.services.follow_ups import FollowUpService
 from app.services.mandates import CLAIM_TOPIC, MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
 from app.services.prechecks import PrecheckService
+from app.services.privacy import PrivacyService
 from app.services.proxy_requests import EVIDENCE_TOPIC, ProxyService
+from app.services.receipt_service import ReceiptService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.services.staff import STAFF_ROLES, demo_password_hash
+from app.services.supervision import SupervisionService
 from app.settings import Settings
 from app.sf_wiring import sf_ctx
 from app.web.admin import routes as admin_routes
@@ -167,6 +173,13 @@ def create_app(
             )
             app[keys.CALENDAR] = calendars
             app[keys.CASES] = cases
+            # What pages and the API look up, so that they never read the store themselves.
+            app[keys.CATALOG] = CatalogService(documents)
+            app[keys.ACCOUNTS] = AccountService(documents, clock=clock)
+            app[keys.FOLLOW_UPS] = FollowUpService(documents)
+            app[keys.SUPERVISION] = SupervisionService(documents, calendars, clock=clock)
+            app[keys.PRIVACY] = PrivacyService(documents, objects, clock=clock)
+            app[keys.RECEIPTS] = ReceiptService(documents, calendars, clock=clock)
             app[keys.MATERIALS] = MaterialService(objects, cases)
             app[keys.PRECHECKER] = prechecker
             app[keys.SPACE] = SpaceService(documents, objects, cases, clock=clock)

@@ -242,3 +242,18 @@ class CatalogCache:
             if matter.code == code:
                 return matter
         return await get_matter(self._store, code)  # imported since the last read
+
+
+class CatalogService:
+    """The published catalog as pages read it: straight from the store, never a lagging copy."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def matters(
+        self, *, department: str | None = None, target: str | None = None
+    ) -> list[Matter]:
+        return await list_matters(self._store, department=department, target=target)
+
+    async def get(self, code: str) -> Matter:
+        return await get_matter(self._store, code)

@@ -89,3 +89,13 @@ async def close_follow_up(
     except VersionConflict as exc:
         raise StaleVersion("该差评跟进刚被他人处理，请刷新后查看") from exc
     return saved
+
+
+class FollowUpService:
+    """What a bad rating's follow-up looks like to the case's applicant."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def of_case(self, case_number: str) -> dict[str, Any] | None:
+        return await follow_up_of(self._store, case_number)

@@ -13,7 +13,7 @@ the warning list reads only cases due within a few working days.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -345,3 +345,23 @@ def _row(
         WARNING_ZH[clock.warning] if clock else "",
         str(rating.get("level", "")),
     ]
+
+
+class SupervisionService:
+    """The supervision figures, the CSV rows and follow-up closing, on the service's clock."""
+
+    def __init__(
+        self, store: DocumentStore, calendars: CalendarService, *, clock: Callable[[], datetime]
+    ) -> None:
+        self._store = store
+        self._calendars = calendars
+        self._clock = clock
+
+    async def dashboard(self, actor: Actor, *, days: int) -> Dashboard:
+        return await dashboard(self._store, self._calendars, actor, self._clock(), days=days)
+
+    def case_rows(self, actor: Actor, now: datetime) -> AsyncIterator[list[str]]:
+        return case_rows(self._store, self._calendars, actor, now)
+
+    async def close_follow_up(self, actor: Actor, case_number: str, resolution: str) -> Document:
+        return await close_follow_up(self._store, actor, case_number, resolution, self._clock())
