@@ -17,12 +17,12 @@ from aiohttp import web
 
 from app import keys
 from app.alipay_wiring import alipay_ctx
-from app.api.errors import error_middleware
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as page_routes
 from app.api.sf_push import routes as sf_push_routes
 from app.api.tokens import TokenIssuer
 from app.domain.actors import Role
+from app.edge.errors import error_middleware
 from app.realname_wiring import identity_ctx
 from app.services import catalog
 from app.services.account_service import AccountService

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
-from app.api.errors import BadRequest
-from app.api.tokens import InvalidToken
-from app.api.views import case_view
-from app.domain.actors import Actor, Role
-from app.domain.cases import Case, china_date
-from app.domain.errors import NotFoundError
-from app.keys import CALENDAR, CASES, DOCUMENTS, TOKENS
-from app.services.accounts import actor_for
+from app.domain.actors import Actor
+from app.edge.errors import BadRequest, InvalidToken
+from app.keys import ACCOUNTS, TOKENS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,14 +23,12 @@ async def actor_of(request: web.Request) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("missing bearer token")
-    actor = request.config_dict[TOKENS].verify(token.strip())
-    if actor.role is not Role.APPLICANT:
-        return actor
-    try:
-        today = china_date(request.config_dict[CASES].now())
-        return await actor_for(request.config_dict[DOCUMENTS], actor.id, today)
-    except NotFoundError as exc:
-        raise InvalidToken("the account no longer exists") from exc
+    actor = await request.config_dict[ACCOUNTS].current(
+        request.config_dict[TOKENS].verify(token.strip())
+    )
+    if actor is None:
+        raise InvalidToken("the account no longer exists")
+    return actor
 
 
 async def read_model(request: web.Request, model: type[M]) -> M:
@@ -76,10 +68,3 @@ def int_query(request: web.Request, name: str) -> int | None:
         return int(raw)
     except ValueError as exc:
         raise BadRequest("invalid_query", f"参数 {name} 须为整数") from exc
-
-
-async def case_views(request: web.Request, cases: Sequence[Case]) -> list[dict[str, Any]]:
-    """Cases as the API and the H5 pages show them, with today's working-day clock."""
-    calendar = await request.config_dict[CALENDAR].calendar()
-    today = china_date(request.config_dict[CASES].now())
-    return [case_view(case, calendar, today) for case in cases]

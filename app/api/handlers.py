@@ -6,8 +6,7 @@ from datetime import date
 
 from aiohttp import web
 
-from app.api.common import actor_of, case_views, int_query, read_model, reply
-from app.api.errors import error_response
+from app.api.common import actor_of, int_query, read_model, reply
 from app.api.schemas import (
     ActionBody,
     CalendarOverride,
@@ -16,14 +15,14 @@ from app.api.schemas import (
     ReturnBody,
     Versioned,
 )
-from app.api.views import event_view, matter_view, payments_view
 from app.domain.actors import enterprise
 from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
-from app.keys import CALENDAR, CASES, DOCUMENTS, MATERIALS, OBJECTS, PAYMENT_SERVICE
-from app.services import catalog
+from app.edge.errors import error_response
+from app.edge.views import case_views, event_view, matter_view, payments_view
+from app.keys import CALENDAR, CASES, CATALOG, MATERIALS, OBJECTS, PAYMENT_SERVICE
 from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
 from storage.objects import LINK_LIFETIME
 
@@ -47,8 +46,7 @@ async def _render(request: web.Request, case: Case, *, status: int = 200) -> web
 
 @routes.get("/matters")
 async def list_matters(request: web.Request) -> web.Response:
-    matters = await catalog.list_matters(
-        request.config_dict[DOCUMENTS],
+    matters = await request.config_dict[CATALOG].matters(
         department=request.query.get("department"),
         target=request.query.get("target"),
     )
@@ -57,7 +55,7 @@ async def list_matters(request: web.Request) -> web.Response:
 
 @routes.get("/matters/{code}")
 async def get_matter(request: web.Request) -> web.Response:
-    matter = await catalog.get_matter(request.config_dict[DOCUMENTS], request.match_info["code"])
+    matter = await request.config_dict[CATALOG].get(request.match_info["code"])
     return reply(matter_view(matter, full=True) | {"guide": matter.guide_text()})
 
 

@@ -7,12 +7,9 @@ from datetime import UTC, datetime, timedelta
 from jose import JWTError, jwt
 
 from app.domain.actors import Actor, Role
+from app.edge.errors import InvalidToken
 
 ALGORITHMS = ["HS256"]  # the whitelist handed to every decode
-
-
-class InvalidToken(Exception):
-    """The token is missing, malformed, forged, expired, or uses a refused algorithm."""
 
 
 class TokenIssuer:

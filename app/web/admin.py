@@ -14,13 +14,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.appointments import HallRules, slot_places, span_zh
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import DomainError, ValidationFailed
-from app.services.accounts import USERS
-from app.services.catalog import list_matters
+from app.edge.errors import status_of
 from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
@@ -146,12 +144,12 @@ async def _render(
     refused: tuple[str, DomainError] | None = None,
 ) -> web.Response:
     """The page; ``done`` and ``refused`` say (where, what) next to the form concerned."""
-    store = request.config_dict[keys.DOCUMENTS]
+    accounts = request.config_dict[keys.ACCOUNTS]
     hall = request.config_dict[keys.APPOINTMENTS]
     calendars = request.config_dict[keys.CALENDAR]
     today = china_date(request.config_dict[keys.CASES].now())
     names: dict[str, str] = {}
-    for matter in await list_matters(store):
+    for matter in await request.config_dict[keys.CATALOG].matters():
         names.setdefault(matter.department, matter.department_name)
     halls = [
         {"code": code, "name": name, "rules": await hall.rules(code)}
@@ -159,9 +157,8 @@ async def _render(
     ]
     paused = []
     for r in await hall.admin.restrictions():
-        account = await store.get(USERS, r.person) or {}
         paused.append({
-            "person": r.person, "name": account.get("name", ""),
+            "person": r.person, "name": await accounts.name_of(r.person),
             "hall": names.get(r.department, r.department),
             "until": r.until.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
         })  # fmt: skip
@@ -179,7 +176,7 @@ async def _render(
         "overrides": overrides,
         "uncovered": await calendars.uncovered_years(today),
     }
-    status = STATUS.get(type(refused[1]), 400) if refused else 200
+    status = status_of(refused[1]) if refused else 200
     return aiohttp_jinja2.render_template("staff_admin.html", request, context, status=status)
 
 

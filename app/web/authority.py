@@ -10,14 +10,11 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import enterprise, person
-from app.domain.errors import DomainError, ValidationFailed
-from app.domain.identity import mask_id_number, mask_uscc
+from app.domain.errors import ValidationFailed
+from app.domain.identity import mask_uscc
 from app.domain.mandates import LABELS_ZH, PROOFS_ZH, RELATIONS, Mandate, Status
-from app.services.accounts import USERS
-from app.services.catalog import list_matters
-from app.services.materials import TOO_LARGE
+from app.edge.errors import back
 from app.web.session import (
     CSRF_FIELD,
     checked_form,
@@ -27,7 +24,6 @@ from app.web.session import (
     signed_in,
     token_ok,
 )
-from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
 PAGE = "/h5/authority"
@@ -43,7 +39,7 @@ async def authority_page(request: web.Request) -> web.Response:
     today = mandates.today()
     firms = await mandates.represented_by(actor)
     principals = [person(actor.id)] + [enterprise(f["_id"]) for f in firms]
-    matters = await list_matters(request.config_dict[keys.DOCUMENTS])
+    matters = await request.config_dict[keys.CATALOG].matters()
     names = {m.code: m.name for m in matters}
     sections = []
     for principal in principals:
@@ -84,13 +80,12 @@ async def authority_page(request: web.Request) -> web.Response:
 
 
 async def _view(request: web.Request, m: Mandate, names: dict[str, str]) -> dict[str, Any]:
-    agent = await request.config_dict[keys.DOCUMENTS].get(USERS, m.agent) or {}
     today = request.config_dict[keys.MANDATES].today()
     expired = m.status is Status.GRANTED and not m.active_on(today)
     return {
         "id": m.id,
         "agent": m.agent_name,
-        "agent_id": mask_id_number(str(agent.get("id_number") or "")),
+        "agent_id": await request.config_dict[keys.ACCOUNTS].masked_id_number(m.agent),
         "status": "已过期" if expired else LABELS_ZH[m.status],
         "open": m.status is Status.REQUESTED or m.active_on(today),
         "scope": m.scope_zh(names),
@@ -101,23 +96,21 @@ async def _view(request: web.Request, m: Mandate, names: dict[str, str]) -> dict
 
 
 @routes.post(PAGE + "/{id}/{decision:grant|refuse|revoke|withdraw}")
+@back(PAGE)
 async def decide(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     form = await checked_form(request)
     mandates = request.config_dict[keys.MANDATES]
     mandate_id, decision = request.match_info["id"], request.match_info["decision"]
-    try:
-        if decision == "grant":
-            matters, until = _scope(form), parse_until(form.get("until", ""))
-            await mandates.grant(actor, mandate_id, matters=matters, expires_on=until)
-        elif decision == "refuse":
-            await mandates.refuse(actor, mandate_id, reason=form.get("reason", ""))
-        elif decision == "revoke":
-            await mandates.revoke(actor, mandate_id, reason=form.get("reason", ""))
-        else:
-            await mandates.withdraw(actor, mandate_id)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PAGE)
+    if decision == "grant":
+        matters, until = _scope(form), parse_until(form.get("until", ""))
+        await mandates.grant(actor, mandate_id, matters=matters, expires_on=until)
+    elif decision == "refuse":
+        await mandates.refuse(actor, mandate_id, reason=form.get("reason", ""))
+    elif decision == "revoke":
+        await mandates.revoke(actor, mandate_id, reason=form.get("reason", ""))
+    else:
+        await mandates.withdraw(actor, mandate_id)
     raise web.HTTPSeeOther(PAGE)
 
 
@@ -138,7 +131,7 @@ def parse_until(raw: str) -> date:
 async def proxy_form(request: web.Request) -> web.Response:
     """代办 for a family member without WeChat: their ID card and a proof, for a reviewer."""
     await signed_in(request)
-    matters = await list_matters(request.config_dict[keys.DOCUMENTS])
+    matters = await request.config_dict[keys.CATALOG].matters()
     context = {
         "csrf": csrf_token(request),
         "matters": [(m.code, m.name) for m in matters if "citizen" in m.targets],
@@ -149,6 +142,7 @@ async def proxy_form(request: web.Request) -> web.Response:
 
 
 @routes.post(PROXY)
+@back(PROXY)
 async def proxy_submit(request: web.Request) -> web.Response:
     """Fields in order: token, matter, name, ID number, relation, then the two photos (streamed).
 
@@ -165,21 +159,16 @@ async def proxy_submit(request: web.Request) -> web.Response:
         fields[name] = (await part.text())[:100]
     if not token_ok(request, fields.pop(CSRF_FIELD)):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
-    try:
-        await proxies.check(actor, **fields)
-        photos: dict[str, str] = {}
-        for name in PHOTOS:
-            part = await reader.next()
-            if not isinstance(part, BodyPartReader) or part.name != name:
-                return message(
-                    request, "请上传委托人身份证人像面和关系证明两张照片。", status=400, back=PROXY
-                )
-            photos[name] = await proxies.keep_photo(part_chunks(part))
-        await proxies.request(actor, **fields, **photos)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PROXY)
-    except ObjectTooLarge:
-        return message(request, TOO_LARGE, status=413, back=PROXY)
+    await proxies.check(actor, **fields)
+    photos: dict[str, str] = {}
+    for name in PHOTOS:
+        part = await reader.next()
+        if not isinstance(part, BodyPartReader) or part.name != name:
+            return message(
+                request, "请上传委托人身份证人像面和关系证明两张照片。", status=400, back=PROXY
+            )
+        photos[name] = await proxies.keep_photo(part_chunks(part))
+    await proxies.request(actor, **fields, **photos)
     return message(
         request,
         "已提交代办申请。审核人员核对委托人身份证和关系证明后，结果会在公众号告诉您。",

@@ -10,23 +10,24 @@ from aiohttp import web
 from markupsafe import Markup
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor
 from app.domain.appointments import BOOKED, STATE_ZH, span_zh, what_to_bring
 from app.domain.errors import DomainError
 from app.domain.short_codes import spaced
+from app.edge.errors import back, back_to
 from app.services.appointments import SlotFull
-from app.services.catalog import get_matter, list_matters, open_to
+from app.services.catalog import open_to
 from app.web.session import checked_form, csrf_token, message, signed_in
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/h5/book")
+@back("/h5/book")
 async def book_page(request: web.Request) -> web.Response:
     """Pick a matter, then one of the next free half-hours."""
     actor = await signed_in(request)
-    store, hall = request.config_dict[keys.DOCUMENTS], request.config_dict[keys.APPOINTMENTS]
+    catalog, hall = request.config_dict[keys.CATALOG], request.config_dict[keys.APPOINTMENTS]
     code = request.query.get("matter", "")
     context: dict[str, object] = {
         "csrf": csrf_token(request),
@@ -35,13 +36,10 @@ async def book_page(request: web.Request) -> web.Response:
         "case": request.query.get("case", ""),
     }
     if code:
-        try:
-            context["matter"] = await get_matter(store, code)
-            context["offers"] = await hall.offer(code, count=12)
-        except DomainError as exc:
-            return message(request, exc.message, status=STATUS.get(type(exc), 400), back="/h5/book")
+        context["matter"] = await catalog.get(code)
+        context["offers"] = await hall.offer(code, count=12)
     else:
-        context["matters"] = open_to(actor, await list_matters(store))
+        context["matters"] = open_to(actor, await catalog.matters())
     context["mine"] = await hall.bookings_of(actor)
     return aiohttp_jinja2.render_template("h5_book.html", request, context)
 
@@ -50,18 +48,16 @@ async def book_page(request: web.Request) -> web.Response:
 async def book(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     form = await checked_form(request)
-    back = f"/h5/book?matter={form.get('matter', '')}"
+    matter_page = f"/h5/book?matter={form.get('matter', '')}"
+    back_to(request, matter_page)
     try:
         day = date.fromisoformat(form.get("day", ""))
         start = time.fromisoformat(form.get("slot", ""))
     except ValueError:
-        return message(request, "请从列表中选择预约时段", status=400, back=back)
-    try:
-        booking = await request.config_dict[keys.APPOINTMENTS].book(
-            actor, form.get("matter", ""), day, start, case_number=form.get("case") or None
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+        return message(request, "请从列表中选择预约时段", status=400, back=matter_page)
+    booking = await request.config_dict[keys.APPOINTMENTS].book(
+        actor, form.get("matter", ""), day, start, case_number=form.get("case") or None
+    )
     raise web.HTTPSeeOther(f"/h5/bookings/{booking.id}")
 
 
@@ -69,11 +65,8 @@ async def book(request: web.Request) -> web.Response:
 async def booking_page(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     hall = request.config_dict[keys.APPOINTMENTS]
-    try:
-        booking = await hall.booking_of(actor, request.match_info["booking"])
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400))
-    matter = await get_matter(request.config_dict[keys.DOCUMENTS], booking.matter_code)
+    booking = await hall.booking_of(actor, request.match_info["booking"])
+    matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
     case = None
     if booking.case_number:
         try:
@@ -100,18 +93,16 @@ async def booking_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/bookings/{booking}/cancel")
+@back("/h5/bookings/{booking}")
 async def cancel(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     await checked_form(request)
-    back = f"/h5/bookings/{request.match_info['booking']}"
-    try:
-        await request.config_dict[keys.APPOINTMENTS].cancel(actor, request.match_info["booking"])
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
-    raise web.HTTPSeeOther(back)
+    await request.config_dict[keys.APPOINTMENTS].cancel(actor, request.match_info["booking"])
+    raise web.HTTPSeeOther(f"/h5/bookings/{request.match_info['booking']}")
 
 
 @routes.get("/h5/bookings/{booking}/reschedule")
+@back("/h5/bookings/{booking}")
 async def reschedule_page(request: web.Request) -> web.Response:
     """The free half-hours to move a booking to; after the cut-off, why not."""
     actor = await signed_in(request)
@@ -119,6 +110,7 @@ async def reschedule_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/bookings/{booking}/reschedule")
+@back("/h5/bookings/{booking}")
 async def reschedule(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     form = await checked_form(request)
@@ -134,9 +126,6 @@ async def reschedule(request: web.Request) -> web.Response:
         moved = await hall.reschedule(actor, booking_id, day, start)
     except SlotFull as exc:  # told, and offered the nearest free slot first
         return await _reschedule_page(request, actor, error=exc.message, suggested=exc.next_free)
-    except DomainError as exc:
-        back = f"/h5/bookings/{booking_id}"
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
     raise web.HTTPSeeOther(f"/h5/bookings/{moved.id}")
 
 
@@ -148,13 +137,9 @@ async def _reschedule_page(
     suggested: tuple[date, time] | None,
 ) -> web.Response:
     hall = request.config_dict[keys.APPOINTMENTS]
-    back = f"/h5/bookings/{request.match_info['booking']}"
-    try:
-        booking = await hall.movable(actor, request.match_info["booking"])
-        matter = await get_matter(request.config_dict[keys.DOCUMENTS], booking.matter_code)
-        offers = await hall.offer(booking.matter_code, count=12, skip=(booking.day, booking.slot))
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    booking = await hall.movable(actor, request.match_info["booking"])
+    matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
+    offers = await hall.offer(booking.matter_code, count=12, skip=(booking.day, booking.slot))
     context = {
         "booking": booking,
         "matter": matter,

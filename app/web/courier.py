@@ -14,10 +14,10 @@ from aiohttp import web
 from markupsafe import Markup
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.custody import LABELS_ZH, Step
 from app.domain.errors import DomainError
+from app.edge.errors import back
 from app.web.session import checked_form, csrf_token, message, token_actor
 from app.web.staff import COURIER_PATH, STAFF
 from logistics.pickup_codes import PickupCodeRejected
@@ -82,16 +82,14 @@ async def scan(request: web.Request) -> web.Response:
 
 
 @routes.get("/courier/codes/{number}/{step}")
+@back(COURIER_PATH)
 async def show_code(request: web.Request) -> web.Response:
     """A code for the counter to scan: handing originals in, or taking a certificate out."""
     actor = courier_actor(request)
     number, step = request.match_info["number"], SHOWN.get(request.match_info["step"])
     if step is None:
         return message(request, "没有这个交接环节。", status=404, back=COURIER_PATH)
-    try:
-        shown = await request.config_dict[keys.CUSTODY].show_code(actor, number, step)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=COURIER_PATH)
+    shown = await request.config_dict[keys.CUSTODY].show_code(actor, number, step)
     context = {
         "number": number,
         "title": LABELS_ZH[step],

@@ -10,13 +10,12 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.cases import RATINGS, china_date
-from app.domain.errors import DomainError
 from app.domain.identity import mask_sensitive
+from app.edge.errors import back
 from app.services import supervision
-from app.web.session import checked_form, csrf_token, message
+from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
@@ -42,13 +41,7 @@ def _days(request: web.Request) -> int:
 @routes.get("/staff/dashboard")
 async def dashboard(request: web.Request) -> web.Response:
     actor = _supervisor(request)
-    figures = await supervision.dashboard(
-        request.config_dict[keys.DOCUMENTS],
-        request.config_dict[keys.CALENDAR],
-        actor,
-        request.config_dict[keys.CASES].now(),
-        days=_days(request),
-    )
+    figures = await request.config_dict[keys.SUPERVISION].dashboard(actor, days=_days(request))
     names = {c.key: c.label for c in figures.by_department}
     context = {
         "d": figures,
@@ -91,9 +84,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     """Per-case figures as CSV, UTF-8 with a BOM so that Excel reads the Chinese right."""
     actor = _supervisor(request)
     now = request.config_dict[keys.CASES].now()
-    rows = supervision.case_rows(
-        request.config_dict[keys.DOCUMENTS], request.config_dict[keys.CALENDAR], actor, now
-    )
+    rows = request.config_dict[keys.SUPERVISION].case_rows(actor, now)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -116,33 +107,20 @@ def _csv_line(row: Any, *, bom: bool = False) -> bytes:
 
 
 @routes.post("/staff/dashboard/payments/retry")
+@back("/staff/dashboard")
 async def retry_payment_job(request: web.Request) -> web.Response:
     actor = _supervisor(request)
     form = await checked_form(request, STAFF)
-    try:
-        await request.config_dict[keys.PAYMENT_SERVICE].retry(actor, form.get("key", ""))
-    except DomainError as exc:
-        return message(
-            request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/dashboard"
-        )
+    await request.config_dict[keys.PAYMENT_SERVICE].retry(actor, form.get("key", ""))
     raise web.HTTPSeeOther("/staff/dashboard#payments")
 
 
 @routes.post("/staff/dashboard/follow-ups/{number}/close")
+@back("/staff/dashboard")
 async def close_follow_up(request: web.Request) -> web.Response:
     actor = _supervisor(request)
     form = await checked_form(request, STAFF)
-    number = request.match_info["number"]
-    try:
-        await supervision.close_follow_up(
-            request.config_dict[keys.DOCUMENTS],
-            actor,
-            number,
-            form.get("resolution", ""),
-            request.config_dict[keys.CASES].now(),
-        )
-    except DomainError as exc:
-        return message(
-            request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/dashboard"
-        )
+    await request.config_dict[keys.SUPERVISION].close_follow_up(
+        actor, request.match_info["number"], form.get("resolution", "")
+    )
     raise web.HTTPSeeOther("/staff/dashboard#follow-ups")

@@ -9,18 +9,14 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from app import keys
-from app.api.common import case_views
-from app.api.errors import STATUS
-from app.api.views import event_view
 from app.domain.case_states import RULES, Action, State
 from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
 from app.domain.catalog import yuan
-from app.domain.errors import DomainError, NotFoundError, NotPermitted
+from app.domain.errors import NotPermitted
 from app.domain.space import case_owner
-from app.services.accounts import account_of_openid
+from app.edge.errors import back
+from app.edge.views import case_views, event_view
 from app.services.cases import NOT_FOUND
-from app.services.follow_ups import follow_up_of
-from app.services.materials import TOO_LARGE
 from app.web.pickup import courier_view
 from app.web.receipt import receipt_of
 from app.web.session import (
@@ -38,7 +34,6 @@ from app.web.session import (
     token_ok,
 )
 from bot.errors import WeChatError
-from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
 STATE = "bcm_oauth"
@@ -71,7 +66,7 @@ async def oauth_return(request: web.Request) -> web.Response:
         openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
     except WeChatError:  # an expired or reused code, or WeChat unreachable
         return message(request, "登录未成功，请从公众号消息中的链接重新打开。", status=400)
-    actor = await account_of_openid(request.config_dict[keys.DOCUMENTS], openid)
+    actor = await request.config_dict[keys.ACCOUNTS].of_openid(openid)
     if actor is None:
         return message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")
     token = request.config_dict[keys.TOKENS].issue(actor, ttl=SESSION_TTL)
@@ -95,10 +90,7 @@ async def case_page(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     actor = await signed_in(request)
     cases = request.config_dict[keys.CASES]
-    try:
-        case = await cases.view(actor, number, purpose="h5")
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404)
+    case = await cases.view(actor, number, purpose="h5")
     events = await cases.history(actor, number)
     [view] = await case_views(request, [case])
     context = {
@@ -110,7 +102,7 @@ async def case_page(request: web.Request) -> web.Response:
         "receipt": await receipt_of(request, case),
         "rateable": case.state in RATEABLE and case.rating is None,
         "rating": case.rating,
-        "follow_up": await follow_up_of(request.config_dict[keys.DOCUMENTS], number),
+        "follow_up": await request.config_dict[keys.FOLLOW_UPS].of_case(number),
         "fee": yuan(case.terms.fee_fen) if case.terms.fee_fen else "",
         "paid": case.fee_paid,
         "courier": await courier_view(request, case, actor),
@@ -125,10 +117,7 @@ async def certificate(request: web.Request) -> web.Response:
     """The case's electronic certificate, through a five-minute link, whatever the space holds."""
     actor = await signed_in(request)
     number = request.match_info["number"]
-    try:
-        found = await request.config_dict[keys.CERTIFICATES].of_case(actor, number)
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404)
+    found = await request.config_dict[keys.CERTIFICATES].of_case(actor, number)
     if found is None:
         return message(request, "该办件还没有签发电子证照，签发后会在公众号通知您。", status=404)
     raise web.HTTPFound(await request.config_dict[keys.OBJECTS].download_url(found["object_key"]))
@@ -152,11 +141,12 @@ async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str,
 
 
 @routes.post("/h5/cases/{number}/materials/{slot}")
+@back("/h5/cases/{number}")
 async def upload_page(request: web.Request) -> web.Response:
     """A photo or PDF chosen on the phone, streamed into the slot (CSRF field first)."""
     number, slot = request.match_info["number"], request.match_info["slot"]
     actor = await signed_in(request)
-    back = f"/h5/cases/{number}"
+    case_url = f"/h5/cases/{number}"
     reader = await request.multipart()
     first = await reader.next()
     if not isinstance(first, BodyPartReader) or first.name != CSRF_FIELD:
@@ -165,56 +155,47 @@ async def upload_page(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
     part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "photo":
-        return message(request, "请选择要上传的照片或文件。", status=400, back=back)
-    try:
-        await request.config_dict[keys.MATERIALS].upload(
-            actor, number, slot, part_chunks(part), version=None, source="h5"
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
-    except ObjectTooLarge:
-        return message(request, TOO_LARGE, status=413, back=back)
-    raise web.HTTPSeeOther(back)
+        return message(request, "请选择要上传的照片或文件。", status=400, back=case_url)
+    await request.config_dict[keys.MATERIALS].upload(
+        actor, number, slot, part_chunks(part), version=None, source="h5"
+    )
+    raise web.HTTPSeeOther(case_url)
 
 
 @routes.post("/h5/cases/{number}/withdraw")
+@back("/h5/cases/{number}")
 async def withdraw_page(request: web.Request) -> web.Response:
     """撤回 on the phone: the version the applicant saw, so a decision made meanwhile wins."""
     number = request.match_info["number"]
     actor = await signed_in(request)
     form = await checked_form(request)
-    back = f"/h5/cases/{number}"
+    case_url = f"/h5/cases/{number}"
     try:
         version = int(str(form.get("version", "")))
-        reason = str(form.get("reason", "")).strip()[:200] or None
-        await request.config_dict[keys.CASES].act(
-            actor, number, Action.WITHDRAW, version=version, reason=reason
-        )
     except ValueError:
-        return message(request, "页面已过期，请返回办件页刷新后重试。", status=400, back=back)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+        return message(request, "页面已过期，请返回办件页刷新后重试。", status=400, back=case_url)
+    reason = str(form.get("reason", "")).strip()[:200] or None
+    await request.config_dict[keys.CASES].act(
+        actor, number, Action.WITHDRAW, version=version, reason=reason
+    )
     return message(
         request,
         f"办件 {number} 已撤回。已缴纳的费用会原路退回；如需再办，可重新申请。",
-        back=back,
+        back=case_url,
     )
 
 
 @routes.post("/h5/cases/{number}/materials/{slot}/reuse")
+@back("/h5/cases/{number}")
 async def reuse_page(request: web.Request) -> web.Response:
     """Fill the slot with a document from the applicant's space."""
     number, slot = request.match_info["number"], request.match_info["slot"]
     actor = await signed_in(request)
     form = await checked_form(request)
-    back = f"/h5/cases/{number}"
-    try:
-        await request.config_dict[keys.CASES].attach_from_space(
-            actor, number, slot, form.get("doc", ""), version=None
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
-    raise web.HTTPSeeOther(back)
+    await request.config_dict[keys.CASES].attach_from_space(
+        actor, number, slot, form.get("doc", ""), version=None
+    )
+    raise web.HTTPSeeOther(f"/h5/cases/{number}")
 
 
 @routes.get("/h5/cases/{number}/notices/{k:[0-9]{1,3}}")
@@ -222,10 +203,7 @@ async def notice_page(request: web.Request) -> web.Response:
     """One correction notice as issued: every material to fix, the reviewer's and the machine's."""
     number, k = request.match_info["number"], int(request.match_info["k"])
     actor = await signed_in(request)
-    try:
-        case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404)
+    case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
     if not 1 <= k <= len(case.notices):
         return message(request, "没有找到这份补正告知书，请从办件页面查看。", status=404)
     issued = [
@@ -254,18 +232,16 @@ async def notice_page(request: web.Request) -> web.Response:
 
 
 @routes.get("/h5/cases/{number}/rate")
+@back("/h5/cases/{number}")
 async def rate_page(request: web.Request) -> web.Response:
     """好差评: the five levels as big choices and an optional comment, for the case's owner."""
     number = request.match_info["number"]
     actor = await signed_in(request)
-    back = f"/h5/cases/{number}"
     try:
         case = await request.config_dict[keys.CASES].get(actor, number)
         case.check_rateable(actor)
     except NotPermitted:  # a reviewer or another agent: as if the case did not exist
         return message(request, NOT_FOUND, status=404)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
     context = {
         "case": case,
         "levels": RATINGS,
@@ -276,23 +252,22 @@ async def rate_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/cases/{number}/rate")
+@back("/h5/cases/{number}")
 async def rate(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     actor = await signed_in(request)
     form = await checked_form(request)
-    back = f"/h5/cases/{number}"
+    case_url = f"/h5/cases/{number}"
     comment = form.get("comment", "").strip()
     if len(comment) > RATING_COMMENT_MAX:
         text = f"评价内容请不超过 {RATING_COMMENT_MAX} 字，当前 {len(comment)} 字。"
-        return message(request, text, status=422, back=f"{back}/rate")
+        return message(request, text, status=422, back=f"{case_url}/rate")
     if form.get("level") not in RATINGS:
-        return message(request, "请选择一个评价等级。", status=422, back=f"{back}/rate")
+        return message(request, "请选择一个评价等级。", status=422, back=f"{case_url}/rate")
     try:
         await request.config_dict[keys.CASES].rate(
             actor, number, form["level"], comment, version=None
         )
     except NotPermitted:
         return message(request, NOT_FOUND, status=404)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
-    raise web.HTTPSeeOther(back)
+    raise web.HTTPSeeOther(case_url)

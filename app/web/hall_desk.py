@@ -13,12 +13,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.common import case_views
-from app.api.errors import STATUS
 from app.domain.actors import Actor
 from app.domain.appointments import STATE_ZH, Booking
 from app.domain.errors import DomainError
-from app.services.catalog import list_matters
+from app.edge.errors import status_of
+from app.edge.views import case_views
 from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
@@ -45,8 +44,7 @@ async def scan(request: web.Request) -> web.Response:
     try:
         booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
     except DomainError as exc:
-        result = {"ok": False, "text": exc.message}
-        return await _render(request, clerk, result, status=STATUS.get(type(exc), 400))
+        return await _refused(request, clerk, exc)
     result = {
         "ok": True,
         "text": f"签到成功，排队号 {booking.queue_number}",
@@ -93,7 +91,7 @@ async def serve(request: web.Request) -> web.Response:
 
 async def _refused(request: web.Request, clerk: Actor, exc: DomainError) -> web.Response:
     result = {"ok": False, "text": exc.message}
-    return await _render(request, clerk, result, status=STATUS.get(type(exc), 400))
+    return await _render(request, clerk, result, status=status_of(exc))
 
 
 async def _case(request: web.Request, clerk: Actor, booking: Booking) -> dict[str, Any] | None:
@@ -120,11 +118,8 @@ async def _render(
 ) -> web.Response:
     queue: list[dict[str, Any]] | None = None
     if clerk.department is not None:  # a department's window; supervisors only check in
-        names = {
-            m.code: m.name
-            for m in await list_matters(request.config_dict[keys.DOCUMENTS])
-            if m.department == clerk.department
-        }
+        matters = await request.config_dict[keys.CATALOG].matters(department=clerk.department)
+        names = {m.code: m.name for m in matters}
         queue = [
             {"booking": b, "state": STATE_ZH[b.state], "matter": names.get(b.matter_code, "")}
             for b in await request.config_dict[keys.APPOINTMENTS].window.queue(clerk)

@@ -16,10 +16,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor, Role
 from app.domain.errors import DomainError
-from app.services.catalog import get_matter
+from app.edge.errors import status_of
 from app.web.session import checked_form, csrf_token, token_actor
 from app.web.staff import KIOSK_PATH, STAFF
 
@@ -50,8 +49,8 @@ async def check_in(request: web.Request) -> web.Response:
         booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""))
     except DomainError as exc:
         result = {"ok": False, "text": exc.message}
-        return _render(request, result, status=STATUS.get(type(exc), 400))
-    matter = await get_matter(request.config_dict[keys.DOCUMENTS], booking.matter_code)
+        return _render(request, result, status=status_of(exc))
+    matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
     result = {
         "ok": True,
         "number": booking.queue_number,

@@ -8,11 +8,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.case_states import LABELS_ZH, State
 from app.domain.catalog import yuan
-from app.domain.errors import DomainError, NotFoundError
 from app.domain.payments import OrderStatus, fee_lines
+from app.edge.errors import back
 from app.services.payments import PaymentService
 from app.web.session import checked_form, csrf_token, message, signed_in
 
@@ -26,10 +25,7 @@ async def pay_page(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     actor = await signed_in(request)
     payments = request.config_dict[keys.PAYMENT_SERVICE]
-    try:
-        statement = await payments.statement(actor, number)
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404)
+    statement = await payments.statement(actor, number)
     case = statement.case
     if not case.terms.fee_fen:
         return message(request, "本事项不收取任何费用。", back=f"/h5/cases/{number}")
@@ -57,17 +53,12 @@ async def pay_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/cases/{number}/pay")
+@back("/h5/cases/{number}/pay")
 async def pay(request: web.Request) -> web.Response:
     number = request.match_info["number"]
     actor = await signed_in(request)
     await checked_form(request)
-    back = f"/h5/cases/{number}/pay"
-    try:
-        checkout = await request.config_dict[keys.PAYMENT_SERVICE].checkout(actor, number)
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    checkout = await request.config_dict[keys.PAYMENT_SERVICE].checkout(actor, number)
     raise web.HTTPSeeOther(checkout.cashier_url)
 
 

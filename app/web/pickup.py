@@ -9,13 +9,13 @@ from aiohttp import web
 from markupsafe import Markup
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.actors import Actor
 from app.domain.case_states import State
 from app.domain.cases import Case
 from app.domain.custody import Step, due_step
 from app.domain.errors import DomainError
 from app.domain.shipments import PICKUP, PROVINCES, STATUS_ZH, LegStatus, MailingAddress
+from app.edge.errors import back
 from app.web.session import checked_form, csrf_token, message, signed_in
 
 routes = web.RouteTableDef()
@@ -27,11 +27,8 @@ async def pickup_page(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     number = request.match_info["number"]
     shipments = request.config_dict[keys.SHIPMENTS]
-    try:
-        case = await request.config_dict[keys.CASES].get(actor, number)
-        legs = await shipments.legs_of(actor, number)
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400))
+    case = await request.config_dict[keys.CASES].get(actor, number)
+    legs = await shipments.legs_of(actor, number)
     if not case.is_owner(actor):
         return message(request, "未找到该办件，请核对办件号", status=404)
     leg = legs.get(PICKUP)
@@ -54,31 +51,25 @@ async def pickup_page(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/cases/{number}/pickup")
+@back("/h5/cases/{number}/pickup")
 async def request_pickup(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     number = request.match_info["number"]
     form = await checked_form(request)
-    back = f"/h5/cases/{number}/pickup"
-    try:
-        address = MailingAddress.parse(form)
-        await request.config_dict[keys.SHIPMENTS].request_pickup(
-            actor, number, address, form.get("window", "")
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    address = MailingAddress.parse(form)
+    await request.config_dict[keys.SHIPMENTS].request_pickup(
+        actor, number, address, form.get("window", "")
+    )
     raise web.HTTPSeeOther(f"/h5/cases/{number}")
 
 
 @routes.post("/h5/cases/{number}/pickup/cancel")
+@back("/h5/cases/{number}/pickup")
 async def cancel_pickup(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     number = request.match_info["number"]
     await checked_form(request)
-    try:
-        await request.config_dict[keys.SHIPMENTS].cancel_pickup(actor, number)
-    except DomainError as exc:
-        back = f"/h5/cases/{number}/pickup"
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=back)
+    await request.config_dict[keys.SHIPMENTS].cancel_pickup(actor, number)
     raise web.HTTPSeeOther(f"/h5/cases/{number}")
 
 

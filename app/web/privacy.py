@@ -9,12 +9,10 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
 from app.domain.cases import china_date
-from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number
+from app.edge.errors import back
 from app.services.binding import PRIVACY_VERSION
-from app.services.privacy import PrivacyService
 from app.web.session import SESSION, checked_form, china_time, csrf_token, message, signed_in
 
 routes = web.RouteTableDef()
@@ -27,19 +25,10 @@ CLOSED = (
 )
 
 
-def _privacy(request: web.Request) -> PrivacyService:
-    app = request.config_dict
-    return PrivacyService(app[keys.DOCUMENTS], app[keys.OBJECTS], clock=app[keys.CASES].now)
-
-
-def _refused(request: web.Request, exc: DomainError) -> web.Response:
-    return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PAGE)
-
-
 @routes.get(PAGE)
 async def me_page(request: web.Request) -> web.Response:
     actor = await signed_in(request)
-    seen = await _privacy(request).overview(actor)
+    seen = await request.config_dict[keys.PRIVACY].overview(actor)
     user = seen["user"]
     consent = user.get("consent") or {}
     verified = user.get("verified") or {}
@@ -60,15 +49,12 @@ async def me_page(request: web.Request) -> web.Response:
 
 
 @routes.get(PAGE + "/export.zip")
+@back(PAGE)
 async def export_zip(request: web.Request) -> web.StreamResponse:
     """The person's copy, built whole before the first byte leaves: a refusal is a page."""
     actor = await signed_in(request)
-    privacy = _privacy(request)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL) as out:
-        try:
-            await privacy.write_zip(actor, out)
-        except DomainError as exc:
-            return _refused(request, exc)
+        await request.config_dict[keys.PRIVACY].write_zip(actor, out)
         size = out.tell()
         out.seek(0)
         day = china_date(request.config_dict[keys.CASES].now()).strftime("%Y%m%d")
@@ -89,29 +75,25 @@ async def export_zip(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post(PAGE + "/space")
+@back(PAGE)
 async def space_choice(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     form = await checked_form(request)
     if form.get("keep") not in {"yes", "no"}:
         return message(request, "请选择开启或关闭个人空间。", status=400, back=PAGE)
-    try:
-        await _privacy(request).set_space_opt_in(actor, form["keep"] == "yes")
-    except DomainError as exc:
-        return _refused(request, exc)
+    await request.config_dict[keys.PRIVACY].set_space_opt_in(actor, form["keep"] == "yes")
     raise web.HTTPSeeOther(PAGE + "#space")
 
 
 @routes.post(PAGE + "/delete")
+@back(PAGE)
 async def delete_account(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     form = await checked_form(request)
     if form.get("confirm", "").strip() != CONFIRM_WORD:
         text = f"请在输入框中填写“{CONFIRM_WORD}”两个字以确认，账号未注销。"
         return message(request, text, status=400, back=PAGE + "#delete")
-    try:
-        await _privacy(request).delete_account(actor)
-    except DomainError as exc:
-        return _refused(request, exc)
+    await request.config_dict[keys.PRIVACY].delete_account(actor)
     response = message(request, CLOSED)
     response.del_cookie(SESSION, path="/h5/")
     return response

@@ -14,14 +14,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.errors import STATUS
-from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number
 from app.domain.mandates import RELATIONS, Mandate
-from app.services.accounts import USERS
-from app.services.catalog import list_matters
+from app.edge.errors import back
 from app.web.authority import parse_until
-from app.web.session import checked_form, csrf_token, message
+from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
@@ -32,7 +29,7 @@ PAGE = "/staff/mandates"
 async def pending(request: web.Request) -> web.Response:
     actor = staff_actor(request)
     proxies = request.config_dict[keys.PROXIES]
-    names = {m.code: m.name for m in await list_matters(request.config_dict[keys.DOCUMENTS])}
+    names = {m.code: m.name for m in await request.config_dict[keys.CATALOG].matters()}
     today = proxies.today()
     context = {
         "requests": [await _view(request, m, names) for m in await proxies.pending_for(actor)],
@@ -46,11 +43,10 @@ async def pending(request: web.Request) -> web.Response:
 
 async def _view(request: web.Request, m: Mandate, names: dict[str, str]) -> dict[str, Any]:
     assert m.evidence is not None
-    agent = await request.config_dict[keys.DOCUMENTS].get(USERS, m.agent) or {}
     return {
         "id": m.id,
         "agent": m.agent_name,
-        "agent_id": mask_id_number(str(agent.get("id_number") or "")),
+        "agent_id": await request.config_dict[keys.ACCOUNTS].masked_id_number(m.agent),
         "principal": m.evidence.name,
         "principal_id": mask_id_number(m.evidence.id_number),
         "relation": RELATIONS.get(m.evidence.relation, m.evidence.relation),
@@ -61,30 +57,26 @@ async def _view(request: web.Request, m: Mandate, names: dict[str, str]) -> dict
 
 
 @routes.get(PAGE + "/{id}/{which:id_card|proof}")
+@back(PAGE)
 async def photo(request: web.Request) -> web.Response:
     """One evidence photo through a five-minute link; the look is recorded."""
     actor = staff_actor(request)
-    try:
-        key = await request.config_dict[keys.PROXIES].evidence_photo(
-            actor, request.match_info["id"], request.match_info["which"]
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PAGE)
+    key = await request.config_dict[keys.PROXIES].evidence_photo(
+        actor, request.match_info["id"], request.match_info["which"]
+    )
     raise web.HTTPFound(await request.config_dict[keys.OBJECTS].download_url(key))
 
 
 @routes.post(PAGE + "/{id}/{decision:grant|refuse}")
+@back(PAGE)
 async def decide(request: web.Request) -> web.Response:
     actor = staff_actor(request)
     form = await checked_form(request, STAFF)
     proxies = request.config_dict[keys.PROXIES]
     mandate_id = request.match_info["id"]
-    try:
-        if request.match_info["decision"] == "grant":
-            until = parse_until(form.get("until", ""))
-            await proxies.grant(actor, mandate_id, expires_on=until)
-        else:
-            await proxies.refuse(actor, mandate_id, reason=form.get("reason", ""))
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=PAGE)
+    if request.match_info["decision"] == "grant":
+        until = parse_until(form.get("until", ""))
+        await proxies.grant(actor, mandate_id, expires_on=until)
+    else:
+        await proxies.refuse(actor, mandate_id, reason=form.get("reason", ""))
     raise web.HTTPSeeOther(PAGE)

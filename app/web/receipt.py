@@ -13,9 +13,8 @@ from aiohttp import web
 from markupsafe import Markup
 
 from app import keys
-from app.domain.cases import Case, china_date
+from app.domain.cases import Case
 from app.domain.errors import NotFoundError
-from app.services.receipts import public_status
 from app.settings import Settings
 from app.web.session import message, session_actor
 
@@ -51,16 +50,10 @@ async def receipt_of(request: web.Request, case: Case) -> dict[str, Any] | None:
     if case.submitted_on is None:
         return None  # a draft has not been received yet: nothing to acknowledge
     settings = request.config_dict[keys.SETTINGS]
-    status = await _status(request, case.number)
+    status = await request.config_dict[keys.RECEIPTS].status(case.number)
     url = settings.public_base_url + receipt_path(settings, case.number)
     svg = segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)
     return {"status": status, "url": url, "qr": Markup(svg)}  # noqa: S704 - segno's own markup
-
-
-async def _status(request: web.Request, number: str) -> Any:
-    today = china_date(request.config_dict[keys.CASES].now())
-    store, calendars = request.config_dict[keys.DOCUMENTS], request.config_dict[keys.CALENDAR]
-    return await public_status(store, calendars, number, today)
 
 
 @routes.get("/q/{number}/{sig}")
@@ -80,7 +73,7 @@ async def receipt_page(request: web.Request) -> web.Response:
         return message(request, FORGED, status=404)
     if await _owner_is_here(request, number):
         raise web.HTTPFound(f"/h5/cases/{number}")
-    status = await _status(request, number)
+    status = await request.config_dict[keys.RECEIPTS].status(number)
     if status is None:
         return message(request, FORGED, status=404)
     response = aiohttp_jinja2.render_template("h5_receipt.html", request, {"status": status})

@@ -13,17 +13,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.api.common import case_views
-from app.api.errors import STATUS
 from app.domain.actors import Actor
 from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
-from app.domain.errors import DomainError
 from app.domain.notices import DEFECTS, Correction
-from app.services.accounts import applicant_label
+from app.edge.errors import back
+from app.edge.views import case_views
 from app.services.cases import CaseService
-from app.services.catalog import list_matters
 from app.web.pickup import courier_view
-from app.web.session import checked_form, csrf_token, message
+from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
@@ -50,10 +47,7 @@ async def queue(request: web.Request) -> web.Response:
     page = await request.config_dict[keys.CASES].list_for(
         actor, state=state, matter=matter, page=page_no, size=PAGE_SIZE
     )
-    matters = [
-        m for m in await list_matters(request.config_dict[keys.DOCUMENTS])
-        if m.department == actor.department
-    ]  # fmt: skip
+    matters = await request.config_dict[keys.CATALOG].matters(department=actor.department)
     context = {
         "cases": await case_views(request, page.items),
         "page": page,
@@ -69,19 +63,16 @@ async def queue(request: web.Request) -> web.Response:
 
 
 @routes.get("/staff/cases/{number}")
+@back("/staff/queue")
 async def case_page(request: web.Request) -> web.Response:
     actor = staff_actor(request)
     number = request.match_info["number"]
-    cases = request.config_dict[keys.CASES]
-    try:
-        case = await cases.view(actor, number, purpose="review")
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back="/staff/queue")
+    case = await request.config_dict[keys.CASES].view(actor, number, purpose="review")
     [view] = await case_views(request, [case])
     context = {
         "case": view,
-        "applicant": await applicant_label(
-            request.config_dict[keys.DOCUMENTS], case.applicant_id, case.enterprise_uscc
+        "applicant": await request.config_dict[keys.ACCOUNTS].applicant_label(
+            case.applicant_id, case.enterprise_uscc
         ),
         "defects": {k: v for k, v in DEFECTS.items() if k != "other"},
         "csrf": csrf_token(request, STAFF),
@@ -96,12 +87,9 @@ async def case_page(request: web.Request) -> web.Response:
 async def photo(request: web.Request) -> web.Response:
     """The photo through a five-minute link; the look is recorded on the case (and space)."""
     actor = staff_actor(request)
-    try:
-        ref = await request.config_dict[keys.CASES].open_material(
-            actor, request.match_info["number"], request.match_info["slot"]
-        )
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400))
+    ref = await request.config_dict[keys.CASES].open_material(
+        actor, request.match_info["number"], request.match_info["slot"]
+    )
     url = await request.config_dict[keys.OBJECTS].download_url(ref.object_key)
     raise web.HTTPFound(url)
 
@@ -130,23 +118,15 @@ async def _decide(request: web.Request) -> tuple[Actor, str, dict[str, Any], int
     return actor, request.match_info["number"], form, version
 
 
-def _refused(request: web.Request, number: str, exc: DomainError) -> web.Response:
-    return message(
-        request, exc.message, status=STATUS.get(type(exc), 400), back=f"/staff/cases/{number}"
-    )
-
-
 @routes.post("/staff/cases/{number}/preview")
+@back("/staff/cases/{number}")
 async def preview(request: web.Request) -> web.Response:
     """The notice exactly as the applicant would read it, before it is sent."""
     actor, number, form, version = await _decide(request)
     cases = request.config_dict[keys.CASES]
-    try:
-        case = await cases.get(actor, number)
-        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
-        text = await cases.preview_return(actor, number, items, dismissed=dismissed)
-    except DomainError as exc:
-        return _refused(request, number, exc)
+    case = await cases.get(actor, number)
+    items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+    text = await cases.preview_return(actor, number, items, dismissed=dismissed)
     context = {"number": number, "text": text, "form": form, "version": version,
                "csrf": csrf_token(request, STAFF)}  # fmt: skip
     return aiohttp_jinja2.render_template("staff_preview.html", request, context)
@@ -158,14 +138,12 @@ async def _decision(
 ) -> web.Response:
     """Sign-in, token and version checked; the decision taken; back to the case, or why not."""
     actor, number, form, version = await _decide(request)
-    try:
-        await decide(request.config_dict[keys.CASES], actor, number, form, version)
-    except DomainError as exc:
-        return _refused(request, number, exc)
+    await decide(request.config_dict[keys.CASES], actor, number, form, version)
     raise web.HTTPSeeOther(f"/staff/cases/{number}")
 
 
 @routes.post("/staff/cases/{number}/return")
+@back("/staff/cases/{number}")
 async def return_case(request: web.Request) -> web.Response:
     async def decide(
         cases: CaseService, actor: Actor, number: str, form: dict[str, Any], version: int | None
@@ -180,6 +158,7 @@ async def return_case(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/approve")
+@back("/staff/cases/{number}")
 async def approve(request: web.Request) -> web.Response:
     return await _decision(
         request,
@@ -188,6 +167,7 @@ async def approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/issue")
+@back("/staff/cases/{number}")
 async def issue(request: web.Request) -> web.Response:
     """出证: the department issues the result (the electronic certificate follows)."""
     return await _decision(
@@ -199,17 +179,16 @@ async def issue(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/courier/{kind:pickup|delivery}/retry")
+@back("/staff/cases/{number}")
 async def retry_courier(request: web.Request) -> web.Response:
     """Book a failed pickup or delivery again (after checking with the applicant)."""
     actor, number, _, _ = await _decide(request)
-    try:
-        await request.config_dict[keys.SHIPMENTS].retry(actor, number, request.match_info["kind"])
-    except DomainError as exc:
-        return _refused(request, number, exc)
+    await request.config_dict[keys.SHIPMENTS].retry(actor, number, request.match_info["kind"])
     raise web.HTTPSeeOther(f"/staff/cases/{number}")
 
 
 @routes.post("/staff/cases/{number}/reject")
+@back("/staff/cases/{number}")
 async def reject(request: web.Request) -> web.Response:
     return await _decision(
         request,

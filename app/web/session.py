@@ -12,11 +12,9 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from app import keys
-from app.api.tokens import InvalidToken
-from app.domain.actors import Actor, Role
-from app.domain.cases import CHINA, china_date
-from app.domain.errors import NotFoundError
-from app.services.accounts import actor_for
+from app.domain.actors import Actor
+from app.domain.cases import CHINA
+from app.edge.errors import InvalidToken
 
 SESSION = "bcm_h5"
 SESSION_TTL = timedelta(hours=2)
@@ -58,18 +56,7 @@ def token_actor(request: web.Request, cookie: str) -> Actor | None:
 async def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
     """The signed-in actor; an applicant's authorities read now, so a revoked one is gone."""
     actor = token_actor(request, cookie)
-    return None if actor is None else await current(request, actor)
-
-
-async def current(request: web.Request, actor: Actor) -> Actor | None:
-    """``actor`` as the store knows them now: None for an applicant whose account is gone."""
-    if actor.role is not Role.APPLICANT:
-        return actor
-    store = request.config_dict[keys.DOCUMENTS]
-    try:
-        return await actor_for(store, actor.id, china_date(request.config_dict[keys.CASES].now()))
-    except NotFoundError:
-        return None
+    return None if actor is None else await request.config_dict[keys.ACCOUNTS].current(actor)
 
 
 def safe_next(path: str | None, prefix: str) -> str:

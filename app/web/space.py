@@ -6,10 +6,8 @@ import aiohttp_jinja2
 from aiohttp import BodyPartReader, web
 
 from app import keys
-from app.api.errors import STATUS
-from app.domain.errors import DomainError, NotFoundError
 from app.domain.space import SpaceDocument
-from app.services.materials import TOO_LARGE
+from app.edge.errors import back
 from app.web.session import (
     CSRF_FIELD,
     checked_form,
@@ -20,7 +18,6 @@ from app.web.session import (
     signed_in,
     token_ok,
 )
-from storage.objects import ObjectTooLarge
 
 routes = web.RouteTableDef()
 BACK_UPLOAD = "/h5/space/upload"
@@ -71,6 +68,7 @@ async def upload_form(request: web.Request) -> web.Response:
 
 
 @routes.post("/h5/space/upload")
+@back(BACK_UPLOAD)
 async def upload(request: web.Request) -> web.Response:
     """Form fields in order: the page token, the kind of document, then the photo (streamed)."""
     actor = await signed_in(request)
@@ -86,12 +84,7 @@ async def upload(request: web.Request) -> web.Response:
     photo = await reader.next()
     if not isinstance(photo, BodyPartReader) or photo.name != "photo":
         return message(request, "请选择要上传的照片。", status=400, back=BACK_UPLOAD)
-    try:
-        await request.config_dict[keys.SPACE].upload(actor, fields["name"], part_chunks(photo))
-    except DomainError as exc:
-        return message(request, exc.message, status=STATUS.get(type(exc), 400), back=BACK_UPLOAD)
-    except ObjectTooLarge:
-        return message(request, TOO_LARGE, status=413, back=BACK_UPLOAD)
+    await request.config_dict[keys.SPACE].upload(actor, fields["name"], part_chunks(photo))
     return message(
         request,
         f"已收到“{fields['name']}”，正在自动识别。几秒后公众号会告诉您是否已保存。",
@@ -100,13 +93,11 @@ async def upload(request: web.Request) -> web.Response:
 
 
 @routes.get("/h5/space/{doc}")
+@back("/h5/space")
 async def document_page(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     space = request.config_dict[keys.SPACE]
-    try:
-        doc = await space.view(actor, request.match_info["doc"], purpose="h5")
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404, back="/h5/space")
+    doc = await space.view(actor, request.match_info["doc"], purpose="h5")
     log = [
         {
             "at": china_time(e["at"]),
@@ -120,26 +111,22 @@ async def document_page(request: web.Request) -> web.Response:
 
 
 @routes.get("/h5/space/{doc}/versions/{n:[0-9]{1,4}}")
+@back("/h5/space")
 async def version_photo(request: web.Request) -> web.Response:
     """The photo itself, through a short-lived link; the look is recorded first."""
     actor = await signed_in(request)
-    try:
-        doc = await request.config_dict[keys.SPACE].view(
-            actor, request.match_info["doc"], purpose="h5-photo"
-        )
-        version = doc.version_no(int(request.match_info["n"]))
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404, back="/h5/space")
+    doc = await request.config_dict[keys.SPACE].view(
+        actor, request.match_info["doc"], purpose="h5-photo"
+    )
+    version = doc.version_no(int(request.match_info["n"]))
     url = await request.config_dict[keys.OBJECTS].download_url(version.object_key)
     raise web.HTTPFound(url)
 
 
 @routes.post("/h5/space/{doc}/delete")
+@back("/h5/space")
 async def delete_document(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     await checked_form(request)
-    try:
-        await request.config_dict[keys.SPACE].delete(actor, request.match_info["doc"])
-    except NotFoundError as exc:
-        return message(request, exc.message, status=404, back="/h5/space")
+    await request.config_dict[keys.SPACE].delete(actor, request.match_info["doc"])
     raise web.HTTPSeeOther("/h5/space")

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from app import keys
 from app.domain.actors import Actor, Role
-from app.services.staff import SignInFailed, sign_in
+from app.services.staff import SignInFailed
 from app.web.session import CSRF_FIELD, checked_form, safe_next, set_cookie, token_actor
 
 routes = web.RouteTableDef()
@@ -70,11 +70,8 @@ async def login(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="页面已过期，请返回登录页刷新后重试。")
     target = _safe_next(str(form.get("next", "")))
     try:
-        actor = await sign_in(
-            request.config_dict[keys.DOCUMENTS],
-            str(form.get("username", "")),
-            str(form.get("password", "")),
-            request.config_dict[keys.CASES].now(),
+        actor = await request.config_dict[keys.ACCOUNTS].sign_in(
+            str(form.get("username", "")), str(form.get("password", ""))
         )
     except SignInFailed as exc:
         context = {"csrf": expected, "next": target, "error": exc.message}

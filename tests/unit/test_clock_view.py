@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.api.views import clock_view
 from app.domain.case_states import Action
+from app.edge.views import clock_view
 from tests.unit.test_cases import CITIZEN, MON, REVIEWER, WEEKDAYS, at, complete_case
 
 

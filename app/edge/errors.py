@@ -1,16 +1,22 @@
-"""One middleware maps every failure to ``{"error": {"code", "message"}}`` with one status each."""
+"""One middleware maps every failure once: ``{"error": {"code", "message"}}`` for the API, the
+Chinese message page for a person's page, with one status each.
+
+A page handler just calls its services and lets a ``DomainError`` go; ``@back(...)`` says where
+the message page leads back to.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
 
 import aiohttp_jinja2
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
-from app.api.tokens import InvalidToken
 from app.domain.eligibility import NotEligible
 from app.domain.errors import (
     DomainError,
@@ -20,6 +26,7 @@ from app.domain.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from app.services.materials import TOO_LARGE
 from storage.objects import InvalidKey, ObjectTooLarge
 
 log = structlog.get_logger(__name__)
@@ -40,6 +47,15 @@ HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     413: ("payload_too_large", "上传内容超过大小限制，请压缩后重试"),
 }
 
+PAGE_MESSAGES = {
+    404: "页面不存在，请检查链接是否完整，或从公众号菜单重新进入",
+    405: "不支持这样打开页面，请返回上一页重试",
+    413: "上传的内容太大，请压缩后重试",
+}
+
+BACK = web.RequestKey("error_back", str)  # where a refused page's message leads back to
+Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
+
 
 class BadRequest(Exception):
     """The request body is not what the endpoint accepts (malformed JSON, wrong fields)."""
@@ -50,11 +66,33 @@ class BadRequest(Exception):
         self.message = message
 
 
-PAGE_MESSAGES = {
-    404: "页面不存在，请检查链接是否完整，或从公众号菜单重新进入",
-    405: "不支持这样打开页面，请返回上一页重试",
-    413: "上传的内容太大，请压缩后重试",
-}
+class InvalidToken(Exception):
+    """The token is missing, malformed, forged, expired, or uses a refused algorithm."""
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a refusal; its exact type decides, anything unlisted is a 400."""
+    return STATUS.get(type(exc), 400)
+
+
+def back(path: str) -> Callable[[Handler], Handler]:
+    """Declare the page a refusal leads back to: ``path`` with the route's ``{names}`` filled in,
+    e.g. ``@back("/h5/cases/{number}")`` under the route decorator."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def with_back(request: web.Request) -> web.StreamResponse:
+            back_to(request, path.format_map(request.match_info))
+            return await handler(request)
+
+        return cast(Handler, with_back)
+
+    return decorate
+
+
+def back_to(request: web.Request, path: str) -> None:
+    """Where a refusal leads back to, when the request itself says so (a form field)."""
+    request[BACK] = path
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -67,9 +105,9 @@ def _is_page(request: web.Request) -> bool:
     return not request.path.startswith(("/api/", "/wechat", "/healthz", "/readyz"))
 
 
-def _page(request: web.Request, status: int, text: str) -> web.Response:
+def _page(request: web.Request, status: int, text: str, back: str = "") -> web.Response:
     """The error as a phone page: the sentence, and a way back."""
-    context = {"text": text, "back": ""}
+    context = {"text": text, "back": back}
     return aiohttp_jinja2.render_template("h5_message.html", request, context, status=status)
 
 
@@ -91,7 +129,9 @@ async def error_middleware(
         code, message = HTTP_MESSAGES.get(exc.status, ("http_error", exc.reason))
         return error_response(exc.status, code, message)
     except DomainError as exc:
-        return error_response(STATUS.get(type(exc), 400), exc.code, exc.message)
+        if _is_page(request):
+            return _page(request, status_of(exc), exc.message, request.get(BACK, ""))
+        return error_response(status_of(exc), exc.code, exc.message)
     except InvalidToken:
         response = error_response(401, "unauthorized", "登录已失效或凭证无效，请重新登录")
         response.headers["WWW-Authenticate"] = 'Bearer realm="buchumen"'
@@ -103,6 +143,8 @@ async def error_middleware(
         where = ".".join(str(p) for p in first["loc"])
         return error_response(422, "invalid_field", f"字段 {where} 不符合要求：{first['msg']}")
     except ObjectTooLarge:
+        if _is_page(request):  # the stream passed the cap: the sentence names the cap
+            return _page(request, 413, TOO_LARGE, request.get(BACK, ""))
         return error_response(413, *HTTP_MESSAGES[413])
     except InvalidKey:
         return error_response(400, "bad_request", "文件名或路径不合法")

@@ -1,12 +1,16 @@
-"""JSON shapes of cases, events and matters as the API returns them."""
+"""Cases, events, matters and payments as the API returns them and the pages show them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from aiohttp import web
+
+from app import keys
 from app.domain.case_states import FINISHED, LABELS_ZH, State
-from app.domain.cases import Case, CaseEvent
+from app.domain.cases import Case, CaseEvent, china_date
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
 from app.domain.prechecks import STATUS_ZH, Precheck
@@ -100,6 +104,13 @@ def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]
         "notices": [notice_view(case, n) for n in range(1, len(case.notices) + 1)],
         "decision": case.decision,
     }
+
+
+async def case_views(request: web.Request, cases: Sequence[Case]) -> list[dict[str, Any]]:
+    """Cases as the API and the H5 pages show them, with today's working-day clock."""
+    calendar = await request.config_dict[keys.CALENDAR].calendar()
+    today = china_date(request.config_dict[keys.CASES].now())
+    return [case_view(case, calendar, today) for case in cases]
 
 
 def event_view(event: CaseEvent) -> dict[str, Any]:
