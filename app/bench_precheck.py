@@ -27,7 +27,7 @@ from app import keys
 from app.bench import percentile
 from app.domain.actors import Actor, Role
 from app.main import create_app
-from app.services.cases import CASES
+from app.services.case_records import CASES
 from app.settings import load_settings
 from ocr.corpus import generate
 from ocr.degrade import degrade

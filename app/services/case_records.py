@@ -12,6 +12,10 @@ from app.domain.notices import Correction, CorrectionNotice
 from app.domain.prechecks import MachineFinding, Precheck
 from app.domain.workdays import Pause
 
+CASES = "cases"
+EVENTS = "case_events"  # a case's history, one document per event
+PRECHECKS = "prechecks"  # one document per case and slot, beside the case
+
 
 def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
@@ -116,9 +120,6 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
 def _correction(doc: dict[str, Any]) -> Correction:
     findings = tuple(MachineFinding(**f) for f in doc.get("findings", []))
     return Correction(doc["slot_id"], tuple(doc["defects"]), doc["remark"], findings)
-
-
-PRECHECKS = "prechecks"  # one document per case and slot, beside the case
 
 
 def precheck_to_doc(number: str, slot_id: str, check: Precheck) -> dict[str, Any]:

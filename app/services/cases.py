@@ -2,52 +2,31 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.actors import Actor, Role, person
-from app.domain.case_states import BEFORE_ACCEPTANCE, DEPARTMENT_TURN, Action
-from app.domain.cases import (
-    Case,
-    CaseEvent,
-    FeeLine,
-    MaterialRef,
-    MatterTerms,
-    Slot,
-    china_date,
-)
-from app.domain.eligibility import check_eligibility
-from app.domain.errors import (
-    InvalidTransition,
-    NotFoundError,
-    NotPermitted,
-    StaleVersion,
-    ValidationFailed,
-)
+from app.domain.actors import SYSTEM, Actor, person
+from app.domain.case_states import BEFORE_ACCEPTANCE, Action
+from app.domain.cases import Case, CaseEvent, MaterialRef, china_date
+from app.domain.errors import InvalidTransition, NotFoundError, StaleVersion, ValidationFailed
 from app.domain.follow_ups import FollowUp
-from app.domain.identity import parse_citizen_id
 from app.domain.notices import Correction
 from app.domain.prechecks import Precheck
 from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
 from app.domain.space import SpaceDocument, check_reusable
 from app.domain.workdays import deemed_acceptance_date, due_date
-from app.services.accounts import USERS
-from app.services.audit import AUDIT, audit_record
 from app.services.calendar import CalendarService
-from app.services.case_effects import (
-    precheck_effects,
-    side_effects,
-)
+from app.services.case_effects import precheck_effects, side_effects
+from app.services.case_opening import applying_for, check_eligible, new_case_number, terms_of
+from app.services.case_reads import CaseReads, Page
 from app.services.case_records import (
+    CASES,
+    EVENTS,
     PRECHECKS,
     case_from_doc,
     case_to_doc,
-    event_from_doc,
     event_to_doc,
-    precheck_from_doc,
     precheck_to_doc,
 )
 from app.services.catalog import get_matter
@@ -56,40 +35,13 @@ from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.outbox import enqueue
 
-CASES = "cases"
-SYSTEM = Actor("system", Role.SYSTEM)
-EVENTS = "case_events"
-NOT_FOUND = "未找到该办件，请核对办件号"
-
-
-def _sole_enterprise(actor: Actor, code: str, name: str) -> str:
-    """The enterprise an applicant applies for when the matter is for enterprises only."""
-    firms = actor.enterprises_for(code)
-    if not firms:
-        raise NotPermitted(
-            f"“{name}”面向企业办理。请法定代表人回复“企业认证”认证企业，"
-            "或经办人回复“企业授权”向法定代表人申请授权后再办理"
-        )
-    if len(firms) > 1:
-        raise ValidationFailed("您可代多家企业办理该事项，请选择代哪家企业办理")
-    return firms[0]
-
-
-def new_case_number(today: date) -> str:
-    """'BC' + date + 6 random digits: easy to read aloud, not guessable from a neighbour's."""
-    return f"BC{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Case]
-    total: int
-    page: int
-    size: int
-
 
 class CaseService:
-    """Every method loads, lets the domain decide, and saves case + history + outbox atomically."""
+    """Every method loads, lets the domain decide, and saves case + history + outbox atomically.
+
+    Reads are ``CaseReads``'s; opening a case asks ``case_opening`` whom it is for and on what
+    terms.
+    """
 
     def __init__(
         self,
@@ -103,6 +55,7 @@ class CaseService:
         self._calendars = calendars
         self._clock = clock
         self._numbers = numbers
+        self._reads = CaseReads(store, clock=clock)
 
     def now(self) -> datetime:
         return self._clock()
@@ -110,71 +63,18 @@ class CaseService:
     # -- reads -------------------------------------------------------------------------------
 
     async def get(self, actor: Actor, number: str) -> Case:
-        doc = await self._store.get(CASES, number)
-        if doc is None:
-            raise NotFoundError(NOT_FOUND)
-        case = case_from_doc(doc)
-        if not case.may_view(actor):
-            raise NotFoundError(NOT_FOUND)  # another's case must not even be known to exist
-        for record in await self._store.find(PRECHECKS, {"case": number}):
-            case.prechecks[record["slot"]] = precheck_from_doc(record)
-        return case
+        return await self._reads.get(actor, number)
 
     async def view(self, actor: Actor, number: str, *, purpose: str) -> Case:
         """``get`` for display; a staff member's look at someone's case is logged (PIPL)."""
-        case = await self.get(actor, number)
-        if actor.is_staff and actor.role is not Role.SYSTEM:
-            record = audit_record(
-                f"case:{number}",
-                "case.view",
-                actor.id,
-                self._clock(),
-                {"role": actor.role.value, "purpose": purpose},
-            )
-            async with self._store.transaction() as tx:
-                await tx.insert(AUDIT, record)
-        return case
+        return await self._reads.view(actor, number, purpose=purpose)
 
     async def open_material(self, actor: Actor, number: str, slot_id: str) -> MaterialRef:
-        """The material's stored file for display; the look is recorded (PIPL).
-
-        A material taken from the personal space is also recorded on that document, so its
-        owner sees that a reviewer looked at it and for which case.
-        """
-        case = await self.get(actor, number)
-        ref = case.materials.get(slot_id)
-        if ref is None:
-            raise NotFoundError("该材料尚未提交")
-        purpose = f"case:{number}"
-        records = [
-            audit_record(
-                f"case:{number}",
-                "material.view",
-                actor.id,
-                self._clock(),
-                {"role": actor.role.value, "slot": slot_id},
-            )
-        ]
-        if ref.source.startswith("space:"):
-            doc_id = ref.source.split(":")[1]
-            records.append(
-                audit_record(
-                    f"space:{doc_id}",
-                    "space.view",
-                    actor.id,
-                    self._clock(),
-                    {"role": actor.role.value, "purpose": purpose},
-                )
-            )
-        async with self._store.transaction() as tx:
-            for record in records:
-                await tx.insert(AUDIT, record)
-        return ref
+        """The material's stored file for display; the look is recorded (PIPL)."""
+        return await self._reads.open_material(actor, number, slot_id)
 
     async def history(self, actor: Actor, number: str) -> list[CaseEvent]:
-        await self.get(actor, number)
-        docs = await self._store.find(EVENTS, {"case_number": number}, sort=[("seq", 1)])
-        return [event_from_doc(d) for d in docs]
+        return await self._reads.history(actor, number)
 
     async def list_for(
         self,
@@ -186,65 +86,7 @@ class CaseService:
         size: int = 20,
     ) -> Page:
         """An applicant's own cases, newest first, or a reviewer's queue, nearest deadline first."""
-        if actor.role is Role.APPLICANT:
-            return await self._applicants_cases(actor, state, matter, page, size)
-        where: dict[str, Any] = {}
-        sort: list[tuple[str, int]]
-        if actor.role is Role.REVIEWER:
-            where["department"] = actor.department
-            sort = [("due_date", 1)]
-        elif actor.role in {Role.SUPERVISOR, Role.ADMIN}:
-            sort = [("due_date", 1)]
-        else:
-            raise NotPermitted("您的身份不能查看办件列表")
-        if state:
-            where["state"] = state
-        elif actor.role is Role.REVIEWER:
-            where["state"] = {"$in": sorted(s.value for s in DEPARTMENT_TURN)}
-        if matter:
-            where["matter_code"] = matter
-        size = max(1, min(size, 100))
-        page = max(1, page)
-        docs = await self._store.find(CASES, where, sort=sort, limit=size, skip=(page - 1) * size)
-        total = await self._store.count(CASES, where)
-        return Page([case_from_doc(d) for d in docs], total, page, size)
-
-    async def _applicants_cases(
-        self, actor: Actor, state: str | None, matter: str | None, page: int, size: int
-    ) -> Page:
-        """Their own cases and those of whom they act for today, within each authority's scope.
-
-        One query per principal (an applicant has a handful), merged newest first.
-        """
-        wheres: list[dict[str, Any]] = [{"applicant_id": actor.id, "enterprise_uscc": None}]
-        for authority in actor.authorities:
-            kind, _, ref = authority.principal.partition(":")
-            where: dict[str, Any] = (
-                {"enterprise_uscc": ref}
-                if kind == "enterprise"
-                else {"applicant_id": ref, "enterprise_uscc": None}
-            )
-            if authority.matters is not None:
-                where["matter_code"] = {"$in": sorted(authority.matters)}
-            wheres.append(where)
-        size = max(1, min(size, 100))
-        page = max(1, page)
-        found: dict[str, Document] = {}
-        total = 0
-        for where in wheres:
-            if state:
-                where["state"] = state
-            if matter:
-                if "matter_code" in where and matter not in where["matter_code"]["$in"]:
-                    continue
-                where["matter_code"] = matter
-            sort = [("created_at", -1)]
-            for doc in await self._store.find(CASES, where, sort=sort, limit=page * size):
-                found[doc["_id"]] = doc
-            total += await self._store.count(CASES, where)
-        docs = sorted(found.values(), key=lambda d: (d["created_at"], d["_id"]), reverse=True)
-        window = docs[(page - 1) * size : page * size]
-        return Page([case_from_doc(d) for d in window], total, page, size)
+        return await self._reads.list_for(actor, state=state, matter=matter, page=page, size=size)
 
     # -- changes -----------------------------------------------------------------------------
 
@@ -257,48 +99,9 @@ class CaseService:
         number's birth date on the day of application) are checked here, not by a reviewer.
         """
         matter = await get_matter(self._store, matter_code)
-        if on_behalf_of is None and "citizen" not in matter.targets:
-            on_behalf_of = _sole_enterprise(actor, matter.code, matter.name)
-        principal = on_behalf_of or person(actor.id)
-        target = "enterprise" if principal.startswith("enterprise:") else "citizen"
-        if target not in matter.targets:
-            who = "企业" if target == "enterprise" else "个人"
-            raise NotPermitted(f"“{matter.name}”不面向{who}办理，请选择其他事项")
-        if actor.role is Role.APPLICANT and not actor.may_act_for(principal, matter.code):
-            raise NotPermitted("您没有代其办理该事项的授权，请先取得授权")
-        if target == "citizen":
-            holder = await self._store.get(USERS, principal.partition(":")[2]) or {}
-            if number := holder.get("id_number"):
-                today = china_date(self._clock())
-                born = parse_citizen_id(number, today=today).birth_date
-                check_eligibility(matter.eligibility, birth_date=born, today=today)
-        terms = MatterTerms(
-            code=matter.code,
-            version=matter.version,
-            name=matter.name,
-            department=matter.department,
-            limit_days=matter.committed_limit_days,
-            fee_fen=matter.total_fee_fen,
-            originals_required=matter.originals_required,
-            result=matter.result,
-            result_valid_years=matter.result_valid_years,
-            fees=tuple(FeeLine(f.name, f.amount_fen, f.basis) for f in matter.fees),
-            pay_before_review=matter.pay_before_review,
-            slots=tuple(
-                Slot(
-                    m.id,
-                    m.name,
-                    m.required,
-                    expected_kind=m.expected_kind,
-                    sample=m.sample,
-                    belongs_to_applicant=m.belongs_to_applicant,
-                    must_be_valid=m.must_be_valid,
-                    min_valid_days=m.min_valid_days,
-                    reusable=m.reusable,
-                )
-                for m in matter.materials
-            ),
-        )
+        on_behalf_of = applying_for(actor, matter, on_behalf_of)
+        await check_eligible(self._store, matter, on_behalf_of or person(actor.id), self._clock)
+        terms = terms_of(matter)
         now = self._clock()
         for _ in range(5):
             number = self._numbers(china_date(now))

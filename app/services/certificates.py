@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.actors import Actor
+from app.domain.actors import SYSTEM, Actor
 from app.domain.cases import Case, china_date
 from app.domain.identity import mask_sensitive
 from app.domain.space import Version, case_owner
 from app.services.accounts import USERS
-from app.services.cases import SYSTEM, CaseService
+from app.services.cases import CaseService
 from app.services.catalog import get_matter
 from app.services.certificate_image import CertificateFace, render
 from app.services.notify import notify_once

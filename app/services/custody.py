@@ -30,7 +30,8 @@ from app.domain.errors import InvalidTransition, NotFoundError, StaleVersion
 from app.domain.shipments import DELIVERY, PICKUP, Leg, LegStatus
 from app.domain.short_codes import as_short_code, new_short_code, spaced
 from app.services.accounts import USERS
-from app.services.cases import NOT_FOUND, CaseService
+from app.services.case_reads import NOT_FOUND
+from app.services.cases import CaseService
 from app.services.shipment_records import (
     CUSTODY,
     HANDOVER_CODES,

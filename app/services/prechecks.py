@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from app.domain.actors import SYSTEM
 from app.domain.cases import Case, Slot, china_date
 from app.domain.prechecks import MachineFinding, Precheck
 from app.domain.space import case_owner
 from app.services.accounts import USERS
-from app.services.cases import SYSTEM, CaseService
+from app.services.cases import CaseService
 from app.services.mandates import MandateService
 from app.services.materials import read_photo
 from app.services.space import SpaceService

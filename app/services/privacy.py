@@ -21,7 +21,7 @@ from app.domain.mandates import OPEN, Mandate, Status
 from app.services.accounts import USERS, WECHAT_LINKS
 from app.services.appointment_records import BOOKINGS
 from app.services.audit import AUDIT, audit_record
-from app.services.cases import CASES
+from app.services.case_records import CASES
 from app.services.mandate_records import MANDATES, mandate_from_doc
 from app.services.mandates import write_change
 from app.services.privacy_export import gather, pack

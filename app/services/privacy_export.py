@@ -26,8 +26,7 @@ from app.domain.identity import mask_id_number
 from app.services.accounts import USERS
 from app.services.appointment_records import BOOKINGS
 from app.services.audit import AUDIT
-from app.services.case_records import PRECHECKS
-from app.services.cases import CASES, EVENTS
+from app.services.case_records import CASES, EVENTS, PRECHECKS
 from app.services.certificates import CERTIFICATES
 from app.services.follow_ups import FOLLOW_UPS
 from app.services.mandate_records import ENTERPRISES, MANDATES

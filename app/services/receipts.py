@@ -9,8 +9,7 @@ from app.domain.case_states import LABELS_ZH, TERMINAL
 from app.domain.errors import NotFoundError
 from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.calendar import CalendarService
-from app.services.case_records import case_from_doc
-from app.services.cases import CASES
+from app.services.case_records import CASES, case_from_doc
 from app.services.catalog import get_matter
 from storage.documents import DocumentStore
 

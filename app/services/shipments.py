@@ -33,7 +33,8 @@ from app.domain.shipments import (
     new_leg,
     offered_windows,
 )
-from app.services.cases import NOT_FOUND, CaseService
+from app.services.case_reads import NOT_FOUND
+from app.services.cases import CaseService
 from app.services.counters import counter_of
 from app.services.notify import NOTIFY_TOPIC
 from app.services.shipment_effects import (

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.domain.actors import Actor
+from app.domain.actors import SYSTEM, Actor
 from app.domain.case_states import TERMINAL, State
 from app.domain.cases import Slot, china_date
 from app.domain.catalog import Matter
@@ -33,7 +33,8 @@ from app.domain.space import (
 )
 from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
-from app.services.cases import CASES, SYSTEM, CaseService
+from app.services.case_records import CASES
+from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.mandate_records import holders_of
 from app.services.materials import store_photo

@@ -39,7 +39,7 @@ from app.domain.supervision import (
 )
 from app.domain.workdays import Pause, WarningLevel, WorkCalendar
 from app.services.calendar import CalendarService
-from app.services.cases import CASES, EVENTS
+from app.services.case_records import CASES, EVENTS
 from app.services.catalog import list_matters
 from app.services.follow_ups import close_follow_up as _close_follow_up
 from app.services.follow_ups import open_follow_ups

@@ -16,7 +16,7 @@ from app.domain.errors import NotPermitted
 from app.domain.space import case_owner
 from app.edge.errors import back
 from app.edge.views import case_views, event_view
-from app.services.cases import NOT_FOUND
+from app.services.case_reads import NOT_FOUND
 from app.web.pickup import courier_view
 from app.web.receipt import receipt_of
 from app.web.session import (

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from app import keys
+from app.domain.actors import SYSTEM
 from app.domain.mandates import Mandate, Status
 from app.domain.prechecks import PASS, Precheck
 from app.domain.space import Version
 from app.services.accounts import DEMO_CITIZEN_ID
-from app.services.cases import SYSTEM
 from app.services.mandate_records import mandate_to_doc
 from tests.http.chat_world import (
     JPEG,
