@@ -16,7 +16,7 @@ from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import State
 from app.domain.cases import MaterialRef
 from app.domain.payments import owed_fen
-from app.wiring.demo import load_demo_data
+from app.main import load_demo_data
 from app.services import catalog
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
