@@ -156,8 +156,8 @@ class Report:
         # (field or group, size) -> exact / wrong / unread counts, over every photo read.
         self.reads: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
         for o in outcomes:
-            if o.must in ("WRONG_KIND",):
-                continue  # the document is not what the slot reads
+            if o.must in ("WRONG_KIND", "RETAKE"):
+                continue  # not what the slot reads, or spoiled on purpose: nothing to read
             for field, truth in o.truth.items():
                 if field not in GROUPS:
                     continue

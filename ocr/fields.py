@@ -294,7 +294,7 @@ _COMPANY_TYPE = re.compile(
 def _company(text: Sequence[str]) -> Read:
     """The company name from the 名称 row only; a company type there is no name."""
     company = _trim(_until(_cell_after(text, ["名称"], next_row=False), _LICENCE_LABELS))
-    if len(company) < 4 or _COMPANY_TYPE.search(company):
+    if len(company) < 4 or _COMPANY_TYPE.search(company) or "营业执照" in company:
         return NONE
     return company, EXACT
 
@@ -307,7 +307,8 @@ def _certificate_number(text: Sequence[str]) -> Read:
     unambiguous, else unreadable. Other numbers need digits and some length, so that a gloss
     or a mark beside the label is never taken for one.
     """
-    found = _find(text, ["证书编号", "证号", "编号", "公民身份号码"])
+    # Not "编号" alone: 档案编号 on a driving licence's second page is a file number.
+    found = _find(text, ["证书编号", "证号", "公民身份号码"])
     if found is None:
         return NONE
     i, rest = found

@@ -20,6 +20,9 @@ Box = tuple[int, int, int, int]
 # Two neighbouring boxes are on one row when they share half the height of the shorter one;
 # on a page tilted a few degrees a long box grows taller, but still covers its neighbour.
 _SAME_ROW = 0.5
+# ... and a third of the taller one: a title set three times larger (营业执照) is not on the
+# row of a label whose box just touches its bottom.
+_SAME_ROW_TALLER = 0.3
 # A box this many times taller than wide holds a vertical line of characters.
 _VERTICAL = 1.5
 
@@ -29,8 +32,10 @@ def _centre(box: Box) -> float:
 
 
 def _overlap(a: Box, b: Box) -> float:
-    """How much of the shorter box's height the two boxes share."""
+    """How much of the shorter box's height two boxes share; 0 under a third of the taller."""
     shared = min(a[3], b[3]) - max(a[1], b[1])
+    if shared < _SAME_ROW_TALLER * max(a[3] - a[1], b[3] - b[1]):
+        return 0.0
     return shared / max(min(a[3] - a[1], b[3] - b[1]), 1)
 
 

@@ -70,4 +70,4 @@ def health_certificate(rng: random.Random) -> tuple[Image.Image, dict[str, str]]
     sheet.text(64, y + 80, "医师签字：", size=22)
     sheet.text(480, y + 80, f"体检日期：{cn_date(date(2026, 11, rng.randint(1, 20)))}", size=22)
     sheet.draw.ellipse((560, y + 130, 720, y + 290), outline=RED, width=4)
-    return sheet.image, {"holder_name": name}
+    return sheet.image, {}  # a form: the pre-check reads no field of it
