@@ -2,7 +2,7 @@
 Chinese message page for a person's page, with one status each.
 
 A page handler just calls its services and lets a ``DomainError`` go; ``@back(...)`` says where
-the message page leads back to.
+the message page leads back to, ``@on_refusal(...)`` that a page shows the reason inside itself.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ PAGE_MESSAGES = {
 
 BACK = web.RequestKey("error_back", str)  # where a refused page's message leads back to
 Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
+Refusal = Callable[[web.Request, DomainError], Awaitable[web.StreamResponse]]
 
 
 class BadRequest(Exception):
@@ -91,8 +92,25 @@ def back(path: str) -> Callable[[Handler], Handler]:
 
 
 def back_to(request: web.Request, path: str) -> None:
-    """Where a refusal leads back to, when the request itself says so (a form field)."""
+    """Where a refusal leads back to, set inside a handler (when a form field decides)."""
     request[BACK] = path
+
+
+def on_refusal(render: Refusal) -> Callable[[Handler], Handler]:
+    """Declare that this page shows a refusal inside itself (a scan or a form with the reason
+    beside it): ``render(request, exc)`` answers instead of the message page."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def with_refusal(request: web.Request) -> web.StreamResponse:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return await render(request, exc)
+
+        return cast(Handler, with_refusal)
+
+    return decorate
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:

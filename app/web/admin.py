@@ -18,7 +18,7 @@ from app.domain.actors import Actor, Role
 from app.domain.appointments import HallRules, slot_places, span_zh
 from app.domain.cases import CHINA, china_date
 from app.domain.errors import DomainError, ValidationFailed
-from app.edge.errors import status_of
+from app.edge.errors import Refusal, on_refusal, status_of
 from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
@@ -53,50 +53,53 @@ async def page(request: web.Request) -> web.Response:
     return await _render(request, done=(where, DONE[done]) if done in DONE else None)
 
 
+def _refused_at(where: str) -> Refusal:
+    """The page again, the reason beside the form at ``where`` (the route's names filled in)."""
+
+    async def render(request: web.Request, exc: DomainError) -> web.Response:
+        return await _render(request, refused=(where.format_map(request.match_info), exc))
+
+    return render
+
+
 @routes.post(PAGE + "/hall/{department}")
+@on_refusal(_refused_at("{department}"))
 async def set_hall(request: web.Request) -> web.Response:
     actor = _admin(request)
     form = await checked_form(request, STAFF)
     department = request.match_info["department"]
-    try:
-        await request.config_dict[keys.APPOINTMENTS].admin.set_rules(
-            actor, department, **_hall_changes(form)
-        )
-    except DomainError as exc:
-        return await _render(request, refused=(department, exc))
+    await request.config_dict[keys.APPOINTMENTS].admin.set_rules(
+        actor, department, **_hall_changes(form)
+    )
     raise web.HTTPSeeOther(f"{PAGE}?done=hall&at={department}#hall-{department}")
 
 
 @routes.post(PAGE + "/restrictions/{username}/lift")
+@on_refusal(_refused_at("restrictions"))
 async def lift(request: web.Request) -> web.Response:
     actor = _admin(request)
     await checked_form(request, STAFF)
-    try:
-        await request.config_dict[keys.APPOINTMENTS].admin.lift_restriction(
-            actor, request.match_info["username"]
-        )
-    except DomainError as exc:
-        return await _render(request, refused=("restrictions", exc))
+    await request.config_dict[keys.APPOINTMENTS].admin.lift_restriction(
+        actor, request.match_info["username"]
+    )
     raise web.HTTPSeeOther(f"{PAGE}?done=lift#restrictions")
 
 
 @routes.post(PAGE + "/calendar")
+@on_refusal(_refused_at("calendar"))
 async def set_day(request: web.Request) -> web.Response:
     actor = _admin(request)
     form = await checked_form(request, STAFF)
-    try:
-        day = _date(form.get("day", ""), "日期")
-        if day is None:
-            raise ValidationFailed("请选择要调整的日期")
-        await request.config_dict[keys.CALENDAR].set_override(
-            actor,
-            day,
-            workday=form.get("workday") == "work",
-            note=form.get("note", ""),
-            now=request.config_dict[keys.CASES].now(),
-        )
-    except DomainError as exc:
-        return await _render(request, refused=("calendar", exc))
+    day = _date(form.get("day", ""), "日期")
+    if day is None:
+        raise ValidationFailed("请选择要调整的日期")
+    await request.config_dict[keys.CALENDAR].set_override(
+        actor,
+        day,
+        workday=form.get("workday") == "work",
+        note=form.get("note", ""),
+        now=request.config_dict[keys.CASES].now(),
+    )
     raise web.HTTPSeeOther(f"{PAGE}?done=calendar#calendar")
 
 

@@ -16,7 +16,7 @@ from app import keys
 from app.domain.actors import Actor
 from app.domain.appointments import STATE_ZH, Booking
 from app.domain.errors import DomainError
-from app.edge.errors import status_of
+from app.edge.errors import on_refusal, status_of
 from app.edge.views import case_views
 from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
@@ -36,15 +36,18 @@ async def desk(request: web.Request) -> web.Response:
     return await _render(request, clerk, result)
 
 
+async def _refused(request: web.Request, exc: DomainError) -> web.Response:
+    result = {"ok": False, "text": exc.message}
+    return await _render(request, staff_actor(request), result, status=status_of(exc))
+
+
 @routes.post(PAGE)
+@on_refusal(_refused)
 async def scan(request: web.Request) -> web.Response:
     """The clerk scanned (or typed) an applicant's code: checked in and numbered, once."""
     clerk = staff_actor(request)
     form = await checked_form(request, STAFF)
-    try:
-        booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
-    except DomainError as exc:
-        return await _refused(request, clerk, exc)
+    booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""), clerk)
     result = {
         "ok": True,
         "text": f"签到成功，排队号 {booking.queue_number}",
@@ -54,44 +57,31 @@ async def scan(request: web.Request) -> web.Response:
 
 
 @routes.post(PAGE + "/next")
+@on_refusal(_refused)
 async def call_next(request: web.Request) -> web.Response:
     clerk = staff_actor(request)
     await checked_form(request, STAFF)
-    try:
-        called = await request.config_dict[keys.APPOINTMENTS].window.call_next(clerk)
-    except DomainError as exc:
-        return await _refused(request, clerk, exc)
+    called = await request.config_dict[keys.APPOINTMENTS].window.call_next(clerk)
     raise web.HTTPSeeOther(f"{PAGE}?called={called.queue_number}" if called else f"{PAGE}?none=1")
 
 
 @routes.post(PAGE + "/{booking}/call")
+@on_refusal(_refused)
 async def call(request: web.Request) -> web.Response:
     clerk = staff_actor(request)
     await checked_form(request, STAFF)
     window = request.config_dict[keys.APPOINTMENTS].window
-    try:
-        called = await window.call(clerk, request.match_info["booking"])
-    except DomainError as exc:
-        return await _refused(request, clerk, exc)
+    called = await window.call(clerk, request.match_info["booking"])
     raise web.HTTPSeeOther(f"{PAGE}?called={called.queue_number}")
 
 
 @routes.post(PAGE + "/{booking}/serve")
+@on_refusal(_refused)
 async def serve(request: web.Request) -> web.Response:
     clerk = staff_actor(request)
     await checked_form(request, STAFF)
-    try:
-        await request.config_dict[keys.APPOINTMENTS].window.serve(
-            clerk, request.match_info["booking"]
-        )
-    except DomainError as exc:
-        return await _refused(request, clerk, exc)
+    await request.config_dict[keys.APPOINTMENTS].window.serve(clerk, request.match_info["booking"])
     raise web.HTTPSeeOther(PAGE)
-
-
-async def _refused(request: web.Request, clerk: Actor, exc: DomainError) -> web.Response:
-    result = {"ok": False, "text": exc.message}
-    return await _render(request, clerk, result, status=status_of(exc))
 
 
 async def _case(request: web.Request, clerk: Actor, booking: Booking) -> dict[str, Any] | None:

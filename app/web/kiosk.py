@@ -18,7 +18,7 @@ from aiohttp import web
 from app import keys
 from app.domain.actors import Actor, Role
 from app.domain.errors import DomainError
-from app.edge.errors import status_of
+from app.edge.errors import on_refusal, status_of
 from app.web.session import checked_form, csrf_token, token_actor
 from app.web.staff import KIOSK_PATH, STAFF
 
@@ -39,17 +39,18 @@ async def home(request: web.Request) -> web.Response:
     return _render(request, None)
 
 
+async def _refused(request: web.Request, exc: DomainError) -> web.Response:
+    return _render(request, {"ok": False, "text": exc.message}, status=status_of(exc))
+
+
 @routes.post(KIOSK_PATH + "checkin")
+@on_refusal(_refused)
 async def check_in(request: web.Request) -> web.Response:
     """A visitor's code, scanned or typed: checked in once, on its day, with a queue number."""
     kiosk_actor(request)
     form = await checked_form(request, STAFF)
-    try:
-        # No clerk: the kiosk serves every department's window.
-        booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""))
-    except DomainError as exc:
-        result = {"ok": False, "text": exc.message}
-        return _render(request, result, status=status_of(exc))
+    # No clerk: the kiosk serves every department's window.
+    booking = await request.config_dict[keys.APPOINTMENTS].check_in(form.get("code", ""))
     matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
     result = {
         "ok": True,

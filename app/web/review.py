@@ -16,7 +16,7 @@ from app import keys
 from app.domain.actors import Actor
 from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
 from app.domain.notices import DEFECTS, Correction
-from app.edge.errors import back
+from app.edge.errors import back, back_to
 from app.edge.views import case_views
 from app.services.cases import CaseService
 from app.web.pickup import courier_view
@@ -109,17 +109,19 @@ def _corrections(form: dict[str, Any], slots: list[str]) -> tuple[list[Correctio
 
 
 async def _decide(request: web.Request) -> tuple[Actor, str, dict[str, Any], int | None]:
+    """The reviewer, the form and the version they saw; a refusal leads back to the case."""
+    number = request.match_info["number"]
+    back_to(request, f"/staff/cases/{number}")
     actor = _reviewer(request)
     form = await checked_form(request, STAFF)
     try:
         version = int(form.get("version", ""))
     except ValueError:
         version = None
-    return actor, request.match_info["number"], form, version
+    return actor, number, form, version
 
 
 @routes.post("/staff/cases/{number}/preview")
-@back("/staff/cases/{number}")
 async def preview(request: web.Request) -> web.Response:
     """The notice exactly as the applicant would read it, before it is sent."""
     actor, number, form, version = await _decide(request)
@@ -143,7 +145,6 @@ async def _decision(
 
 
 @routes.post("/staff/cases/{number}/return")
-@back("/staff/cases/{number}")
 async def return_case(request: web.Request) -> web.Response:
     async def decide(
         cases: CaseService, actor: Actor, number: str, form: dict[str, Any], version: int | None
@@ -158,7 +159,6 @@ async def return_case(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/approve")
-@back("/staff/cases/{number}")
 async def approve(request: web.Request) -> web.Response:
     return await _decision(
         request,
@@ -167,7 +167,6 @@ async def approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/issue")
-@back("/staff/cases/{number}")
 async def issue(request: web.Request) -> web.Response:
     """出证: the department issues the result (the electronic certificate follows)."""
     return await _decision(
@@ -179,7 +178,6 @@ async def issue(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/courier/{kind:pickup|delivery}/retry")
-@back("/staff/cases/{number}")
 async def retry_courier(request: web.Request) -> web.Response:
     """Book a failed pickup or delivery again (after checking with the applicant)."""
     actor, number, _, _ = await _decide(request)
@@ -188,7 +186,6 @@ async def retry_courier(request: web.Request) -> web.Response:
 
 
 @routes.post("/staff/cases/{number}/reject")
-@back("/staff/cases/{number}")
 async def reject(request: web.Request) -> web.Response:
     return await _decision(
         request,
