@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.cases import china_date
@@ -11,14 +12,12 @@ from app.services.receipts import PublicStatus, public_status
 from storage.documents import DocumentStore
 
 
+@dataclass(frozen=True)
 class ReceiptService:
-    def __init__(
-        self, store: DocumentStore, calendars: CalendarService, *, clock: Callable[[], datetime]
-    ) -> None:
-        self._store = store
-        self._calendars = calendars
-        self._clock = clock
+    store: DocumentStore
+    calendars: CalendarService
+    clock: Callable[[], datetime]
 
     async def status(self, number: str) -> PublicStatus | None:
         """The case's public progress today, or None when there is no such case."""
-        return await public_status(self._store, self._calendars, number, china_date(self._clock()))
+        return await public_status(self.store, self.calendars, number, china_date(self.clock()))
