@@ -17,12 +17,13 @@ from rich.table import Table
 
 from app.domain.actors import Actor, Role
 from app.domain.cases import MaterialRef
-from app.main import load_demo_data, open_documents
 from app.services.calendar import CalendarService
 from app.services.case_records import case_to_doc
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.settings import Settings, load_settings
+from app.wiring.demo import load_demo_data
+from app.wiring.stores import open_documents
 from storage.documents import DocumentStore
 
 SERVICE_SAMPLE = 3_000  # cases driven through the full use cases (open, attach, submit, review)

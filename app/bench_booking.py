@@ -20,13 +20,14 @@ from rich.table import Table
 
 from app.bench import percentile
 from app.domain.actors import Actor, Role
-from app.main import load_demo_data, open_documents
 from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.hall_admin import HALL_RULES
 from app.settings import load_settings
+from app.wiring.demo import load_demo_data
+from app.wiring.stores import open_documents
 from storage.documents import Document, DocumentStore
 
 NOW = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # a Monday, 08:30 in Beijing

@@ -26,13 +26,13 @@ from rich.table import Table
 
 from app.bench import percentile
 from app.domain.payments import Order
-from app.main import open_documents
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.payment_records import ORDERS, order_to_doc
 from app.services.payments import PaymentService
 from app.settings import load_settings
 from app.web.pay import serve_notices
+from app.wiring.stores import open_documents
 from payments.alipay import AlipayGateway, beijing_time
 from payments.notifications import AlipayAccount
 from payments.port import yuan

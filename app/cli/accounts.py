@@ -42,8 +42,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from app.api.tokens import TokenIssuer
-    from app.main import open_documents
     from app.services.accounts import actor_for
+    from app.wiring.stores import open_documents
 
     settings = settings_of(args)
 
@@ -63,8 +63,9 @@ def cmd_staff(args: argparse.Namespace) -> int:
     """Create a staff account, or set a new password; the password is read without echo."""
     import getpass
 
-    from app.main import open_documents, utcnow
+    from app.main import utcnow
     from app.services.staff import set_staff_account
+    from app.wiring.stores import open_documents
 
     # Typed without echo; a script pipes it on standard input instead.
     password = getpass.getpass("新密码：") if sys.stdin.isatty() else sys.stdin.readline().strip()
@@ -93,17 +94,16 @@ def cmd_staff(args: argparse.Namespace) -> int:
 def cmd_enterprise(args: argparse.Namespace) -> int:
     """An administrator records an enterprise's legal representative (audited, with the basis)."""
     from app.domain.errors import DomainError
-    from app.main import _object_store, open_documents, utcnow
+    from app.main import utcnow
     from app.services.accounts import actor_for
-    from app.services.mandates import MandateService
+    from app.wiring.services import open_services
 
     settings = settings_of(args)
 
     async def appoint() -> str:
-        async with open_documents(settings) as store:
-            mandates = MandateService(store, _object_store(settings, utcnow), clock=utcnow)
-            admin = await actor_for(store, args.admin)
-            doc = await mandates.appoint(
+        async with open_services(settings, utcnow) as services:
+            admin = await actor_for(services.documents, args.admin)
+            doc = await services.mandates.appoint(
                 admin, args.uscc, args.id_number, name=args.name, reason=args.reason
             )
             return f"{doc['name'] or args.uscc}: 法定代表人 {doc['legal_rep_name']}"

@@ -21,8 +21,9 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_calendar(args: argparse.Namespace) -> int:
     from app.domain.actors import Actor, Role
-    from app.main import open_documents, utcnow
+    from app.main import utcnow
     from app.services.calendar import CalendarService
+    from app.wiring.stores import open_documents
 
     if args.action == "set" and not (args.day and args.workday):
         args.parser.error("calendar set needs DAY and work|off")

@@ -40,8 +40,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 async def _import(settings: Settings, matters: list) -> int:  # type: ignore[type-arg]
-    from app.main import open_documents, utcnow
+    from app.main import utcnow
     from app.services.catalog import import_catalog
+    from app.wiring.stores import open_documents
 
     async with open_documents(settings) as store:
         report = await import_catalog(store, matters, actor="cli", now=utcnow())

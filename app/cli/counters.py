@@ -26,8 +26,8 @@ def cmd_counter(args: argparse.Namespace) -> int:
     """Administrators: the counter where a department receives originals by courier."""
     from app.domain.errors import ValidationFailed
     from app.domain.shipments import MailingAddress
-    from app.main import open_documents
     from app.services.counters import list_counters, set_counter
+    from app.wiring.stores import open_documents
 
     if args.action == "set" and not args.department:
         args.parser.error("counter set needs DEPARTMENT")

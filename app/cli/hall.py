@@ -54,7 +54,8 @@ def cmd_hall(args: argparse.Namespace) -> int:
     from app.domain.actors import Actor, Role
     from app.domain.cases import CHINA
     from app.domain.errors import DomainError
-    from app.main import build_appointments, open_documents
+    from app.main import utcnow
+    from app.wiring.services import open_services
 
     if args.action != "restricted" and not args.target:
         args.parser.error("hall set needs a department code, hall lift a username")
@@ -62,8 +63,8 @@ def cmd_hall(args: argparse.Namespace) -> int:
     admin = Actor("cli-admin", Role.ADMIN)  # whoever runs the command on the server
 
     async def run() -> str:
-        async with open_documents(settings) as store:
-            hall = build_appointments(store, settings)
+        async with open_services(settings, utcnow) as services:
+            hall = services.appointments
             if args.action == "lift":
                 await hall.admin.lift_restriction(admin, args.target)
                 return f"{args.target} 可以重新在线预约"

@@ -1,4 +1,5 @@
-"""Composition of the Alipay side: keys from files, or in demo a local Alipay with its own keys."""
+"""Composition of the Alipay side: keys from files, or in demo a local Alipay with its own keys;
+the payment use cases (``PAYMENT_SERVICE``) on top of whichever there is."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import keys
+from app.services.payments import PaymentService
 from app.settings import Settings, SettingsError
 from payments.alipay import AlipayGateway
 from payments.notifications import AlipayAccount
@@ -76,6 +78,7 @@ def alipay_ctx(
             app[keys.ALIPAY_SIMULATOR_URL] = gateway_url
             log.info("alipay_simulator_started", gateway=gateway_url)
         else:
+            _payment_service(app, settings, clock)  # fees are then paid at the hall
             yield
             return
         async with aiohttp.ClientSession() as session:
@@ -87,8 +90,22 @@ def alipay_ctx(
                 alipay_public_key=alipay_public_key,
             )
             app[keys.ALIPAY] = AlipayAccount(app_id, seller_id, alipay_public_key)
+            _payment_service(app, settings, clock)
             yield
         if runner is not None:
             await runner.cleanup()
 
     return ctx
+
+
+def _payment_service(
+    app: web.Application, settings: Settings, clock: Callable[[], datetime]
+) -> None:
+    app[keys.PAYMENT_SERVICE] = PaymentService(
+        app[keys.DOCUMENTS],
+        app[keys.CASES],
+        app.get(keys.PAYMENTS),
+        app.get(keys.ALIPAY),
+        public_base_url=settings.public_base_url,
+        clock=clock,
+    )

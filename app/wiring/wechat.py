@@ -144,12 +144,3 @@ def wechat_ctx(
             await simulator_runner.cleanup()
 
     return ctx
-
-
-async def wechat_route(request: web.Request) -> web.StreamResponse:
-    endpoint = request.app[keys.WECHAT]
-    if request.method == "GET":
-        return await endpoint.verify(request)
-    if request.method == "POST":
-        return await endpoint.receive(request)
-    raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])

@@ -6,13 +6,13 @@ import asyncio
 from datetime import date, time
 
 from app.domain.actors import Actor, Role
-from app.main import load_demo_data
 from app.services.appointment_records import BOOKINGS, LEDGERS
 from app.services.appointments import AppointmentService, SlotFull
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.hall_admin import HALL_RULES
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.documents import DocumentStore
 from tests.conftest import Clock
 

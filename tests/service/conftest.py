@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from app.main import load_demo_data
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import PRECHECK_TOPIC
@@ -18,6 +17,7 @@ from app.services.materials import MaterialService
 from app.services.prechecks import PrecheckService
 from app.services.space import SPACE_CHECK_TOPIC, SpaceService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from ocr.corpus import generate
 from ocr.precheck import DEFAULT_ENGINE, Prechecker
 from storage.files import FileObjectStore

@@ -16,13 +16,13 @@ from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import State
 from app.domain.cases import MaterialRef
 from app.domain.payments import owed_fen
-from app.main import load_demo_data
 from app.services import catalog
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.payments import PaymentService
 from app.settings import Settings
 from app.web.pay import serve_notices
+from app.wiring.demo import load_demo_data
 from payments.alipay import AlipayGateway
 from payments.notifications import AlipayAccount
 from payments.simulator import (

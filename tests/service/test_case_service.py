@@ -9,11 +9,11 @@ import pytest
 from app.domain.actors import Actor, Role
 from app.domain.cases import MaterialRef
 from app.domain.errors import StaleVersion
-from app.main import load_demo_data
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 

@@ -11,7 +11,6 @@ import pytest
 
 from app.domain.cases import MaterialRef
 from app.domain.space import Version, owner_of
-from app.main import load_demo_data
 from app.realname.demo import DemoVerifier, demo_verifier
 from app.services.accounts import account_of_openid
 from app.services.appointments import AppointmentService
@@ -22,6 +21,7 @@ from app.services.catalog import list_matters
 from app.services.mandates import MandateService
 from app.services.space import SpaceService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from bot.dialogues import Dialogues
 from bot.identity import IdentityDialogue
 from bot.parser import Inbound

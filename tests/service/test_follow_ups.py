@@ -10,13 +10,13 @@ from app.domain.actors import Actor, Role
 from app.domain.case_states import Action
 from app.domain.cases import MaterialRef
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, StaleVersion
-from app.main import load_demo_data
 from app.services.audit import audit_trail
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.follow_ups import FOLLOW_UPS, close_follow_up, open_follow_ups
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.documents import DuplicateKey
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock

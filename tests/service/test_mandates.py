@@ -9,13 +9,13 @@ import pytest
 
 from app.domain.actors import Actor, enterprise
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
-from app.main import load_demo_data
 from app.services.accounts import actor_for
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.mandates import MandateService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from ocr.rules import FIX, PASS, Verdict
 from storage.files import FileObjectStore
 from storage.outbox import OutboxMessage

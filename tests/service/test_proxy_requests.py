@@ -21,7 +21,6 @@ from app.domain.errors import (
     NotPermitted,
     ValidationFailed,
 )
-from app.main import load_demo_data
 from app.services.accounts import actor_for
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
@@ -30,6 +29,7 @@ from app.services.mandates import MandateService
 from app.services.privacy_export import gather
 from app.services.proxy_requests import EVIDENCE_TOPIC, ProxyService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from ocr.precheck import Prechecker
 from storage.files import FileObjectStore
 from storage.outbox import OutboxDispatcher

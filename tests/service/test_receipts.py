@@ -7,11 +7,11 @@ from datetime import date
 
 from app.domain.actors import Actor, Role
 from app.domain.cases import MaterialRef, china_date
-from app.main import load_demo_data
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.receipts import public_status
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 

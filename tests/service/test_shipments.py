@@ -14,12 +14,12 @@ from app.domain.case_states import Action
 from app.domain.cases import MaterialRef
 from app.domain.custody import Step
 from app.domain.shipments import BOOKING_FAILED, PICKUP, LegStatus, MailingAddress
-from app.main import load_demo_data
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.custody import CustodyService
 from app.services.shipments import ShipmentService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from logistics import PickupCodeRejected, PickupCodes, SfCourier, derive_key
 from logistics.simulator import SfSimulator, create_sf_simulator, start_sf_simulator
 from logistics.simulator.simulator import SF_SIMULATOR

@@ -12,11 +12,11 @@ from app.domain.cases import MaterialRef
 from app.domain.errors import NotPermitted
 from app.domain.notices import Correction
 from app.domain.workdays import WarningLevel
-from app.main import load_demo_data
 from app.services import supervision
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 

@@ -29,8 +29,7 @@ ADAPTERS = (
     "app.realname.demo",
     "bot.simulator",
 )
-WIRING = ("app.main", "app.keys", "app.cli", "app.bench", "app.wiring", "app.alipay_wiring",
-          "app.sf_wiring", "app.wechat_wiring", "app.realname_wiring")  # fmt: skip
+WIRING = ("app.main", "app.keys", "app.cli", "app.bench", "app.wiring")
 # What the domain must never touch: it is rules over values, testable without a world.
 IO_LIBRARIES = ("aiohttp", "aiosqlite", "sqlite3", "pymongo", "minio", "PIL", "pytesseract",
                 "socket", "asyncio", "jinja2", "aiohttp_jinja2", "wechatpy", "structlog",

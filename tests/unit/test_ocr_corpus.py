@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from app.provision import SYSTEM_REQUIREMENTS
 from app.domain.identity import is_valid_citizen_id, is_valid_uscc, parse_citizen_id
+from app.provision import SYSTEM_REQUIREMENTS
 from ocr.corpus import ALL, FONT_PATH, Sample, generate, write_corpus
 from ocr.degrade import degrade
 
