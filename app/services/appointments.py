@@ -10,29 +10,30 @@ Within one instance, racers for the same slot take turns (a lock per slot) inste
 colliding at commit: a group commit lets only one of them through per slot, so colliding cost a
 retry each and left the unlucky ones waiting longest. Across instances the compare-and-set
 alone keeps capacity.
+
+Beside the service: reading bookings and free slots (``booking_reads``), check-in and queue
+numbers (``booking_check_in``), the day-before reminder (``booking_reminders``), no-shows and
+the pause they lead to (``no_shows``), the dashboard's figures (``hall_figures``), the window's
+queue (``hall_window``) and each hall's rules (``hall_admin``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import random
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time
 
 from app.domain.actors import Actor, Role
-from app.domain.appointments import BOOKED, CAME, GONE, Booking, HallRules, span_zh
+from app.domain.appointments import BOOKED, Booking, HallRules
 from app.domain.case_states import TERMINAL
-from app.domain.cases import CHINA, china_date
 from app.domain.catalog import Matter
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
-from app.domain.short_codes import as_short_code, new_short_code
+from app.domain.short_codes import new_short_code
 from app.services.appointment_records import (
     BOOKINGS,
-    COUNTERS,
     LEDGERS,
     LOCKS,
     booking_from_doc,
@@ -40,19 +41,23 @@ from app.services.appointment_records import (
     ledger_id,
     lock_id,
 )
+from app.services.booking_check_in import CheckIn
+from app.services.booking_reads import NOT_FOUND, BookingReads
+from app.services.booking_reminders import remind_tomorrow
 from app.services.calendar import CalendarService
+from app.services.case_reads import NOT_FOUND as CASE_NOT_FOUND
 from app.services.cases import CaseService
 from app.services.catalog import get_matter
-from app.services.hall_admin import HallAdministration, counted_no_shows, read_rules
+from app.services.hall_admin import HallAdministration, read_rules
+from app.services.hall_figures import hall_figures
 from app.services.hall_window import HallWindow
-from app.services.notify import NOTIFY_TOPIC, notify_once
+from app.services.no_shows import check_not_restricted, mark_no_shows
+from app.services.notify import NOTIFY_TOPIC
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.documents import NotFound as StoreNotFound
 from storage.outbox import enqueue
 
 MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
-NOT_FOUND = "没有找到这个预约"
-NO_SHOW_AFTER = timedelta(minutes=90)  # the half-hour itself, and an hour's grace
 
 
 class SlotFull(ValidationFailed):
@@ -88,8 +93,9 @@ class AppointmentService:
         self._store = store
         self._calendars = calendars
         self._cases = cases
-        self._secret = secret.encode()
         self._clock = clock
+        self._reads = BookingReads(store, calendars, clock=clock)
+        self._check_in = CheckIn(store, secret=secret.encode(), clock=clock)
         self.window = HallWindow(store, clock=clock)
         self.admin = HallAdministration(store, clock=clock)
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -113,11 +119,11 @@ class AppointmentService:
         rules = await self.rules(matter.department)
         now = self._clock()
         rules.check_slot(day, slot, now, await self._calendars.calendar())
-        await self._check_not_restricted(actor, matter.department, rules, now)
+        await check_not_restricted(self._store, actor, matter.department, rules, now)
         if case_number is not None:
             case = await self._cases.get(actor, case_number)
             if not case.is_owner(actor) or case.terms.code != matter_code:
-                raise NotFoundError("未找到该办件，请核对办件号")
+                raise NotFoundError(CASE_NOT_FOUND)
             if case.state in TERMINAL:
                 raise ValidationFailed("该办件已结束，不能再为它预约；如需重新办理，请先新建办件")
         lock = lock_id(actor.id, matter_code, day)
@@ -156,7 +162,7 @@ class AppointmentService:
 
     async def cancel(self, actor: Actor, booking_id: str) -> Booking:
         """Give the place back, up to the department's cut-off before the slot."""
-        booking = await self._own(actor, booking_id)
+        booking = await self._reads.own(actor, booking_id)
         rules = await self.rules(booking.department)
         booking.cancel(rules, self._clock())
         key = ledger_id(booking.department, booking.day, booking.slot)
@@ -181,7 +187,7 @@ class AppointmentService:
 
     async def movable(self, actor: Actor, booking_id: str) -> Booking:
         """One of the actor's bookings that may still be rescheduled or cancelled (else why not)."""
-        booking = await self._own(actor, booking_id)
+        booking = await self._reads.own(actor, booking_id)
         booking.check_changeable(await self.rules(booking.department), self._clock())
         return booking
 
@@ -193,7 +199,7 @@ class AppointmentService:
         person's day lock and queues the new confirmation. A full slot is refused with the
         nearest free one; then nothing has changed.
         """
-        old = await self._own(actor, booking_id)
+        old = await self._reads.own(actor, booking_id)
         rules = await self.rules(old.department)
         now = self._clock()
         old.check_changeable(rules, now)
@@ -251,6 +257,8 @@ class AppointmentService:
             return moved
         raise ValidationFailed("预约的人太多了，请稍后再试")
 
+    # -- reads (BookingReads) -------------------------------------------------------------------
+
     async def next_free(
         self,
         department: str,
@@ -261,189 +269,44 @@ class AppointmentService:
         skip: tuple[date, time] | None = None,
     ) -> tuple[date, time] | None:
         """The first slot after (``day``, ``slot``) with a place left, within the booking window."""
-        async for found_day, start, _ in self._free_slots(department, rules, after=(day, slot)):
-            if (found_day, start) != skip:
-                return found_day, start
-        return None
+        return await self._reads.next_free(department, rules, day, slot, skip=skip)
 
     async def offer(
         self, matter_code: str, count: int = 9, *, skip: tuple[date, time] | None = None
     ) -> list[tuple[date, time, int]]:
         """The next open slots for the matter's hall with places left: (day, start, free)."""
-        matter = await get_matter(self._store, matter_code)
-        rules = await self.rules(matter.department)
-        found: list[tuple[date, time, int]] = []
-        async for free in self._free_slots(matter.department, rules):
-            if free[:2] == skip:
-                continue
-            found.append(free)
-            if len(found) == count:
-                break
-        return found
-
-    async def _free_slots(
-        self, department: str, rules: HallRules, *, after: tuple[date, time] | None = None
-    ) -> AsyncIterator[tuple[date, time, int]]:
-        """(day, start, places left) of every slot ahead with a place, in order, after ``after``."""
-        now = self._clock()
-        calendar = await self._calendars.calendar()
-        for day in rules.open_days(now, calendar, count=rules.days_ahead):
-            if after is not None and day < after[0]:
-                continue
-            where = {"department": department, "day": day.isoformat()}
-            taken = {d["_id"]: d["taken"] for d in await self._store.find(LEDGERS, where)}
-            for start in rules.slots():
-                if after is not None and (day, start) <= after:
-                    continue
-                free = rules.capacity_at(start) - taken.get(ledger_id(department, day, start), 0)
-                if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
-                    yield day, start, free
+        return await self._reads.offer(matter_code, count, skip=skip)
 
     async def booking_of(self, actor: Actor, booking_id: str) -> Booking:
         """One of the actor's own bookings (anyone else's does not exist for them)."""
-        return await self._own(actor, booking_id)
+        return await self._reads.own(actor, booking_id)
 
     async def bookings_of(self, actor: Actor) -> list[Booking]:
-        docs = await self._store.find(BOOKINGS, {"person": actor.id, "state": BOOKED})
-        return sorted((booking_from_doc(d) for d in docs), key=lambda b: b.starts)
+        return await self._reads.bookings_of(actor)
+
+    # -- the hall's sweeps and figures -----------------------------------------------------------
 
     async def remind_tomorrow(self) -> int:
         """On the working day before a visit, one chat reminder per booking; how many queued."""
-        now = self._clock()
-        calendar = await self._calendars.calendar()
-        next_day = calendar.next_workday(china_date(now))
-        queued = 0
-        for doc in await self._store.find(BOOKINGS, {"day": next_day.isoformat(), "state": BOOKED}):
-            booking = booking_from_doc(doc)
-            matter = await get_matter(self._store, booking.matter_code)
-            cutoff = span_zh((await self.rules(booking.department)).cutoff)
-            text = (
-                f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
-                f"{booking.slot:%H:%M} 到大厅办理“{matter.name}”。请按时到达并带齐材料；"
-                f"如不能前来，请在预约时间 {cutoff}前改约或取消。"
-            )
-            queued += await notify_once(
-                self._store,
-                key=f"remind:{booking.id}",
-                applicant_id=booking.person,
-                text=text,
-                now=now,
-                path=f"/h5/bookings/{booking.id}",
-                link_label="预约二维码",
-            )
-        return queued
+        return await remind_tomorrow(self._store, self._calendars, self._clock())
 
     async def mark_no_shows(self) -> int:
         """Bookings whose half-hour ended an hour ago without a check-in count as missed."""
-        now = self._clock()
-        today = china_date(now)
-        missed = 0
-        for doc in await self._store.find(
-            BOOKINGS, {"state": BOOKED, "day": {"$lte": today.isoformat()}}
-        ):
-            booking = booking_from_doc(doc)
-            if booking.starts + NO_SHOW_AFTER > now:
-                continue
-            booking.miss(now)
-            try:
-                async with self._store.transaction() as tx:
-                    await tx.replace(
-                        BOOKINGS, booking_to_doc(booking), expected_version=doc["_version"]
-                    )
-            except VersionConflict:
-                continue  # checked in or cancelled meanwhile: the next sweep decides again
-            missed += 1
-        return missed
+        return await mark_no_shows(self._store, self._clock())
 
     async def hall_figures(self, days: int) -> list[dict[str, object]]:
-        """Per department over the last ``days`` days: places, bookings, use, no-shows, waits.
+        """Per department over the last ``days`` days: places, bookings, use, no-shows, waits."""
+        return await hall_figures(self._store, self._calendars, self._clock(), days)
 
-        Use is bookings kept (not cancelled or moved) over places opened. Arrival is minutes
-        from the slot's start to the check-in (negative: early). Wait is minutes from the later
-        of check-in and slot start to the clerk's call (``Booking.wait_minutes``), averaged over
-        the visitors called.
-        """
-        now = self._clock()
-        today = china_date(now)
-        since = today - timedelta(days=days - 1)
-        calendar = await self._calendars.calendar()
-        where = {"day": {"$gte": since.isoformat(), "$lte": today.isoformat()}}
-        by_department: dict[str, list[Booking]] = {}
-        for doc in await self._store.find(BOOKINGS, where):
-            booking = booking_from_doc(doc)
-            if booking.state not in GONE:
-                by_department.setdefault(booking.department, []).append(booking)
-        figures = []
-        for department, bookings in sorted(by_department.items()):
-            rules = await self.rules(department)
-            open_days = sum(rules.open_on(since + timedelta(days=n), calendar) for n in range(days))
-            places = open_days * sum(rules.capacity_at(s) for s in rules.slots())
-            came = [b for b in bookings if b.state in CAME]
-            arrivals = [
-                (at - b.starts).total_seconds() / 60
-                for b in came
-                if (at := b.at("checked_in")) is not None
-            ]
-            waits = [w for b in came if (w := b.wait_minutes()) is not None]
-            figures.append(
-                {
-                    "department": department,
-                    "places": places,
-                    "booked": len(bookings),
-                    "use": round(100 * len(bookings) / places, 1) if places else 0.0,
-                    "checked_in": len(came),
-                    "no_show": sum(b.state == "no_show" for b in bookings),
-                    "arrival": round(sum(arrivals) / len(arrivals)) if arrivals else None,
-                    "called": len(waits),
-                    "wait": round(sum(waits) / len(waits), 1) if waits else None,
-                }
-            )
-        return figures
-
-    # -- check-in -------------------------------------------------------------------------------
+    # -- check-in (CheckIn) ----------------------------------------------------------------------
 
     def check_in_code(self, booking: Booking) -> str:
         """What the QR code carries: the booking and a signature over it and its day."""
-        return f"{booking.id}.{self._sign(booking)}"
+        return self._check_in.code(booking)
 
     async def check_in(self, code: str, clerk: Actor | None = None) -> Booking:
-        """The kiosk or a clerk scanned a code: checked in, with a queue number; once only.
-
-        A clerk checks in only their own department's visitors (the kiosk, ``None``, any).
-        """
-        doc = await self._by_code(code)
-        if doc is None:
-            raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
-        booking_id = doc["_id"]
-        booking = booking_from_doc(doc)
-        if clerk is not None and clerk.department not in {None, booking.department}:
-            raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
-        matter = await get_matter(self._store, booking.matter_code)  # its window, for the chat
-        now = self._clock()
-        counter_key = f"{booking.department}:{booking.day.isoformat()}"
-        for _ in range(MAX_ATTEMPTS):
-            counter = await self._store.get(COUNTERS, counter_key)
-            number = (counter["next"] if counter else 0) + 1
-            booking.check_in(china_date(now), number, now)  # refuses a used or wrong-day code
-            try:
-                async with self._store.transaction() as tx:
-                    await tx.replace(
-                        BOOKINGS, booking_to_doc(booking), expected_version=doc["_version"]
-                    )
-                    counted = {"_id": counter_key, "next": number}
-                    if counter is None:
-                        await tx.insert(COUNTERS, counted)
-                    else:
-                        await tx.replace(COUNTERS, counted, expected_version=counter["_version"])
-                    await self._checked_in(tx, booking, matter.department_name, now)
-            except (VersionConflict, DuplicateKey):
-                doc = await self._store.get(BOOKINGS, booking_id)
-                if doc is None:
-                    raise NotFoundError(NOT_FOUND) from None
-                booking = booking_from_doc(doc)
-                continue
-            return booking
-        raise ValidationFailed("签到人数较多，请稍后再扫一次")
+        """The kiosk or a clerk scanned a code: checked in, with a queue number; once only."""
+        return await self._check_in.check_in(code, clerk)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -455,17 +318,6 @@ class AppointmentService:
         if turn is None:
             turn = self._turns[key] = asyncio.Lock()
         return turn
-
-    async def _by_code(self, code: str) -> Document | None:
-        """The booking a scanned QR code (id and signature) or its typed short form names."""
-        if short := as_short_code(code):
-            found = await self._store.find(BOOKINGS, {"short": short}, limit=1)
-            return found[0] if found else None
-        booking_id, _, sig = code.strip().partition(".")
-        doc = await self._store.get(BOOKINGS, booking_id) if booking_id.isalnum() else None
-        if doc is None or not hmac.compare_digest(sig, self._sign(booking_from_doc(doc))):
-            return None
-        return doc
 
     async def _full(
         self,
@@ -483,41 +335,6 @@ class AppointmentService:
             else "近期暂无空闲时段，请过几天再试"
         )
         return SlotFull(f"该时段已约满。{hint}。", free)
-
-    def _sign(self, booking: Booking) -> str:
-        message = f"checkin:{booking.id}:{booking.person}:{booking.day.isoformat()}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:24]
-
-    async def _own(self, actor: Actor, booking_id: str) -> Booking:
-        doc = await self._store.get(BOOKINGS, booking_id)
-        if doc is None or doc["person"] != actor.id:
-            raise NotFoundError(NOT_FOUND)  # another's booking must not be known to exist
-        return booking_from_doc(doc)
-
-    async def _check_not_restricted(
-        self, actor: Actor, department: str, rules: HallRules, now: datetime
-    ) -> None:
-        where = {"person": actor.id, "state": "no_show", "department": department}
-        missed = [booking_from_doc(d).starts for d in await self._store.find(BOOKINGS, where)]
-        until = rules.restricted_until(await counted_no_shows(self._store, actor.id, missed), now)
-        if until is not None:
-            raise NotPermitted(
-                f"您近 {rules.no_show_window.days} 天内在本大厅有 {rules.no_show_limit} 次预约"
-                f"未到，{until.astimezone(CHINA):%Y-%m-%d} 前暂不能在线预约该部门的事项；"
-                "如有特殊情况请联系大厅工作人员"
-            )
-
-    async def _checked_in(
-        self, tx: Transaction, booking: Booking, window: str, now: datetime
-    ) -> None:
-        text = (
-            f"【签到成功】您的排队号是 {booking.queue_number}，"
-            f"请到{window}窗口附近等候叫号，叫到时会再通知您。"
-        )
-        payload = {"case": booking.case_number or "", "applicant_id": booking.person,
-                   "state": "", "text": text}  # fmt: skip
-        key = f"checked-in:{booking.id}"
-        await enqueue(tx, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
 
     async def _confirm(
         self, tx: Transaction, booking: Booking, matter: Matter, now: datetime

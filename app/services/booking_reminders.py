@@ -1,0 +1,40 @@
+"""The chat reminder on the working day before a hall visit, one per booking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.domain.appointments import BOOKED, span_zh
+from app.domain.cases import china_date
+from app.services.appointment_records import BOOKINGS, booking_from_doc
+from app.services.calendar import CalendarService
+from app.services.catalog import get_matter
+from app.services.hall_admin import read_rules
+from app.services.notify import notify_once
+from storage.documents import DocumentStore
+
+
+async def remind_tomorrow(store: DocumentStore, calendars: CalendarService, now: datetime) -> int:
+    """Queue the reminders for the next working day's visits; how many were new."""
+    calendar = await calendars.calendar()
+    next_day = calendar.next_workday(china_date(now))
+    queued = 0
+    for doc in await store.find(BOOKINGS, {"day": next_day.isoformat(), "state": BOOKED}):
+        booking = booking_from_doc(doc)
+        matter = await get_matter(store, booking.matter_code)
+        cutoff = span_zh((await read_rules(store, booking.department)).cutoff)
+        text = (
+            f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
+            f"{booking.slot:%H:%M} 到大厅办理“{matter.name}”。请按时到达并带齐材料；"
+            f"如不能前来，请在预约时间 {cutoff}前改约或取消。"
+        )
+        queued += await notify_once(
+            store,
+            key=f"remind:{booking.id}",  # a rerun of the sweep queues nothing new
+            applicant_id=booking.person,
+            text=text,
+            now=now,
+            path=f"/h5/bookings/{booking.id}",
+            link_label="预约二维码",
+        )
+    return queued
