@@ -347,21 +347,19 @@ def _row(
     ]
 
 
+@dataclass(frozen=True)
 class SupervisionService:
     """The supervision figures, the CSV rows and follow-up closing, on the service's clock."""
 
-    def __init__(
-        self, store: DocumentStore, calendars: CalendarService, *, clock: Callable[[], datetime]
-    ) -> None:
-        self._store = store
-        self._calendars = calendars
-        self._clock = clock
+    store: DocumentStore
+    calendars: CalendarService
+    clock: Callable[[], datetime]
 
     async def dashboard(self, actor: Actor, *, days: int) -> Dashboard:
-        return await dashboard(self._store, self._calendars, actor, self._clock(), days=days)
+        return await dashboard(self.store, self.calendars, actor, self.clock(), days=days)
 
     def case_rows(self, actor: Actor, now: datetime) -> AsyncIterator[list[str]]:
-        return case_rows(self._store, self._calendars, actor, now)
+        return case_rows(self.store, self.calendars, actor, now)
 
     async def close_follow_up(self, actor: Actor, case_number: str, resolution: str) -> Document:
-        return await close_follow_up(self._store, actor, case_number, resolution, self._clock())
+        return await close_follow_up(self.store, actor, case_number, resolution, self.clock())
