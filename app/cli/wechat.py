@@ -18,8 +18,8 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_wechat(args: argparse.Namespace) -> int:
     import aiohttp
 
-    from app.wiring.wechat import configured_credentials, wechat_client
     from app.wiring.stores import open_documents
+    from app.wiring.wechat import configured_credentials, wechat_client
     from bot.menu import account_menu
 
     settings = settings_of(args)
