@@ -11,7 +11,8 @@ from app.domain.errors import DomainError
 from app.domain.identity import mask_sensitive
 from app.services.accounts import USERS, account_of_openid
 from app.services.cases import CaseService
-from app.services.mandates import NOTIFY_PERSON, MandateService
+from app.services.mandate_changes import NOTIFY_PERSON
+from app.services.mandates import MandateService
 from app.services.materials import MAX_MATERIAL_BYTES, MaterialService, as_chunks
 from app.services.space import SpaceService
 from bot import reuse, texts

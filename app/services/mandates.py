@@ -4,6 +4,10 @@ Every change is one transaction with its audit record and the chat messages it i
 principal and the agent each hear of it. Nothing here trusts a token: authorities are read
 from the store when a request arrives (``accounts.with_authorities``), so a revocation stops
 the agent at their next request, on every instance.
+
+How a change is written (audit record, chat message) is ``mandate_changes``; what a licence
+photo's verdict or an administrator makes of a legal representative is
+``legal_representatives``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterable, Callable
 from datetime import date, datetime
-from typing import Any
 
 from app.domain.actors import Actor, Role, enterprise, person
 from app.domain.cases import china_date
@@ -19,43 +22,20 @@ from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.domain.identity import mask_id_number, mask_uscc, parse_citizen_id, parse_uscc
 from app.domain.mandates import OPEN, Mandate, Status
 from app.services.accounts import USERS
-from app.services.audit import AUDIT, audit_record
+from app.services.audit import AUDIT
 from app.services.catalog import list_matters
-from app.services.mandate_records import (
-    ENTERPRISES,
-    MANDATES,
-    enterprise_doc,
-    mandate_from_doc,
-    mandate_to_doc,
-)
+from app.services.legal_representatives import LegalRepresentatives
+from app.services.mandate_changes import AUTHORITY_PAGE, mandate_audit, tell, write_change
+from app.services.mandate_records import ENTERPRISES, MANDATES, mandate_from_doc, mandate_to_doc
 from app.services.materials import store_photo
-from ocr.rules import PASS, Verdict
+from ocr.rules import Verdict
 from storage.documents import Document, DocumentStore, Transaction
 from storage.objects import ObjectStore
-from storage.outbox import OutboxMessage, enqueue, enqueue_alone
+from storage.outbox import OutboxMessage, enqueue_alone
 
 CLAIM_TOPIC = "enterprise.claim"
-NOTIFY_PERSON = "notify.person"
-AUTHORITY_PAGE = "/h5/authority"
 NOT_FOUND = "没有找到这条授权记录"
 OPEN_LIMIT = 20  # open requests one person may have at a time: a flood is an attack
-CLAIM_UNREAD = (
-    "营业执照未通过识别：{problems}。"
-    "请在光线充足处平拍营业执照正本或副本后，回复“企业认证”重新发送。"
-)
-CLAIM_NOT_REP = (
-    "营业执照上的法定代表人与您的实名信息不一致。只有法定代表人本人可以认证企业；"
-    "经办人请回复“企业授权”向法定代表人申请授权。"
-)
-CLAIM_TAKEN = (
-    "企业（{masked}）已由另一位法定代表人认证。如法定代表人已变更，"
-    "请拨打 12345，由管理员核实变更登记后为您更新。"
-)
-CLAIMED = (
-    "企业认证成功：您已作为{name}（{masked}）的法定代表人，可直接办理企业事项。"
-    "经办人向您申请授权时，您会在这里收到消息。"
-)
-NO_FIELDS = "未能识别出统一社会信用代码和法定代表人"
 
 
 class MandateService:
@@ -69,6 +49,7 @@ class MandateService:
         self._store = store
         self._objects = objects
         self._clock = clock
+        self._representatives = LegalRepresentatives(store, clock=clock)
 
     def today(self) -> date:
         return china_date(self._clock())
@@ -174,7 +155,7 @@ class MandateService:
         async with self._store.transaction() as tx:
             await tx.insert(MANDATES, mandate_to_doc(mandate))
             await self._audit(tx, mandate, "mandate.requested", actor.id)
-            await self._notify(tx, decider, f"mandate:{mandate.id}:asked", text, "/h5/authority")
+            await self._notify(tx, decider, f"mandate:{mandate.id}:asked", text, AUTHORITY_PAGE)
         return mandate
 
     async def withdraw(self, actor: Actor, mandate_id: str) -> Mandate:
@@ -242,7 +223,7 @@ class MandateService:
                 return
         raise NotPermitted("只有法定代表人或本人可以管理授权")
 
-    # -- legal representatives ------------------------------------------------------------------
+    # -- legal representatives (LegalRepresentatives) -------------------------------------------
 
     async def claim(
         self, actor: Actor, chunks: AsyncIterable[bytes], *, key: str | None = None
@@ -263,78 +244,13 @@ class MandateService:
 
     async def accept_claim(self, msg: OutboxMessage, verdict: Verdict) -> None:
         """A licence photo judged: its legal representative is recorded, or told why not."""
-        person_id, key = msg.payload["person"], msg.payload["object_key"]
-        who = await self._store.get(USERS, person_id) or {}
-        uscc, rep = verdict.fields.get("uscc"), verdict.fields.get("legal_representative")
-        tell = f"claim:{key}"
-        if verdict.kind != "business_licence" or verdict.status != PASS or not uscc or not rep:
-            problems = "；".join(f.message for f in verdict.findings) or NO_FIELDS
-            await self._tell_once(person_id, tell, CLAIM_UNREAD.format(problems=problems))
-            return
-        if _plain(rep) != _plain(str(who.get("name", ""))):
-            await self._tell_once(person_id, tell, CLAIM_NOT_REP)
-            return
-        now = self._clock()
-        firm = await self._store.get(ENTERPRISES, uscc)
-        if firm is not None and firm["legal_rep"] == person_id:
-            return  # a rerun of the job after it was recorded
-        if firm is not None:
-            await self._tell_once(person_id, tell, CLAIM_TAKEN.format(masked=mask_uscc(uscc)))
-            return
-        name = verdict.fields.get("company_name")
-        doc = enterprise_doc(uscc, name, person_id, rep, how=f"licence:{key}", at=now)
-        text = CLAIMED.format(name=name or "该企业", masked=mask_uscc(uscc))
-        async with self._store.transaction() as tx:
-            await tx.insert(ENTERPRISES, doc)
-            detail = {"licence": key}
-            record = audit_record(
-                f"enterprise:{uscc}", "enterprise.claimed", person_id, now, detail
-            )
-            await tx.insert(AUDIT, record)
-            await self._notify(tx, person_id, tell, text, "/h5/authority")
+        await self._representatives.accept_claim(msg, verdict)
 
     async def appoint(
         self, admin: Actor, uscc: str, id_number: str, *, name: str | None, reason: str
     ) -> Document:
         """An administrator records an enterprise's legal representative (audited, with why)."""
-        if admin.role is not Role.ADMIN:
-            raise NotPermitted("只有管理员可以变更企业的法定代表人")
-        if not reason.strip():
-            raise ValidationFailed("请写明依据（如营业执照或变更登记通知书的编号）")
-        code = parse_uscc(uscc).code
-        number = parse_citizen_id(id_number, today=self.today()).number
-        found = await self._store.find(USERS, {"id_number": number}, limit=1)
-        if not found:
-            raise NotFoundError("该身份证号码尚未在本平台实名绑定，请法定代表人先在公众号绑定")
-        rep = found[0]
-        now = self._clock()
-        firm = await self._store.get(ENTERPRISES, code)
-        doc = enterprise_doc(
-            code,
-            name or (firm or {}).get("name"),
-            rep["_id"],
-            rep["name"],
-            how=f"admin:{admin.id}",
-            at=now,
-        )
-        async with self._store.transaction() as tx:
-            if firm is None:
-                await tx.insert(ENTERPRISES, doc)
-            else:
-                await tx.replace(ENTERPRISES, doc, expected_version=firm["_version"])
-            detail = {"reason": reason.strip(), "before": (firm or {}).get("legal_rep")}
-            await tx.insert(
-                AUDIT,
-                audit_record(f"enterprise:{code}", "enterprise.appointed", admin.id, now, detail),
-            )
-            await self._notify(
-                tx,
-                rep["_id"],
-                f"appointed:{code}:{now.isoformat()}",
-                f"管理员已登记您为企业（{mask_uscc(code)}）的法定代表人，可在此管理经办人授权。",
-                "/h5/authority",
-            )
-        return doc
+        return await self._representatives.appoint(admin, uscc, id_number, name=name, reason=reason)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -352,63 +268,12 @@ class MandateService:
         return mandate_from_doc(saved)
 
     async def _audit(self, tx: Transaction, m: Mandate, action: str, by: str) -> None:
-        await tx.insert(AUDIT, _audit_record(m, action, by, self._clock()))
+        await tx.insert(AUDIT, mandate_audit(m, action, by, self._clock()))
 
     async def _notify(
         self, tx: Transaction, person_id: str, key: str, text: str, path: str
     ) -> None:
         await tell(tx, person_id, key, text, self._clock(), path)
 
-    async def _tell_once(self, person_id: str, key: str, text: str) -> None:
-        """Told at most once: a rerun of the job that tells finds the key queued."""
-        payload = _told(person_id, text, AUTHORITY_PAGE)
-        await enqueue_alone(
-            self._store, topic=NOTIFY_PERSON, key=key, payload=payload, now=self._clock()
-        )
-
     async def _matter_names(self) -> dict[str, str]:
         return {m.code: m.name for m in await list_matters(self._store)}
-
-
-async def write_change(
-    tx: Transaction,
-    before: Mandate,
-    after: Mandate,
-    by: str,
-    at: datetime,
-    text: str | None,
-    **why: str,
-) -> Document:
-    """An authorisation's new state in ``tx``: compare-and-set, its audit record, and the
-    agent's chat message when ``text`` is given. Every change of a mandate goes through here."""
-    saved = await tx.replace(MANDATES, mandate_to_doc(after), expected_version=before.version)
-    await tx.insert(AUDIT, _audit_record(after, f"mandate.{after.status.value}", by, at, **why))
-    if text:
-        key = f"mandate:{after.id}:{after.status.value}"
-        await tell(tx, after.agent, key, text, at)
-    return saved
-
-
-def _audit_record(m: Mandate, action: str, by: str, at: datetime, **why: str) -> Document:
-    detail: dict[str, Any] = {"agent": m.agent, "status": m.status.value, **why}
-    if m.matters is not None:
-        detail["matters"] = list(m.matters)
-    if m.expires_on:
-        detail["expires_on"] = m.expires_on.isoformat()
-    return audit_record(m.principal, action, by, at, detail)
-
-
-async def tell(
-    tx: Transaction, person_id: str, key: str, text: str, at: datetime, path: str = ""
-) -> None:
-    """Queue a chat message to a person about an authorisation, linking to its page."""
-    payload = _told(person_id, text, path or AUTHORITY_PAGE)
-    await enqueue(tx, topic=NOTIFY_PERSON, key=key, payload=payload, now=at)
-
-
-def _told(person_id: str, text: str, path: str) -> dict[str, Any]:
-    return {"person": person_id, "text": text, "path": path, "link_label": "查看授权"}
-
-
-def _plain(name: str) -> str:
-    return "".join(name.split()).replace("·", "").replace("•", "")

@@ -22,8 +22,8 @@ from app.services.accounts import USERS, WECHAT_LINKS
 from app.services.appointment_records import BOOKINGS
 from app.services.audit import AUDIT, audit_record
 from app.services.case_records import CASES
+from app.services.mandate_changes import write_change
 from app.services.mandate_records import MANDATES, mandate_from_doc
-from app.services.mandates import write_change
 from app.services.privacy_export import gather, pack
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from storage.documents import Document, DocumentStore, Transaction, VersionConflict

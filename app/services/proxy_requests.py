@@ -23,8 +23,9 @@ from app.domain.mandates import OPEN, RELATIONS, Evidence, Mandate, Status
 from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
 from app.services.catalog import get_matter
+from app.services.mandate_changes import tell, write_change
 from app.services.mandate_records import MANDATES, mandate_from_doc, mandate_to_doc
-from app.services.mandates import OPEN_LIMIT, tell, write_change
+from app.services.mandates import OPEN_LIMIT
 from app.services.materials import read_photo, store_photo
 from app.services.prechecks import Checker
 from ocr.rules import PASS, Expectation, Verdict
