@@ -12,12 +12,10 @@ from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.case_effects import PRECHECK_TOPIC
 from app.services.cases import CaseService
-from app.services.mandates import MandateService
-from app.services.materials import MaterialService
-from app.services.prechecks import PrecheckService
-from app.services.space import SPACE_CHECK_TOPIC, SpaceService
+from app.services.space import SPACE_CHECK_TOPIC
 from app.settings import Settings
 from app.wiring.demo import load_demo_data
+from app.wiring.services import Services, build_services
 from ocr.corpus import generate
 from ocr.precheck import DEFAULT_ENGINE, Prechecker
 from storage.files import FileObjectStore
@@ -61,27 +59,30 @@ def prechecker() -> Iterator[Prechecker]:
 
 
 @pytest.fixture
-async def world(
+async def services(
     store: SqliteDocumentStore,
     settings: Settings,
     clock: Clock,
     tmp_path: Path,
-    cards: dict[str, Any],
     prechecker: Prechecker,
-) -> World:
+) -> Services:
+    """The shared services as the app builds them, over the test's store, a scratch object
+    directory and the real OCR pool; the demo catalog and accounts loaded."""
+    await load_demo_data(store, settings, clock())
+    objects = FileObjectStore(tmp_path / "objects")
+    return build_services(settings, clock, store, objects, prechecker)
+
+
+@pytest.fixture
+async def world(services: Services, store: SqliteDocumentStore, cards: dict[str, Any]) -> World:
     """Real services around the store; ME and STRANGER are bound to the two cards and have
     said yes to keeping copies in their personal space."""
-    await load_demo_data(store, settings, clock())
     async with store.transaction() as tx:
         for actor, card in ((ME, cards["mine"]), (STRANGER, cards["stranger"])):
             person = {"name": card.truth["name"], "id_number": card.truth["id_number"]}
             person["space_opt_in"] = True
             await tx.insert("users", {"_id": actor.id, "role": "applicant"} | person)
-    cases = CaseService(store, CalendarService(store), clock=clock)
-    objects = FileObjectStore(tmp_path / "objects")
-    space = SpaceService(store, objects, cases, clock=clock)
-    mandates = MandateService(store, objects, clock=clock)
-    prechecks = PrecheckService(cases, objects, store, prechecker, space, mandates, clock=clock)
+    prechecks = services.prechecks
     jobs = {PRECHECK_TOPIC: prechecks.handle, SPACE_CHECK_TOPIC: prechecks.check_for_space}
     dispatcher = OutboxDispatcher(store, jobs, topics=jobs)
-    return World(store, cases, MaterialService(objects, cases), space, dispatcher)
+    return World(store, services.cases, services.materials, services.space, dispatcher)

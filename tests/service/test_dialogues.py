@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +12,14 @@ from app.domain.cases import MaterialRef
 from app.domain.space import Version, owner_of
 from app.realname.demo import DemoVerifier, demo_verifier
 from app.services.accounts import account_of_openid
-from app.services.appointments import AppointmentService
 from app.services.binding import BindingService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
-from app.services.mandates import MandateService
-from app.services.space import SpaceService
-from app.settings import Settings
-from app.wiring.demo import load_demo_data
+from app.wiring.services import Services
 from bot.dialogues import Dialogues
 from bot.identity import IdentityDialogue
 from bot.parser import Inbound
-from storage.files import FileObjectStore
 from storage.outbox import OutboxDispatcher
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
@@ -70,21 +64,11 @@ async def binding(
 
 @pytest.fixture
 async def bot(
-    store: SqliteDocumentStore,
-    settings: Settings,
-    clock: Clock,
-    tmp_path: Path,
-    binding: BindingService,
+    services: Services, store: SqliteDocumentStore, clock: Clock, binding: BindingService
 ) -> Dialogues:
-    await load_demo_data(store, settings, clock())
-    calendars = CalendarService(store)
-    cases = CaseService(store, calendars, clock=clock)
-    objects = FileObjectStore(tmp_path / "objects")
-    space = SpaceService(store, objects, cases, clock=clock)
-    hall = AppointmentService(store, calendars, cases, secret="h" * 32, clock=clock)
-    mandates = MandateService(store, objects, clock=clock)
-    identity = IdentityDialogue(binding, mandates, "http://h5.test")
-    return Dialogues(store, cases, calendars, space, hall, identity, clock=clock)
+    s = services
+    identity = IdentityDialogue(binding, s.mandates, "http://h5.test")
+    return Dialogues(store, s.cases, s.calendars, s.space, s.appointments, identity, clock=clock)
 
 
 async def say(bot: Dialogues, *lines: str, openid: str = OPENID) -> str:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from app.domain.actors import Actor, enterprise
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
 from app.services.accounts import actor_for
-from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.mandates import MandateService
-from app.settings import Settings
-from app.wiring.demo import load_demo_data
+from app.wiring.services import Services
 from ocr.rules import FIX, PASS, Verdict
-from storage.files import FileObjectStore
 from storage.outbox import OutboxMessage
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
@@ -29,15 +25,11 @@ ELDER_ID = "310104195003124022"  # 赵敏, born 1950
 
 
 @pytest.fixture
-async def rig(
-    store: SqliteDocumentStore, settings: Settings, clock: Clock, tmp_path: Path
-) -> tuple[MandateService, CaseService]:
-    await load_demo_data(store, settings, clock())
+async def rig(services: Services, store: SqliteDocumentStore) -> tuple[MandateService, CaseService]:
     async with store.transaction() as tx:
         for pid, name in ((REP, "陈法人"), (AGENT, "周经办"), (STRANGER, "吴路人")):
             await tx.insert("users", {"_id": pid, "role": "applicant", "name": name})
-    mandates = MandateService(store, FileObjectStore(tmp_path / "o"), clock=clock)
-    return mandates, CaseService(store, CalendarService(store), clock=clock)
+    return services.mandates, services.cases
 
 
 def licence(rep: str, status: str = PASS) -> Verdict:

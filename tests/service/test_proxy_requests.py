@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,16 +21,12 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.services.accounts import actor_for
-from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.services.mandates import MandateService
 from app.services.privacy_export import gather
 from app.services.proxy_requests import EVIDENCE_TOPIC, ProxyService
-from app.settings import Settings
-from app.wiring.demo import load_demo_data
-from ocr.precheck import Prechecker
-from storage.files import FileObjectStore
+from app.wiring.services import Services
 from storage.outbox import OutboxDispatcher
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
@@ -82,27 +77,21 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 @pytest.fixture
 async def rig(
-    store: SqliteDocumentStore,
-    settings: Settings,
-    clock: Clock,
-    tmp_path: Path,
-    cards: dict[str, Any],
-    prechecker: Prechecker,
+    services: Services, store: SqliteDocumentStore, clock: Clock, cards: dict[str, Any]
 ) -> Rig:
-    await load_demo_data(store, settings, clock())
     async with store.transaction() as tx:
         await tx.insert(
             "users",
             {"_id": HANDLER, "role": "applicant", "name": "周经办", "id_number": HANDLER_ID},
         )
-    objects = FileObjectStore(tmp_path / "o")
-    proxies = ProxyService(store, objects, prechecker, clock=clock)
+    proxies = services.proxies
     jobs = OutboxDispatcher(
         store, {EVIDENCE_TOPIC: proxies.check_evidence}, topics=[EVIDENCE_TOPIC]
     )
-    cases = CaseService(store, CalendarService(store), clock=clock)
-    mandates = MandateService(store, objects, clock=clock)
-    return Rig(store, proxies, cases, mandates, clock, jobs, cards["mine"], cards["stranger"])
+    return Rig(
+        store, proxies, services.cases, services.mandates, clock, jobs, cards["mine"],
+        cards["stranger"],
+    )  # fmt: skip
 
 
 async def test_a_reviewer_of_the_matter_grants_and_the_handler_applies_for_the_elder(
