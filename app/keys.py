@@ -23,6 +23,7 @@ from app.services.privacy import PrivacyService
 from app.services.proxy_requests import ProxyService
 from app.services.receipt_service import ReceiptService
 from app.services.shipments import ShipmentService
+from app.services.sign_in import PhoneSignIn
 from app.services.space import SpaceService
 from app.services.supervision import SupervisionService
 from app.settings import Settings
@@ -58,6 +59,7 @@ APPOINTMENTS = web.AppKey("appointments", AppointmentService)
 CERTIFICATES = web.AppKey("certificates", CertificateService)
 WECHAT = web.AppKey("wechat", WeChatEndpoint)
 WECHAT_CLIENT = web.AppKey("wechat_client", WeChatClient)
+SIGN_IN = web.AppKey("sign_in", PhoneSignIn)  # the phone pages' WeChat sign-in
 WECHAT_SIMULATOR_URL = web.AppKey("wechat_simulator_url", str)
 MESSENGER = web.AppKey("messenger", Messenger)
 PAYMENTS = web.AppKey("payments", PaymentGateway)

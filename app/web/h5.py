@@ -33,7 +33,6 @@ from app.web.session import (
     signed_in,
     token_ok,
 )
-from bot.errors import WeChatError
 
 routes = web.RouteTableDef()
 STATE = "bcm_oauth"
@@ -49,7 +48,7 @@ async def login(request: web.Request) -> web.Response:
     state = secrets.token_urlsafe(16)
     target = _safe_next(request.query.get("next"))
     base = request.config_dict[keys.SETTINGS].public_base_url
-    url = request.config_dict[keys.WECHAT_CLIENT].oauth_authorize_url(f"{base}/h5/oauth", state)
+    url = request.config_dict[keys.SIGN_IN].authorize_url(f"{base}/h5/oauth", state)
     response = web.HTTPFound(url)
     set_cookie(request, response, STATE, f"{state}|{target}", 600)
     raise response
@@ -62,9 +61,8 @@ async def oauth_return(request: web.Request) -> web.Response:
     if not expected or not code or not hmac.compare_digest(expected, state):
         return message(request, "登录已过期，请从公众号消息中的链接重新打开。", status=400)
     # The code exchange is the sign-in itself: the user waits for it by nature.
-    try:
-        openid = await request.config_dict[keys.WECHAT_CLIENT].oauth_openid(code)
-    except WeChatError:  # an expired or reused code, or WeChat unreachable
+    openid = await request.config_dict[keys.SIGN_IN].openid(code)
+    if openid is None:
         return message(request, "登录未成功，请从公众号消息中的链接重新打开。", status=400)
     actor = await request.config_dict[keys.ACCOUNTS].of_openid(openid)
     if actor is None:

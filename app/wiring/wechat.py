@@ -21,6 +21,7 @@ from bot.dialogues import Dialogues
 from bot.identity import IdentityDialogue
 from bot.menu import account_menu
 from bot.messenger import Messenger
+from bot.oauth import WeChatSignIn
 from bot.token_cache import TokenCache
 from storage.documents import DocumentStore
 
@@ -119,6 +120,7 @@ def wechat_ctx(
                 clock=clock,
             )
             app[keys.WECHAT_CLIENT] = client
+            app[keys.SIGN_IN] = WeChatSignIn(client)
             app[keys.WECHAT] = WeChatEndpoint(
                 token=creds.token,
                 crypto=MessageCrypto(creds.token, creds.encoding_aes_key, creds.appid),

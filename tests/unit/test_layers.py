@@ -112,3 +112,9 @@ def test_only_the_wiring_imports_concrete_adapters_and_simulators() -> None:
 def test_the_domain_imports_no_io_library(module: str, path: Path) -> None:
     bad = {i for i in all_imports_of(path) if i.split(".")[0] in IO_LIBRARIES}
     assert bad == set(), module
+
+
+def test_pages_and_the_api_never_import_the_chat_adapter() -> None:
+    for package in ("app.web", "app.api"):
+        for module, path in modules(package):
+            assert {i for i in imports_of(path) if i.split(".")[0] == "bot"} == set(), module
