@@ -129,7 +129,10 @@ async def upload_material(request: web.Request) -> web.Response:
 @routes.get("/cases/{number}/materials/{slot}/link")
 async def material_link(request: web.Request) -> web.Response:
     ref = await request.config_dict[CASES].open_material(
-        await actor_of(request), request.match_info["number"], request.match_info["slot"]
+        await actor_of(request),
+        request.match_info["number"],
+        request.match_info["slot"],
+        reason=request.query.get("reason", ""),  # required of supervisors and administrators
     )
     url = await request.config_dict[OBJECTS].download_url(ref.object_key)
     expires_in = int(LINK_LIFETIME.total_seconds())  # the port's default lifetime

@@ -11,7 +11,7 @@ import hmac
 from collections.abc import Callable
 from datetime import datetime
 
-from app.domain.actors import Actor
+from app.domain.actors import Actor, Role
 from app.domain.appointments import Booking
 from app.domain.cases import china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
@@ -41,14 +41,18 @@ class CheckIn:
     async def check_in(self, code: str, clerk: Actor | None = None) -> Booking:
         """The kiosk or a clerk scanned a code: checked in, with a queue number; once only.
 
-        A clerk checks in only their own department's visitors (the kiosk, ``None``, any).
+        A clerk (a department's window staff) checks in only their own department's visitors;
+        the kiosk (``None``) any. Nobody else checks anyone in: not a courier, a supervisor or an
+        administrator.
         """
         doc = await self._by_code(code)
         if doc is None:
             raise NotFoundError("二维码无效，请出示公众号中的预约二维码")
         booking_id = doc["_id"]
         booking = booking_from_doc(doc)
-        if clerk is not None and clerk.department not in {None, booking.department}:
+        if clerk is not None and clerk.role is not Role.REVIEWER:
+            raise NotPermitted("签到仅供部门窗口工作人员和大厅自助机使用")
+        if clerk is not None and clerk.department != booking.department:
             raise NotPermitted("该预约不是本部门窗口的，请引导申请人到对应窗口签到")
         matter = await get_matter(self._store, booking.matter_code)  # its window, for the chat
         now = self._clock()

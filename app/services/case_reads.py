@@ -10,7 +10,7 @@ from typing import Any
 from app.domain.actors import Actor, Role
 from app.domain.case_states import DEPARTMENT_TURN
 from app.domain.cases import Case, CaseEvent, MaterialRef
-from app.domain.errors import NotFoundError, NotPermitted
+from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.services.audit import AUDIT, audit_record
 from app.services.case_records import (
     CASES,
@@ -31,6 +31,10 @@ class Page:
     total: int
     page: int
     size: int
+
+
+# Looking at an applicant's photos without deciding their case needs a stated reason.
+NEEDS_A_REASON = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 class CaseReads:
@@ -58,18 +62,25 @@ class CaseReads:
             await self._log([self._look(f"case:{number}", "case.view", actor, purpose=purpose)])
         return case
 
-    async def open_material(self, actor: Actor, number: str, slot_id: str) -> MaterialRef:
+    async def open_material(
+        self, actor: Actor, number: str, slot_id: str, *, reason: str = ""
+    ) -> MaterialRef:
         """The material's stored file for display; the look is recorded (PIPL).
 
-        A material taken from the personal space is also recorded on that document, so its
-        owner sees that a reviewer looked at it and for which case.
+        Someone who is not deciding the case (a supervisor, an administrator) states why they
+        look, and the reason is recorded with the look. A material taken from the personal
+        space is also recorded on that document, so its owner sees who looked and for which case.
         """
         case = await self.get(actor, number)
         ref = case.materials.get(slot_id)
         if ref is None:
             raise NotFoundError("该材料尚未提交")
+        why = reason.strip()[:200]
+        if actor.role in NEEDS_A_REASON and not why:
+            raise ValidationFailed("查看申请人的材料须填写原因，原因将记录在案")
         purpose = f"case:{number}"
-        looks = [self._look(f"case:{number}", "material.view", actor, slot=slot_id)]
+        detail = {"slot": slot_id} | ({"reason": why} if why else {})
+        looks = [self._look(f"case:{number}", "material.view", actor, **detail)]
         if ref.source.startswith("space:"):
             doc_id = ref.source.split(":")[1]
             looks.append(self._look(f"space:{doc_id}", "space.view", actor, purpose=purpose))

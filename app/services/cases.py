@@ -69,9 +69,11 @@ class CaseService:
         """``get`` for display; a staff member's look at someone's case is logged (PIPL)."""
         return await self._reads.view(actor, number, purpose=purpose)
 
-    async def open_material(self, actor: Actor, number: str, slot_id: str) -> MaterialRef:
-        """The material's stored file for display; the look is recorded (PIPL)."""
-        return await self._reads.open_material(actor, number, slot_id)
+    async def open_material(
+        self, actor: Actor, number: str, slot_id: str, *, reason: str = ""
+    ) -> MaterialRef:
+        """The material's stored file for display; the look (and its reason) is recorded."""
+        return await self._reads.open_material(actor, number, slot_id, reason=reason)
 
     async def history(self, actor: Actor, number: str) -> list[CaseEvent]:
         return await self._reads.history(actor, number)

@@ -18,6 +18,7 @@ from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
 from app.domain.notices import DEFECTS, Correction
 from app.edge.errors import back, back_to
 from app.edge.views import case_views
+from app.services.case_reads import NEEDS_A_REASON
 from app.services.cases import CaseService
 from app.web.pickup import courier_view
 from app.web.session import checked_form, csrf_token
@@ -79,16 +80,20 @@ async def case_page(request: web.Request) -> web.Response:
         "decidable": case.state in DEPARTMENT_TURN,
         "issuable": case.state in ISSUABLE,
         "courier": await courier_view(request, case, actor),
+        "needs_reason": actor.role in NEEDS_A_REASON,
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
 
 
 @routes.get("/staff/cases/{number}/materials/{slot}/photo")
 async def photo(request: web.Request) -> web.Response:
-    """The photo through a five-minute link; the look is recorded on the case (and space)."""
+    """The photo through a five-minute link; the look (with its reason) is recorded."""
     actor = staff_actor(request)
     ref = await request.config_dict[keys.CASES].open_material(
-        actor, request.match_info["number"], request.match_info["slot"]
+        actor,
+        request.match_info["number"],
+        request.match_info["slot"],
+        reason=request.query.get("reason", ""),
     )
     url = await request.config_dict[keys.OBJECTS].download_url(ref.object_key)
     raise web.HTTPFound(url)

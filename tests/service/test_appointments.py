@@ -191,6 +191,9 @@ async def test_a_clerk_checks_in_only_their_own_departments_visitors(
     clock.advance(days=1)
     with pytest.raises(NotPermitted, match="本部门"):
         await hall.check_in(hall.check_in_code(booking), Actor("r", Role.REVIEWER, department="ga"))
+    for other in (Role.COURIER, Role.SUPERVISOR, Role.ADMIN):  # nobody else's door either
+        with pytest.raises(NotPermitted, match="窗口工作人员"):
+            await hall.check_in(hall.check_in_code(booking), Actor("x", other))
     clerk = Actor("r", Role.REVIEWER, department="mz")
     assert (await hall.check_in(hall.check_in_code(booking), clerk)).queue_number == 1
 
