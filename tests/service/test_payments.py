@@ -14,8 +14,8 @@ from app.domain.case_states import Action, State
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted
 from app.domain.payments import OrderStatus
 from app.services.case_effects import SETTLE_TOPIC
-from app.services.payment_records import ISSUES, NOTICES
 from app.services.payment_reconciliation import QUIET
+from app.services.payment_records import ISSUES, NOTICES
 from app.services.payment_settlement import REFUND_TOPIC
 from app.settings import Settings
 from payments.signing import new_key_pair
