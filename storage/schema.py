@@ -134,4 +134,5 @@ COLLECTIONS: tuple[str, ...] = (
     "mandates",
     "enterprises",
     "identity_attempts",
+    "payment_issues_unkept",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -15,10 +15,16 @@ from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted
 from app.domain.payments import OrderStatus
 from app.services.payment_records import ISSUES, LEDGERS, ORDERS, ledger_from_doc
 from app.services.payment_settlement import PAYMENT_TOPICS, REFUND_TOPIC
-from storage.documents import DocumentStore, DuplicateKey
+from storage.documents import DocumentStore, DuplicateKey, VersionConflict
 from storage.outbox import OUTBOX, requeue
 
 log = structlog.get_logger(__name__)
+# What anyone on the internet can make us keep by posting notices that fail verification: a
+# few per sender and some per hour in all, each kept in full; beyond that they are counted,
+# per hour, not stored. A genuine notice passes verification first and is never affected.
+PER_SENDER_HOUR = 20
+PER_HOUR = 200
+UNKEPT = "payment_issues_unkept"  # _id = the hour: how many were counted and not kept
 
 
 def digest(params: Mapping[str, Any]) -> str:
@@ -33,8 +39,16 @@ async def report_issue(
     now: datetime,
     *,
     case: str | None = None,
+    sender: str | None = None,
 ) -> None:
-    """Keep a payment problem for supervisors, once per distinct content."""
+    """Keep a payment problem for supervisors, once per distinct content.
+
+    ``sender``: where an unauthenticated notice came from; its issues are bounded (see above).
+    """
+    if sender is not None and await _over_bounds(store, sender, now):
+        log.warning("payment_issue_unkept", source=source, reason=reason, sender=sender)
+        await _count_unkept(store, now)
+        return
     shown = {k: str(v)[:200] for k, v in params.items() if k not in {"sign"}}
     # Alipay re-signs each retry with a new notify_time: the same notice is one issue.
     same = {k: v for k, v in shown.items() if k != "notify_time"}
@@ -43,6 +57,7 @@ async def report_issue(
         "source": source,
         "reason": reason[:500],
         "case": case,
+        "sender": sender,
         "params": dict(list(shown.items())[:40]),
         "at": now.isoformat(),
     }
@@ -52,6 +67,30 @@ async def report_issue(
             await tx.insert(ISSUES, record)
     except DuplicateKey:
         pass  # the same forged notice again: kept once
+
+
+async def _over_bounds(store: DocumentStore, sender: str, now: datetime) -> bool:
+    since = (now - timedelta(hours=1)).isoformat()
+    if await store.count(ISSUES, {"sender": sender, "at": {"$gte": since}}) >= PER_SENDER_HOUR:
+        return True
+    where = {"sender": {"$ne": None}, "at": {"$gte": since}}
+    return await store.count(ISSUES, where) >= PER_HOUR
+
+
+async def _count_unkept(store: DocumentStore, now: datetime) -> None:
+    hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    for _ in range(5):  # a flood races itself; a count that loses five times is let go
+        doc = await store.get(UNKEPT, hour)
+        try:
+            async with store.transaction() as tx:
+                if doc is None:
+                    await tx.insert(UNKEPT, {"_id": hour, "count": 1})
+                else:
+                    counted = doc | {"count": doc["count"] + 1}
+                    await tx.replace(UNKEPT, counted, expected_version=doc["_version"])
+            return
+        except (DuplicateKey, VersionConflict):
+            continue
 
 
 async def payment_figures(store: DocumentStore, now: datetime, days: int) -> dict[str, Any]:
@@ -75,6 +114,9 @@ async def payment_figures(store: DocumentStore, now: datetime, days: int) -> dic
         "open_orders": await store.count(ORDERS, {"status": OrderStatus.OPEN.value}),
         "issues": await store.find(ISSUES, sort=[("at", -1)], limit=10),
         "issue_count": await store.count(ISSUES, {"at": {"$gte": since}}),
+        "issues_unkept": sum(
+            d["count"] for d in await store.find(UNKEPT, {"_id": {"$gte": since[:13]}})
+        ),
         "stuck": [
             {
                 "key": d["_id"],

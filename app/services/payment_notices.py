@@ -19,7 +19,12 @@ from storage.documents import Document, DocumentStore, DuplicateKey, VersionConf
 
 
 async def receive_notice(
-    store: DocumentStore, account: AlipayAccount, params: Mapping[str, str], now: datetime
+    store: DocumentStore,
+    account: AlipayAccount,
+    params: Mapping[str, str],
+    now: datetime,
+    *,
+    sender: str = "",
 ) -> bool:
     """True (answer ``success``) once the notice is durably recorded.
 
@@ -29,13 +34,13 @@ async def receive_notice(
     claimed = claimed_out_trade_no(params)
     doc = await store.get(ORDERS, claimed) if claimed else None
     if doc is None:
-        await report_issue(store, "notice", "unknown out_trade_no", params, now)
+        await report_issue(store, "notice", "unknown out_trade_no", params, now, sender=sender)
         return False
     order = order_from_doc(doc)
     try:
         notice = account.verify(params, ExpectedOrder(order.out_trade_no, order.amount_fen))
     except NotificationRejected as e:
-        await report_issue(store, "notice", e.reason, params, now, case=order.case)
+        await report_issue(store, "notice", e.reason, params, now, case=order.case, sender=sender)
         return False
     notice_id = notice.notify_id or digest(params)
     for _ in range(RETRIES):

@@ -165,10 +165,14 @@ class PaymentService:
 
     # -- what Alipay tells us -----------------------------------------------------------------
 
-    async def receive_notice(self, params: Mapping[str, str]) -> bool:
-        """Alipay's asynchronous notice; True (answer ``success``) once it is durably recorded."""
+    async def receive_notice(self, params: Mapping[str, str], *, sender: str = "") -> bool:
+        """Alipay's asynchronous notice; True (answer ``success``) once it is durably recorded.
+
+        ``sender`` (the posting address) bounds what a forger can make us keep.
+        """
         assert self._account is not None, "notices arrive only where payments are offered"
-        return await receive_notice(self._store, self._account, params, self._clock())
+        now = self._clock()
+        return await receive_notice(self._store, self._account, params, now, sender=sender)
 
     async def reconcile(self, *, limit: int = 200) -> int:
         """Ask Alipay about orders still open a while after they were made; settle or close them.

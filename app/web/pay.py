@@ -74,7 +74,7 @@ async def alipay_notify(request: web.Request) -> web.Response:
     if len(body) > MAX_NOTICE_BYTES:
         return web.Response(status=413, text="fail")
     form = _form(request, body)
-    ok = await payments.receive_notice(form)
+    ok = await payments.receive_notice(form, sender=request.remote or "unknown")
     return web.Response(text="success" if ok else "fail", content_type="text/plain")
 
 

@@ -14,6 +14,7 @@ from app.domain.case_states import Action, State
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted
 from app.domain.payments import OrderStatus
 from app.services.case_effects import SETTLE_TOPIC
+from app.services.payment_issues import PER_SENDER_HOUR
 from app.services.payment_reconciliation import QUIET
 from app.services.payment_records import ISSUES, NOTICES
 from app.services.payment_settlement import REFUND_TOPIC
@@ -339,6 +340,24 @@ async def test_supervisors_see_money_in_and_out_and_every_refused_notice(rig: Ri
     assert (figures["refunded_fen"], figures["refunds"]) == (1000, 1)
     assert figures["issue_count"] == 1
     assert "total_amount 100000 fen" in figures["issues"][0]["reason"]
+
+
+async def test_a_flood_of_forged_notices_is_kept_within_bounds_and_a_genuine_one_still_settles(
+    rig: Rig,
+) -> None:
+    number = await rig.open(AFTER_APPROVAL_CODE)
+    await rig.open_cashier(number)
+    forger = new_key_pair()
+    for n in range(PER_SENDER_HOUR + 5):  # each one different, so none is a repeat
+        forged = {"notify_id": f"forged-{n}", "out_trade_no": f"BC2099123100{n:04d}P01",
+                  "trade_status": "TRADE_SUCCESS", "total_amount": "10.00"}  # fmt: skip
+        assert await rig.send_notice(forged, key=forger) == "fail"
+    assert await rig.store.count(ISSUES, {"source": "notice"}) == PER_SENDER_HOUR
+    figures = await rig.payments.figures(1)
+    assert figures["issues_unkept"] == 5  # counted for the supervisors, not kept
+
+    await rig.pay(number)  # Alipay's own notice, from the same address, is never turned away
+    assert await rig.state(number) is not State.AWAITING_PAYMENT
 
 
 async def test_a_refund_that_gave_up_is_shown_to_supervisors_and_sent_back_by_them(
