@@ -27,6 +27,7 @@ from app.web import (
     bookings,
     courier,
     dashboard,
+    guides,
     h5,
     hall_desk,
     handover,
@@ -56,8 +57,8 @@ from app.wiring.wechat import wechat_ctx
 from storage.links import LinkSigner
 
 WEB = Path(__file__).parent / "web"
-PAGES = (h5, space, privacy, authority, proxy_review, verify, receipt, staff, review, bookings,
-         pay, hall_desk, kiosk, admin, dashboard, pickup, courier, handover, health,
+PAGES = (h5, guides, space, privacy, authority, proxy_review, verify, receipt, staff, review,
+         bookings, pay, hall_desk, kiosk, admin, dashboard, pickup, courier, handover, health,
          wechat_callback)  # fmt: skip
 Clock = Callable[[], datetime]
 Context = Callable[[web.Application], AsyncIterator[None]]

@@ -26,6 +26,7 @@ from bot.active_case import active_case
 from bot.booking import BookingDialogue
 from bot.conversations import Conversation, Conversations
 from bot.identity import IdentityDialogue
+from bot.links import fits, link
 from bot.parser import Inbound
 from storage.documents import DocumentStore
 
@@ -209,7 +210,12 @@ class Dialogues:
         matter = await self._catalog.get(choices[index])
         conv.step = "guide"
         conv.data["matter"] = matter.code
-        return matter.guide_text() + texts.GUIDE_FOOTER
+        whole = matter.guide_text() + texts.GUIDE_FOOTER
+        if fits(whole):
+            return whole
+        # Too long for one message: the essentials here, the whole guide on its page.
+        more = link(self._identity.page(f"/guides/{matter.code}"), "查看完整办事指南")
+        return matter.guide_summary() + texts.GUIDE_MORE.format(link=more) + texts.GUIDE_FOOTER
 
     async def _open_case(self, conv: Conversation, _: str) -> str:
         code = conv.data.get("matter")

@@ -80,6 +80,7 @@ PICK_MATTER = "请回复序号选择要办理的事项：\n{items}\n\n回复序�
 NO_MATTERS = "暂时没有可以在线办理的事项，请稍后再试。"
 BAD_PICK = "请回复列表中的序号（1—{n}），或回复“取消”。"
 GUIDE_FOOTER = "\n\n回复“办理”开始申请，回复“我要办”重新选择。"
+GUIDE_MORE = "\n设定依据、申请条件、办理流程和每项材料的要求：{link}"
 CASE_OPENED = (
     "已为您创建办件 {number}（{matter}）。\n请按顺序拍照发送以下材料：\n{checklist}\n\n"
     "请先发送：{next}"

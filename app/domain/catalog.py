@@ -197,6 +197,32 @@ class Matter(_Frozen):
         ]
         return "\n".join(lines)
 
+    def guide_summary(self) -> str:
+        """What a chat message can carry of the guide: the essentials, the materials by name."""
+        if self.fees:
+            fee = f"合计 {yuan(self.total_fee_fen)}" + (
+                "，审核前缴纳" if self.pay_before_review else "，审核通过后缴纳"
+            )
+        else:
+            fee = "不收费"
+        limits = (
+            "即办件，材料齐全当场办结"
+            if self.kind == "immediate"
+            else f"{self.committed_limit_days} 个工作日"
+        )
+        names = "、".join(m.name + ("" if m.required else "（可选）") for m in self.materials)
+        return "\n".join(
+            [
+                f"【事项名称】{self.name}",
+                f"【实施机关】{self.department_name}",
+                f"【服务对象】{'、'.join(TARGET_ZH[t] for t in self.targets)}",
+                f"【申请材料】{len(self.materials)} 项：{names}",
+                f"【办理时限】{limits}",
+                f"【收费标准】{fee}",
+                f"【办理结果】{self.result}",
+            ]
+        )
+
     def _condition_lines(self) -> list[str]:
         checked = self.eligibility.conditions if self.eligibility else []
         basis = self.eligibility.basis if self.eligibility else ""

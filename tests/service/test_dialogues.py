@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -166,6 +167,23 @@ async def test_choosing_a_matter_shows_its_guide_and_opens_a_case_with_its_check
     assert "已为您创建办件 BC" in opened and "请先发送" in opened
     missing = await say(bot, "提交")
     assert "还缺少以下必交材料" in missing
+
+
+async def test_every_guide_arrives_whole_and_a_long_one_links_to_its_page(
+    bot: Dialogues, store: SqliteDocumentStore
+) -> None:
+    listing = await say(bot, "我要办")
+    count = sum(1 for line in listing.splitlines() if re.match(r"^\d+\. ", line))
+    summarised = 0
+    for n in range(1, count + 1):
+        guide = await say(bot, "我要办", str(n))
+        assert len(guide.encode()) <= 2048, guide  # WeChat cuts a text message there
+        assert guide.startswith("【事项名称】") and guide.endswith("回复“我要办”重新选择。")
+        assert "【办理结果】" in guide
+        if "查看完整办事指南" in guide:
+            summarised += 1
+            assert re.search(r'<a href="http://h5\.test/guides/[^"]+">查看完整办事指南</a>', guide)
+    assert summarised >= 1  # the demo catalog has guides longer than one message
 
 
 async def test_a_case_can_be_submitted_and_queried_by_number(
