@@ -178,7 +178,7 @@ class Dialogues:
 
     async def _my_information(self, conv: Conversation, _: str) -> str:
         await self._actor(conv)
-        return texts.MY_INFORMATION.format(url=self._identity.page("/h5/me"))
+        return texts.MY_INFORMATION.format(link=link(self._identity.page("/h5/me"), "打开我的信息"))
 
     async def _my_authorities(self, conv: Conversation, _: str) -> str:
         return await self._identity.my_authorities(await self._actor(conv))

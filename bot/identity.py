@@ -13,6 +13,7 @@ from app.services.binding import PRIVACY_NOTICE, PRIVACY_VERSION, BindingService
 from app.services.mandates import MandateService
 from bot import texts
 from bot.conversations import Conversation
+from bot.links import link
 
 AGREE = {"同意", "我同意", "同意并继续"}
 
@@ -61,7 +62,7 @@ class IdentityDialogue:
 
     def start_proxy_request(self, conv: Conversation) -> str:
         conv.step, conv.data = "proxy_name", {}
-        return texts.ASK_PRINCIPAL_NAME.format(url=self.page("/h5/authority/proxy"))
+        return texts.ASK_PRINCIPAL_NAME.format(link=self.proxy_link())
 
     async def mandate_step(self, conv: Conversation, actor: Actor, text: str) -> str:
         if conv.step == "mandate_uscc":
@@ -77,10 +78,13 @@ class IdentityDialogue:
         conv.effect = True
         conv.step, conv.data = "idle", {}
         # The same words whether or not anyone was asked.
-        return texts.PROXY_ASKED.format(url=self.page("/h5/authority/proxy"))
+        return texts.PROXY_ASKED.format(link=self.proxy_link())
 
     def page(self, path: str) -> str:
         return f"{self._base}{path}"
+
+    def proxy_link(self) -> str:
+        return link(self.page("/h5/authority/proxy"), "上传委托人身份证和关系证明")
 
     async def names(self, principals: list[str]) -> dict[str, str]:
         return await self._mandates.names_of(principals)
@@ -96,5 +100,5 @@ class IdentityDialogue:
             lines.append(f"· 代{names[m.principal]}办理：{LABELS_ZH[m.status]}{until}")
         if not lines:
             return texts.NO_AUTHORITIES
-        url = f"{self._base}/h5/authority"
-        return texts.MY_AUTHORITIES.format(lines="\n".join(lines), url=url)
+        manage = link(self.page("/h5/authority"), "打开授权管理")
+        return texts.MY_AUTHORITIES.format(lines="\n".join(lines), link=manage)

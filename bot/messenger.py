@@ -19,6 +19,7 @@ from bot import reuse, texts
 from bot.active_case import active_case
 from bot.client import WeChatApiError, WeChatClient
 from bot.conversations import Conversations
+from bot.links import link
 from storage.documents import DocumentStore
 from storage.outbox import Handler, OutboxMessage, enqueue_alone
 
@@ -71,7 +72,7 @@ class Messenger:
         # A notice with a page of its own (a correction notice) links to it; others to the case.
         url = f"{self._base}{msg.payload.get('path') or '/h5/cases/' + msg.payload['case']}"
         if msg.payload.get("path"):
-            text += f"\n{msg.payload.get('link_label', '查看告知书')}：{url}"
+            text += "\n" + link(url, msg.payload.get("link_label", "查看告知书"))
         try:
             await self._client.send_text(openid, text)
         except WeChatApiError as exc:
@@ -93,7 +94,7 @@ class Messenger:
             return
         text = mask_sensitive(msg.payload["text"])
         if path := msg.payload.get("path"):
-            text += f"\n{msg.payload.get('link_label', '查看详情')}：{self._base}{path}"
+            text += "\n" + link(self._base + path, msg.payload.get("link_label", "查看详情"))
         await self._client.send_text(openid, text)
 
     async def send_text(self, msg: OutboxMessage) -> None:

@@ -61,6 +61,19 @@ async def ask(page: Page, text: str, expect: str) -> str:
     return await heard(page, expect, after=before)
 
 
+async def tap(page: Page, message: str, label: str) -> Page:
+    """Tap the link ``label`` in the account's latest message containing ``message``, as a
+    person does in WeChat (a text message's <a> is a link); the page it opens."""
+    row = page.locator(".row.account", has_text=message).last
+    anchor = row.locator("a", has_text=label)
+    assert await anchor.count() == 1, await row.inner_text()
+    async with page.context.expect_page() as opened:
+        await anchor.click()
+    new = await opened.value
+    await new.wait_for_load_state()
+    return new
+
+
 async def chat(browser: Browser, live: Live, openid: str) -> Page:
     """A phone of its own with the account followed in the WeChat simulator's chat page."""
     page = await (await phone(browser)).new_page()
@@ -124,10 +137,7 @@ async def test_a_legal_representative_grants_an_agent_then_revokes(
     # 赵敏 is told, and opens the link she was sent (signed in by the WeChat login on the way).
     request = await heard(rep, "申请代您的企业", after=before_ask)
     assert AGENT[0] in request and AGENT[1] not in request
-    link = re.search(r"https?://\S+/h5/authority", request)
-    assert link, request
-    page = await rep.context.new_page()
-    await page.goto(link[0])
+    page = await tap(rep, "申请代您的企业", "查看授权")
     assert page.url.startswith(f"{live.base}/h5/authority")
     pending = page.locator("section.card", has=page.locator("form[action$='/grant']"))
     assert await pending.count() == 1

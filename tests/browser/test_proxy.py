@@ -18,7 +18,16 @@ from playwright.async_api import Browser
 from app import keys
 from ocr.corpus import generate
 from tests.browser.conftest import Live, shot, staff_phone
-from tests.browser.test_authority import AGENT, account_rows, ask, bind, chat, heard, numbered
+from tests.browser.test_authority import (
+    AGENT,
+    account_rows,
+    ask,
+    bind,
+    chat,
+    heard,
+    numbered,
+    tap,
+)
 
 MATTER = "老年人优待证"
 
@@ -55,12 +64,9 @@ async def test_a_handler_brings_evidence_and_a_reviewer_grants(
 
     son = await chat(browser, live, "proxy-son")
     await bind(son, *AGENT)
-    asked = await ask(son, "代办", "委托人没有微信")
-    link = re.search(r"https?://\S+/h5/authority/proxy", asked)
-    assert link, asked
+    await ask(son, "代办", "委托人没有微信")
+    page = await tap(son, "委托人没有微信", "上传委托人身份证和关系证明")  # signed in on the way
     await ask(son, "取消", "")
-    page = await son.context.new_page()
-    await page.goto(link[0])  # signed in by the WeChat login on the way
     option = page.locator("select[name=matter] option", has_text=MATTER)
     await page.select_option("select[name=matter]", value=await option.get_attribute("value"))
     await page.fill("input[name=name]", mother["name"])

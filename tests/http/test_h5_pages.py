@@ -165,6 +165,7 @@ async def test_without_the_space_the_certificate_is_on_the_case_page_and_kept_no
     number = await apply_by_chat(world)  # never said yes to the space: it keeps nothing
     told = await issue(world, number)
     assert "办件页面查看" in told and "个人空间" not in told
+    assert '/certificate">查看证照</a>' in told  # a tappable label, as WeChat shows <a>
     page = URL(re.findall(r"http\S+/h5/cases/\S+/certificate", told)[0]).path
     await sign_in(world, f"/h5/cases/{number}")
     html = await (await http.get(f"/h5/cases/{number}")).text()

@@ -45,7 +45,8 @@ async def test_the_fee_is_asked_in_the_chat_paid_at_alipay_and_confirmed(
     await eventually(lambda: any("请缴纳以下费用" in t for t in world.chat()))
     asked = next(t for t in world.chat() if "请缴纳以下费用" in t)
     assert "机动车驾驶证工本费 10.00 元（依据：" in asked
-    assert f"去缴费：{world.client.make_url(f'/h5/cases/{number}/pay')}" in asked
+    pay = world.client.make_url(f"/h5/cases/{number}/pay")
+    assert f'<a href="{pay}">去缴费</a>' in asked  # a tappable label, as WeChat shows <a>
 
     page = f"/h5/cases/{number}/pay"
     await sign_in(world, page)

@@ -1,5 +1,7 @@
 // The simulated WeChat user: sends through /chat/api/send, polls /chat/api/messages.
-// Everything from the server is text: it goes into the page with textContent only.
+// Everything from the server is text: it goes into the page with textContent only. The one
+// markup WeChat honours in a text message, <a href="...">label</a>, becomes a link, and so does
+// a bare http(s) URL, as WeChat shows them; nothing else is ever parsed as HTML.
 "use strict";
 
 (() => {
@@ -95,7 +97,32 @@
       const f = m.fields || {};
       return card(f.Title || "图文消息", f.Description, [], "", m.url, "阅读全文");
     }
-    return el("div", "bubble", m.text);
+    return textBubble(String(m.text ?? ""));
+  }
+
+  const LINK = /<a href="([^"<>]*)">([^<>]*)<\/a>|(https?:\/\/[^\s<>"]+)/g;
+  const ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'" };
+  const unescapeHtml = (text) => text.replace(/&(amp|lt|gt|quot|#x27);/g, (e) => ENTITIES[e]);
+
+  function textBubble(text) {
+    const bubble = el("div", "bubble");
+    let last = 0;
+    for (const match of text.matchAll(LINK)) {
+      bubble.append(document.createTextNode(text.slice(last, match.index)));
+      const href = safeUrl(unescapeHtml(match[1] ?? match[3]));
+      if (href) {
+        const link = el("a", "", match[2] !== undefined ? unescapeHtml(match[2]) : match[3]);
+        link.href = href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        bubble.append(link);
+      } else {
+        bubble.append(document.createTextNode(match[0]));
+      }
+      last = match.index + match[0].length;
+    }
+    bubble.append(document.createTextNode(text.slice(last)));
+    return bubble;
   }
 
   function render(m) {
