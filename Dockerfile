@@ -22,10 +22,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The same Debian packages as app/provision.py's SYSTEM_REQUIREMENTS.
+# The Debian packages of app/provision.py's SYSTEM_REQUIREMENTS that serving needs (the test
+# browser and the corpus's extra faces stay out); Noto CJK draws the electronic certificates.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim \
-        libgl1 libglib2.0-0 \
+        libgl1 libglib2.0-0 fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies in their own layer, rebuilt only when pyproject.toml changes.
