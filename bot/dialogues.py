@@ -13,6 +13,7 @@ from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.catalog import Matter
 from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number
+from app.domain.matching import best_matters
 from app.domain.payments import fee_lines
 from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, person_of_openid
@@ -148,7 +149,16 @@ class Dialogues:
             return await self._booking.step(conv, await self._actor(conv), text)
         if CASE_NUMBER.match(text.upper()):
             return await self._case_detail(conv, text.upper())
-        return texts.NOT_UNDERSTOOD
+        return await self._guess(conv, text)
+
+    async def _guess(self, conv: Conversation, text: str) -> str:
+        """Free text ("驾驶证到期了"): offer the matters it most likely means, to pick by number."""
+        found = best_matters(text, await self._catalog.matters())
+        if not found:
+            return texts.NOT_UNDERSTOOD
+        conv.step, conv.data = "picking", {"choices": [m.code for m in found]}
+        items = "\n".join(f"{n}. {m.name}（{m.department_name}）" for n, m in enumerate(found, 1))
+        return texts.DID_YOU_MEAN.format(items=items)
 
     # -- binding ---------------------------------------------------------------------------
 

@@ -132,6 +132,8 @@ class Matter(_Frozen):
     pay_before_review: Flag = False
     # Documents (by name) this matter renews: the space reminds their holders to renew here.
     renews: list[Text] = []
+    # What people call the matter in their own words (俗称): the chat matches free text on them.
+    keywords: list[Text] = []
     # How long the issued result stays valid; None: no expiry (长期).
     result_valid_years: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     version: Annotated[int, Field(strict=True, ge=1)] = 1

@@ -186,6 +186,16 @@ async def test_every_guide_arrives_whole_and_a_long_one_links_to_its_page(
     assert summarised >= 1  # the demo catalog has guides longer than one message
 
 
+async def test_free_text_offers_the_matters_it_means_and_a_number_opens_the_guide(
+    bot: Dialogues,
+) -> None:
+    offer = await say(bot, "我想换驾照")
+    assert offer.startswith("您是不是要办理") and "1. 机动车驾驶证有效期满换证" in offer
+    guide = await say(bot, "1")
+    assert guide.startswith("【事项名称】机动车驾驶证有效期满换证")
+    assert "没有理解" in await say(bot, "今天天气怎么样")
+
+
 async def test_a_case_can_be_submitted_and_queried_by_number(
     bot: Dialogues, store: SqliteDocumentStore, clock: Clock, bind: Callable[..., Awaitable[str]]
 ) -> None:
