@@ -29,8 +29,8 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.target == "ocr":
-        from app.bench_ocr import ENGINES, run_ocr_bench
-        from app.bench_precheck import run_precheck_bench
+        from app.bench.ocr import ENGINES, run_ocr_bench
+        from app.bench.precheck import run_precheck_bench
 
         engines = args.engines.split(",") if args.engines else list(ENGINES)
         status = asyncio.run(
@@ -41,28 +41,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
             status |= asyncio.run(run_precheck_bench(count=count, engine=engine, console=console))
         return status
     if args.target == "upload":
-        from app.bench_upload import run_upload_bench
+        from app.bench.upload import run_upload_bench
 
         return asyncio.run(run_upload_bench(rounds=args.rounds, console=console))
     if args.target == "booking":
-        from app.bench_booking import run_booking_bench
+        from app.bench.booking import run_booking_bench
 
         return asyncio.run(
             run_booking_bench(existing=10_000, bookings=args.bookings, console=console)
         )
     if args.target == "wechat":
-        from app.bench_wechat import run_wechat_bench
+        from app.bench.wechat import run_wechat_bench
 
         return asyncio.run(
             run_wechat_bench(messages=args.messages, concurrency=args.concurrency, console=console)
         )
     if args.target == "pay":
-        from app.bench_pay import run_pay_bench
+        from app.bench.pay import run_pay_bench
         from app.logs import configure_logging
 
         configure_logging("WARNING", "console")  # a line per settled order would drown the table
 
         return asyncio.run(run_pay_bench(notices=args.notices, console=console))
-    from app.bench import run_store_bench
+    from app.bench.store import run_store_bench
 
     return asyncio.run(run_store_bench(cases=args.cases, console=console))

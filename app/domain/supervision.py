@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from app.domain.case_states import TERMINAL, Action, State
 from app.domain.workdays import (
@@ -86,11 +87,14 @@ def notice_in_time(calendar: WorkCalendar, submitted_on: date, noticed_on: date)
     return noticed_on <= deemed_acceptance_date(calendar, submitted_on)
 
 
+Number = TypeVar("Number", int, float)
+
+
 def mean(values: Sequence[int]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def percentile(values: Sequence[int], q: int) -> int | None:
+def percentile(values: Sequence[Number], q: int) -> Number | None:
     """Nearest-rank percentile: the smallest value with at least ``q`` % of values at or below."""
     if not 0 < q <= 100:
         raise ValueError("a percentile lies in (0, 100]")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from app.bench_pay import run_pay_bench
+from app.bench.pay import run_pay_bench
 
 
 async def test_the_pay_bench_prints_its_figures_and_settles_every_order_once() -> None:

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from app.bench import percentile
+from app.bench.figures import pct
 from ocr.corpus.sets import CATCHES, CONDITIONS, Shot, catch_shot, genuine_shot
 from ocr.pool import OcrPool
 from ocr.precheck import DEFAULT_ENGINE, limit_threads, precheck, warm_up, worker_threads
@@ -103,7 +103,7 @@ async def run_ocr_bench(
             Console().print(table)
         Console().print(
             f"{engine}: {len(outcomes)} photos in {wall:.0f} s with {WORKERS} workers; engine "
-            f"median {statistics.median(seconds):.2f} s, p95 {percentile(seconds, 0.95):.2f} s"
+            f"median {statistics.median(seconds):.2f} s, p95 {pct(seconds, 95):.2f} s"
         )
         status |= report.goals(smoke=smoke)
     return status

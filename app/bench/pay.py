@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from app.bench import percentile
+from app.bench.figures import pct
 from app.domain.payments import Order
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
@@ -97,8 +97,8 @@ async def run_pay_bench(*, notices: int, console: Console) -> int:
         table.add_row(
             name,
             f"{run.rate:,.0f}",
-            f"{percentile(run.samples, 0.5):.2f}",
-            f"{percentile(run.samples, 0.99):.2f}",
+            f"{pct(run.samples, 50):.2f}",
+            f"{pct(run.samples, 99):.2f}",
             f"{run.rate / bare.rate:.2f}",
         )
     console.print(table)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from app.bench import percentile
+from app.bench.figures import pct
 from app.domain.actors import Actor, Role
 from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
 from app.services.appointments import AppointmentService
@@ -128,8 +128,8 @@ async def _measure(
         table.add_column(column, justify="right")
     table.add_row(
         f"{(count - refused) / wall:,.0f}",
-        f"{percentile(latencies, 0.5):.1f}",
-        f"{percentile(latencies, 0.99):.1f}",
+        f"{pct(latencies, 50):.1f}",
+        f"{pct(latencies, 99):.1f}",
         str(refused),
     )
     Console().print(table)

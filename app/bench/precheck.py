@@ -24,7 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from app import keys
-from app.bench import percentile
+from app.bench.figures import pct
 from app.domain.actors import Actor, Role
 from app.main import create_app
 from app.services.case_records import CASES
@@ -174,20 +174,16 @@ def _report(
     table = Table(title=f"{engine} · photo -> verdict through the service · {len(raw)} photos")
     for column in ("", "median s", "p95 s"):
         table.add_column(column, justify="left" if not column else "right")
-    table.add_row("engine alone", f"{statistics.median(raw):.2f}", f"{percentile(raw, 0.95):.2f}")
-    table.add_row(
-        "photo -> verdict", f"{statistics.median(served):.2f}", f"{percentile(served, 0.95):.2f}"
-    )
-    table.add_row(
-        "ratio per photo", f"{statistics.median(ratios):.2f}", f"{percentile(ratios, 0.95):.2f}"
-    )
+    table.add_row("engine alone", f"{statistics.median(raw):.2f}", f"{pct(raw, 95):.2f}")
+    table.add_row("photo -> verdict", f"{statistics.median(served):.2f}", f"{pct(served, 95):.2f}")
+    table.add_row("ratio per photo", f"{statistics.median(ratios):.2f}", f"{pct(ratios, 95):.2f}")
     Console().print(table)
-    lag_p99 = percentile(lags, 0.99)
+    lag_p99 = pct(lags, 99)
     ratio = statistics.median(ratios)
     met = ratio <= 1.3 and lag_p99 <= 20
     Console().print(
         f"4 photos at once: all verdicts in {together:.2f} s; event-loop lag p50 "
-        f"{percentile(lags, 0.5):.1f} ms, p99 {lag_p99:.1f} ms, max {max(lags):.1f} ms "
+        f"{pct(lags, 50):.1f} ms, p99 {lag_p99:.1f} ms, max {max(lags):.1f} ms "
         f"({len(lags)} samples)\n"
         f"goals (median ratio <= 1.3, loop lag p99 <= 20 ms): {'met' if met else 'NOT met'}"
     )

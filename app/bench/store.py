@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from app.bench.figures import pct
 from app.domain.actors import Actor, Role
 from app.domain.cases import MaterialRef
 from app.services.calendar import CalendarService
@@ -41,12 +42,6 @@ async def _timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
         await fn()
         samples.append((time.perf_counter() - t0) * 1000)
     return samples
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The ``p`` quantile (0..1) of ``samples``, nearest rank: what every bench prints."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
 async def run_store_bench(*, cases: int, console: Console) -> int:
@@ -130,15 +125,15 @@ async def _bench(store: DocumentStore, settings: Settings, total: int, console: 
     )
     table.add_row(
         "get case by number p50 / p99 (ms)",
-        f"{percentile(lookups, 0.5):.2f} / {percentile(lookups, 0.99):.2f}",
+        f"{pct(lookups, 50):.2f} / {pct(lookups, 99):.2f}",
     )
     table.add_row(
         "reviewer queue page p50 / p99 (ms)",
-        f"{percentile(queue, 0.5):.2f} / {percentile(queue, 0.99):.2f}",
+        f"{pct(queue, 50):.2f} / {pct(queue, 99):.2f}",
     )
     table.add_row("mean get by number (ms)", f"{statistics.fmean(lookups):.2f}")
     table.add_row("peak RSS (MB)", f"{rss_mb:,.0f}")
     Console().print(table)
-    goal = percentile(lookups, 0.99) <= 20
+    goal = pct(lookups, 99) <= 20
     Console().print(f"goal get-by-number p99 <= 20 ms: {'met' if goal else 'NOT met'}")
     return 0 if goal else 1

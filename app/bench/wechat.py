@@ -16,7 +16,7 @@ from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
-from app.bench import percentile
+from app.bench.figures import pct
 from app.main import create_app
 from app.settings import load_settings
 from bot.crypto import MessageCrypto, verify_signature
@@ -180,13 +180,13 @@ async def run_wechat_bench(
         table.add_row(
             label,
             f"{statistics.median(rates[name]):,.0f}",
-            f"{percentile(lat, 0.5):.1f}",
-            f"{percentile(lat, 0.99):.1f}",
+            f"{pct(lat, 50):.1f}",
+            f"{pct(lat, 99):.1f}",
         )
     Console().print(table)
     ratios = [r / b for r, b in zip(rates["real"], rates["bare"], strict=True)]
     ratio = statistics.median(ratios)
-    real_rate, real_p99 = statistics.median(rates["real"]), percentile(latencies["real"], 0.99)
+    real_rate, real_p99 = statistics.median(rates["real"]), pct(latencies["real"], 99)
     goals = real_rate >= 1500 and real_p99 <= 50 and ratio >= 0.6
     Console().print(
         f"ratio real/bare per round: {', '.join(f'{r:.2f}' for r in ratios)}; median {ratio:.2f}\n"
