@@ -22,12 +22,10 @@ from app.bench.figures import pct
 from app.domain.actors import Actor, Role
 from app.services.appointment_records import BOOKINGS, LEDGERS, LOCKS, ledger_id
 from app.services.appointments import AppointmentService
-from app.services.calendar import CalendarService
-from app.services.cases import CaseService
 from app.services.hall_admin import HALL_RULES
 from app.settings import load_settings
 from app.wiring.demo import load_demo_data
-from app.wiring.stores import open_documents
+from app.wiring.services import open_services
 from storage.documents import Document, DocumentStore
 
 NOW = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # a Monday, 08:30 in Beijing
@@ -37,13 +35,9 @@ IN_FLIGHT = 20
 async def run_booking_bench(*, existing: int, bookings: int, console: Console) -> int:
     with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
         settings = load_settings({}, demo=True, data_dir=Path(tmp), log_level="WARNING")
-        async with open_documents(settings) as store:
+        async with open_services(settings, lambda: NOW) as services:
+            store, hall = services.documents, services.appointments
             await load_demo_data(store, settings, NOW)
-            calendars = CalendarService(store)
-            hall = AppointmentService(
-                store, calendars, CaseService(store, calendars, clock=lambda: NOW),
-                secret="b" * 32, clock=lambda: NOW,
-            )  # fmt: skip
             matters = [m for m in await store.find("matters") if "citizen" in m["targets"]]
             for m in matters:  # a big hall: the bench measures the ledger, not refusals
                 async with store.transaction() as tx:

@@ -18,15 +18,13 @@ from rich.table import Table
 from app.bench.figures import pct
 from app.domain.actors import Actor, Role
 from app.domain.cases import MaterialRef
-from app.services.calendar import CalendarService
 from app.services.case_records import case_to_doc
-from app.services.cases import CaseService
 from app.services.catalog import list_matters
 from app.settings import Settings, load_settings
 from app.wiring.demo import load_demo_data
-from app.wiring.stores import open_documents
-from storage.documents import DocumentStore
+from app.wiring.services import Services, open_services
 
+NOW = datetime(2026, 11, 2, 2, tzinfo=UTC)
 SERVICE_SAMPLE = 3_000  # cases driven through the full use cases (open, attach, submit, review)
 BULK_BATCH = 2_000
 
@@ -47,15 +45,17 @@ async def _timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
 async def run_store_bench(*, cases: int, console: Console) -> int:
     with tempfile.TemporaryDirectory(prefix="buchumen-bench-") as tmp:
         settings = load_settings({}, demo=True, data_dir=Path(tmp))
-        async with open_documents(settings) as store:
-            return await _bench(store, settings, cases, console)
+        async with open_services(settings, lambda: NOW) as services:
+            return await _bench(services, settings, cases, console)
 
 
-async def _bench(store: DocumentStore, settings: Settings, total: int, console: Console) -> int:
-    clock_now = datetime(2026, 11, 2, 2, tzinfo=UTC)
-    await load_demo_data(store, settings, clock_now)
-    matters = [m for m in await list_matters(store) if "citizen" in m.targets]
-    service = CaseService(store, CalendarService(store), clock=lambda: clock_now)
+async def _bench(services: Services, settings: Settings, total: int, console: Console) -> int:
+    store, service = services.documents, services.cases
+    await load_demo_data(store, settings, NOW)
+    # Matters decided before any fee: approve is the next step for every sampled case.
+    matters = [
+        m for m in await list_matters(store) if "citizen" in m.targets and not m.pay_before_review
+    ]
     citizens = [Actor(f"bench-{i}", Role.APPLICANT) for i in range(500)]
     numbers: list[str] = []
     sample = min(SERVICE_SAMPLE, total)
@@ -100,7 +100,7 @@ async def _bench(store: DocumentStore, settings: Settings, total: int, console: 
                         _id=number,
                         number=number,
                         applicant_id=f"bench-{rng.randrange(500)}",
-                        due_date=(clock_now + timedelta(days=rng.randrange(60))).date().isoformat(),
+                        due_date=(NOW + timedelta(days=rng.randrange(60))).date().isoformat(),
                     )
                     await tx.insert("cases", doc)
                     numbers.append(number)
