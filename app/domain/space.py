@@ -9,6 +9,7 @@ it and the retention period is over (少交免交 without losing what a case was
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -158,11 +159,42 @@ class SpaceDocument:
         return [v.object_key for v in self.versions]
 
 
-def check_reusable(
-    doc: SpaceDocument, kind: str, day: date, *, must_be_valid: bool, min_days: int
-) -> Version:
-    """The version a case may pin for a slot expecting ``kind``, or a Chinese refusal."""
+# Kinds that name one document each; the others (a certificate, a form, a photo) cover many,
+# so the document must also be the one the slot asks for by name.
+ONE_DOCUMENT_KINDS = frozenset({"id_card_front", "id_card_back", "business_licence"})
+
+
+def fits(doc: SpaceDocument, kind: str, name: str) -> bool:
+    """Whether ``doc`` is the document a slot expecting ``kind`` under ``name`` asks for: an
+    老年人优待证 is a certificate, but not the 原机动车驾驶证 a renewal asks for, which the
+    中华人民共和国机动车驾驶证 issued last time is."""
     if doc.kind != kind:
+        return False
+    if kind in ONE_DOCUMENT_KINDS:
+        return True
+    held, asked = _core(doc.title), _core(name)
+    return len(min(held, asked, key=len)) >= 3 and (held in asked or asked in held)
+
+
+def _core(name: str) -> str:
+    """A document's name without what varies in how it is written: notes in brackets, 原
+    (the old one), the state's name, book-title marks."""
+    core = re.sub(r"[（(][^）)]*[）)]", "", name)
+    core = core.replace("中华人民共和国", "").replace("《", "").replace("》", "").strip()
+    return core.removeprefix("原")
+
+
+def check_reusable(
+    doc: SpaceDocument,
+    kind: str,
+    day: date,
+    *,
+    must_be_valid: bool,
+    min_days: int,
+    name: str,
+) -> Version:
+    """The version a case may pin for a slot expecting ``kind`` (``name``), or a refusal."""
+    if not fits(doc, kind, name):
         raise ValidationFailed(f"“{doc.title}”不能用作这项材料，请选择相符的材料或重新拍照")
     if must_be_valid and not doc.usable_on(day, min_days=min_days):
         until = doc.current.valid_to

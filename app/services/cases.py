@@ -140,6 +140,7 @@ class CaseService:
             china_date(now),
             must_be_valid=slot.must_be_valid,
             min_days=slot.min_valid_days,
+            name=slot.name,
         )
         ref = MaterialRef(
             used.object_key, used.content_type, used.size, used.sha256, f"space:{doc.id}:{used.n}"

@@ -28,6 +28,7 @@ from app.domain.space import (
     SpaceDocument,
     Version,
     case_owner,
+    fits,
     keeps,
     owner_of,
 )
@@ -88,21 +89,20 @@ class SpaceService:
             raise NotFoundError(NOT_FOUND)
         return await self._store.find(AUDIT, {"subject": f"space:{doc.id}"}, sort=[("at", -1)])
 
-    async def matching(self, owner: str, kind: str) -> SpaceDocument | None:
-        """The owner's newest document of ``kind``, for the bot and pages to offer."""
-        where = {"owner": owner, "kind": kind, "deleted_at": None}
-        found = await self._store.find(SPACE, where, sort=[("updated_at", -1)], limit=1)
-        return doc_from_record(found[0]) if found else None
-
     async def usable_for(self, owner: str, slot: Slot) -> SpaceDocument | None:
-        """A document of the owner's that may fill ``slot`` today: its kind, valid long enough."""
+        """The owner's newest document that may fill ``slot`` today: the document the slot
+        asks for (its kind, and its name where the kind covers many), valid long enough."""
         if not slot.reusable:
             return None
-        doc = await self.matching(owner, slot.expected_kind)
-        if doc is None or not slot.must_be_valid:
-            return doc
+        where = {"owner": owner, "kind": slot.expected_kind, "deleted_at": None}
         today = china_date(self._clock())
-        return doc if doc.usable_on(today, min_days=slot.min_valid_days) else None
+        for record in await self._store.find(SPACE, where, sort=[("updated_at", -1)], limit=20):
+            doc = doc_from_record(record)
+            if not fits(doc, slot.expected_kind, slot.name):
+                continue
+            if not slot.must_be_valid or doc.usable_on(today, min_days=slot.min_valid_days):
+                return doc
+        return None
 
     # -- changes -----------------------------------------------------------------------------
 

@@ -232,3 +232,25 @@ async def test_empty_and_non_image_uploads_are_refused_and_nothing_is_queued(
         with pytest.raises(ValidationFailed):
             await world.space.upload(ME, "居民身份证人像面", once(data))
     assert await world.store.count("outbox", {"topic": "space.precheck"}) == 0
+
+
+async def test_the_space_offers_a_slot_only_the_certificate_it_asks_for(world: World) -> None:
+    matters = await world.store.find("matters", {"name": "道路运输从业人员从业资格证换证"})
+    case = await world.cases.open(ME, matters[0]["_id"])
+    old_licence = case.terms.slot("driving_licence")  # 机动车驾驶证, a certificate
+    owner = owner_of(ME)
+    now = world.cases.now()
+
+    def version(sha: str) -> Version:
+        return Version(1, f"space/{sha[:6]}.png", "image/png", 10, sha * 8, "chat", now)
+
+    await world.space.deposit(owner, "certificate", "老年人优待证", version("a1b2c3d4"))
+    assert await world.space.usable_for(owner, old_licence) is None  # a certificate, not this one
+    with pytest.raises(ValidationFailed, match="不能用作"):
+        [elder] = await world.space.documents(ME)
+        await world.cases.attach_from_space(ME, case.number, old_licence.id, elder.id, version=None)
+    issued = await world.space.deposit(
+        owner, "certificate", "中华人民共和国机动车驾驶证", version("e5f6a7b8")
+    )
+    offered = await world.space.usable_for(owner, old_licence)
+    assert offered is not None and offered.id == issued.id
