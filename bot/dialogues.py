@@ -268,7 +268,7 @@ class Dialogues:
         conv.step, conv.data = "filling", {"case": case.number}
         checklist = "\n".join(
             f"{n}. {s.name}{'' if s.required else '（可选）'}"
-            for n, s in enumerate(case.terms.slots, start=1)
+            for n, s in enumerate(case.slots, start=1)
         )
         missing = case.missing_materials()
         return texts.CASE_OPENED.format(

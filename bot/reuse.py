@@ -25,7 +25,7 @@ async def prefill(
     """Fill every empty reusable material the space has a valid document for."""
     owner = case_owner(case.applicant_id, case.enterprise_uscc)
     taken = []
-    for slot in case.terms.slots:
+    for slot in case.slots:
         doc = None if slot.id in case.materials else await space.usable_for(owner, slot)
         if doc is not None:
             case = await cases.attach_from_space(actor, case.number, slot.id, doc.id, version=None)

@@ -129,6 +129,8 @@ class Case:
     finished_on: date | None = None  # the day the legal clock stopped (see FINISHED)
     rating: dict[str, str] | None = None
     handler_id: str | None = None  # who applies for the person ``applicant_id`` (代办)
+    # Materials a notice asked for beyond the checklist (its 申请事项 item): one per notice.
+    supplements: list[Slot] = field(default_factory=list)
     fee_paid: bool = False  # the catalog fee has been received (refunds do not reset it)
     seq: int = 0
     new_events: list[CaseEvent] = field(default_factory=list)
@@ -191,26 +193,37 @@ class Case:
             raise NotPermitted("只有申请人本人可以上传该办件的材料")
         if self.state not in {State.DRAFT, State.RETURNED}:
             raise InvalidTransition(f"办件当前状态为“{LABELS_ZH[self.state]}”，不能再更换材料")
-        slot = self.terms.slot(slot_id)
+        slot = self.slot(slot_id)
         self.materials[slot_id] = ref
         self.prechecks.pop(slot_id, None)  # the verdict was on the photo this one replaces
         if self.state is State.RETURNED:
             self.changed_since_notice.add(slot_id)
         self._record("attach", self.state, self.state, actor, at, detail={"slot": slot.id})
 
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        """The checklist, then what correction notices asked for beyond it."""
+        return (*self.terms.slots, *self.supplements)
+
+    def slot(self, slot_id: str) -> Slot:
+        for slot in self.supplements:
+            if slot.id == slot_id:
+                return slot
+        return self.terms.slot(slot_id)
+
     def missing_materials(self) -> list[Slot]:
-        return [s for s in self.terms.slots if s.required and s.id not in self.materials]
+        return [s for s in self.slots if s.required and s.id not in self.materials]
 
     def slots_to_correct(self) -> list[Slot]:
         """While returned: the materials the last notice named that are not replaced yet."""
         if self.state is not State.RETURNED or not self.notices:
             return []
-        named = self.notices[-1].slot_ids() - self.changed_since_notice
-        return [s for s in self.terms.slots if s.id in named]
+        named = self.notices[-1].slot_ids() | {_supplement_id(len(self.notices))}
+        return [s for s in self.slots if s.id in named - self.changed_since_notice]
 
     def slots_to_retake(self) -> list[Slot]:
         """Materials whose current photo the pre-check asked the applicant to replace."""
-        return [s for s in self.terms.slots if s.id in self.open_findings()]
+        return [s for s in self.slots if s.id in self.open_findings()]
 
     def next_slot_for_photo(self) -> Slot | None:
         """Where a photo sent without naming a slot goes: a correction, a gap, then a retake.
@@ -221,7 +234,7 @@ class Case:
         if self.state is State.RETURNED:
             return next(iter(self.slots_to_correct()), None)
         if self.state is State.DRAFT:
-            empty = [s for s in self.terms.slots if s.id not in self.materials]
+            empty = [s for s in self.slots if s.id not in self.materials]
             return next(iter(self.missing_materials() or self.slots_to_retake() or empty), None)
         return None
 
@@ -268,14 +281,14 @@ class Case:
             item = by_slot.get(slot_id)
             defects, remark = (item.defects, item.remark) if item else ((), "")
             by_slot[slot_id] = Correction(slot_id, defects, remark, check.findings)
-        order = {s.id: n for n, s in enumerate(self.terms.slots)}
+        order = {s.id: n for n, s in enumerate(self.slots)}
         ordered = sorted(by_slot.values(), key=lambda i: order.get(i.slot_id or "", len(order)))
         return CorrectionNotice(tuple(ordered))
 
     def notice_text(self, number: int, *, link: str | None = None) -> str:
         """Notice ``number`` (1-based) as the applicant reads it."""
-        names = {s.id: s.name for s in self.terms.slots}
-        samples = {s.id: s.sample for s in self.terms.slots if s.sample}
+        names = {s.id: s.name for s in self.slots}
+        samples = {s.id: s.sample for s in self.slots if s.sample}
         notice = self.notices[number - 1]
         return notice.render(
             self.number, self.terms.name, names, number=number, samples=samples, link=link
@@ -300,19 +313,25 @@ class Case:
         self._check(Action.RETURN, actor)
         for item in notice.items:
             if item.slot_id is not None:
-                self.terms.slot(item.slot_id)
+                self.slot(item.slot_id)
         if self.notices:
             # A later notice may only repeat what the last one listed or concern what was
             # replaced since: everything else had to be told the first time.
             allowed = self.notices[-1].slot_ids() | self.changed_since_notice
             late = sorted(s for s in notice.slot_ids() - allowed if s is not None)
             if late:
-                names = "、".join(self.terms.slot(s).name for s in late)
+                names = "、".join(self.slot(s).name for s in late)
                 raise ValidationFailed(
                     f"一次性告知：{names}在上次补正通知中未列出且申请人未更换，不能再次要求补正"
                 )
         self.notices.append(notice)
         self.changed_since_notice = set()
+        asked = next((i for i in notice.items if i.slot_id is None), None)
+        if asked is not None:  # every item a notice asks for can be uploaded
+            what = asked.remark or "、".join(asked.problems()) or "补充材料"
+            self.supplements.append(
+                Slot(_supplement_id(len(self.notices)), f"补充材料：{what}"[:60], required=False)
+            )
         self._apply(Action.RETURN, actor, at, detail={"notice": len(self.notices)})
 
     def deem_accepted(self, calendar: WorkCalendar, at: datetime) -> None:
@@ -488,3 +507,7 @@ __all__ = [
     "Slot",
     "china_date",
 ]
+
+
+def _supplement_id(notice_number: int) -> str:
+    return f"supplement-{notice_number}"

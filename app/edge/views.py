@@ -97,7 +97,7 @@ def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]
                 "size": m.size if m else None,
                 "precheck": precheck_view(case.prechecks.get(s.id)),
             }
-            for s in case.terms.slots
+            for s in case.slots
         ],
         "missing": [s.id for s in case.missing_materials()],
         "clock": clock_view(case, calendar, today),

@@ -42,7 +42,7 @@ def _with_handler(case: Case, effects: list[Effect]) -> list[Effect]:
 
 def precheck_effects(case: Case, slot_id: str) -> list[Effect]:
     """The chat message a kept verdict implies, and the space deposit when it passed."""
-    slot, check = case.terms.slot(slot_id), case.prechecks[slot_id]
+    slot, check = case.slot(slot_id), case.prechecks[slot_id]
     replaces = case.next_slot_for_photo() == slot
     text = check.message(slot.name, case.number, next_photo_replaces=replaces)
     notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}

@@ -69,6 +69,7 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
             for n in case.notices
         ],
         "changed_since_notice": sorted(case.changed_since_notice),
+        "supplements": [vars(s).copy() for s in case.supplements],
         "decision": case.decision,
         "finished_on": case.finished_on.isoformat() if case.finished_on else None,
         "rating": case.rating,
@@ -108,6 +109,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
         changed_since_notice=set(doc["changed_since_notice"]),
+        supplements=[Slot(**s) for s in doc.get("supplements", [])],
         decision=doc["decision"],
         finished_on=_d(doc.get("finished_on")),
         rating=doc.get("rating"),

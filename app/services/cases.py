@@ -130,7 +130,7 @@ class CaseService:
         doc = doc_from_record(record) if record else None
         if doc is None or not doc.may_use(actor) or not case.is_owner(actor):
             raise NotFoundError(SPACE_NOT_FOUND)
-        slot = case.terms.slot(slot_id)
+        slot = case.slot(slot_id)
         if not slot.reusable:
             raise ValidationFailed(f"“{slot.name}”须按本次办理重新提交，不能从个人空间调用")
         now = self._clock()

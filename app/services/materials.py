@@ -58,7 +58,7 @@ class MaterialService:
         case = await self._cases.get(actor, number)
         if not case.is_owner(actor):
             raise NotPermitted("只有申请人本人可以上传该办件的材料")
-        case.terms.slot(slot_id)  # an unknown slot is refused before any byte is stored
+        case.slot(slot_id)  # an unknown slot is refused before any byte is stored
         ref = await store_photo(self._objects, f"cases/{number}/{slot_id}", chunks, source)
         try:
             return await self._cases.attach(actor, number, slot_id, ref, version=version)
@@ -75,7 +75,7 @@ class MaterialService:
         waiting for a photo, and ``fetch`` is called for its bytes only then. None when no slot
         waits. A photo the case refuses raises, saying why.
         """
-        done = next((s for s in case.terms.slots if _source(case, s.id) == source), None)
+        done = next((s for s in case.slots if _source(case, s.id) == source), None)
         if done is not None:
             return case, done
         slot = case.next_slot_for_photo()

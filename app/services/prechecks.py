@@ -59,7 +59,7 @@ class PrecheckService:
             data = await read_photo(self._objects, key)
         except ObjectNotFound:
             return  # deleted with its case; nothing left to judge
-        verdict = await self._checker(data, await self.expectation(case, case.terms.slot(slot_id)))
+        verdict = await self._checker(data, await self.expectation(case, case.slot(slot_id)))
         check = Precheck(
             object_key=key,
             status=verdict.status,

@@ -113,7 +113,7 @@ class SpaceService:
         ref, check = case.materials.get(slot_id), case.prechecks.get(slot_id)
         if ref is None or check is None or ref.object_key != key:
             return  # replaced since: the newer photo is deposited by its own job, if it passes
-        slot = case.terms.slot(slot_id)
+        slot = case.slot(slot_id)
         version = Version(
             n=1,
             object_key=ref.object_key,

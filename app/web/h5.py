@@ -126,7 +126,7 @@ async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str,
     space = request.config_dict[keys.SPACE]
     owner = case_owner(case.applicant_id, case.enterprise_uscc)
     offers = {}
-    for slot in case.terms.slots:
+    for slot in case.slots:
         doc = await space.usable_for(owner, slot)
         if doc is None:
             continue
@@ -209,7 +209,7 @@ async def notice_page(request: web.Request) -> web.Response:
         for e in await request.config_dict[keys.CASES].history(actor, number)
         if e.action == Action.RETURN.value and e.detail.get("notice") == k
     ]
-    slots = {s.id: s for s in case.terms.slots}
+    slots = {s.id: s for s in case.slots}
     items = [
         {
             "subject": slots[i.slot_id].name if i.slot_id in slots else "申请事项",

@@ -132,7 +132,7 @@ async def preview(request: web.Request) -> web.Response:
     actor, number, form, version = await _decide(request)
     cases = request.config_dict[keys.CASES]
     case = await cases.get(actor, number)
-    items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+    items, dismissed = _corrections(form, [s.id for s in case.slots])
     text = await cases.preview_return(actor, number, items, dismissed=dismissed)
     context = {"number": number, "text": text, "form": form, "version": version,
                "csrf": csrf_token(request, STAFF)}  # fmt: skip
@@ -155,7 +155,7 @@ async def return_case(request: web.Request) -> web.Response:
         cases: CaseService, actor: Actor, number: str, form: dict[str, Any], version: int | None
     ) -> object:
         case = await cases.get(actor, number)
-        items, dismissed = _corrections(form, [s.id for s in case.terms.slots])
+        items, dismissed = _corrections(form, [s.id for s in case.slots])
         return await cases.return_for_correction(
             actor, number, items, version=version, dismissed=dismissed
         )

@@ -310,12 +310,17 @@ def test_a_chat_photo_fills_required_gaps_first_then_optional_ones() -> None:
 def test_while_returned_photos_replace_only_what_the_notice_named() -> None:
     case = submitted()
     notice = CorrectionNotice(
-        (Correction("id_front", ("blurry",)), Correction(None, ("other",), "说明"))
+        (Correction("id_front", ("blurry",)), Correction(None, ("other",), "请补充提交户口簿"))
     )
     case.return_for_correction(notice, REVIEWER, at(MON))
-    assert [s.id for s in case.slots_to_correct()] == ["id_front"]
+    # What the notice asks for beyond the checklist can be uploaded too, in a slot of its own.
+    assert [s.id for s in case.slots_to_correct()] == ["id_front", "supplement-1"]
+    assert case.slot("supplement-1").name == "补充材料：请补充提交户口簿"
     case.attach("id_front", ref("new"), CITIZEN, at(MON))
+    assert case.next_slot_for_photo() == case.slot("supplement-1")
+    case.attach("supplement-1", ref("hukou"), CITIZEN, at(MON))
     assert case.slots_to_correct() == [] and case.next_slot_for_photo() is None
+    case.resubmit(CITIZEN, at(MON))  # nothing else was asked: the case goes back to review
 
 
 def test_a_delivered_case_is_rated_once_and_rating_closes_it() -> None:
