@@ -122,9 +122,11 @@ class Messenger:
         if filed is None:
             await self._reply(msg, texts.NOTHING_TO_FILL)
             return
-        case, done = filed
-        rest = reuse.still_needed(case) + await reuse.offer(self._space, case)
-        await self._reply(msg, texts.PHOTO_ATTACHED.format(slot=done.name, rest=rest))
+        case, _ = filed
+        # Acknowledged when it arrived, told with its verdict: a message here only to offer a
+        # document from the personal space for what comes next.
+        if offer := await reuse.offer(self._space, case):
+            await self._reply(msg, offer.strip())
 
     async def _claim(self, msg: OutboxMessage, openid: str) -> None:
         actor = await account_of_openid(self._store, openid)

@@ -49,9 +49,4 @@ async def offer(space: SpaceService, case: Case) -> str:
 
 def still_needed(case: Case) -> str:
     """What to send next, or that everything is there: the tail of every filing reply."""
-    nxt = case.next_slot_for_photo()
-    still = case.slots_to_correct() or case.missing_materials()
-    if nxt is not None and still:
-        names = "、".join(s.name for s in still)
-        return texts.STILL_MISSING.format(missing=names, next=nxt.name)
-    return texts.ALL_PRESENT
+    return case.what_next()

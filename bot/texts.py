@@ -89,10 +89,7 @@ CASE_OPENED = (
     "请先发送：{next}"
 )
 NO_OPEN_CASE = "您当前没有正在填写的办件。回复“我要办”开始办理。"
-PHOTO_RECEIVED = "已收到照片，正在保存，请稍候……"
-PHOTO_ATTACHED = "已收到“{slot}”，正在自动预审，几秒后告诉您结果。{rest}"
-STILL_MISSING = "还需要：{missing}。请继续拍照发送：{next}"
-ALL_PRESENT = "材料已齐全，回复“提交”即可提交申请。"
+PHOTO_RECEIVED = "已收到照片，正在自动预审，几秒后告诉您结果。"
 NOTHING_TO_FILL = "该办件当前无需补充材料。回复“查询进度”查看办件状态。"
 SUBMITTED = "办件 {number} 已提交，我们会在承诺时限内完成预审，结果将通过消息通知您。"
 SUBMITTED_WITH_FINDINGS = (

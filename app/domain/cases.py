@@ -238,6 +238,28 @@ class Case:
             return next(iter(self.missing_materials() or self.slots_to_retake() or empty), None)
         return None
 
+    def what_next(self) -> str:
+        """What the applicant should do now, true of the case at this moment (the tail of every
+        reply about a material): what is still missing, what the pre-check asks to retake, or
+        that it can be submitted."""
+        if self.state not in {State.DRAFT, State.RETURNED}:
+            return ""
+        nxt = self.next_slot_for_photo()
+        still = (
+            self.slots_to_correct() if self.state is State.RETURNED else self.missing_materials()
+        )
+        if nxt is not None and still:
+            names = "、".join(s.name for s in still)
+            return f"还需要：{names}。请继续拍照发送：{nxt.name}"
+        retake = self.slots_to_retake()
+        if retake:
+            names = "、".join(s.name for s in retake)
+            return (
+                f"必交材料已齐全，但{names}的预审提示需要重新拍摄：直接发送新照片即可替换；"
+                "如确认无误，也可回复“提交”，由工作人员审核。"
+            )
+        return "材料已齐全，回复“提交”即可提交申请。"
+
     # -- machine pre-check -------------------------------------------------------------------
 
     def record_precheck(self, slot_id: str, precheck: Precheck) -> bool:

@@ -45,6 +45,8 @@ def precheck_effects(case: Case, slot_id: str) -> list[Effect]:
     slot, check = case.slot(slot_id), case.prechecks[slot_id]
     replaces = case.next_slot_for_photo() == slot
     text = check.message(slot.name, case.number, next_photo_replaces=replaces)
+    if after := case.what_next():
+        text += "\n" + after
     notify = {"case": case.number, "applicant_id": case.applicant_id, "state": case.state.value}
     effects = [(NOTIFY_TOPIC, f"verdict:{case.number}:{slot_id}", notify | {"text": text})]
     from_space = case.materials[slot_id].source.startswith("space:")

@@ -103,7 +103,7 @@ async def test_apply_return_with_two_defects_fix_approve_rate(
     for name, slot in (("front", "居民身份证人像面"), ("back", "居民身份证国徽面"),
                        ("portrait", "近期一寸免冠白底彩色证件照")):  # fmt: skip
         await applicant.set_input_files("#photo", str(files[name]))
-        await seen(applicant, f"已收到“{slot}”")
+        await seen(applicant, f"【材料预审】办件 {case}“{slot}”")  # one verdict per photo
     await seen(applicant, "【材料预审】", times=3)
     await shot(applicant, "01-applicant-chat-photos")
     assert case in await say(applicant, "提交")
@@ -144,9 +144,9 @@ async def test_apply_return_with_two_defects_fix_approve_rate(
     assert "照片模糊" in notice and "请上传白底正面免冠照片" in notice  # both, one notice
     await shot(applicant, "06-applicant-notice")
     await applicant.set_input_files("#photo", str(files["back"]))
-    await seen(applicant, "已收到“居民身份证国徽面”", times=2)
+    await seen(applicant, f"【材料预审】办件 {case}“居民身份证国徽面”", times=2)
     await applicant.set_input_files("#photo", str(files["portrait"]))
-    await seen(applicant, "已收到“近期一寸免冠白底彩色证件照”", times=2)
+    await seen(applicant, f"【材料预审】办件 {case}“近期一寸免冠白底彩色证件照”", times=2)
     assert case in await say(applicant, "提交")
 
     await reviewer.goto(f"{live.base}/staff/cases/{case}")

@@ -36,7 +36,7 @@ async def test_the_licence_fee_is_paid_at_the_cashier_and_the_chat_confirms_it(
     case = number[0]
     for name, slot in SLOTS:
         await applicant.set_input_files("#photo", str(files[name]))
-        await seen(applicant, f"已收到“{slot}”")
+        await seen(applicant, f"【材料预审】办件 {case}“{slot}”")
     await say(applicant, "提交")
     await seen(applicant, "请缴纳以下费用")
     await shot(applicant, "pay-01-chat-fee")

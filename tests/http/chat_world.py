@@ -121,7 +121,7 @@ async def apply_by_chat(world: World) -> str:
     number = await open_by_chat(world)
     for n in range(3):
         await world.sim.push_image(OPENID, JPEG)
-        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+        await eventually(lambda n=n: sum("【材料预审】" in t for t in world.chat()) == n + 1)
     await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
     await world.say("提交")
     return number

@@ -26,7 +26,7 @@ async def apply_for_licence(world: World) -> str:
     required = [m for m in matter["materials"] if m["required"]]
     for n in range(len(required)):
         await world.sim.push_image(OPENID, JPEG)
-        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
+        await eventually(lambda n=n: sum("【材料预审】" in t for t in world.chat()) == n + 1)
     await world.say("提交")
     return number
 

@@ -35,14 +35,19 @@ async def test_a_citizen_binds_applies_by_photo_and_submits_in_the_chat(world: W
     opened = await world.say("办理")
     number = next(w for w in opened.replace("（", " ").split() if w.startswith("BC"))
 
-    for n in range(3):  # its three required photos, one by one, answered through the outbox
+    for n in range(3):  # its three required photos, one by one
+        before = len(world.chat())
         result = await world.sim.push_image(OPENID, JPEG)
-        assert "已收到照片" in (result.reply or {}).get("Content", "")
-        await eventually(lambda n=n: sum("已收到“" in t for t in world.chat()) == n + 1)
-    assert "材料已齐全" in [t for t in world.chat() if "已收到“" in t][-1]
-    # Each photo's pre-check verdict follows in the chat; these test JPEGs are cut short.
-    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == 3)
-    assert all("照片文件不完整" in t for t in world.chat() if "【材料预审】" in t)
+        assert "已收到照片" in (result.reply or {}).get("Content", "")  # one acknowledgement
+        # ...then one verdict that names the material and says what comes next.
+        await eventually(lambda n=n: sum("【材料预审】" in t for t in world.chat()) == n + 1)
+        assert len(world.chat()) == before + 1  # after the reply, one message: the verdict
+    verdicts = [t for t in world.chat() if "【材料预审】" in t]
+    # These test JPEGs are cut short: the pre-check asks to retake them, so the last verdict does
+    # not say everything is fine, but that all required materials are there and may be retaken.
+    assert all("照片文件不完整" in t for t in verdicts)
+    assert "还需要" in verdicts[0] and "必交材料已齐全" in verdicts[-1]
+    assert not any("材料已齐全，回复“提交”即可提交申请" in t for t in verdicts)
 
     submitted = await world.say("提交")
     assert number in submitted
@@ -156,10 +161,11 @@ async def test_a_returned_case_is_corrected_by_chat_photo_and_resubmitted(
     # One notice: the reviewer's words and the machine's open finding on the same material.
     assert "照片文件不完整" in notice and "身份证" not in notice
     assert f"/h5/cases/{number}/notices/1" in notice
+    told = sum("【材料预审】" in t for t in world.chat())
     await world.sim.push_image(OPENID, JPEG + b"new")
-    replies = lambda: [t for t in world.chat() if "已收到“" in t]  # noqa: E731
-    await eventually(lambda: "材料已齐全" in replies()[-1])
-    assert "近期一寸免冠" in replies()[-1]  # the photo went to the slot the notice named
+    await eventually(lambda: sum("【材料预审】" in t for t in world.chat()) == told + 1)
+    verdict = [t for t in world.chat() if "【材料预审】" in t][-1]
+    assert "近期一寸免冠" in verdict  # the photo went to the slot the notice named
     assert number in await world.say("提交")
     case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
     assert case["state"] == "resubmitted"
