@@ -19,6 +19,7 @@ from app import keys
 from app.api.handlers import routes as api_routes
 from app.api.pages import routes as api_page_routes
 from app.api.sf_push import routes as sf_push_routes
+from app.edge.bodies import malformed_bodies
 from app.edge.errors import error_middleware
 from app.settings import Settings
 from app.web import (
@@ -76,7 +77,8 @@ def create_app(
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
     ``demo_parcels`` lets the demo's local SF move parcels by itself (see ``sf_ctx``).
     """
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    middlewares = [error_middleware, malformed_bodies]  # the error middleware renders a 400
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(
         app,
@@ -95,7 +97,7 @@ def create_app(
             background_ctx(settings, clock, warm_ocr=warm_ocr),
         ]
     )
-    api = web.Application(client_max_size=settings.max_body_bytes, middlewares=[error_middleware])
+    api = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
     api.add_routes(api_routes)
     api.add_routes(api_page_routes)
     app.add_subapp("/api/v1", api)

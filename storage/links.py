@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from storage.objects import ObjectStoreError, check_link_lifetime
 
 LINK_PATH = "/files/"
 MIN_SECRET_BYTES = 32
+_EXP = re.compile(r"[0-9]{1,12}")  # Unix seconds, up to the year 33658
 
 Clock = Callable[[], datetime]
 
@@ -49,7 +51,8 @@ class LinkSigner:
 
     def verify(self, key: str, exp: str | None, sig: str | None) -> None:
         """Return if ``exp`` and ``sig`` were signed for ``key`` and have not expired."""
-        if not exp or not sig or not exp.isdigit() or len(exp) > 12:
+        # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+        if not exp or not sig or not _EXP.fullmatch(exp):
             raise LinkRefused(key)
         # Constant time, and before the expiry check: a forger learns nothing from timing.
         if not hmac.compare_digest(sig.encode(), self._signature(key, int(exp)).encode()):

@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from app.domain.actors import Actor
+from app.edge.bounds import load_json
 from app.edge.errors import BadRequest, InvalidToken
 from app.keys import ACCOUNTS, TOKENS
 
@@ -34,17 +35,10 @@ async def actor_of(request: web.Request) -> Actor:
 async def read_model(request: web.Request, model: type[M]) -> M:
     """Parse the JSON body into ``model``; malformed JSON is a 400, wrong fields a 422."""
     raw = await request.read()  # bounded by the app's client_max_size (413 beyond)
-    try:
-        data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest("malformed_json", f"请求体不是合法的 JSON（第 {_line(exc)} 行）") from exc
+    data = load_json(raw or b"{}")  # nesting and numbers bounded too: 400, never a 500
     if not isinstance(data, dict):
         raise BadRequest("malformed_json", "请求体须为 JSON 对象")
     return model.model_validate(data)
-
-
-def _line(exc: Exception) -> int:
-    return getattr(exc, "lineno", 1)
 
 
 def reply(data: Any, *, status: int = 200) -> web.Response:
@@ -57,14 +51,3 @@ def _default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(type(value).__name__)
-
-
-def int_query(request: web.Request, name: str) -> int | None:
-    """The integer query parameter ``name``, None when absent; anything else is a 400."""
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadRequest("invalid_query", f"参数 {name} 须为整数") from exc

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 
 from aiohttp import web
 
-from app.api.common import actor_of, int_query, read_model, reply
+from app.api.common import actor_of, read_model, reply
 from app.api.schemas import (
     ActionBody,
     CalendarOverride,
@@ -20,6 +20,7 @@ from app.domain.case_states import Action
 from app.domain.cases import Case
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
+from app.edge.bounds import INT64, MAX_PAGE, query_int
 from app.edge.errors import error_response
 from app.edge.views import case_views, event_view, matter_view, payments_view
 from app.keys import CALENDAR, CASES, CATALOG, MATERIALS, OBJECTS, PAYMENT_SERVICE
@@ -82,8 +83,8 @@ async def list_cases(request: web.Request) -> web.Response:
         actor,
         state=request.query.get("state"),
         matter=request.query.get("matter"),
-        page=int_query(request, "page") or 1,
-        size=int_query(request, "size") or 20,
+        page=query_int(request, "page", low=1, high=MAX_PAGE, default=1),
+        size=query_int(request, "size", low=1, high=100, default=20),
     )
     return reply(
         {
@@ -121,7 +122,7 @@ async def upload_material(request: web.Request) -> web.Response:
         request.match_info["number"],
         request.match_info["slot"],
         request.content.iter_chunked(64 * 1024),
-        version=int_query(request, "version"),
+        version=query_int(request, "version", low=0, high=INT64 - 1),
     )
     return await _render(request, case)
 
@@ -228,7 +229,9 @@ async def act_on_case(request: web.Request) -> web.Response:
 @routes.get("/calendar/overrides")
 async def list_overrides(request: web.Request) -> web.Response:
     await actor_of(request)
-    items = await request.config_dict[CALENDAR].overrides(int_query(request, "year"))
+    items = await request.config_dict[CALENDAR].overrides(
+        query_int(request, "year", low=MINYEAR, high=MAXYEAR)
+    )
     return reply({"items": [{k: v for k, v in d.items() if k != "_version"} for d in items]})
 
 

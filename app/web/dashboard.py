@@ -13,6 +13,7 @@ from app import keys
 from app.domain.actors import Actor, Role
 from app.domain.cases import RATINGS, china_date
 from app.domain.identity import mask_sensitive
+from app.edge.bounds import query_int
 from app.edge.errors import back
 from app.services import supervision
 from app.web.session import checked_form, csrf_token
@@ -31,11 +32,9 @@ def _supervisor(request: web.Request) -> Actor:
 
 
 def _days(request: web.Request) -> int:
-    try:
-        days = int(request.query.get("days", ""))
-    except ValueError:
-        return supervision.PERIODS[1]
-    return days if days in supervision.PERIODS else supervision.PERIODS[1]
+    periods = supervision.PERIODS
+    days = query_int(request, "days", low=1, high=max(periods), default=periods[1])
+    return days if days in periods else periods[1]
 
 
 @routes.get("/staff/dashboard")

@@ -14,6 +14,7 @@ from app.domain.cases import RATEABLE, RATING_COMMENT_MAX, RATINGS, Case
 from app.domain.catalog import yuan
 from app.domain.errors import NotPermitted
 from app.domain.space import case_owner
+from app.edge.bounds import path_int
 from app.edge.errors import back
 from app.edge.views import case_views, event_view
 from app.services.case_reads import NOT_FOUND
@@ -199,7 +200,7 @@ async def reuse_page(request: web.Request) -> web.Response:
 @routes.get("/h5/cases/{number}/notices/{k:[0-9]{1,3}}")
 async def notice_page(request: web.Request) -> web.Response:
     """One correction notice as issued: every material to fix, the reviewer's and the machine's."""
-    number, k = request.match_info["number"], int(request.match_info["k"])
+    number, k = request.match_info["number"], path_int(request, "k", low=0, high=999)
     actor = await signed_in(request)
     case = await request.config_dict[keys.CASES].view(actor, number, purpose="h5")
     if not 1 <= k <= len(case.notices):

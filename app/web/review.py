@@ -16,6 +16,7 @@ from app import keys
 from app.domain.actors import Actor
 from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
 from app.domain.notices import DEFECTS, Correction
+from app.edge.bounds import MAX_PAGE, query_int
 from app.edge.errors import back, back_to
 from app.edge.views import case_views
 from app.services.case_reads import NEEDS_A_REASON
@@ -41,10 +42,7 @@ async def queue(request: web.Request) -> web.Response:
     actor = _reviewer(request)
     state = request.query.get("state") or None
     matter = request.query.get("matter") or None
-    try:
-        page_no = max(1, int(request.query.get("page", "1")))
-    except ValueError:
-        page_no = 1
+    page_no = query_int(request, "page", low=1, high=MAX_PAGE, default=1)
     page = await request.config_dict[keys.CASES].list_for(
         actor, state=state, matter=matter, page=page_no, size=PAGE_SIZE
     )

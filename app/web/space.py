@@ -7,6 +7,7 @@ from aiohttp import BodyPartReader, web
 
 from app import keys
 from app.domain.space import SpaceDocument
+from app.edge.bounds import path_int
 from app.edge.errors import back
 from app.web.session import (
     CSRF_FIELD,
@@ -118,7 +119,7 @@ async def version_photo(request: web.Request) -> web.Response:
     doc = await request.config_dict[keys.SPACE].view(
         actor, request.match_info["doc"], purpose="h5-photo"
     )
-    version = doc.version_no(int(request.match_info["n"]))
+    version = doc.version_no(path_int(request, "n", low=0, high=9999))
     url = await request.config_dict[keys.OBJECTS].download_url(version.object_key)
     raise web.HTTPFound(url)
 
