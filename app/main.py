@@ -21,6 +21,7 @@ from app.api.pages import routes as api_page_routes
 from app.api.sf_push import routes as sf_push_routes
 from app.edge.bodies import malformed_bodies
 from app.edge.errors import error_middleware
+from app.edge.headers import security_headers
 from app.settings import Settings
 from app.web import (
     admin,
@@ -79,6 +80,7 @@ def create_app(
     """
     middlewares = [error_middleware, malformed_bodies]  # the error middleware renders a 400
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
+    app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(
         app,

@@ -2,19 +2,22 @@
 
 No browser is downloaded: Playwright's driver comes from PyPI and launches the `chromium`
 package that `python3 -m tests` installs. Screenshots land in var/screenshots/.
+
+Every phone reports what its pages' Content-Security-Policy refused; a test whose pages broke
+the policy (an inline script or style the policy blocks) fails at teardown, naming it.
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
 from app import keys
 from app.main import create_app
@@ -24,6 +27,8 @@ from app.settings import load_settings
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+# What chromium writes to a page's console when the policy blocks something, this test's.
+CSP_REFUSALS: list[str] = []
 
 
 @dataclass
@@ -61,6 +66,25 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
         await runner.cleanup()
 
 
+@pytest.fixture(autouse=True)
+def csp_refusals() -> Iterator[list[str]]:
+    """The policy refusals the test's pages reported; any left at the end fail the test (a test
+    that provokes one on purpose takes it out of the list)."""
+    # pytest loads this file as "conftest" and the tests import it as tests.browser.conftest:
+    # two modules, so take the list that phone(), called by the tests, appends to.
+    from tests.browser.conftest import CSP_REFUSALS as refusals
+
+    refusals.clear()
+    yield refusals
+    if refusals:
+        pytest.fail("a page broke its Content-Security-Policy:\n" + "\n".join(refusals))
+
+
+def _watch_policy(message: ConsoleMessage) -> None:
+    if "Content Security Policy" in message.text:
+        CSP_REFUSALS.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     chromium = shutil.which("chromium")
@@ -74,9 +98,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def phone(browser: Browser) -> BrowserContext:
     """A phone-sized browser of its own: its own cookies, like a second person's phone."""
-    return await browser.new_context(
+    context = await browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
     )
+    context.on("console", _watch_policy)
+    return context
 
 
 async def staff_phone(browser: Browser, live: Live, username: str, then: str = "") -> Page:
