@@ -3,11 +3,16 @@
 Both structlog loggers and stdlib loggers (``aiohttp.access``, ``aiohttp.server``, libraries)
 go through one stdlib handler whose formatter runs the same processors, so every line has the
 same shape and passes the same mask (PIPL: ID numbers and phone numbers never reach the logs).
+Whatever grants access is cut out of every value too: a signed link's ``sig``, an OAuth
+``code``, tokens and WeChat's signatures in a query string (the access log writes
+the request line and the Referer in full), and the signature in a receipt's or a certificate's
+QR link path.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any, TextIO
 
@@ -19,10 +24,26 @@ from app.domain.identity import mask_sensitive
 _HANDLER_NAME = "buchumen"
 _LEADING_KEYS = ("timestamp", "level", "logger", "event")
 
+REDACTED = "[redacted]"
+# Query parameters that are keys, not data: whoever reads them may open what they open.
+# Not ``state``: OAuth's opens nothing without its cookie, and the queue filters cases by it.
+SECRET_PARAMS = ("sig", "code", "token", "access_token", "msg_signature", "signature")
+_SECRET_QUERY = re.compile(
+    r"(?<=[?&;])(" + "|".join(SECRET_PARAMS) + r")=[^&;\s\"'#]*", re.IGNORECASE
+)
+# Pages whose last path segment is the signature: receipts and certificate checks (QR codes).
+_SECRET_PATH = re.compile(r"(/(?:h5/receipts|q|verify)/[^/\s?#\"']+/)[^/\s?#\"']+")
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the values of access-granting query parameters and path signatures cut."""
+    text = _SECRET_QUERY.sub(lambda match: f"{match.group(1)}={REDACTED}", text)
+    return _SECRET_PATH.sub(lambda match: match.group(1) + REDACTED, text)
+
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_sensitive(value)
+        return mask_sensitive(redact_secrets(value))
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -30,11 +51,12 @@ def _masked(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     # Anything else would be rendered by its repr; mask that text instead.
-    return mask_sensitive(repr(value))
+    return mask_sensitive(redact_secrets(repr(value)))
 
 
 def mask_personal_data(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """Processor: mask ID numbers, USCCs and mobile numbers in every value, recursively."""
+    """Processor: mask ID numbers, USCCs and mobile numbers, and cut secrets (see
+    ``redact_secrets``), in every value, recursively."""
     return {key: _masked(value) for key, value in event_dict.items()}
 
 
