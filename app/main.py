@@ -46,6 +46,7 @@ from app.web import (
     verify,
     wechat_callback,
 )
+from app.web.doors import doors
 from app.web.files import file_routes
 from app.web.session import china_time
 from app.wiring.alipay import alipay_ctx
@@ -79,7 +80,9 @@ def create_app(
     ``demo_parcels`` lets the demo's local SF move parcels by itself (see ``sf_ctx``).
     """
     middlewares = [error_middleware, malformed_bodies]  # the error middleware renders a 400
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[*middlewares, doors]
+    )
     app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(

@@ -1,0 +1,95 @@
+"""Which staff role may pass which door: one table for every staff-side page (/staff/,
+/courier/, /kiosk/), checked before any handler runs. A page missing from the table is shut to
+everyone, so a new page cannot forget its roles; tests/http/test_doors.py walks the table for
+every role and docs/architecture.md prints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from app import keys
+from app.domain.actors import Role
+from app.domain.errors import NotPermitted
+from app.edge.errors import InvalidToken
+
+STAFF_COOKIE = "bcm_staff"  # the staff pages' session (app/web/staff.py), scoped per role path
+SIDES = ("/staff/", "/courier/", "/kiosk/")
+OPEN = frozenset({"/staff/login"})
+R, S, A, C, K = Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER, Role.KIOSK
+DOORS: Mapping[str, frozenset[Role]] = {
+    "/staff/": frozenset({R, S, A}),  # each to their own home page
+    "/staff/logout": frozenset({R, S, A}),
+    # A department's reviewers decide its cases; supervisors and administrators may look (a
+    # photo only with a stated reason), never decide.
+    "/staff/queue": frozenset({R}),
+    "/staff/cases/{number}": frozenset({R, S, A}),
+    "/staff/cases/{number}/materials/{slot}/photo": frozenset({R, S, A}),
+    "/staff/cases/{number}/preview": frozenset({R}),
+    "/staff/cases/{number}/return": frozenset({R}),
+    "/staff/cases/{number}/approve": frozenset({R}),
+    "/staff/cases/{number}/issue": frozenset({R}),
+    "/staff/cases/{number}/reject": frozenset({R}),
+    "/staff/cases/{number}/courier/{kind}/retry": frozenset({R}),
+    # 代办 with evidence: the matter's department reviewers, and administrators.
+    "/staff/mandates": frozenset({R, A}),
+    "/staff/mandates/{id}/{which}": frozenset({R, A}),
+    "/staff/mandates/{id}/{decision}": frozenset({R, A}),
+    # The hall's windows: check-in, the queue and hand-overs are the department's clerks'.
+    "/staff/checkin": frozenset({R}),
+    "/staff/checkin/next": frozenset({R}),
+    "/staff/checkin/{booking}/call": frozenset({R}),
+    "/staff/checkin/{booking}/serve": frozenset({R}),
+    "/staff/handover": frozenset({R}),
+    "/staff/admin": frozenset({A}),
+    "/staff/admin/hall/{department}": frozenset({A}),
+    "/staff/admin/restrictions/{username}/lift": frozenset({A}),
+    "/staff/admin/calendar": frozenset({A}),
+    "/staff/dashboard": frozenset({S}),
+    "/staff/dashboard.csv": frozenset({S}),
+    "/staff/dashboard/payments/retry": frozenset({S}),
+    "/staff/dashboard/follow-ups/{number}/close": frozenset({S}),
+    "/courier/": frozenset({C}),
+    "/courier/scan": frozenset({C}),
+    "/courier/codes/{number}/{step}": frozenset({C}),
+    "/courier/logout": frozenset({C}),
+    "/kiosk/": frozenset({K}),
+    "/kiosk/checkin": frozenset({K}),
+    "/kiosk/logout": frozenset({K}),
+}
+ROLE_ZH = {R: "部门工作人员", S: "督办人员", A: "系统管理员", C: "快递员", K: "大厅自助机"}
+SHUT = "如需使用，请联系管理员调整账号角色。"  # the tail of every refusal at a door
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def door_of(request: web.Request) -> str | None:
+    """The staff-side route pattern this request is for, or None for every other page."""
+    resource = request.match_info.route.resource
+    path = resource.canonical if resource is not None else ""
+    return path if path.startswith(SIDES) and path not in OPEN else None
+
+
+@web.middleware
+async def doors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    door = door_of(request)
+    if door is not None:
+        role = _role(request)
+        allowed = DOORS.get(door, frozenset())
+        if role is not None and role not in allowed:
+            whom = "、".join(ROLE_ZH[r] for r in ROLE_ZH if r in allowed) or "指定人员"
+            raise NotPermitted(f"该页面仅供{whom}使用。{SHUT}")
+        # No session: the page itself sends the person to sign in.
+    return await handler(request)
+
+
+def _role(request: web.Request) -> Role | None:
+    token = request.cookies.get(STAFF_COOKIE)
+    if not token:
+        return None
+    try:
+        return request.config_dict[keys.TOKENS].verify(token).role
+    except InvalidToken:
+        return None
