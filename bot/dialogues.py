@@ -370,28 +370,45 @@ class Dialogues:
         return await self.describe(case)
 
     async def describe(self, case: Case) -> str:
-        clock = ""
-        if case.submitted_on:
-            calendar = await self._calendars.calendar()
-            today = china_date(self._clock())
-            used = used_working_days(calendar, case.submitted_on, today, case.pauses)
-            left = remaining_working_days(case.terms.limit_days, used)
-            clock = f"\n已用 {used} 个工作日，剩余 {max(left, 0)} 个工作日"
-            clock += "（补正/缴费/寄送期间暂停计时）" if case.paused else ""
-        missing = "、".join(s.name for s in case.missing_materials())
-        notice = (
-            case.notice_text(len(case.notices))
-            if (case.notices and case.state.value == "returned")
-            else ""
-        )
         return texts.CASE_DETAIL.format(
             number=case.number,
             matter=case.terms.name,
             state=LABELS_ZH[case.state],
-            clock=clock,
-            missing=f"\n待补充材料：{missing}" if missing and case.state.value == "draft" else "",
-            notice=f"\n\n{notice}" if notice else "",
+            clock=await self._clock_line(case),
+            missing=self._missing_line(case),
+            notice=self._notice_part(case),
         )
+
+    async def _clock_line(self, case: Case) -> str:
+        """The time limit as it stands: every figure true of the case today."""
+        limit = case.terms.limit_days
+        if case.submitted_on is None:
+            return ""
+        if limit == 0:
+            return "\n即办件：材料齐全当场办结"
+        calendar = await self._calendars.calendar()
+        until = case.finished_on or china_date(self._clock())
+        used = used_working_days(calendar, case.submitted_on, until, case.pauses)
+        if case.finished_on is not None:
+            return f"\n已办结，用时 {used} 个工作日（承诺 {limit} 个工作日）"
+        if used == 0:
+            return f"\n承诺 {limit} 个工作日内办结，自提交次日起计算"
+        left = remaining_working_days(limit, used)
+        line = (
+            f"\n已用 {used} 个工作日，剩余 {left} 个工作日"
+            if left >= 0
+            else f"\n已用 {used} 个工作日，已超过承诺时限 {-left} 个工作日"
+        )
+        return line + ("（补正/缴费/寄送期间暂停计时）" if case.paused else "")
+
+    def _missing_line(self, case: Case) -> str:
+        missing = "、".join(s.name for s in case.missing_materials())
+        return f"\n待补充材料：{missing}" if missing and case.state is State.DRAFT else ""
+
+    def _notice_part(self, case: Case) -> str:
+        if not case.notices or case.state is not State.RETURNED:
+            return ""
+        return "\n\n" + case.notice_text(len(case.notices))
 
     async def _my_materials(self, conv: Conversation, _: str) -> str:
         actor = await self._actor(conv)
