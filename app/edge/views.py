@@ -13,7 +13,7 @@ from app.domain.case_states import FINISHED, LABELS_ZH, State
 from app.domain.cases import Case, CaseEvent, china_date
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
-from app.domain.prechecks import STATUS_ZH, Precheck
+from app.domain.prechecks import FIX, STATUS_ZH, Precheck
 from app.domain.workdays import (
     WorkCalendar,
     remaining_working_days,
@@ -57,6 +57,14 @@ def precheck_view(check: Precheck | None) -> dict[str, Any] | None:
     }
 
 
+def _to_applicant(case: Case, check: Precheck | None) -> dict[str, str] | None:
+    if check is None:
+        return None
+    if check.status == FIX and case.state not in {State.DRAFT, State.RETURNED}:
+        return {"tone": "review", "label": "已交工作人员审核"}
+    return {"tone": check.status, "label": STATUS_ZH[check.status]}
+
+
 def notice_view(case: Case, number: int) -> dict[str, Any]:
     notice = case.notices[number - 1]
     return {
@@ -96,6 +104,9 @@ def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]
                 "content_type": m.content_type if (m := case.materials.get(s.id)) else None,
                 "size": m.size if m else None,
                 "precheck": precheck_view(case.prechecks.get(s.id)),
+                # What the applicant's page says of it: a retake is theirs to do only while
+                # the case is in their hands; after that a person has the last word.
+                "to_applicant": _to_applicant(case, case.prechecks.get(s.id)),
             }
             for s in case.slots
         ],

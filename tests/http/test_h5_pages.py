@@ -247,3 +247,18 @@ async def test_the_applicant_withdraws_on_the_case_page_and_a_stale_page_changes
     assert done.status == 200 and "已撤回" in await done.text()
     assert (await store.get("cases", number) or {})["state"] == "withdrawn"
     assert "撤回办件" not in await (await http.get(f"/h5/cases/{number}")).text()
+
+
+async def test_after_submission_the_case_page_no_longer_asks_for_a_retake(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)  # its photos are cut short: the machine asked a retake
+    case = await world.api("GET", f"/cases/{number}", "reviewer-mz")
+    await world.api(
+        "POST", f"/cases/{number}/approve", "reviewer-mz", json={"version": case["version"]}
+    )
+    await sign_in(world, f"/h5/cases/{number}")
+    page = await (await http.get(f"/h5/cases/{number}")).text()
+    assert "需要重新提交" not in page and "照片文件不完整" not in page
+    assert page.count("已交工作人员审核") == 3  # the reviewer decided; nothing is asked of them
