@@ -8,8 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from app.settings import Settings, load_settings
+
+# Property tests check behaviour, never speed (speed is for the benchmarks): no per-example
+# deadline, so a machine busy with other work does not fail them.
+hypothesis_settings.register_profile("buchumen", deadline=None)
+hypothesis_settings.load_profile("buchumen")
 
 
 def pytest_report_header() -> list[str]:
