@@ -24,8 +24,9 @@ from app.domain.workdays import (
 AFTER_ISSUE = frozenset({State.CERTIFICATE_ISSUED, State.DELIVERING, State.DELIVERED})
 # States whose legal clock supervisors watch: submitted, not finished by the office.
 WATCHED = frozenset(State) - TERMINAL - AFTER_ISSUE - {State.DRAFT}
-# States a case is in while someone still has to act on it (drafts are the applicant's own).
-LIVE = frozenset(State) - TERMINAL - {State.DRAFT}
+# States counted 在办: the office still owes a result (drafts are the applicant's own; an issued
+# certificate is what the applicant was told is done, delivery and rating are not the office's).
+LIVE = frozenset(State) - TERMINAL - AFTER_ISSUE - {State.DRAFT}
 
 # The decision the handling time runs to (行政许可法 Art. 42 limits the time to decide).
 DECISIONS = (Action.APPROVE.value, Action.REJECT.value)
