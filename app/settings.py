@@ -9,6 +9,7 @@ the variables at fault.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import secrets
@@ -138,6 +139,11 @@ class Settings(BaseSettings):
     ocr_workers: int = 2
     ocr_timeout_seconds: int = 30
 
+    # The reverse proxies in front of us (addresses or networks, comma-separated): only a peer
+    # among them is believed about the client's address (X-Forwarded-For), e.g. for the
+    # per-address sign-in limit. Empty: the peer's own address, always.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     max_body_bytes: int = 1024 * 1024
@@ -203,6 +209,15 @@ class Settings(BaseSettings):
     @classmethod
     def _check_body_cap(cls, value: Any) -> int:
         return _int_between(value, 1024, 1024 * 1024 * 1024)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _check_proxies(cls, value: Any) -> tuple[Any, ...]:
+        items = [str(i).strip() for i in (value.split(",") if isinstance(value, str) else value)]
+        try:
+            return tuple(ipaddress.ip_network(i, strict=False) for i in items if i)
+        except ValueError as exc:
+            raise ValueError("must be IP addresses or networks, comma-separated") from exc
 
     @field_validator("log_level", mode="before")
     @classmethod
