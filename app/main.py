@@ -48,7 +48,7 @@ from app.web import (
 )
 from app.web.doors import doors
 from app.web.files import file_routes
-from app.web.session import china_time
+from app.web.session import china_time, session_middleware
 from app.wiring.alipay import alipay_ctx
 from app.wiring.background import background_ctx
 from app.wiring.courier import sf_ctx
@@ -79,10 +79,10 @@ def create_app(
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
     ``demo_parcels`` lets the demo's local SF move parcels by itself (see ``sf_ctx``).
     """
-    middlewares = [error_middleware, malformed_bodies]  # the error middleware renders a 400
-    app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[*middlewares, doors]
-    )
+    # The error middleware renders malformed bodies' 400; a page's session is read once, before
+    # the doors check its role.
+    middlewares = [error_middleware, malformed_bodies, session_middleware, doors]
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
     app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
     app[keys.SETTINGS] = settings
     aiohttp_jinja2.setup(

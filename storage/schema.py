@@ -100,6 +100,14 @@ MIGRATIONS: list[list[Index]] = [
         Index("identity_attempts", (("openid", 1), ("at", 1))),
         Index("identity_attempts", (("number", 1), ("at", 1))),
     ],
+    [
+        # Staff sign-in attempts, counted per name and per client address over a window, and
+        # purged by age; ended sessions, read by id at every request, purged once expired.
+        Index("sign_in_attempts", (("user", 1), ("at", 1))),
+        Index("sign_in_attempts", (("addr", 1), ("at", 1))),
+        Index("sign_in_attempts", (("at", 1),)),
+        Index("sessions", (("expires_at", 1),)),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -135,4 +143,6 @@ COLLECTIONS: tuple[str, ...] = (
     "enterprises",
     "identity_attempts",
     "payment_issues_unkept",
+    "sign_in_attempts",
+    "sessions",
 )

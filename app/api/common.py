@@ -13,22 +13,23 @@ from app.domain.actors import Actor
 from app.edge.bounds import load_json
 from app.edge.errors import BadRequest, InvalidToken
 from app.keys import ACCOUNTS, TOKENS
+from app.services.sessions import Use
 
 M = TypeVar("M", bound=BaseModel)
 
 
 async def actor_of(request: web.Request) -> Actor:
-    """The authenticated caller, from ``Authorization: Bearer <jwt>``; an applicant's
-    authorities are read now, and a deleted account's token opens nothing."""
+    """The authenticated caller, from ``Authorization: Bearer <jwt>``: an API token (a page's
+    cookie is not one) whose session still lives; an applicant's authorities are read now, and
+    a deleted account's token opens nothing."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("missing bearer token")
-    actor = await request.config_dict[ACCOUNTS].current(
-        request.config_dict[TOKENS].verify(token.strip())
-    )
+    session = request.config_dict[TOKENS].verify(token.strip(), Use.API)
+    actor = await request.config_dict[ACCOUNTS].resume(session)
     if actor is None:
-        raise InvalidToken("the account no longer exists")
+        raise InvalidToken("the session has ended or the account is gone")
     return actor
 
 

@@ -13,6 +13,7 @@ from app.api.openapi import ERRORS, build_openapi
 from app.domain.errors import NotFoundError
 from app.keys import DOCUMENTS, SETTINGS, TOKENS
 from app.services.accounts import actor_for, list_accounts
+from app.services.sessions import Use
 
 routes = web.RouteTableDef()
 
@@ -35,7 +36,8 @@ async def api_docs(request: web.Request) -> web.Response:
 
 @routes.get("/demo/tokens")
 async def demo_tokens(request: web.Request) -> web.Response:
-    """Demo mode only: a token for each demo account, so anyone can try the API with curl."""
+    """Demo mode only: an API token for each demo account, so anyone can try the API with curl
+    (an API token opens neither the staff pages nor the H5 pages)."""
     if not request.config_dict[SETTINGS].demo:
         raise NotFoundError("没有这个地址，请检查链接")
     store = request.config_dict[DOCUMENTS]
@@ -51,7 +53,7 @@ async def demo_tokens(request: web.Request) -> web.Response:
                 "name": account.get("name"),
                 "role": actor.role.value,
                 "department": actor.department,
-                "token": issuer.issue(actor, ttl=timedelta(hours=12)),
+                "token": issuer.issue(actor, use=Use.API, ttl=timedelta(hours=12)),
             }
         )
     return reply({"items": items})

@@ -1,5 +1,5 @@
-"""Accounts: ``token`` (a JWT for an account), ``staff`` (create one or set its password),
-``enterprise appoint`` (an administrator records a legal representative)."""
+"""Accounts: ``token`` (an API token for an account), ``staff`` (create one, set its password,
+or disable it), ``enterprise appoint`` (an administrator records a legal representative)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,21 @@ from app.cli.common import console, settings_of
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    tok = sub.add_parser("token", help="print a JWT for an account (e.g. demo-citizen)")
+    tok = sub.add_parser("token", help="print an API token for an account (e.g. demo-citizen)")
     tok.add_argument("username")
     tok.add_argument("--hours", type=int, default=12)
     tok.add_argument("--demo", action="store_true", help="use the demo data directory's secret")
     tok.set_defaults(func=cmd_token)
 
-    staff = sub.add_parser("staff", help="create a staff account or set its password")
+    staff = sub.add_parser(
+        "staff", help="create a staff account, set its password (ends its sessions), or disable it"
+    )
     staff.add_argument("username")
+    staff.add_argument("--role", choices=["reviewer", "supervisor", "admin", "courier", "kiosk"])
     staff.add_argument(
-        "--role", required=True, choices=["reviewer", "supervisor", "admin", "courier", "kiosk"]
+        "--disable",
+        action="store_true",
+        help="refuse its sign-in and end its sessions (a new password enables it again)",
     )
     staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
     staff.add_argument("--name", help="the name shown on pages")
@@ -43,6 +48,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     from app.api.tokens import TokenIssuer
     from app.services.accounts import actor_for
+    from app.services.sessions import Use
     from app.wiring.stores import open_documents
 
     settings = settings_of(args)
@@ -53,26 +59,43 @@ def cmd_token(args: argparse.Namespace) -> int:
         issuer = TokenIssuer(
             settings.jwt_key, issuer=settings.jwt_issuer, ttl=timedelta(hours=args.hours)
         )
-        return issuer.issue(actor)
+        return issuer.issue(actor, use=Use.API)  # for the API, not a page's cookie
 
     print(asyncio.run(issue()))
     return 0
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
-    """Create a staff account, or set a new password; the password is read without echo."""
+    """Create a staff account, or set a new password (every session signed in with the old one
+    ends); the password is read without echo. ``--disable`` disables the account instead."""
     import getpass
 
     from app.main import utcnow
-    from app.services.staff import set_staff_account
+    from app.services.staff import disable_staff_account, set_staff_account
     from app.wiring.stores import open_documents
 
+    settings = settings_of(args)
+    if args.disable:
+
+        async def disable() -> None:
+            async with open_documents(settings) as store:
+                await disable_staff_account(store, args.username, utcnow())
+
+        try:
+            asyncio.run(disable())
+        except ValueError as exc:
+            console.print(f"[red]{exc}[/]")
+            return 2
+        console.print(f"[green]disabled[/]: {args.username} (its sessions ended)")
+        return 0
+    if args.role is None:
+        console.print("[red]请用 --role 指定角色（或用 --disable 停用账号）[/]")
+        return 2
     # Typed without echo; a script pipes it on standard input instead.
     password = getpass.getpass("新密码：") if sys.stdin.isatty() else sys.stdin.readline().strip()
     if len(password) < 10:
         console.print("[red]密码至少 10 个字符[/]")
         return 2
-    settings = settings_of(args)
 
     async def save() -> str:
         async with open_documents(settings) as store:

@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from app import keys
 from app.domain.actors import Role
 from app.domain.errors import NotPermitted
-from app.edge.errors import InvalidToken
+from app.web.session import token_actor
 
 STAFF_COOKIE = "bcm_staff"  # the staff pages' session (app/web/staff.py), scoped per role path
 SIDES = ("/staff/", "/courier/", "/kiosk/")
@@ -86,10 +85,6 @@ async def doors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def _role(request: web.Request) -> Role | None:
-    token = request.cookies.get(STAFF_COOKIE)
-    if not token:
-        return None
-    try:
-        return request.config_dict[keys.TOKENS].verify(token).role
-    except InvalidToken:
-        return None
+    """The role of the live staff session, as ``session_middleware`` (run before) found it."""
+    actor = token_actor(request, STAFF_COOKIE)
+    return None if actor is None else actor.role

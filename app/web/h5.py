@@ -18,6 +18,7 @@ from app.edge.bounds import path_int
 from app.edge.errors import back
 from app.edge.views import case_views, event_view
 from app.services.case_reads import NOT_FOUND
+from app.services.sessions import Use
 from app.web.pickup import courier_view
 from app.web.receipt import receipt_of
 from app.web.session import (
@@ -68,7 +69,7 @@ async def oauth_return(request: web.Request) -> web.Response:
     actor = await request.config_dict[keys.ACCOUNTS].of_openid(openid)
     if actor is None:
         return message(request, "您还没有绑定身份。请在公众号中回复“绑定”，完成后再打开本页面。")
-    token = request.config_dict[keys.TOKENS].issue(actor, ttl=SESSION_TTL)
+    token = request.config_dict[keys.TOKENS].issue(actor, use=Use.H5, ttl=SESSION_TTL)
     response = web.HTTPFound(_safe_next(target))
     set_cookie(request, response, SESSION, token, int(SESSION_TTL.total_seconds()))
     response.del_cookie(STATE, path="/h5/")

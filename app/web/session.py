@@ -1,10 +1,18 @@
-"""What every H5 page needs: the signed-in applicant, a login redirect, CSRF tokens, messages."""
+"""What every H5 page needs: the signed-in applicant, a login redirect, CSRF tokens, messages.
+
+Sessions: ``session_middleware`` resolves the request's session cookies once, before the
+handler: a cookie opens pages only if its token was issued for pages of its kind (a staff cookie
+for staff pages, an H5 cookie for H5 pages; an API token is neither) and the store says its
+session still lives. A response that deletes a session cookie (退出, on any page) ends that
+session server-side, so the old cookie is refused on every instance from its next request.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -15,8 +23,11 @@ from app import keys
 from app.domain.actors import Actor
 from app.domain.cases import CHINA
 from app.edge.errors import InvalidToken
+from app.services.sessions import Session, Use
 
 SESSION = "bcm_h5"
+STAFF = "bcm_staff"  # the staff pages' cookie (/staff/, or a courier's or kiosk's own pages)
+USES = {SESSION: Use.H5, STAFF: Use.STAFF}  # what a token in each cookie must be issued for
 SESSION_TTL = timedelta(hours=2)
 CSRF_FIELD = "csrf"
 
@@ -42,21 +53,67 @@ def set_cookie(
     )
 
 
-def token_actor(request: web.Request, cookie: str) -> Actor | None:
-    """The actor a session cookie names, as signed (staff sessions carry no authorities)."""
-    token = request.cookies.get(cookie)
-    if not token:
-        return None
+@dataclass(frozen=True)
+class SignedIn:
+    """A live session and its actor as the store knows them now."""
+
+    session: Session
+    actor: Actor
+
+
+LIVE = web.RequestKey("live_sessions", dict)  # cookie name -> SignedIn, live sessions only
+
+
+@web.middleware
+async def session_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Resolve the session cookies against the store before the handler (page handlers read
+    them synchronously); end the session of a cookie the response deletes."""
+    live: dict[str, SignedIn] = {}
+    for cookie, use in USES.items():
+        token = request.cookies.get(cookie)
+        if token and (found := await _resume(request, token, use)) is not None:
+            live[cookie] = found
+    request[LIVE] = live
     try:
-        return request.config_dict[keys.TOKENS].verify(token)
+        response = await handler(request)
+    except web.HTTPException as exc:  # a redirect after 退出 is raised, not returned
+        await _end_deleted(request, exc, live)
+        raise
+    await _end_deleted(request, response, live)
+    return response
+
+
+async def _resume(request: web.Request, token: str, use: Use) -> SignedIn | None:
+    try:
+        session = request.config_dict[keys.TOKENS].verify(token, use)
     except InvalidToken:
         return None
+    actor = await request.config_dict[keys.ACCOUNTS].resume(session)
+    return None if actor is None else SignedIn(session, actor)
+
+
+async def _end_deleted(
+    request: web.Request, response: web.StreamResponse, live: dict[str, SignedIn]
+) -> None:
+    for cookie, signed in live.items():
+        deleted = response.cookies.get(cookie)
+        if deleted is not None and deleted.value == "":
+            await request.config_dict[keys.ACCOUNTS].sign_out(signed.session)
+
+
+def token_actor(request: web.Request, cookie: str) -> Actor | None:
+    """The actor of the live session ``cookie`` holds, as ``session_middleware`` found it (a
+    staff session's carries no authorities; an applicant's are read now, so a revoked one is
+    gone); None without one, or without the middleware."""
+    found: SignedIn | None = request.get(LIVE, {}).get(cookie)
+    return None if found is None else found.actor
 
 
 async def session_actor(request: web.Request, cookie: str = SESSION) -> Actor | None:
     """The signed-in actor; an applicant's authorities read now, so a revoked one is gone."""
-    actor = token_actor(request, cookie)
-    return None if actor is None else await request.config_dict[keys.ACCOUNTS].current(actor)
+    return token_actor(request, cookie)
 
 
 def safe_next(path: str | None, prefix: str) -> str:

@@ -10,6 +10,8 @@ import aiohttp
 from playwright.async_api import Browser, Page
 
 from app import keys
+from app.domain.actors import Actor, Role
+from app.services.sessions import Use
 from app.web.session import SESSION
 from tests.browser.conftest import Live, phone, shot, staff_phone
 from tests.http.conftest import PNG
@@ -38,7 +40,8 @@ async def _approved_case(live: Live) -> tuple[str, str]:
         await http.post(f"/api/v1/cases/{number}/submit", json={}, headers=me)
         resp = await http.post(f"/api/v1/cases/{number}/approve", json={}, headers=them)
         assert (await resp.json())["state"] == "awaiting_pickup"
-    return number, tokens["demo-citizen"]
+    # The citizen's phone holds an H5 session cookie (an API token opens no page).
+    return number, live.app[keys.TOKENS].issue(Actor("demo-citizen", Role.APPLICANT), use=Use.H5)
 
 
 async def _reload_until(page: Page, text: str, tries: int = 100) -> None:

@@ -17,7 +17,9 @@ import segno
 from aiohttp.test_utils import TestClient
 
 from app import keys
+from app.domain.actors import Actor, Role
 from app.domain.shipments import Leg
+from app.services.sessions import Use
 from app.services.staff import DEMO_STAFF_PASSWORD
 from app.web.session import SESSION
 from logistics.simulator import SfSimulator
@@ -178,10 +180,11 @@ async def courier_world(api: Api) -> Courier:
     sim.pusher.callback_url = str(api.client.make_url("/sf/routes"))
     sim.pusher.retry_delay = 0
     base = str(api.client.make_url("/"))
+    citizen = Actor("demo-citizen", Role.APPLICANT)  # signed in on the H5 pages (an H5 cookie)
     return Courier(
         api,
         sim,
-        applicant_phone(base, api.tokens["demo-citizen"]),
+        applicant_phone(base, app[keys.TOKENS].issue(citizen, use=Use.H5)),
         await staff_phone(base, "demo-courier"),
         await staff_phone(base, "reviewer-jtys"),
     )

@@ -24,6 +24,7 @@ from yarl import URL
 
 from app import keys
 from app.services.accounts import actor_for
+from app.services.sessions import Use
 from app.settings import Settings
 from app.web.session import SESSION
 from tests.conftest import Clock
@@ -143,7 +144,8 @@ async def target(api: Api, settings: Settings, clock: Clock) -> Target:
     real = [case["number"], case["matter"]["code"], *[s["slot_id"] for s in case["materials"]]]
     http, app = api.client, api.client.app
     cookies, csrf = {"nobody": ""}, {"nobody": ""}
-    applicant = app[keys.TOKENS].issue(await actor_for(app[keys.DOCUMENTS], "demo-citizen"))
+    citizen = await actor_for(app[keys.DOCUMENTS], "demo-citizen")
+    applicant = app[keys.TOKENS].issue(citizen, use=Use.H5)  # an H5 page's session cookie
     cookies["applicant"] = f"{SESSION}={applicant}"
     page = await _send(http, "GET", "/h5/me", headers={"Cookie": cookies["applicant"]})
     csrf["applicant"] = token_of(await page.text())

@@ -12,6 +12,7 @@ from app import keys
 from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import Action
 from app.services.follow_ups import FOLLOW_UPS
+from app.services.sessions import Use
 from app.web.receipt import receipt_path
 from app.web.session import SESSION
 from tests.http.chat_world import VALID_ID, World, apply_by_chat, csrf_of, sign_in
@@ -26,7 +27,9 @@ async def other_citizen(world: World) -> AsyncIterator[aiohttp.ClientSession]:
     if await store.get("users", "wx-someone-else") is None:
         async with store.transaction() as tx:
             await tx.insert("users", {"_id": "wx-someone-else", "role": "applicant"})
-    token = world.client.app[keys.TOKENS].issue(Actor("wx-someone-else", Role.APPLICANT))
+    token = world.client.app[keys.TOKENS].issue(
+        Actor("wx-someone-else", Role.APPLICANT), use=Use.H5
+    )
     url = str(world.client.make_url("/"))
     async with aiohttp.ClientSession(url, cookies={SESSION: token}) as session:
         yield session
