@@ -21,6 +21,26 @@ DEFECTS: dict[str, str] = {
     "other": "其他问题（见说明）",
 }
 
+# The defects that can be wrong with each kind of material, most likely first: a portrait photo
+# cannot have expired, a form has no validity but wants a signature.
+_DOCUMENT = ("blurry", "incomplete", "expired", "mismatch", "wrong_kind", "not_original", "missing")
+DEFECTS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "id_card_front": _DOCUMENT,
+    "id_card_back": _DOCUMENT,
+    "business_licence": _DOCUMENT,
+    "certificate": _DOCUMENT,
+    "form": ("unsigned", "incomplete", "blurry", "mismatch", "wrong_kind", "missing"),
+    "photo": ("blurry", "wrong_kind", "incomplete", "missing"),
+}
+
+
+def defects_for(kind: str) -> tuple[list[str], list[str]]:
+    """The defect codes that fit a material of ``kind``, then the rest (never "other": the
+    reviewer's remark is that)."""
+    codes = [c for c in DEFECTS if c != "other"]
+    fitting = list(DEFECTS_BY_KIND.get(kind, codes))
+    return fitting, [c for c in codes if c not in fitting]
+
 
 @dataclass(frozen=True)
 class Correction:

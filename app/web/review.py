@@ -15,7 +15,7 @@ from aiohttp import web
 from app import keys
 from app.domain.actors import Actor
 from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
-from app.domain.notices import DEFECTS, Correction
+from app.domain.notices import DEFECTS, Correction, defects_for
 from app.edge.bounds import MAX_PAGE, query_int
 from app.edge.errors import back, back_to
 from app.edge.views import case_views
@@ -73,7 +73,8 @@ async def case_page(request: web.Request) -> web.Response:
         "applicant": await request.config_dict[keys.ACCOUNTS].applicant_label(
             case.applicant_id, case.enterprise_uscc
         ),
-        "defects": {k: v for k, v in DEFECTS.items() if k != "other"},
+        "defects": DEFECTS,
+        "defect_sets": {s.id: defects_for(s.expected_kind) for s in case.slots},
         "csrf": csrf_token(request, STAFF),
         "decidable": case.state in DEPARTMENT_TURN,
         "issuable": case.state in ISSUABLE,
