@@ -8,21 +8,21 @@ from app.api.schemas import BODIES
 
 # (method, path, summary, body model name or None, auth required, success status)
 ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
-    ("get", "/matters", "List the matter catalog (filter: department, target)", None, False, 200),
-    ("get", "/matters/{code}", "A matter's full service guide (GB/T 36114)", None, False, 200),
+    ("get", "/matters", "事项目录（可按部门 department、服务对象 target 筛选）", None, False, 200),
+    ("get", "/matters/{code}", "事项的完整办事指南（GB/T 36114）", None, False, 200),
     (
         "get",
         "/defects",
-        "Defect codes a reviewer may cite in a correction notice",
+        "预审员在补正告知书中可引用的问题代码",
         None,
         False,
         200,
     ),
-    ("post", "/cases", "Open a case (draft) for a matter", "CreateCase", True, 201),
+    ("post", "/cases", "为某事项创建办件（草稿）", "CreateCase", True, 201),
     (
         "get",
         "/cases",
-        "My cases, or a reviewer's queue (state, matter, page, size)",
+        "我的办件，或预审员的待办队列（state、matter、page、size）",
         None,
         True,
         200,
@@ -30,17 +30,17 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "get",
         "/cases/{number}",
-        "One case with its checklist and working-day clock",
+        "单个办件：材料清单与工作日时限",
         None,
         True,
         200,
     ),
-    ("get", "/cases/{number}/history", "The case's audit trail", None, True, 200),
-    ("put", "/cases/{number}/materials/{slot}", "Upload a photo or PDF to a slot", None, True, 200),
+    ("get", "/cases/{number}/history", "办件的全部操作记录", None, True, 200),
+    ("put", "/cases/{number}/materials/{slot}", "向某材料项上传照片或 PDF", None, True, 200),
     (
         "get",
         "/cases/{number}/materials/{slot}/link",
-        "A five-minute link to the material's file (every look is recorded)",
+        "材料文件的五分钟有效链接（每次查看均留痕；督办人员、管理员须以 reason 写明原因）",
         None,
         True,
         200,
@@ -48,7 +48,7 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "get",
         "/cases/{number}/payments",
-        "The case's fee items (with legal basis), payment attempts and ledger",
+        "办件的收费项目（含依据）、缴费记录与台账",
         None,
         True,
         200,
@@ -56,7 +56,7 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "post",
         "/cases/{number}/payments",
-        "Start paying the catalog fee: a cashier URL valid for 30 minutes",
+        "发起缴纳目录公布的费用：返回 30 分钟内有效的收银台地址",
         None,
         True,
         201,
@@ -64,7 +64,7 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "post",
         "/cases/{number}/submit",
-        "Submit (or resubmit after correction)",
+        "提交（补正后重新提交）",
         "Versioned",
         True,
         200,
@@ -72,16 +72,16 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "post",
         "/cases/{number}/return",
-        "Return with one correction notice",
+        "退回补正，一次性告知全部问题",
         "ReturnBody",
         True,
         200,
     ),
-    ("post", "/cases/{number}/approve", "Approve the pre-review", "Versioned", True, 200),
+    ("post", "/cases/{number}/approve", "预审通过", "Versioned", True, 200),
     (
         "post",
         "/cases/{number}/reject",
-        "Refuse, with reason and legal basis",
+        "不予许可，须写明理由和法律依据",
         "RejectBody",
         True,
         200,
@@ -89,16 +89,16 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
     (
         "post",
         "/cases/{number}/actions/{action}",
-        "Take a lifecycle action",
+        "执行办件流程操作（如撤回、出证、寄送）",
         "ActionBody",
         True,
         200,
     ),
-    ("get", "/calendar/overrides", "Working-day calendar overrides (year)", None, True, 200),
+    ("get", "/calendar/overrides", "工作日历调整（按年份）", None, True, 200),
     (
         "put",
         "/calendar/overrides/{day}",
-        "Set a day as working or not (admin)",
+        "设置某日为工作日或休息日（管理员）",
         "CalendarOverride",
         True,
         200,
@@ -106,13 +106,13 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
 ]
 
 ERRORS = {
-    400: "Malformed JSON or query",
-    401: "Missing, expired or forged token",
-    403: "Your role may not do this",
-    404: "No such matter or case (or not yours)",
-    409: "Illegal transition or stale version",
-    413: "Body over the size limit",
-    422: "A field breaks a rule",
+    400: "请求体或查询参数格式错误",
+    401: "令牌缺失、过期或伪造",
+    403: "您的角色无权执行此操作",
+    404: "事项或办件不存在（或不属于您）",
+    409: "当前状态不允许该操作，或版本已过期（请刷新）",
+    413: "请求体超过大小限制",
+    422: "字段不符合规则",
 }
 
 
@@ -143,7 +143,7 @@ def build_openapi(version: str) -> dict[str, Any]:
         op: dict[str, Any] = {
             "summary": summary,
             "operationId": _operation_id(method, path),
-            "responses": {str(ok): {"description": "OK"}}
+            "responses": {str(ok): {"description": "成功"}}
             | {
                 str(code): {
                     "description": text,

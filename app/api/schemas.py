@@ -20,7 +20,7 @@ class CreateCase(_Body):
 
 class Versioned(_Body):
     version: int | None = Field(
-        default=None, description="The case version the caller saw; a stale one is refused (409)"
+        default=None, description="调用方看到的办件版本号；已过期的版本会被拒绝（409）"
     )
 
 

@@ -30,3 +30,14 @@ async def test_docs_page_lists_the_endpoints_in_chinese(api: Api) -> None:
     assert resp.status == 200
     assert "接口文档" in html and "/cases/{number}/submit" in html
     assert 'name="viewport"' in html
+
+
+async def test_staff_read_every_summary_and_error_in_chinese(api: Api) -> None:
+    _, spec = await api.call("GET", "/openapi.json")
+    for ops in spec["paths"].values():
+        for op in ops.values():
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in op["summary"]), op["summary"]
+            for answer in op["responses"].values():
+                text = answer["description"]
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+
