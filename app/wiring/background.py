@@ -76,6 +76,7 @@ def background_ctx(
             (3600, app[keys.APPOINTMENTS].remind_tomorrow),
             (900, app[keys.APPOINTMENTS].mark_no_shows),
             (6 * 3600, app[keys.CUSTODY].purge_codes),
+            (3600, app[keys.ACCOUNTS].purge),  # sign-in attempts and sign-outs past their use
         ):
             tasks.append(asyncio.create_task(_every(seconds, job, stop)))
         if warm_ocr:

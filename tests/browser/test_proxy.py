@@ -30,6 +30,8 @@ from tests.browser.test_authority import (
 )
 
 MATTER = "老年人优待证"
+# 李四's request with evidence (the demo data also gives him an enterprise grant without any).
+WITH_EVIDENCE = {"agent_name": AGENT[0], "evidence": {"$ne": None}}
 
 
 def elders_card(directory: Path) -> tuple[Path, dict[str, str]]:
@@ -48,7 +50,7 @@ async def read_by_the_machine(live: Live) -> None:
     """Wait for the ID card's pre-check (the OCR pool's first job may take a while)."""
     store = live.app[keys.DOCUMENTS]
     for _ in range(600):
-        found = await store.find("mandates", {"agent_name": AGENT[0]})
+        found = await store.find("mandates", WITH_EVIDENCE)
         if found and found[0]["evidence"]["findings"] is not None:
             return
         await asyncio.sleep(0.2)
@@ -94,7 +96,7 @@ async def test_a_handler_brings_evidence_and_a_reviewer_grants(
     await shot(reviewer, "proxy-02-review")
     photo = await reviewer.request.get(
         f"{live.base}/staff/mandates/"
-        + (await live.app[keys.DOCUMENTS].find("mandates", {"agent_name": AGENT[0]}))[0]["_id"]
+        + (await live.app[keys.DOCUMENTS].find("mandates", WITH_EVIDENCE))[0]["_id"]
         + "/proof",
         max_redirects=0,
     )
