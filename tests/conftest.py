@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 from hypothesis import settings as hypothesis_settings
 
+from app.logs import configure_logging
 from app.settings import Settings, load_settings
 
 # Property tests check behaviour, never speed (speed is for the benchmarks): no per-example
@@ -52,3 +57,16 @@ def clock() -> Clock:
 def settings(tmp_path: Path) -> Settings:
     # Port 0: the demo WeChat simulator takes any free port, so parallel tests never collide.
     return load_settings({}, demo=True, data_dir=tmp_path / "var", wechat_simulator_port=0)
+
+
+@pytest.fixture
+def log_buffer() -> Iterator[io.StringIO]:
+    """What the service logs, as JSON lines, configured as `serve` configures it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    buffer = io.StringIO()
+    configure_logging("INFO", "json", stream=buffer)
+    yield buffer
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -4,16 +4,13 @@ tokens and signatures in a URL are cut before the line is written."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 from aiohttp.test_utils import TestClient, TestServer
 
 from app import keys
-from app.logs import REDACTED, configure_logging, redact_secrets
+from app.logs import REDACTED, redact_secrets
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import Clock
@@ -21,18 +18,6 @@ from tests.conftest import Clock
 SIG = "5f1c0ffee5f1c0ffee5f1c0ffee5f1c0ffee"
 CODE = "oauthcodeABCDEF123456"
 STATE = "stateXYZ987654321"
-
-
-@pytest.fixture
-def log_buffer() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", "json", stream=buffer)
-    yield buffer
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def test_the_access_log_of_a_file_link_and_an_oauth_return_carries_no_secret(

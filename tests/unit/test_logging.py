@@ -5,28 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import structlog
-
-from app.logs import configure_logging
 
 CITIZEN_ID = "110101199003071234"
 MASKED_ID = "1101**********1234"
-
-
-@pytest.fixture
-def log_buffer() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", "json", stream=buffer)
-    yield buffer
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
