@@ -185,6 +185,25 @@ async def withdraw_page(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/h5/cases/{number}/submit")
+@back("/h5/cases/{number}")
+async def submit_page(request: web.Request) -> web.Response:
+    """提交 (or 重新提交 after a correction notice) from the case page, as in the chat."""
+    number = request.match_info["number"]
+    actor = await signed_in(request)
+    form = await checked_form(request)
+    try:
+        version = int(str(form.get("version", "")))
+    except ValueError:
+        return message(request, "页面已过期，请返回办件页刷新后重试。", status=400)
+    case = await request.config_dict[keys.CASES].submit(actor, number, version=version)
+    retake = "、".join(s.name for s in case.slots_to_retake())
+    extra = f"机器预审提示重新拍摄的材料（{retake}）将由工作人员审核。" if retake else ""
+    return message(
+        request, f"办件 {number} 已提交，结果会在公众号通知您。{extra}", back=f"/h5/cases/{number}"
+    )
+
+
 @routes.post("/h5/cases/{number}/materials/{slot}/reuse")
 @back("/h5/cases/{number}")
 async def reuse_page(request: web.Request) -> web.Response:

@@ -262,3 +262,29 @@ async def test_after_submission_the_case_page_no_longer_asks_for_a_retake(
     page = await (await http.get(f"/h5/cases/{number}")).text()
     assert "需要重新提交" not in page and "照片文件不完整" not in page
     assert page.count("已交工作人员审核") == 3  # the reviewer decided; nothing is asked of them
+
+
+async def test_the_case_page_submits_once_every_required_material_is_there(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await open_by_chat(world)
+    await sign_in(world, f"/h5/cases/{number}")
+    html = await (await http.get(f"/h5/cases/{number}")).text()
+    assert 'type="submit" disabled>提交申请</button>' in html  # nothing sent yet
+    for n in range(3):
+        await world.sim.push_image(OPENID, photo())
+        await eventually(lambda n=n: sum("【材料预审】" in t for t in world.chat()) == n + 1, 30)
+    html = await (await http.get(f"/h5/cases/{number}")).text()
+    assert "还有必交材料未提交" not in html and 'type="submit">提交申请</button>' in html
+    version = re.search(
+        r'action="/h5/cases/[^/]+/submit".*?name="version" value="(\d+)"', html, re.S
+    )
+    assert version
+    form = {"csrf": csrf_of(html), "version": version[1]}
+    stale = await http.post(f"/h5/cases/{number}/submit", data=form | {"version": "0"})
+    assert stale.status == 409
+    done = await http.post(f"/h5/cases/{number}/submit", data=form)
+    assert done.status == 200 and "已提交" in await done.text()
+    store = world.client.app[keys.DOCUMENTS]
+    assert (await store.get("cases", number) or {})["state"] == "submitted"
