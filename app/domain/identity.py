@@ -228,6 +228,12 @@ def mask_uscc(code: str) -> str:
     return _star_middle(code, keep_head=4, keep_tail=4)
 
 
+def mask_person_name(name: str) -> str:
+    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for the person and a verifier to recognise, not to
+    learn (PIPL)."""
+    return _star_middle(name, keep_head=1, keep_tail=0) if len(name) > 1 else name
+
+
 def mask_phone(number: str) -> str:
     """Return a mobile number with only its first three and last four digits: 138****5678."""
     return _star_middle(number, keep_head=3, keep_tail=4)

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.domain.actors import SYSTEM, Actor
 from app.domain.cases import Case, china_date
-from app.domain.identity import mask_sensitive
+from app.domain.identity import mask_person_name, mask_sensitive
 from app.domain.space import Version, case_owner
 from app.services.accounts import USERS
 from app.services.cases import CaseService
@@ -163,7 +163,7 @@ class CertificateService:
 
 
 def _mask_name(name: str) -> str:
-    """张三 -> 张*, 欧阳娜娜 -> 欧***: enough for a verifier to match, not to learn (PIPL)."""
-    if len(name) <= 1 or name.startswith("统一社会信用代码") or "公司" in name:
+    """A person's name masked for verifiers; an enterprise's is public (it is on its licence)."""
+    if name.startswith("统一社会信用代码") or "公司" in name:
         return name
-    return name[0] + "*" * (len(name) - 1)
+    return mask_person_name(name)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from app.domain.actors import Actor, Role, person
 from app.domain.cases import china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
-from app.domain.identity import mask_id_number, parse_citizen_id
+from app.domain.identity import mask_id_number, mask_person_name, parse_citizen_id
 from app.domain.mandates import OPEN, RELATIONS, Evidence, Mandate, Status
 from app.services.accounts import USERS
 from app.services.audit import AUDIT, audit_record
@@ -328,8 +328,7 @@ def _principal_doc(mandate: Mandate, reviewer: Actor, now: datetime) -> Document
 
 
 def _masked_name(evidence: Evidence | None) -> str:
-    name = evidence.name if evidence else ""
-    return name[:1] + "*" * (len(name) - 1) if name else "委托人"
+    return mask_person_name(evidence.name) if evidence and evidence.name else "委托人"
 
 
 def _audit(m: Mandate, action: str, by: str, at: datetime) -> Document:
