@@ -156,9 +156,7 @@ class Dialogues:
         found = best_matters(text, await self._catalog.matters())
         if not found:
             return texts.NOT_UNDERSTOOD
-        conv.step, conv.data = "picking", {"choices": [m.code for m in found]}
-        items = "\n".join(f"{n}. {m.name}（{m.department_name}）" for n, m in enumerate(found, 1))
-        return texts.DID_YOU_MEAN.format(items=items)
+        return texts.DID_YOU_MEAN.format(items=_offer(conv, found))
 
     # -- binding ---------------------------------------------------------------------------
 
@@ -205,12 +203,7 @@ class Dialogues:
         )
         if not matters:
             return texts.NO_MATTERS
-        conv.step = "picking"
-        conv.data = {"choices": [m.code for m in matters]}
-        items = "\n".join(
-            f"{n}. {m.name}（{m.department_name}）" for n, m in enumerate(matters, start=1)
-        )
-        return texts.PICK_MATTER.format(items=items)
+        return texts.PICK_MATTER.format(items=_offer(conv, matters))
 
     async def _show_guide(self, conv: Conversation, text: str) -> str:
         choices: list[str] = conv.data.get("choices", [])
@@ -480,3 +473,9 @@ class Dialogues:
 
 class NeedsBinding(DomainError):
     code = "needs_binding"
+
+
+def _offer(conv: Conversation, matters: list[Matter]) -> str:
+    """The matters as a numbered list to pick from; the next number typed opens its guide."""
+    conv.step, conv.data = "picking", {"choices": [m.code for m in matters]}
+    return "\n".join(f"{n}. {m.name}（{m.department_name}）" for n, m in enumerate(matters, 1))
