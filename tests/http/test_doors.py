@@ -12,9 +12,9 @@ import re
 from aiohttp.test_utils import TestClient
 
 from app.domain.actors import Role
-from app.services.staff import DEMO_STAFF_PASSWORD
 from app.web.doors import DOORS, SHUT
 from tests.http.conftest import Api
+from tests.http.test_staff_pages import sign_in
 
 ACCOUNTS = {
     Role.REVIEWER: "reviewer-mz",
@@ -34,16 +34,6 @@ def staff_routes(client: TestClient) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-async def sign_in(client: TestClient, username: str) -> None:
-    client.session.cookie_jar.clear()
-    page = await (await client.get("/staff/login")).text()
-    token = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert token
-    form = {"csrf": token[1], "username": username, "password": DEMO_STAFF_PASSWORD, "next": ""}
-    resp = await client.post("/staff/login", data=form, allow_redirects=False)
-    assert resp.status == 303, await resp.text()
-
-
 def concrete(path: str) -> str:
     """A request path for a pattern (the door is passed or not before any lookup)."""
     fills = {"which": "id_card", "decision": "grant", "kind": "pickup", "step": "pickup"}
@@ -58,7 +48,8 @@ async def test_every_staff_side_route_has_a_row_in_the_table(api: Api) -> None:
 async def test_each_role_passes_exactly_the_doors_its_row_lists(api: Api) -> None:
     client = api.client
     for role, username in ACCOUNTS.items():
-        await sign_in(client, username)
+        client.session.cookie_jar.clear()
+        assert (await sign_in(client, username)).status == 303
         for method, path in staff_routes(client):
             if path == "/staff/login" or path.endswith("/logout"):
                 continue  # signing out would end the walk

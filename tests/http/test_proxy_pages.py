@@ -3,15 +3,13 @@ the reviewer's decision on theirs, every notice in the chat."""
 
 from __future__ import annotations
 
-import re
-
 import aiohttp
 
 from app import keys
 from app.services.catalog import list_matters
-from app.services.staff import DEMO_STAFF_PASSWORD
 from tests.http.chat_world import World, bind_by_chat, csrf_of, eventually, sign_in
 from tests.http.conftest import PNG
+from tests.http.test_staff_pages import sign_in as sign_in_staff
 
 ELDER, ELDER_ID = "赵敏", "310104195003124022"  # born 1950: 年满六十周岁
 
@@ -41,13 +39,7 @@ def blobs(world: World) -> int:
 
 async def staff_sign_in(world: World, username: str) -> str:
     """A reviewer signed in on the same phone browser; the staff pages' form token."""
-    page = await (await world.client.get("/staff/login")).text()
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found
-    login = {"csrf": found[1], "username": username, "password": DEMO_STAFF_PASSWORD,
-             "next": "/staff/mandates"}  # fmt: skip
-    resp = await world.client.post("/staff/login", data=login, allow_redirects=False)
-    assert resp.status == 303, await resp.text()
+    assert (await sign_in_staff(world.client, username)).status == 303
     return csrf_of(await (await world.client.get("/staff/mandates")).text())
 
 
