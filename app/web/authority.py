@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import aiohttp_jinja2
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from app import keys
 from app.domain.actors import enterprise, person
@@ -20,6 +20,7 @@ from app.web.session import (
     checked_form,
     csrf_token,
     message,
+    named_part,
     part_chunks,
     signed_in,
     token_ok,
@@ -153,8 +154,8 @@ async def proxy_submit(request: web.Request) -> web.Response:
     reader = await request.multipart()
     fields: dict[str, str] = {}
     for name in PROXY_FIELDS:
-        part = await reader.next()
-        if not isinstance(part, BodyPartReader) or part.name != name:
+        part = await named_part(reader, name)
+        if part is None:
             return message(request, "表单不完整，请返回重新填写。", status=400, back=PROXY)
         fields[name] = (await part.text())[:100]
     if not token_ok(request, fields.pop(CSRF_FIELD)):
@@ -162,8 +163,8 @@ async def proxy_submit(request: web.Request) -> web.Response:
     await proxies.check(actor, **fields)
     photos: dict[str, str] = {}
     for name in PHOTOS:
-        part = await reader.next()
-        if not isinstance(part, BodyPartReader) or part.name != name:
+        part = await named_part(reader, name)
+        if part is None:
             return message(
                 request, "请上传委托人身份证人像面和关系证明两张照片。", status=400, back=PROXY
             )

@@ -6,7 +6,7 @@ import hmac
 import secrets
 
 import aiohttp_jinja2
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from app import keys
 from app.domain.case_states import RULES, Action, State
@@ -29,6 +29,7 @@ from app.web.session import (
     china_time,
     csrf_token,
     message,
+    named_part,
     part_chunks,
     safe_next,
     set_cookie,
@@ -148,13 +149,11 @@ async def upload_page(request: web.Request) -> web.Response:
     actor = await signed_in(request)
     case_url = f"/h5/cases/{number}"
     reader = await request.multipart()
-    first = await reader.next()
-    if not isinstance(first, BodyPartReader) or first.name != CSRF_FIELD:
+    first = await named_part(reader, CSRF_FIELD)
+    if first is None or not token_ok(request, await first.text()):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
-    if not token_ok(request, await first.text()):
-        raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
-    part = await reader.next()
-    if not isinstance(part, BodyPartReader) or part.name != "photo":
+    part = await named_part(reader, "photo")
+    if part is None:
         return message(request, "请选择要上传的照片或文件。", status=400, back=case_url)
     await request.config_dict[keys.MATERIALS].upload(
         actor, number, slot, part_chunks(part), version=None, source="h5"

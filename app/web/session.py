@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import aiohttp_jinja2
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from app import keys
 from app.domain.actors import Actor
@@ -143,6 +143,13 @@ def token_ok(request: web.Request, given: str, cookie: str = SESSION) -> bool:
     return bool(request.cookies.get(cookie)) and hmac.compare_digest(
         given, csrf_token(request, cookie)
     )
+
+
+async def named_part(reader: MultipartReader, name: str) -> BodyPartReader | None:
+    """The form's next field if it is ``name`` (forms send their fields in page order), else
+    None: a form that is incomplete or was not ours."""
+    part = await reader.next()
+    return part if isinstance(part, BodyPartReader) and part.name == name else None
 
 
 async def part_chunks(part: BodyPartReader) -> AsyncIterator[bytes]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aiohttp_jinja2
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from app import keys
 from app.domain.space import SpaceDocument
@@ -15,6 +15,7 @@ from app.web.session import (
     china_time,
     csrf_token,
     message,
+    named_part,
     part_chunks,
     signed_in,
     token_ok,
@@ -76,14 +77,14 @@ async def upload(request: web.Request) -> web.Response:
     reader = await request.multipart()
     fields: dict[str, str] = {}
     for name in (CSRF_FIELD, "name"):
-        part = await reader.next()
-        if not isinstance(part, BodyPartReader) or part.name != name:
+        part = await named_part(reader, name)
+        if part is None:
             return message(request, "表单不完整，请返回重新选择。", status=400, back=BACK_UPLOAD)
         fields[name] = await part.text()
     if not token_ok(request, fields[CSRF_FIELD]):
         raise web.HTTPForbidden(text="页面已过期，请返回上一页刷新后重试。")
-    photo = await reader.next()
-    if not isinstance(photo, BodyPartReader) or photo.name != "photo":
+    photo = await named_part(reader, "photo")
+    if photo is None:
         return message(request, "请选择要上传的照片。", status=400, back=BACK_UPLOAD)
     await request.config_dict[keys.SPACE].upload(actor, fields["name"], part_chunks(photo))
     return message(
