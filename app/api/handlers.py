@@ -14,10 +14,11 @@ from app.api.schemas import (
     RejectBody,
     ReturnBody,
     Versioned,
+    YearConfirmation,
 )
 from app.domain.actors import enterprise
 from app.domain.case_states import Action
-from app.domain.cases import Case
+from app.domain.cases import Case, china_date
 from app.domain.errors import ValidationFailed
 from app.domain.notices import DEFECTS, Correction
 from app.edge.bounds import INT64, MAX_PAGE, query_int
@@ -245,5 +246,25 @@ async def put_override(request: web.Request) -> web.Response:
         raise ValidationFailed("日期格式须为 YYYY-MM-DD") from exc
     saved = await request.config_dict[CALENDAR].set_override(
         actor, day, workday=body.workday, note=body.note, now=request.config_dict[CASES].now()
+    )
+    return reply({k: v for k, v in saved.items() if k != "_version"})
+
+
+@routes.get("/calendar/years")
+async def list_years(request: web.Request) -> web.Response:
+    await actor_of(request)
+    today = china_date(request.config_dict[CASES].now())
+    return reply({"items": await request.config_dict[CALENDAR].years(today)})
+
+
+@routes.put("/calendar/years/{year}")
+async def confirm_year(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, YearConfirmation)
+    year = request.match_info["year"]
+    if not (year.isdigit() and MINYEAR <= int(year) <= MAXYEAR):
+        raise ValidationFailed("年份须为四位数字，例如 2027")
+    saved = await request.config_dict[CALENDAR].confirm_year(
+        actor, int(year), note=body.note, now=request.config_dict[CASES].now()
     )
     return reply({k: v for k, v in saved.items() if k != "_version"})

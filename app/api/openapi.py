@@ -103,6 +103,15 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
         True,
         200,
     ),
+    ("get", "/calendar/years", "今明两年工作日历的来源（法定数据、已确认或暂定）", None, True, 200),
+    (
+        "put",
+        "/calendar/years/{year}",
+        "确认某年的放假安排已全部录入（管理员）",
+        "YearConfirmation",
+        True,
+        200,
+    ),
 ]
 
 ERRORS = {

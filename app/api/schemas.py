@@ -57,7 +57,12 @@ class CalendarOverride(_Body):
     note: str = Field(min_length=1, max_length=200, description="依据，如国办发明电文号")
 
 
+class YearConfirmation(_Body):
+    note: str = Field(min_length=1, max_length=200, description="国务院办公厅放假安排通知的文号")
+
+
 BODIES: list[type[BaseModel]] = [
+    YearConfirmation,
     CreateCase,
     Versioned,
     CorrectionIn,

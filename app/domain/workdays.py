@@ -10,6 +10,8 @@ from types import MappingProxyType
 
 import chinese_calendar
 
+from app.domain.holidays import festival_days_off
+
 __all__ = [
     "DEEMED_ACCEPTANCE_DAYS",
     "Pause",
@@ -44,7 +46,12 @@ def chinese_statutory(day: date) -> bool | None:
 
 
 class WorkCalendar:
-    """Says which days are working days: overrides first, then statutory data, then Mon-Fri."""
+    """Says which days are working days: overrides, statutory data, the law's festivals, Mon-Fri.
+
+    A year without statutory data is *provisional*: its days off are the festivals the law
+    fixes (``app.domain.holidays``) until an administrator enters the State Council's schedule
+    as overrides and confirms the year; a confirmed year is overrides over Monday to Friday.
+    """
 
     def __init__(
         self,
@@ -56,9 +63,13 @@ class WorkCalendar:
         # Copied so that a later change to the caller's dict cannot move a running deadline.
         self._overrides: Mapping[date, bool] = MappingProxyType(dict(overrides or {}))
         self._statutory = statutory
-        # Years an administrator has fully entered as overrides (e.g. the State Council notice
+        # Years an administrator has fully entered as overrides (the State Council's notice
         # for next year came out before the package was upgraded); they count as covered.
         self._confirmed_years = frozenset(confirmed_years)
+
+    @property
+    def confirmed_years(self) -> frozenset[int]:
+        return self._confirmed_years
 
     def is_workday(self, day: date) -> bool:
         """Return whether public offices work on ``day``."""
@@ -68,8 +79,10 @@ class WorkCalendar:
         statutory = self._statutory(day)
         if statutory is not None:
             return statutory
-        # Without the year's arrangement the best guess is an ordinary Monday-Friday week;
-        # `uncovered_years` lets the service tell administrators to enter the real one.
+        # Without the year's schedule the law's own festivals are the best guess (not the
+        # State Council's 调休 swaps); `uncovered_years` tells administrators to enter them.
+        if day.year not in self._confirmed_years and day in festival_days_off(day.year):
+            return False
         return day.weekday() < 5
 
     def covers(self, year: int) -> bool:

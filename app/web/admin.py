@@ -28,6 +28,7 @@ DONE = {
     "hall": "大厅规则已保存",
     "lift": "已解除限制，该申请人可以重新在线预约",
     "calendar": "工作日历已调整",
+    "year": "该年放假安排已确认，到期日按录入的安排计算",
 }
 NUMBERS = {  # form field -> (set_rules keyword, parse)
     "capacity": ("capacity", int),
@@ -49,7 +50,9 @@ def _admin(request: web.Request) -> Actor:
 async def page(request: web.Request) -> web.Response:
     _admin(request)
     done = request.query.get("done", "")
-    where = {"hall": request.query.get("at", ""), "lift": "restrictions"}.get(done, done)
+    where = {"hall": request.query.get("at", ""), "lift": "restrictions", "year": "calendar"}.get(
+        done, done
+    )
     return await _render(request, done=(where, DONE[done]) if done in DONE else None)
 
 
@@ -101,6 +104,20 @@ async def set_day(request: web.Request) -> web.Response:
         now=request.config_dict[keys.CASES].now(),
     )
     raise web.HTTPSeeOther(f"{PAGE}?done=calendar#calendar")
+
+
+@routes.post(PAGE + "/calendar/confirm")
+@on_refusal(_refused_at("calendar"))
+async def confirm_year(request: web.Request) -> web.Response:
+    actor = _admin(request)
+    form = await checked_form(request, STAFF)
+    year = form.get("year", "")
+    if not (year.isdigit() and len(year) == 4):
+        raise ValidationFailed("请选择要确认的年份")
+    await request.config_dict[keys.CALENDAR].confirm_year(
+        actor, int(year), note=form.get("note", ""), now=request.config_dict[keys.CASES].now()
+    )
+    raise web.HTTPSeeOther(f"{PAGE}?done=year#calendar")
 
 
 def _hall_changes(form: dict[str, str]) -> dict[str, Any]:

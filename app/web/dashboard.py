@@ -56,6 +56,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "pay": await request.config_dict[keys.PAYMENT_SERVICE].figures(_days(request)),
         "names": names,
         "hall_waits": _waits(hall, names),
+        "provisional": await request.config_dict[keys.CALENDAR].uncovered_years(figures.today),
     }
     return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)
 

@@ -1,14 +1,17 @@
 """Which staff role may pass which door: one table for every staff-side page (/staff/,
 /courier/, /kiosk/), checked before any handler runs. A page missing from the table is shut to
 everyone, so a new page cannot forget its roles; tests/http/test_doors.py walks the table for
-every role and docs/architecture.md prints it.
+every role and docs/architecture.md prints it. The same table draws the staff pages'
+navigation bar: a member sees only the pages their role may open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
+from aiohttp_jinja2 import REQUEST_CONTEXT_KEY
 
 from app.domain.actors import Role
 from app.domain.errors import NotPermitted
@@ -27,6 +30,7 @@ DOORS: Mapping[str, frozenset[Role]] = {
     "/staff/cases/{number}": frozenset({R, S, A}),
     "/staff/cases/{number}/materials/{slot}/photo": frozenset({R, S, A}),
     "/staff/cases/{number}/preview": frozenset({R}),
+    "/staff/cases/{number}/edit": frozenset({R}),
     "/staff/cases/{number}/return": frozenset({R}),
     "/staff/cases/{number}/approve": frozenset({R}),
     "/staff/cases/{number}/issue": frozenset({R}),
@@ -46,6 +50,7 @@ DOORS: Mapping[str, frozenset[Role]] = {
     "/staff/admin/hall/{department}": frozenset({A}),
     "/staff/admin/restrictions/{username}/lift": frozenset({A}),
     "/staff/admin/calendar": frozenset({A}),
+    "/staff/admin/calendar/confirm": frozenset({A}),
     "/staff/dashboard": frozenset({S}),
     "/staff/dashboard.csv": frozenset({S}),
     "/staff/dashboard/payments/retry": frozenset({S}),
@@ -58,6 +63,15 @@ DOORS: Mapping[str, frozenset[Role]] = {
     "/kiosk/checkin": frozenset({K}),
     "/kiosk/logout": frozenset({K}),
 }
+# The pages the staff navigation bar links, in its order, by the names staff know them by.
+PAGES = (
+    ("/staff/queue", "待办队列"),
+    ("/staff/checkin", "签到叫号"),
+    ("/staff/handover", "窗口交接"),
+    ("/staff/mandates", "代办审核"),
+    ("/staff/dashboard", "电子监察"),
+    ("/staff/admin", "系统管理"),
+)
 ROLE_ZH = {R: "部门工作人员", S: "督办人员", A: "系统管理员", C: "快递员", K: "大厅自助机"}
 SHUT = "如需使用，请联系管理员调整账号角色。"  # the tail of every refusal at a door
 
@@ -80,8 +94,29 @@ async def doors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if role is not None and role not in allowed:
             whom = "、".join(ROLE_ZH[r] for r in ROLE_ZH if r in allowed) or "指定人员"
             raise NotPermitted(f"该页面仅供{whom}使用。{SHUT}")
+        if role is not None and door.startswith("/staff/"):
+            _give_templates(request, {"staff_nav": navigation(role, door)})
         # No session: the page itself sends the person to sign in.
     return await handler(request)
+
+
+def pages_for(role: Role) -> list[tuple[str, str]]:
+    """(path, name) of the navigation bar's pages that ``role``'s row of the table opens."""
+    return [(path, name) for path, name in PAGES if role in DOORS[path]]
+
+
+def navigation(role: Role, door: str) -> list[dict[str, Any]]:
+    """The bar on a page behind ``door``: the role's pages, the one this door belongs to marked."""
+    return [
+        {"href": path, "name": name, "current": door == path or door.startswith(path + "/")}
+        for path, name in pages_for(role)
+    ]
+
+
+def _give_templates(request: web.Request, values: dict[str, Any]) -> None:
+    """Values every template rendered for this request sees (aiohttp_jinja2's request context),
+    so staff_base.html draws the bar without each page's handler passing it."""
+    request[REQUEST_CONTEXT_KEY] = {**request.get(REQUEST_CONTEXT_KEY, {}), **values}
 
 
 def _role(request: web.Request) -> Role | None:

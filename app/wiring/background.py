@@ -12,6 +12,8 @@ import structlog
 from aiohttp import web
 
 from app import keys
+from app.domain.cases import china_date
+from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
 from app.services.mandates import CLAIM_TOPIC
 from app.services.proxy_requests import EVIDENCE_TOPIC
@@ -77,6 +79,7 @@ def background_ctx(
             (900, app[keys.APPOINTMENTS].mark_no_shows),
             (6 * 3600, app[keys.CUSTODY].purge_codes),
             (3600, app[keys.ACCOUNTS].purge),  # sign-in attempts and sign-outs past their use
+            (24 * 3600, lambda: _warn_provisional(app[keys.CALENDAR], clock())),
         ):
             tasks.append(asyncio.create_task(_every(seconds, job, stop)))
         if warm_ocr:
@@ -90,6 +93,16 @@ def background_ctx(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return ctx
+
+
+async def _warn_provisional(calendars: CalendarService, now: datetime) -> None:
+    """Say at start and daily which years count days on the law's festivals alone."""
+    for year in await calendars.uncovered_years(china_date(now)):
+        log.warning(
+            "calendar_provisional",
+            year=year,
+            hint="enter the State Council's schedule: buchumen calendar set …, then confirm",
+        )
 
 
 async def _warm_up(prechecker: Prechecker) -> None:

@@ -90,6 +90,35 @@ async def test_a_day_of_the_calendar_is_adjusted_with_its_basis(plain_world: Wor
     assert not calendar.is_workday(date(2027, 1, 4))
 
 
+async def test_a_provisional_year_is_flagged_until_the_administrator_confirms_it(
+    plain_world: World,
+) -> None:
+    http = plain_world.client
+    await sign_in(http, "demo-supervisor")
+    board = await (await http.get("/staff/dashboard")).text()
+    assert "2027 年工作日历为暂定" in board
+    await sign_in(http, "demo-admin")
+    page = await (await http.get("/staff/admin")).text()
+    assert "2027 年工作日历为暂定" in page and 'id="confirm-year"' in page
+    status, page = await _post(http, "/staff/admin/calendar/confirm", year="2027", note="x号")
+    assert status == 422 and "请先按国务院办公厅的放假安排逐日录入" in page
+    await _post(
+        http,
+        "/staff/admin/calendar",
+        day="2027-02-20",
+        workday="work",
+        note="国办发明电〔2026〕9号",
+    )
+    status, page = await _post(
+        http, "/staff/admin/calendar/confirm", year="2027", note="国办发明电〔2026〕9号"
+    )
+    assert status == 200 and "该年放假安排已确认" in page
+    assert "2027 年工作日历为暂定" not in page
+    await sign_in(http, "demo-supervisor")
+    board = await (await http.get("/staff/dashboard")).text()
+    assert "工作日历为暂定" not in board
+
+
 async def test_only_administrators_open_the_page_and_forms_need_its_token(
     plain_world: World,
 ) -> None:

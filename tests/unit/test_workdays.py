@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.holidays import festival_days
 from app.domain.workdays import (
     DEEMED_ACCEPTANCE_DAYS,
     Pause,
@@ -89,19 +90,49 @@ def test_later_changes_to_the_callers_overrides_do_not_move_the_calendar() -> No
     assert not cal.is_workday(date(2026, 3, 11))
 
 
-def test_2027_falls_back_to_monday_to_friday_and_is_reported_uncovered() -> None:
+def test_1_january_2027_is_off_though_no_state_council_schedule_for_2027_is_known() -> None:
+    # 《全国年节及纪念日放假办法》 Art. 2: 元旦 is a day off, whatever the yearly notice adds.
     assert not CAL.covers(2027)
     assert CAL.covers(2026)
-    # 1 January 2027 is a Friday: without the 2027 notice it can only be guessed as worked.
-    assert CAL.is_workday(date(2027, 1, 1))
+    assert not CAL.is_workday(date(2027, 1, 1))  # a Friday
     assert not CAL.is_workday(date(2027, 1, 2))
+    assert CAL.is_workday(date(2027, 1, 4))
     assert CAL.uncovered_years([2027, 2026, 2028, 2027]) == [2027, 2028]
 
 
+def test_spring_festival_2027_is_off_with_its_weekend_days_given_back() -> None:
+    # 春节 2027: 除夕 5 February (Fri), 初一 to 初三 6-8 February. Art. 2 gives those four days;
+    # Art. 6 gives back the Saturday and Sunday among them on the next working days.
+    spring = [date(2027, 2, d) for d in (5, 6, 7, 8)]
+    assert festival_days(2027)["春节"] == tuple(spring)
+    assert not any(CAL.is_workday(day) for day in [*spring, date(2027, 2, 9), date(2027, 2, 10)])
+    assert CAL.is_workday(date(2027, 2, 11))
+    assert CAL.is_workday(date(2027, 2, 4))
+
+
+def test_every_festival_the_law_fixes_is_off_in_a_provisional_year() -> None:
+    days = festival_days(2028)
+    # Art. 2: 元旦 1, 春节 4, 清明 1, 劳动节 2, 端午 1, 中秋 1, 国庆 3 — thirteen days.
+    assert sum(len(d) for d in days.values()) == 13
+    assert days["清明节"] == (date(2028, 4, 4),)
+    assert days["端午节"] == (date(2028, 5, 28),)
+    assert days["中秋节"] == (date(2028, 10, 3),)  # the same day as the third of 国庆
+    assert all(not CAL.is_workday(day) for festival in days.values() for day in festival)
+
+
+def test_a_case_received_on_28_december_2026_is_deemed_accepted_after_new_years_day() -> None:
+    # Art. 32: five working days from receipt; 1 January 2027 does not count.
+    assert deemed_acceptance_date(CAL, date(2026, 12, 28)) == date(2027, 1, 5)
+
+
 def test_years_an_administrator_confirmed_by_overrides_count_as_covered() -> None:
-    cal = WorkCalendar({date(2027, 1, 1): False}, confirmed_years=[2027])
+    # The State Council's schedule entered day by day (here: 2 January a working Saturday)
+    # replaces the law's guess: in a confirmed year only the entered days are off.
+    cal = WorkCalendar({date(2027, 1, 1): False, date(2027, 1, 2): True}, confirmed_years=[2027])
     assert cal.covers(2027)
     assert not cal.is_workday(date(2027, 1, 1))
+    assert cal.is_workday(date(2027, 1, 2))
+    assert cal.is_workday(date(2027, 2, 9))  # no 补假 guessed once the year is confirmed
 
 
 def test_injected_statutory_source_is_consulted_before_the_weekday_fallback() -> None:
