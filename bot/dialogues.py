@@ -34,6 +34,7 @@ from storage.documents import DocumentStore
 CASE_NUMBER = re.compile(r"^BC\d{14}$")
 MENU_WORDS = {
     "MENU_APPLY": "我要办",
+    "MENU_BOOK": "我要预约",
     "MENU_QUERY": "查询进度",
     "MENU_SPACE": "我的材料",
     "MENU_HELP": "帮助",

@@ -17,6 +17,7 @@ from bot.simulator.state import ACCOUNT_NAME, DEMO_OPENID, PlatformError
 routes = web.RouteTableDef()
 MAX_TEXT_CHARS = 600
 EVENTS = frozenset({"subscribe", "unsubscribe", "CLICK", "VIEW"})
+SHOWN_CHARS, SHOWN_SUB_CHARS = 4, 8  # what the phone shows of a button's and a sub-button's name
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -41,12 +42,30 @@ def _outcome(result: PushResult) -> web.Response:
     )
 
 
+def shown(name: str, chinese_chars: int) -> str:
+    """A menu name as the phone shows it: ``chinese_chars`` of Chinese (two Latin letters each),
+    the rest cut to "..."."""
+    room, out = chinese_chars * 2, ""
+    for char in name:
+        room -= 1 if char.isascii() else 2
+        if room < 0:
+            return out + "..."
+        out += char
+    return out
+
+
 def menu_buttons(menu: dict[str, Any]) -> list[dict[str, Any]]:
-    """The menu's top-level buttons, each with its sub-buttons, for the template."""
+    """The menu's top-level buttons, each with its sub-buttons and shown names, for the page."""
     buttons = []
     for button in menu.get("button", []):
-        subs = [s for s in button.get("sub_button", []) if isinstance(s, dict)]
-        buttons.append({**button, "sub_button": subs})
+        subs = [
+            {**s, "shown": shown(str(s.get("name", "")), SHOWN_SUB_CHARS)}
+            for s in button.get("sub_button", [])
+            if isinstance(s, dict)
+        ]
+        buttons.append(
+            {**button, "sub_button": subs, "shown": shown(str(button.get("name", "")), SHOWN_CHARS)}
+        )
     return buttons
 
 

@@ -19,6 +19,9 @@ routes = web.RouteTableDef()
 OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 OPENID_COOKIE = "sim_openid"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # WeChat's limit on a temporary image
+# The custom menu (公众号文档, 创建自定义菜单): names, keys and URLs in UTF-8 bytes.
+MAX_BUTTONS, MAX_SUB_BUTTONS = 3, 5
+MAX_NAME_BYTES, MAX_SUB_NAME_BYTES, MAX_KEY_BYTES, MAX_URL_BYTES = 16, 60, 128, 1024
 # An escape with an even number of backslashes before it is a real \\u escape.
 _UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u")
 _dumps = partial(json.dumps, ensure_ascii=False)
@@ -151,24 +154,42 @@ async def media_get(request: web.Request) -> web.Response:
     )
 
 
+def _check_name(item: Any, max_bytes: int) -> None:
+    name = item.get("name") if isinstance(item, dict) else None
+    if not isinstance(name, str) or not name or len(name.encode("utf-8")) > max_bytes:
+        raise PlatformError(40018, "invalid button name size")
+
+
+def _check_target(item: dict[str, Any]) -> None:
+    """A click button's key (at most 128 bytes) or a view button's URL (at most 1,024)."""
+    kind = item.get("type")
+    target = item.get("key") if kind == "click" else item.get("url")
+    if kind not in ("click", "view") or not isinstance(target, str) or not target:
+        raise PlatformError(40017, "invalid button type")
+    if kind == "click" and len(target.encode("utf-8")) > MAX_KEY_BYTES:
+        raise PlatformError(40019, "invalid button key size")
+    if kind == "view" and len(target.encode("utf-8")) > MAX_URL_BYTES:
+        raise PlatformError(40020, "invalid button url size")
+
+
 @routes.post("/cgi-bin/menu/create")
 async def menu_create(request: web.Request) -> web.Response:
+    """WeChat's menu rules: 1-3 buttons of at most 16 bytes, 1-5 sub-buttons of at most 60."""
     state = _state(request)
     state.check_token(request.query.get("access_token"))
     menu = await json_body(request)
     buttons = menu.get("button")
-    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
         raise PlatformError(40016, "invalid button size")
     for button in buttons:
-        subs = button.get("sub_button") if isinstance(button, dict) else None
-        if isinstance(subs, list) and not 1 <= len(subs) <= 5:
+        _check_name(button, MAX_NAME_BYTES)
+        subs = button.get("sub_button")
+        if isinstance(subs, list) and not 1 <= len(subs) <= MAX_SUB_BUTTONS:
             raise PlatformError(40016, "invalid button size")
+        for sub in subs if isinstance(subs, list) else []:
+            _check_name(sub, MAX_SUB_NAME_BYTES)
         for item in subs if isinstance(subs, list) and subs else [button]:
-            if not isinstance(item, dict) or not item.get("name"):
-                raise PlatformError(40018, "invalid button name size")
-            target = item.get("key") if item.get("type") == "click" else item.get("url")
-            if item.get("type") not in ("click", "view") or not target:
-                raise PlatformError(40017, "invalid button type")
+            _check_target(item)
     state.menu = menu
     return ok()
 

@@ -64,7 +64,7 @@ def test_the_menu_command_creates_the_three_button_menu(
         monkeypatch.setenv(f"BUCHUMEN_{key}", value)
     assert main(["wechat", "menu"]) == 0
     names = [b["name"] for b in sim.state.menu["button"]]
-    assert names == ["我要办", "查询进度", "我的"]
+    assert names == ["我要办", "我要预约", "我的"]
 
 
 def test_the_menu_command_refuses_without_credentials(
