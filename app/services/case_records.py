@@ -106,7 +106,7 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         submitted_on=_d(doc["submitted_at"]),
         window_start=_d(doc["window_start"]),
         materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
-        pauses=[Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]],
+        pauses=pauses_from_doc(doc),
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
         changed_since_notice=set(doc["changed_since_notice"]),
         supplements=[Slot(**s) for s in doc.get("supplements", [])],
@@ -117,6 +117,11 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         fee_paid=doc.get("fee_paid", False),
         seq=doc["seq"],
     )
+
+
+def pauses_from_doc(doc: dict[str, Any]) -> list[Pause]:
+    """The clock's pauses of a stored case, for readers that need no whole Case."""
+    return [Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]]
 
 
 def _correction(doc: dict[str, Any]) -> Correction:

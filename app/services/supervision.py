@@ -37,12 +37,14 @@ from app.domain.supervision import (
     warning_horizon,
     watch,
 )
-from app.domain.workdays import Pause, WarningLevel, WorkCalendar
+from app.domain.targets import MonthFigures
+from app.domain.workdays import WarningLevel, WorkCalendar
 from app.services.calendar import CalendarService
-from app.services.case_records import CASES, EVENTS
+from app.services.case_records import CASES, EVENTS, pauses_from_doc
 from app.services.catalog import list_matters
 from app.services.follow_ups import close_follow_up as _close_follow_up
 from app.services.follow_ups import open_follow_ups
+from app.services.targets import target_figures
 from storage.documents import Document, DocumentStore
 
 PERIODS = (30, 90, 365)  # days a supervisor can look back over
@@ -110,13 +112,6 @@ class Dashboard:
 def _require_supervisor(actor: Actor) -> None:
     if actor.role is not Role.SUPERVISOR:
         raise NotPermitted(NOT_SUPERVISOR)
-
-
-def _pauses(doc: Document) -> list[Pause]:
-    return [
-        Pause(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else None)
-        for p in doc["pauses"]
-    ]
 
 
 def _department(doc: Document, names: dict[str, str]) -> str:
@@ -194,7 +189,9 @@ async def _cards(
     for doc in docs[:CARD_LIMIT]:
         state = State(doc["state"])
         terms = doc["terms"]
-        clock = watch(state, _submitted_on(doc), terms["limit_days"], _pauses(doc), calendar, today)
+        clock = watch(
+            state, _submitted_on(doc), terms["limit_days"], pauses_from_doc(doc), calendar, today
+        )
         if clock is None or clock.warning is WarningLevel.GREEN:
             continue
         cards.append(
@@ -234,7 +231,7 @@ async def _handling(store: DocumentStore, calendar: WorkCalendar, since: str) ->
         if doc is None or submitted is None:
             continue
         decided = china_date(datetime.fromisoformat(event["at"]))
-        spent.append(handling_days(calendar, submitted, decided, _pauses(doc)))
+        spent.append(handling_days(calendar, submitted, decided, pauses_from_doc(doc)))
     return Handling(len(spent), mean(spent), percentile(spent, 90), histogram(spent))
 
 
@@ -326,11 +323,11 @@ def _row(
     state = State(doc["state"])
     submitted = _submitted_on(doc)
     terms = doc["terms"]
-    clock = watch(state, submitted, terms["limit_days"], _pauses(doc), calendar, today)
+    clock = watch(state, submitted, terms["limit_days"], pauses_from_doc(doc), calendar, today)
     if clock is not None:
         used: int | None = clock.used_days
     elif submitted is not None:
-        used = handling_days(calendar, submitted, ended or today, _pauses(doc))
+        used = handling_days(calendar, submitted, ended or today, pauses_from_doc(doc))
     else:
         used = None
     rating = doc.get("rating") or {}
@@ -360,6 +357,12 @@ class SupervisionService:
 
     def case_rows(self, actor: Actor, now: datetime) -> AsyncIterator[list[str]]:
         return case_rows(self.store, self.calendars, actor, now)
+
+    async def targets(self, actor: Actor) -> list[MonthFigures]:
+        """The seeds' targets per department and month (this month and the two before)."""
+        _require_supervisor(actor)
+        calendar = await self.calendars.calendar()
+        return await target_figures(self.store, calendar, self.clock())
 
     async def close_follow_up(self, actor: Actor, case_number: str, resolution: str) -> Document:
         return await close_follow_up(self.store, actor, case_number, resolution, self.clock())

@@ -13,6 +13,7 @@ from app import keys
 from app.domain.actors import Actor, Role
 from app.domain.cases import RATINGS, china_date
 from app.domain.identity import mask_sensitive
+from app.domain.targets import TARGETS
 from app.edge.bounds import query_int
 from app.edge.errors import back
 from app.services import supervision
@@ -56,6 +57,8 @@ async def dashboard(request: web.Request) -> web.Response:
         "pay": await request.config_dict[keys.PAYMENT_SERVICE].figures(_days(request)),
         "names": names,
         "hall_waits": _waits(hall, names),
+        "targets": await request.config_dict[keys.SUPERVISION].targets(actor),
+        "target_heads": TARGETS,
         "provisional": await request.config_dict[keys.CALENDAR].uncovered_years(figures.today),
     }
     return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)

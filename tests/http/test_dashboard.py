@@ -128,3 +128,25 @@ async def test_a_payment_job_that_gave_up_is_listed_and_sent_back_only_with_the_
     )
     assert done.status == 303
     assert (await store.get("outbox", "refund:X1"))["status"] in {"pending", "leased", "done"}
+
+
+async def test_the_seeds_targets_stand_beside_each_departments_monthly_figures(
+    api: Api, clock: Clock
+) -> None:
+    number = await rejected_and_rated_badly(api, clock)
+    supervisor = Actor("demo-supervisor", Role.SUPERVISOR)
+    [month] = await api.client.app[keys.SUPERVISION].targets(supervisor)
+    case = await api.client.app[keys.CASES].get(supervisor, number)
+    assert (month.department, month.cases) == (case.terms.department, 1)
+    figures = {f.target.key: f for f in month.figures}
+    assert figures["visits"].value == 1.0 and figures["visits"].met  # refused without a visit
+    assert figures["finished"].value == 1.0
+    assert figures["satisfied"].value == 0.0  # 不满意
+    legal = await api.client.app[keys.CATALOG].get(case.terms.code)
+    assert figures["time_used"].value == 1 / legal.legal_limit_days  # decided the next day
+
+    await sign_in(api.client, "demo-supervisor")
+    html = await (await api.client.get("/staff/dashboard")).text()
+    assert "跑零次或跑一次<br><span class=\"small\">目标 ≥ 90%</span>" in html
+    assert "用时占法定时限<br><span class=\"small\">目标 ≤ 50%</span>" in html
+    assert month.month in html
