@@ -145,4 +145,5 @@ COLLECTIONS: tuple[str, ...] = (
     "payment_issues_unkept",
     "sign_in_attempts",
     "sessions",
+    "pay_handoffs",
 )
