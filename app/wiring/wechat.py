@@ -26,6 +26,7 @@ from bot.token_cache import TokenCache
 from storage.documents import DocumentStore
 
 log = structlog.get_logger(__name__)
+SIMULATOR_CHATS = "wechat-simulator-chats.sqlite3"  # in the data directory, demo mode only
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ async def start_demo_simulator(settings: Settings) -> tuple[WeChatCredentials, w
         appid=appid,
         secret=secret,
         callback_url=f"{settings.public_base_url}/wechat",
+        history=settings.data_dir / SIMULATOR_CHATS,  # the chat page survives a restart
     )
     runner, url = await start_simulator(simulator, port=settings.wechat_simulator_port)
     return WeChatCredentials(token, aes_key, appid, secret, url, url), runner

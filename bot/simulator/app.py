@@ -28,8 +28,10 @@ def create_simulator(
     clock: Clock = utcnow,
     push_timeout: float = PUSH_TIMEOUT,
     push_attempts: int = PUSH_ATTEMPTS,
+    history: Path | None = None,
 ) -> web.Application:
-    """WeChat's API, its pushes to ``callback_url``, and a phone chat page at ``/chat``."""
+    """WeChat's API, its pushes to ``callback_url``, and a phone chat page at ``/chat``; with
+    ``history`` (a file), the conversations the chat page shows survive a restart."""
     simulator = Simulator(
         token=token,
         encoding_aes_key=encoding_aes_key,
@@ -40,6 +42,7 @@ def create_simulator(
         clock=clock,
         push_timeout=push_timeout,
         push_attempts=push_attempts,
+        history=history,
     )
     app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[platform.platform_errors])
     app[SIMULATOR] = simulator

@@ -89,12 +89,13 @@ async def chat_page(request: web.Request) -> web.Response:
 
 @routes.get("/chat/media/{media_id}")
 async def chat_media(request: web.Request) -> web.Response:
-    """A photo by URL, as mmbiz.qpic.cn serves PicUrl: no token needed."""
+    """A photo by URL, as mmbiz.qpic.cn serves PicUrl: no token needed; after a restart, the
+    preview the conversation kept."""
     try:
-        media = request.app[SIMULATOR].state.get_media(request.match_info["media_id"])
+        picture = request.app[SIMULATOR].state.picture(request.match_info["media_id"])
     except PlatformError:
         raise web.HTTPNotFound() from None
-    return web.Response(body=media.data, content_type=media.content_type)
+    return web.Response(body=picture.data, content_type=picture.content_type)
 
 
 @routes.post("/chat/api/send")
@@ -149,6 +150,5 @@ async def chat_messages(request: web.Request) -> web.Response:
     except ValueError:
         raise web.HTTPBadRequest(text="after 不是整数") from None
     entries = state.messages(openid, after)
-    last = len(state.entries)
-    body = {"messages": [e.to_json() for e in entries], "last": last}
+    body = {"messages": [e.to_json() for e in entries], "last": state.log.last}
     return web.json_response(body, dumps=partial(json.dumps, ensure_ascii=False))

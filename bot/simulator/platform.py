@@ -135,7 +135,7 @@ async def media_upload(request: web.Request) -> web.Response:
             content_type = part.headers.get("Content-Type", content_type)
     if not data or len(data) > MAX_IMAGE_BYTES:
         raise PlatformError(40009, "invalid image size")
-    media_id = state.store_media(data, content_type)
+    media_id = await request.app[SIMULATOR].store_photo(data, content_type)
     created_at = int(state.clock().timestamp())
     return web.json_response({"type": "image", "media_id": media_id, "created_at": created_at})
 

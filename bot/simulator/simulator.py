@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.crypto import MessageCrypto
+from bot.simulator.chat_log import ChatEntry, ChatLog, preview
 from bot.simulator.push import PUSH_ATTEMPTS, PUSH_TIMEOUT, Mode, Pusher, PushResult, inner_xml
-from bot.simulator.state import ACCOUNT_ID, ChatEntry, Clock, PlatformState, utcnow
+from bot.simulator.state import ACCOUNT_ID, Clock, PlatformState, utcnow
 from bot.wire import XmlFields
 
 # What WeChat itself shows the user when the account fails to answer in time or properly.
@@ -43,8 +46,10 @@ class Simulator:
         clock: Clock = utcnow,
         push_timeout: float = PUSH_TIMEOUT,
         push_attempts: int = PUSH_ATTEMPTS,
+        history: Path | None = None,
     ) -> None:
-        self.state = PlatformState(appid=appid, secret=secret, clock=clock)
+        log = ChatLog(history)
+        self.state = PlatformState(appid=appid, secret=secret, clock=clock, log=log)
         self.crypto = MessageCrypto(token, encoding_aes_key, appid)
         self.pusher = Pusher(
             crypto=self.crypto,
@@ -74,13 +79,21 @@ class Simulator:
 
     async def close(self) -> None:
         await self.pusher.close()
+        self.state.log.close()
+
+    async def store_photo(self, data: bytes, content_type: str) -> str:
+        """Keep a photo as temporary media, with the preview a kept conversation shows later."""
+        kept = None
+        if self.state.log.keeps_pictures:  # off the loop: a large PNG takes a while to shrink
+            kept = await asyncio.to_thread(preview, data, content_type)
+        return self.state.store_media(data, content_type, kept)
 
     async def push_text(self, openid: str, text: str) -> PushResult:
         return await self.push({"FromUserName": openid, "MsgType": "text", "Content": text})
 
     async def push_image(self, openid: str, image: bytes) -> PushResult:
         """Store the photo as temporary media and push an image message pointing at it."""
-        media_id = self.state.store_media(image, sniff_image(image))
+        media_id = await self.store_photo(image, sniff_image(image))
         base = self.base_url or "http://127.0.0.1"
         fields = {
             "FromUserName": openid,
@@ -110,7 +123,7 @@ class Simulator:
         if msg_type != "event":
             message.setdefault("MsgId", self.state.next_msgid())
         if message.get("Event") == "unsubscribe":
-            self.state.last_inbound.pop(openid, None)
+            self.state.user_left(openid)
         else:
             self.state.user_acted(openid)
         self._record_inbound(openid, message)

@@ -1,19 +1,21 @@
 """What the simulated WeChat platform remembers: tokens, media, OAuth codes, the conversation.
 
-In memory on purpose: the simulator plays the remote platform, not our service. Every rule
-that WeChat enforces with an errcode raises ``PlatformError`` with WeChat's code and message.
+In memory on purpose: the simulator plays the remote platform, not our service; only the
+conversation, which the phone keeps, may be kept in a file (``ChatLog``). Every rule that
+WeChat enforces with an errcode raises ``PlatformError`` with WeChat's code and message.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
+
+from bot.simulator.chat_log import ChatEntry, ChatLog, Picture, Side
 
 Clock = Callable[[], datetime]
-Side = Literal["user", "account", "notice"]
 
 ACCOUNT_ID = "gh_buchumen"  # the account's original id (原始ID), ToUserName of every push
 ACCOUNT_NAME = "不出门办"
@@ -50,34 +52,15 @@ class Media:
     data: bytes
     content_type: str
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class ChatEntry:
-    """One line of a conversation as the phone shows it, in order of ``seq``."""
-
-    seq: int
-    openid: str
-    side: Side
-    kind: str  # text | image | event | template | reply-other
-    source: str  # inbound | reply | custom | template | platform
-    text: str = ""
-    media_id: str | None = None
-    url: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)  # template field -> label shown
-    at: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["media_url"] = f"/chat/media/{self.media_id}" if self.media_id else None
-        return data
+    preview: Picture | None = None  # what a kept conversation shows of it after a restart
 
 
 class PlatformState:
     """Tokens, media, OAuth codes, menu, the 48-hour window, and every chat entry."""
 
-    def __init__(self, *, appid: str, secret: str, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, *, appid: str, secret: str, clock: Clock = utcnow, log: ChatLog | None = None
+    ) -> None:
         self.appid = appid
         self._secret = secret
         self.clock = clock
@@ -87,8 +70,7 @@ class PlatformState:
         self.menu: dict[str, Any] = DEFAULT_MENU
         # template_id -> {field: label}, what the account configured on mp.weixin.qq.com
         self.template_labels: dict[str, dict[str, str]] = {}
-        self.last_inbound: dict[str, datetime] = {}
-        self.entries: list[ChatEntry] = []
+        self.log = log or ChatLog()
         self._codes: dict[str, tuple[str, datetime, bool]] = {}
         self._msgids = 24_000_000_000_000_000 + secrets.randbelow(10**15)
 
@@ -128,9 +110,11 @@ class PlatformState:
 
     # -- media and OAuth ---------------------------------------------------------------------
 
-    def store_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+    def store_media(
+        self, data: bytes, content_type: str = "image/jpeg", preview: Picture | None = None
+    ) -> str:
         media_id = secrets.token_urlsafe(32)
-        self.media[media_id] = Media(data, content_type, self.clock())
+        self.media[media_id] = Media(data, content_type, self.clock(), preview)
         return media_id
 
     def get_media(self, media_id: str) -> Media:
@@ -138,6 +122,16 @@ class PlatformState:
         if media is None or media.created_at + MEDIA_TTL <= self.clock():
             raise PlatformError(40007, "invalid media_id")
         return media
+
+    def picture(self, media_id: str) -> Picture:
+        """A photo as the chat shows it: the media while it lives, then the kept preview."""
+        media = self.media.get(media_id)
+        if media is not None:
+            return Picture(media.data, media.content_type)
+        kept = self.log.picture(media_id)
+        if kept is None:
+            raise PlatformError(40007, "invalid media_id")
+        return kept
 
     def issue_code(self, openid: str) -> str:
         code = secrets.token_urlsafe(24)
@@ -165,16 +159,19 @@ class PlatformState:
 
     def user_acted(self, openid: str) -> None:
         """A message, menu click or subscription opens the 48-hour customer-service window."""
-        self.last_inbound[openid] = self.clock()
+        self.log.acted(openid, self.clock())
+
+    def user_left(self, openid: str) -> None:
+        self.log.left(openid)
 
     def check_window(self, openid: str) -> None:
-        last = self.last_inbound.get(openid)
+        last = self.log.last_act.get(openid)
         if last is None or last + SERVICE_WINDOW <= self.clock():
             raise PlatformError(45015, "response out of time limit or subscription is canceled")
 
     def record(self, openid: str, side: Side, kind: str, source: str, **extra: Any) -> ChatEntry:
         entry = ChatEntry(
-            seq=len(self.entries) + 1,
+            seq=0,  # the log numbers it
             openid=openid,
             side=side,
             kind=kind,
@@ -182,12 +179,12 @@ class PlatformState:
             at=self.clock().astimezone(UTC).isoformat(timespec="seconds"),
             **extra,
         )
-        self.entries.append(entry)
-        return entry
+        media = self.media.get(entry.media_id) if entry.media_id else None
+        return self.log.append(entry, media.preview if media else None)
 
     def messages(self, openid: str, after: int = 0) -> list[ChatEntry]:
         """The conversation with ``openid`` after ``seq`` ``after``, oldest first."""
-        return [e for e in self.entries[after:] if e.openid == openid]
+        return self.log.messages(openid, after)
 
     def menu_label(self, key: str | None) -> str | None:
         for button in self.menu.get("button", []):
