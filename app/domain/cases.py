@@ -391,7 +391,7 @@ class Case:
             raise ValidationFailed("评价等级须为：" + "、".join(RATINGS))
         self.check_rateable(actor)
         comment = comment.strip()[:RATING_COMMENT_MAX]
-        self.rating = {"level": level, "comment": comment, "at": at.isoformat()}
+        self.rating = {"level": level, "comment": comment, "at": at.isoformat(), "by": actor.id}
         if self.state is State.DELIVERED:
             self._apply(Action.CLOSE, actor, at, reason=f"评价：{level}")
         else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from app.domain.actors import Actor, Role
 from app.domain.cases import RATINGS, Case, china_date
@@ -14,6 +15,7 @@ from app.domain.workdays import WorkCalendar
 BAD_RATINGS = frozenset(RATINGS[3:])
 FOLLOW_UP_WORKING_DAYS = 15
 MAX_RESOLUTION = 2000
+RESOLVED, UNRESOLVED = "resolved", "unresolved"
 
 
 def needs_follow_up(level: str) -> bool:
@@ -40,6 +42,10 @@ class FollowUp:
     closed_at: datetime | None = None
     closed_by: str | None = None
     resolution: str | None = None
+    rater: str = ""  # who rated: told the result (回访) and asked whether it was resolved
+    answer: str | None = None  # the rater's reply to this round: RESOLVED or UNRESOLVED
+    rounds: int = 1  # a 未解决 reply opens another round
+    earlier: list[dict[str, Any]] = field(default_factory=list)  # past rounds, oldest first
     version: int = 0  # the store's version; 0 until first saved
 
     @classmethod
@@ -58,6 +64,7 @@ class FollowUp:
             comment=rating.get("comment", ""),
             opened_at=at,
             due_on=follow_up_due(calendar, at),
+            rater=rating.get("by", case.applicant_id),
         )
 
     @property
@@ -77,10 +84,31 @@ class FollowUp:
             raise InvalidTransition("该差评跟进已经办结，无需重复处理")
         self.closed_at, self.closed_by, self.resolution = at, actor.id, text
 
+    def reply(self, actor: Actor, resolved: bool, at: datetime, calendar: WorkCalendar) -> None:
+        """The rater answers the 回访: resolved closes the matter, 未解决 opens another round."""
+        if actor.id != self.rater:
+            raise NotPermitted("只有作出评价的本人可以答复回访")
+        if self.closed_at is None:
+            raise InvalidTransition("督办人员还在跟进处理，处理结果送达后再答复")
+        if self.answer is not None:
+            raise InvalidTransition("您已答复过本次回访，谢谢")
+        self.answer = RESOLVED if resolved else UNRESOLVED
+        if resolved:
+            return
+        self.earlier.append({
+            "resolution": self.resolution, "closed_at": self.closed_at.isoformat(),
+            "closed_by": self.closed_by, "answer": UNRESOLVED, "answered_at": at.isoformat(),
+        })  # fmt: skip
+        self.rounds += 1
+        self.opened_at, self.due_on = at, follow_up_due(calendar, at)
+        self.closed_at = self.closed_by = self.resolution = self.answer = None
+
 
 __all__ = [
     "BAD_RATINGS",
     "FOLLOW_UP_WORKING_DAYS",
+    "RESOLVED",
+    "UNRESOLVED",
     "FollowUp",
     "follow_up_due",
     "needs_follow_up",

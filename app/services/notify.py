@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from storage.documents import DocumentStore
 from storage.outbox import enqueue_alone
@@ -26,6 +27,20 @@ async def notify_once(
 
     ``path`` is a page of ours the message links to, under ``link_label``.
     """
+    payload = notice_payload(applicant_id, text, path, link_label, case=case, state=state)
+    return await enqueue_alone(store, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
+
+
+def notice_payload(
+    applicant_id: str,
+    text: str,
+    path: str | None = None,
+    link_label: str | None = None,
+    *,
+    case: str = "",
+    state: str = "",
+) -> dict[str, Any]:
+    """The NOTIFY_TOPIC message to one person, for queueing inside a unit of work."""
     payload: dict[str, str] = {
         "case": case,
         "applicant_id": applicant_id,
@@ -34,4 +49,4 @@ async def notify_once(
     }
     if path:
         payload |= {"path": path, "link_label": link_label or "查看详情"}
-    return await enqueue_alone(store, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
+    return payload

@@ -86,7 +86,7 @@ def build_services(
         cases=cases,
         catalog=CatalogService(documents),
         accounts=AccountService(documents, clock=clock),
-        follow_ups=FollowUpService(documents),
+        follow_ups=FollowUpService(documents, calendars),
         supervision=SupervisionService(documents, calendars, clock=clock),
         privacy=PrivacyService(documents, objects, clock=clock),
         receipts=ReceiptService(documents, calendars, clock=clock),

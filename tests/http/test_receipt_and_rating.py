@@ -15,7 +15,14 @@ from app.services.follow_ups import FOLLOW_UPS
 from app.services.sessions import Use
 from app.web.receipt import receipt_path
 from app.web.session import SESSION
-from tests.http.chat_world import VALID_ID, World, apply_by_chat, csrf_of, sign_in
+from tests.http.chat_world import (
+    VALID_ID,
+    World,
+    apply_by_chat,
+    csrf_of,
+    eventually,
+    sign_in,
+)
 
 XSS = "<script>alert('x')</script>等了两天"
 
@@ -185,3 +192,47 @@ async def test_only_the_owner_rates_and_only_a_finished_case(plain_world: World)
         assert posted.status == 404 and "未找到该办件" in await posted.text()
     case = await world.client.app[keys.CASES].get(SYSTEM, number)
     assert case.rating is None
+
+
+async def test_the_rater_is_told_what_was_done_and_a_still_unresolved_answer_reopens_it(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await issued(world)
+    page = f"/h5/cases/{number}"
+    await sign_in(world, f"{page}/rate")
+    form = await (await http.get(f"{page}/rate")).text()
+    await http.post(f"{page}/rate", data={"csrf": csrf_of(form), "level": "不满意"})
+    early = await http.get(f"{page}/follow-up")
+    assert "正在跟进处理" in await early.text() and 'name="answer"' not in await early.text()
+
+    supervision = world.client.app[keys.SUPERVISION]
+    supervisor = Actor("demo-supervisor", Role.SUPERVISOR)
+    await supervision.close_follow_up(supervisor, number, "已约谈窗口，当面致歉并改进流程")
+    await eventually(lambda: any("【回访】" in t for t in world.chat()))
+    told = next(t for t in world.chat() if "【回访】" in t)
+    assert "已约谈窗口" in told and f"/h5/cases/{number}/follow-up" in told and "答复回访" in told
+
+    async with other_citizen(world) as someone:
+        theirs = await someone.get(f"{page}/follow-up")
+        assert theirs.status == 404 and "已约谈窗口" not in await theirs.text()
+
+    shown = await (await http.get(f"{page}/follow-up")).text()
+    assert "已约谈窗口" in shown
+    answered = await http.post(
+        f"{page}/follow-up", data={"csrf": csrf_of(shown), "answer": "unresolved"}
+    )
+    assert "第 2 次跟进" in await answered.text()
+    [reopened] = await world.client.app[keys.DOCUMENTS].find(FOLLOW_UPS, {"closed_at": None})
+    assert reopened["rounds"] == 2 and reopened["earlier"][0]["answer"] == "unresolved"
+
+    await supervision.close_follow_up(supervisor, number, "已为您补办并退还快递费")
+    await eventually(lambda: sum("【回访】" in t for t in world.chat()) == 2)
+    shown = await (await http.get(f"{page}/follow-up")).text()
+    done = await http.post(f"{page}/follow-up", data={"csrf": csrf_of(shown), "answer": "resolved"})
+    assert "您已确认问题解决" in await done.text()
+    again = await http.post(
+        f"{page}/follow-up", data={"csrf": csrf_of(shown), "answer": "resolved"}
+    )
+    assert again.status == 409 and "已答复过" in await again.text()
+    assert await world.client.app[keys.DOCUMENTS].find(FOLLOW_UPS, {"closed_at": None}) == []
