@@ -23,6 +23,7 @@ from tests.http.chat_world import (
     eventually,
     sign_in,
 )
+from tests.http.test_staff_pages import sign_in as staff_sign_in
 
 XSS = "<script>alert('x')</script>等了两天"
 
@@ -225,6 +226,9 @@ async def test_the_rater_is_told_what_was_done_and_a_still_unresolved_answer_reo
     assert "第 2 次跟进" in await answered.text()
     [reopened] = await world.client.app[keys.DOCUMENTS].find(FOLLOW_UPS, {"closed_at": None})
     assert reopened["rounds"] == 2 and reopened["earlier"][0]["answer"] == "unresolved"
+    await staff_sign_in(http, "demo-supervisor")
+    board = await (await http.get("/staff/dashboard")).text()
+    assert "回访未解决，第 2 次跟进" in board and "已约谈窗口" in board
 
     await supervision.close_follow_up(supervisor, number, "已为您补办并退还快递费")
     await eventually(lambda: sum("【回访】" in t for t in world.chat()) == 2)
