@@ -27,8 +27,10 @@ from app.web import (
     admin,
     authority,
     bookings,
+    certificate,
     courier,
     dashboard,
+    follow_up,
     guides,
     h5,
     hall_desk,
@@ -62,7 +64,7 @@ from storage.links import LinkSigner
 WEB = Path(__file__).parent / "web"
 PAGES = (h5, guides, space, privacy, authority, proxy_review, verify, receipt, staff, review,
          bookings, pay, hall_desk, kiosk, admin, dashboard, pickup, courier, handover, health,
-         wechat_callback)  # fmt: skip
+         wechat_callback, certificate, follow_up)  # fmt: skip
 Clock = Callable[[], datetime]
 Context = Callable[[web.Application], AsyncIterator[None]]
 
@@ -138,6 +140,7 @@ def _services_ctx(settings: Settings, clock: Clock) -> Context:
         app[keys.CALENDAR], app[keys.CASES], app[keys.CATALOG] = s.calendars, s.cases, s.catalog
         app[keys.ACCOUNTS], app[keys.FOLLOW_UPS] = s.accounts, s.follow_ups
         app[keys.SUPERVISION], app[keys.PRIVACY] = s.supervision, s.privacy
+        app[keys.URGING] = s.urging
         app[keys.RECEIPTS], app[keys.MATERIALS], app[keys.SPACE] = s.receipts, s.materials, s.space
         app[keys.MANDATES], app[keys.PROXIES] = s.mandates, s.proxies
         app[keys.PRECHECKS], app[keys.APPOINTMENTS] = s.prechecks, s.appointments

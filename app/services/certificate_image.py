@@ -1,7 +1,8 @@
 """The electronic certificate (电子证照) as a picture: what it says, laid out for a phone screen.
 
 Pure drawing with Pillow and Debian's Noto CJK font; the QR code (segno) carries the link
-where anyone holding the certificate can check it against the case.
+where anyone holding the certificate can check it against the case. The seal is placed from
+the QR code's box, never over it or its quiet zone: a stamped code is a code nobody can scan.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ BOLD = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 SC_FACE = 2  # the Simplified Chinese face in each collection
 SIZE = (1240, 880)
 PAPER, INK, SEAL = (252, 250, 244), (30, 30, 34), (196, 40, 40)
+MARGIN = 80  # from the paper's edge to the QR code's quiet zone
+QR_MAX = 300  # the code's side with its quiet zone, in pixels, at most
+QUIET = 4  # modules of blank paper around the code, as ISO/IEC 18004 asks
+SEAL_RADIUS = 80
+SEAL_GAP = 48  # blank paper between the seal and the code's quiet zone
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
 @dataclass(frozen=True)
@@ -55,13 +63,38 @@ def render(face: CertificateFace) -> bytes:
         y = 280 + n * 90
         draw.text((110, y), label, font=_font(False, 34), fill=(90, 90, 96))
         draw.text((330, y), value, font=_font(True, 38), fill=INK)
-    qr = segno.make(face.verify_url, error="m")
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="png", scale=6, border=2)
-    code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
-    image.paste(code, (SIZE[0] - code.width - 80, SIZE[1] - code.height - 80))
-    draw.ellipse((SIZE[0] - 420, 560, SIZE[0] - 260, 720), outline=SEAL, width=6)
-    draw.text((SIZE[0] - 340, 640), "专用章", font=_font(True, 30), fill=SEAL, anchor="mm")
+    code, qr_box = _qr(face.verify_url)
+    image.paste(code, qr_box[:2])
+    draw.text(
+        ((qr_box[0] + qr_box[2]) // 2, qr_box[3] + 4), "扫码核验", font=_font(False, 24),
+        fill=(90, 90, 96), anchor="mt",
+    )  # fmt: skip
+    _seal(draw, seal_box(qr_box))
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     return out.getvalue()
+
+
+def _qr(url: str) -> tuple[Image.Image, Box]:
+    """The check code with its quiet zone, as large as fits ``QR_MAX``, at the bottom right."""
+    qr = segno.make(url, error="m")
+    modules = qr.symbol_size(scale=1, border=QUIET)[0]
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="png", scale=max(2, QR_MAX // modules), border=QUIET)
+    code = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    left, top = SIZE[0] - MARGIN - code.width, SIZE[1] - MARGIN - code.height - 20
+    return code, (left, top, left + code.width, top + code.height)
+
+
+def seal_box(qr_box: Box) -> Box:
+    """Where the seal goes: left of the code's quiet zone by ``SEAL_GAP``, level with it."""
+    right = qr_box[0] - SEAL_GAP
+    middle = (qr_box[1] + qr_box[3]) // 2
+    return (right - 2 * SEAL_RADIUS, middle - SEAL_RADIUS, right, middle + SEAL_RADIUS)
+
+
+def _seal(draw: ImageDraw.ImageDraw, box: Box) -> None:
+    draw.ellipse(box, outline=SEAL, width=6)
+    cx, cy = (box[0] + box[2]) // 2, (box[1] + box[3]) // 2
+    draw.text((cx, cy - 16), "★", font=_font(True, 40), fill=SEAL, anchor="mm")
+    draw.text((cx, cy + 34), "专用章", font=_font(True, 28), fill=SEAL, anchor="mm")

@@ -16,9 +16,11 @@ from typing import Any
 
 from app.domain.actors import SYSTEM, Actor
 from app.domain.cases import Case, china_date
+from app.domain.errors import NotFoundError
 from app.domain.identity import mask_person_name, mask_sensitive
 from app.domain.space import Version, case_owner
 from app.services.accounts import USERS
+from app.services.case_reads import NOT_FOUND
 from app.services.cases import CaseService
 from app.services.catalog import get_matter
 from app.services.certificate_image import CertificateFace, render
@@ -30,6 +32,7 @@ from storage.outbox import OutboxMessage
 
 CERTIFICATES = "certificates"
 MAX_CERTIFICATE_BYTES = 5 * 1024 * 1024
+NOT_ISSUED = "该办件还没有签发电子证照，签发后会在公众号通知您。"
 
 
 def certificate_number(case: Case) -> str:
@@ -137,6 +140,24 @@ class CertificateService:
         case = await self._cases.get(actor, number)  # not theirs: not found
         found = await self._store.find(CERTIFICATES, {"case": case.number}, limit=1)
         return found[0] if found else None
+
+    async def of_holder(self, actor: Actor, number: str) -> Document:
+        """The certificate for its holder's side only: the applicant, or who acts for them under
+        a live mandate; NotFoundError for anyone else (as if the case did not exist), or before
+        it is issued."""
+        case = await self._cases.get(actor, number)
+        if not case.is_owner(actor):
+            raise NotFoundError(NOT_FOUND)
+        found = await self._store.find(CERTIFICATES, {"case": case.number}, limit=1)
+        if not found:
+            raise NotFoundError(NOT_ISSUED)
+        return found[0]
+
+    async def picture(self, actor: Actor, number: str) -> tuple[Document, bytes]:
+        """The certificate and its PNG, for its holder's side (as ``of_holder``)."""
+        record = await self.of_holder(actor, number)
+        png = b"".join([chunk async for chunk in self._objects.get(record["object_key"])])
+        return record, png
 
     async def _holder(self, case: Case) -> str:
         account = await self._store.get(USERS, case.applicant_id) or {}

@@ -113,17 +113,6 @@ async def case_page(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("h5_case.html", request, context)
 
 
-@routes.get("/h5/cases/{number}/certificate")
-async def certificate(request: web.Request) -> web.Response:
-    """The case's electronic certificate, through a five-minute link, whatever the space holds."""
-    actor = await signed_in(request)
-    number = request.match_info["number"]
-    found = await request.config_dict[keys.CERTIFICATES].of_case(actor, number)
-    if found is None:
-        return message(request, "该办件还没有签发电子证照，签发后会在公众号通知您。", status=404)
-    raise web.HTTPFound(await request.config_dict[keys.OBJECTS].download_url(found["object_key"]))
-
-
 async def _space_offers(request: web.Request, case: Case) -> dict[str, dict[str, str]]:
     """Per material, a valid document from the applicant's space that could fill it."""
     space = request.config_dict[keys.SPACE]
