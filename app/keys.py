@@ -26,6 +26,7 @@ from app.services.shipments import ShipmentService
 from app.services.sign_in import PhoneSignIn
 from app.services.space import SpaceService
 from app.services.supervision import SupervisionService
+from app.services.urging import UrgingService
 from app.settings import Settings
 from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
@@ -49,6 +50,7 @@ CATALOG = web.AppKey("catalog", CatalogService)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 FOLLOW_UPS = web.AppKey("follow_ups", FollowUpService)
 SUPERVISION = web.AppKey("supervision", SupervisionService)
+URGING = web.AppKey("urging", UrgingService)
 PRIVACY = web.AppKey("privacy", PrivacyService)
 RECEIPTS = web.AppKey("receipts", ReceiptService)
 MATERIALS = web.AppKey("materials", MaterialService)

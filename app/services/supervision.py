@@ -67,11 +67,12 @@ class Card:
 
     number: str
     matter: str
-    department: str
+    department: str  # its name, as people say it
     state: str
     due_date: str | None
     remaining_days: int
     warning: WarningLevel
+    department_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,8 @@ async def dashboard(
     calendar = await calendars.calendar()
     today = china_date(now)
     since = (now - timedelta(days=days)).isoformat()
-    departments, longest = await _departments(store)
-    cards, cut = await _cards(store, calendar, today, departments, longest)
+    cards, cut = await warning_cards(store, calendar, today)
+    departments, _ = await _departments(store)
     return Dashboard(
         today=today,
         days=days,
@@ -173,13 +174,11 @@ async def _by_department(store: DocumentStore, departments: dict[str, str]) -> l
     ]
 
 
-async def _cards(
-    store: DocumentStore,
-    calendar: WorkCalendar,
-    today: date,
-    departments: dict[str, str],
-    longest: int,
+async def warning_cards(
+    store: DocumentStore, calendar: WorkCalendar, today: date
 ) -> tuple[list[Card], bool]:
+    """The cases at yellow or red today, red and nearest first; True if more than CARD_LIMIT."""
+    departments, longest = await _departments(store)
     where = {
         "state": {"$in": sorted(s.value for s in WATCHED)},
         "due_date": {"$lte": warning_horizon(calendar, today, longest).isoformat()},
@@ -203,6 +202,7 @@ async def _cards(
                 due_date=doc.get("due_date"),
                 remaining_days=clock.remaining_days,
                 warning=clock.warning,
+                department_code=doc["department"],
             )
         )
     cards.sort(key=lambda c: (c.warning is not WarningLevel.RED, c.remaining_days, c.number))

@@ -71,6 +71,7 @@ def background_ctx(
         for seconds, job in (
             (300, app[keys.PAYMENT_SERVICE].reconcile),
             (300, app[keys.CASES].deem_overdue_accepted),
+            (900, app[keys.URGING].push_cards),  # 督办: yellow and red cards, once each
             (3600, lambda: purge_receipts(store, clock())),
             (6 * 3600, app[keys.SPACE].purge),
             (6 * 3600, lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),

@@ -29,6 +29,7 @@ from app.services.proxy_requests import ProxyService
 from app.services.receipt_service import ReceiptService
 from app.services.space import SpaceService
 from app.services.supervision import SupervisionService
+from app.services.urging import UrgingService
 from app.settings import Settings
 from app.wiring.stores import open_documents, open_objects
 from ocr.precheck import Prechecker
@@ -49,6 +50,7 @@ class Services:
     accounts: AccountService
     follow_ups: FollowUpService
     supervision: SupervisionService
+    urging: UrgingService
     privacy: PrivacyService
     receipts: ReceiptService
     materials: MaterialService
@@ -88,6 +90,7 @@ def build_services(
         accounts=AccountService(documents, clock=clock),
         follow_ups=FollowUpService(documents, calendars),
         supervision=SupervisionService(documents, calendars, clock=clock),
+        urging=UrgingService(documents, calendars, clock),
         privacy=PrivacyService(documents, objects, clock=clock),
         receipts=ReceiptService(documents, calendars, clock=clock),
         materials=MaterialService(objects, cases),
