@@ -1,13 +1,18 @@
 """Accounts: ``token`` (an API token for an account), ``staff`` (create one, set its password,
-or disable it), ``enterprise appoint`` (an administrator records a legal representative)."""
+disable it, or link the WeChat user its 督办 pushes go to), ``enterprise appoint`` (an
+administrator records a legal representative)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from app.cli.common import console, settings_of
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +33,12 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="refuse its sign-in and end its sessions (a new password enables it again)",
     )
     staff.add_argument("--department", help="the reviewer's department code, e.g. scjg")
+    staff.add_argument(
+        "--wechat",
+        metavar="OPENID",
+        help="send this account's 督办 pushes to the WeChat user OPENID ('' to stop); "
+        "no password asked",
+    )
     staff.add_argument("--name", help="the name shown on pages")
     staff.add_argument("--demo", action="store_true", help="the demo data directory")
     staff.set_defaults(func=cmd_staff)
@@ -75,6 +86,8 @@ def cmd_staff(args: argparse.Namespace) -> int:
     from app.wiring.stores import open_documents
 
     settings = settings_of(args)
+    if args.wechat is not None:
+        return _link_wechat(settings, args.username, args.wechat or None)
     if args.disable:
 
         async def disable() -> None:
@@ -111,6 +124,23 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
     outcome = asyncio.run(save())
     console.print(f"[green]{outcome}[/]: {args.username} ({args.role})")
+    return 0
+
+
+def _link_wechat(settings: Settings, username: str, openid: str | None) -> int:
+    from app.services.staff import link_staff_wechat
+    from app.wiring.stores import open_documents
+
+    async def link() -> None:
+        async with open_documents(settings) as store:
+            await link_staff_wechat(store, username, openid)
+
+    try:
+        asyncio.run(link())
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    console.print(f"[green]{'linked' if openid else 'unlinked'}[/]: {username}")
     return 0
 
 

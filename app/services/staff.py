@@ -174,3 +174,18 @@ async def disable_staff_account(store: DocumentStore, username: str, now: dateti
     async with store.transaction() as tx:
         changed = ending_all({**doc, "disabled_at": now.isoformat()})
         await tx.replace(USERS, changed, expected_version=doc["_version"])
+
+
+async def link_staff_wechat(store: DocumentStore, username: str, openid: str | None) -> None:
+    """Link a staff account to the WeChat account its 督办 pushes go to (None: unlink).
+
+    Only the push address: the openid does not sign anyone in, and the chat keeps treating
+    that WeChat user as whoever they bound as an applicant.
+    """
+    doc = await store.get(USERS, username)
+    if doc is None or Role(doc["role"]) not in STAFF_ROLES:
+        raise ValueError(f"no staff account named {username}")
+    if openid is not None and not (0 < len(openid) <= 64 and openid.isprintable()):
+        raise ValueError("an openid is 1 to 64 printable characters")
+    async with store.transaction() as tx:
+        await tx.replace(USERS, {**doc, "openid": openid}, expected_version=doc["_version"])

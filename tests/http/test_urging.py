@@ -3,10 +3,14 @@ supervisors once per colour, and lifted when it is decided."""
 
 from __future__ import annotations
 
+import pytest
+
 from app import keys
 from app.services.notify import NOTIFY_TOPIC
+from app.services.staff import link_staff_wechat
 from storage.outbox import OUTBOX
 from tests.conftest import Clock
+from tests.http.chat_world import OPENID, World, apply_by_chat, eventually
 from tests.http.conftest import Api, fill_and_submit, open_case
 
 
@@ -53,3 +57,22 @@ async def test_a_card_is_pushed_once_per_colour_to_the_department_and_the_superv
     assert status == 200
     await urging.push_cards()
     assert await urging.standing(department) == 0
+
+
+async def test_a_reviewer_who_linked_wechat_gets_the_push_in_the_chat(
+    plain_world: World, clock: Clock
+) -> None:
+    world = plain_world
+    number = await apply_by_chat(world)  # the chat user's own case, submitted
+    case = await world.api("GET", f"/cases/{number}", "demo-admin")
+    store = world.client.app[keys.DOCUMENTS]
+    # The same phone is also the department's duty WeChat (a small office).
+    await link_staff_wechat(store, f"reviewer-{case['department']}", OPENID)
+    with pytest.raises(ValueError, match="no staff account"):
+        await link_staff_wechat(store, "demo-citizen", OPENID)  # not a staff account
+    urging = world.client.app[keys.URGING]
+    while not await urging.push_cards():
+        clock.advance(days=1)
+    await eventually(lambda: any(t.startswith("【督办·黄牌】") for t in world.chat()))
+    told = next(t for t in world.chat() if t.startswith("【督办"))
+    assert number in told and f"/staff/cases/{number}" in told
