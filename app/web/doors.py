@@ -7,6 +7,7 @@ navigation bar: a member sees only the pages their role may open.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -116,7 +117,12 @@ def navigation(role: Role, door: str) -> list[dict[str, Any]]:
 def _give_templates(request: web.Request, values: dict[str, Any]) -> None:
     """Values every template rendered for this request sees (aiohttp_jinja2's request context),
     so staff_base.html draws the bar without each page's handler passing it."""
-    request[REQUEST_CONTEXT_KEY] = {**request.get(REQUEST_CONTEXT_KEY, {}), **values}
+    with warnings.catch_warnings():
+        # aiohttp_jinja2 1.6 keys its request context with a str, which aiohttp 3.14 warns of
+        # (aio-libs/aiohttp-jinja2#1025 makes it a RequestKey); no await here, so no other
+        # request sees the filter.
+        warnings.simplefilter("ignore", web.NotAppKeyWarning)
+        request[REQUEST_CONTEXT_KEY] = {**request.get(REQUEST_CONTEXT_KEY, {}), **values}
 
 
 def _role(request: web.Request) -> Role | None:
