@@ -164,3 +164,10 @@ RULES: dict[Action, Rule] = {
 DEPARTMENT_TURN = frozenset(
     state for rule in RULES.values() if Role.REVIEWER in rule.roles for state in rule.sources
 )
+
+
+def actions_open(state: State, role: Role) -> frozenset[Action]:
+    """What ``role`` may do to a case in ``state``, read off the rules: pages offer only these."""
+    if state in TERMINAL:
+        return frozenset()
+    return frozenset(a for a, rule in RULES.items() if state in rule.sources and role in rule.roles)

@@ -2,19 +2,23 @@
 
 Every form carries the session's token and the case version the reviewer saw: if a colleague
 decided first, the second decision is refused with a sentence saying so, nothing overwritten.
+The case page offers only the actions the case's state allows (``actions_open``); after each
+one it says what happened, from a fixed message key in the redirect (never text from the URL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
 from app.domain.actors import Actor
-from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action
+from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action, actions_open
+from app.domain.cases import Case
 from app.domain.notices import DEFECTS, Correction, defects_for
 from app.edge.bounds import MAX_PAGE, query_int
 from app.edge.errors import back, back_to
@@ -26,8 +30,27 @@ from app.web.session import checked_form, csrf_token
 from app.web.staff import STAFF, staff_actor
 
 routes = web.RouteTableDef()
-ISSUABLE = RULES[Action.ISSUE_CERTIFICATE].sources
 PAGE_SIZE = 20
+# The case page's forms and the action each takes; a form shows only while its action is open.
+FORMS = {
+    "return": Action.RETURN,
+    "approve": Action.APPROVE,
+    "reject": Action.REJECT,
+    "issue": Action.ISSUE_CERTIFICATE,
+}
+# What the page says after an action, by the key its redirect carries, with the action it
+# reports: while that action is still open it cannot have been done, and the page stays quiet.
+DONE: dict[str, tuple[str, Action | None]] = {
+    "approved": ("已预审通过，已通知申请人。", Action.APPROVE),
+    "returned": ("已一次性告知申请人补正，共 {items} 项。", Action.RETURN),
+    "rejected": ("已作出不予许可决定，已通知申请人。", Action.REJECT),
+    "issued": (
+        "已出证，电子证照生成后存入申请人的个人空间，并通知申请人。",
+        Action.ISSUE_CERTIFICATE,
+    ),
+    "retry-pickup": ("已重新预约上门取件。", None),
+    "retry-delivery": ("已重新预约证照寄回。", None),
+}
 
 
 def _reviewer(request: web.Request) -> Actor:
@@ -64,24 +87,53 @@ async def queue(request: web.Request) -> web.Response:
 @routes.get("/staff/cases/{number}")
 @back("/staff/queue")
 async def case_page(request: web.Request) -> web.Response:
-    actor = staff_actor(request)
+    return await _case_page(request, staff_actor(request), {}, done=request.query.get("done", ""))
+
+
+@routes.post("/staff/cases/{number}/edit")
+async def edit(request: web.Request) -> web.Response:
+    """返回修改 from the preview: the case page again, every tick and remark as it was left."""
+    actor, number, form, _ = await _decide(request)
+    case = await request.config_dict[keys.CASES].get(actor, number)
+    return await _case_page(request, actor, _draft(form, [s.id for s in case.slots]))
+
+
+async def _case_page(
+    request: web.Request, actor: Actor, draft: dict[str, str], *, done: str = ""
+) -> web.Response:
+    """The case as ``actor`` may see it; ``draft`` fills the correction form (with the version
+    it was begun on, so a colleague's decision since still refuses it), ``done`` the banner."""
     number = request.match_info["number"]
     case = await request.config_dict[keys.CASES].view(actor, number, purpose="review")
     [view] = await case_views(request, [case])
+    open_ = actions_open(case.state, actor.role)
     context = {
         "case": view,
+        "version": draft.get("version") or case.version,
+        "draft": draft,
+        "done": _banner(done, case),
         "applicant": await request.config_dict[keys.ACCOUNTS].applicant_label(
             case.applicant_id, case.enterprise_uscc
         ),
         "defects": DEFECTS,
         "defect_sets": {s.id: defects_for(s.expected_kind) for s in case.slots},
         "csrf": csrf_token(request, STAFF),
-        "decidable": case.state in DEPARTMENT_TURN,
-        "issuable": case.state in ISSUABLE,
+        "may": {form: action in open_ for form, action in FORMS.items()},
+        "idle": not open_,
         "courier": await courier_view(request, case, actor),
         "needs_reason": actor.role in NEEDS_A_REASON,
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
+
+
+def _banner(done: str, case: Case) -> str:
+    """The sentence for the ``done`` key from the query, if it is one and still true."""
+    text, action = DONE.get(done, ("", None))
+    if action is not None and case.state in RULES[action].sources:
+        return ""  # still to be done: a stale or made-up link
+    if action is Action.RETURN:
+        return text.format(items=len(case.notices[-1].items)) if case.notices else ""
+    return text
 
 
 @routes.get("/staff/cases/{number}/materials/{slot}/photo")
@@ -112,6 +164,14 @@ def _corrections(form: dict[str, Any], slots: list[str]) -> tuple[list[Correctio
     return items, dismissed
 
 
+def _draft(form: dict[str, str], slots: list[str]) -> dict[str, str]:
+    """The correction form's own fields, as posted: what the preview carries and 返回修改 shows."""
+    names = ["version"]
+    for slot in [*slots, ""]:
+        names += [f"defect:{slot}:{d}" for d in DEFECTS] + [f"remark:{slot}", f"dismiss:{slot}"]
+    return {name: form[name] for name in names if form.get(name)}
+
+
 async def _decide(request: web.Request) -> tuple[Actor, str, dict[str, Any], int | None]:
     """The reviewer, the form and the version they saw; a refusal leads back to the case."""
     number = request.match_info["number"]
@@ -128,24 +188,31 @@ async def _decide(request: web.Request) -> tuple[Actor, str, dict[str, Any], int
 @routes.post("/staff/cases/{number}/preview")
 async def preview(request: web.Request) -> web.Response:
     """The notice exactly as the applicant would read it, before it is sent."""
-    actor, number, form, version = await _decide(request)
+    actor, number, form, _ = await _decide(request)
     cases = request.config_dict[keys.CASES]
     case = await cases.get(actor, number)
-    items, dismissed = _corrections(form, [s.id for s in case.slots])
+    slots = [s.id for s in case.slots]
+    items, dismissed = _corrections(form, slots)
     text = await cases.preview_return(actor, number, items, dismissed=dismissed)
-    context = {"number": number, "text": text, "form": form, "version": version,
+    context = {"number": number, "text": text, "draft": _draft(form, slots),
                "csrf": csrf_token(request, STAFF)}  # fmt: skip
     return aiohttp_jinja2.render_template("staff_preview.html", request, context)
 
 
 async def _decision(
     request: web.Request,
+    done: str,
     decide: Callable[[CaseService, Actor, str, dict[str, Any], int | None], Awaitable[object]],
 ) -> web.Response:
-    """Sign-in, token and version checked; the decision taken; back to the case, or why not."""
+    """Sign-in, token and version checked; the decision taken; back to the case saying so
+    (``done``, a key of ``DONE``), or a page saying why not."""
     actor, number, form, version = await _decide(request)
     await decide(request.config_dict[keys.CASES], actor, number, form, version)
-    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+    raise web.HTTPSeeOther(_done(number, done))
+
+
+def _done(number: str, key: str) -> str:
+    return f"/staff/cases/{quote(number, safe='')}?done={key}"
 
 
 @routes.post("/staff/cases/{number}/return")
@@ -159,13 +226,14 @@ async def return_case(request: web.Request) -> web.Response:
             actor, number, items, version=version, dismissed=dismissed
         )
 
-    return await _decision(request, decide)
+    return await _decision(request, "returned", decide)
 
 
 @routes.post("/staff/cases/{number}/approve")
 async def approve(request: web.Request) -> web.Response:
     return await _decision(
         request,
+        "approved",
         lambda cases, actor, number, _, version: cases.approve(actor, number, version=version),
     )
 
@@ -175,6 +243,7 @@ async def issue(request: web.Request) -> web.Response:
     """出证: the department issues the result (the electronic certificate follows)."""
     return await _decision(
         request,
+        "issued",
         lambda cases, actor, number, _, version: cases.act(
             actor, number, Action.ISSUE_CERTIFICATE, version=version, reason=None
         ),
@@ -185,14 +254,16 @@ async def issue(request: web.Request) -> web.Response:
 async def retry_courier(request: web.Request) -> web.Response:
     """Book a failed pickup or delivery again (after checking with the applicant)."""
     actor, number, _, _ = await _decide(request)
-    await request.config_dict[keys.SHIPMENTS].retry(actor, number, request.match_info["kind"])
-    raise web.HTTPSeeOther(f"/staff/cases/{number}")
+    kind = request.match_info["kind"]
+    await request.config_dict[keys.SHIPMENTS].retry(actor, number, kind)
+    raise web.HTTPSeeOther(_done(number, f"retry-{kind}"))
 
 
 @routes.post("/staff/cases/{number}/reject")
 async def reject(request: web.Request) -> web.Response:
     return await _decision(
         request,
+        "rejected",
         lambda cases, actor, number, form, version: cases.reject(
             actor, number, str(form.get("reason", "")), str(form.get("basis", "")), version=version
         ),
