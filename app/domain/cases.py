@@ -369,12 +369,28 @@ class Case:
         self._apply(Action.APPROVE, actor, at)
         self._advance(at)
 
-    def reject(self, reason: str, basis: str, actor: Actor, at: datetime) -> None:
-        # Art. 38: a refusal states its reasons and the applicant's right to review or sue.
+    def reject(self, reason: str, basis: str, actor: Actor, at: datetime, *, remedy: str) -> None:
+        """不予许可 (Art. 38): the decision states its reasons, its legal basis, and ``remedy``,
+        the applicant's right to 行政复议 or 行政诉讼 and where (the matter's 救济途径)."""
         if not reason.strip() or not basis.strip():
             raise ValidationFailed("不予许可须写明理由和法律依据")
         self._apply(Action.REJECT, actor, at, reason=reason)
-        self.decision = {"outcome": "rejected", "reason": reason, "basis": basis}
+        self.decision = {
+            "outcome": "rejected",
+            "reason": reason.strip(),
+            "basis": basis.strip(),
+            "remedy": remedy,
+            "decided_on": china_date(at).isoformat(),
+        }
+
+    def refusal_text(self) -> str:
+        """The 不予许可决定 as the applicant reads it in the chat and on the case page."""
+        d = self.decision or {}
+        return (
+            f"【不予许可决定】您的办件 {self.number}（{self.terms.name}）经审查，"
+            f"{d.get('decided_on', '')} 决定不予许可。\n理由：{d.get('reason', '')}\n"
+            f"依据：{d.get('basis', '')}\n{d.get('remedy', '')}"
+        )
 
     def check_rateable(self, actor: Actor) -> None:
         """Raise unless ``actor`` may rate the case now: its owner, finished, not yet rated."""

@@ -104,6 +104,21 @@ class Material(_Frozen):
     min_valid_days: Count = 0
 
 
+class Remedies(_Frozen):
+    """行政救济途径: where the applicant may challenge a decision of this matter."""
+
+    review: Text  # 行政复议机关 (行政复议法 Art. 24: the people's government of the same level)
+    court: Text  # 行政诉讼: the court with jurisdiction (行政诉讼法 Art. 14, 18)
+
+    def text(self) -> str:
+        """The remedy a refusal must state (行政许可法 Art. 38), with both periods."""
+        return (
+            f"如不服本决定，可以自收到本决定之日起六十日内向{self.review}申请行政复议"
+            "（《中华人民共和国行政复议法》第二十条），或者自收到本决定之日起六个月内"
+            f"向{self.court}提起行政诉讼（《中华人民共和国行政诉讼法》第四十六条）。"
+        )
+
+
 class Matter(_Frozen):
     """A government matter as published in the catalog; an immediate matter is done the same day."""
 
@@ -134,6 +149,12 @@ class Matter(_Frozen):
     renews: list[Text] = []
     # What people call the matter in their own words (俗称): the chat matches free text on them.
     keywords: list[Text] = []
+    # GB/T 36114 guide elements: 咨询方式, 监督投诉渠道, 行政救济途径, 数量限制. Where and when
+    # to go (办理地点和时间) is the department's hall, kept with its counter and hall rules.
+    consultation: Annotated[list[Text], Field(min_length=1)]
+    complaints: Annotated[list[Text], Field(min_length=1)]
+    remedies: Remedies
+    quantity_limit: Text
     # How long the issued result stays valid; None: no expiry (长期).
     result_valid_years: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
     version: Annotated[int, Field(strict=True, ge=1)] = 1
@@ -196,6 +217,13 @@ class Matter(_Frozen):
             "【原件递交】"
             + ("需递交原件，由快递上门收取" if self.originals_required else "无需递交纸质原件"),
             f"【办理结果】{self.result}（{'、'.join(DELIVERY_ZH[d] for d in self.delivery)}）",
+            f"【数量限制】{self.quantity_limit}",
+            "【咨询方式】",
+            *self.consultation,
+            "【监督投诉】",
+            *self.complaints,
+            "【救济途径】",
+            self.remedies.text(),
         ]
         return "\n".join(lines)
 

@@ -88,6 +88,9 @@ def side_effects(case: Case, event: CaseEvent) -> list[Effect]:
         payload = notify | {"text": text, "path": path, "link_label": "去缴费"}
     elif event.action == Action.CONFIRM_PAYMENT.value:
         payload = notify | {"text": paid_text(case)}
+    elif event.action == Action.REJECT.value:
+        path = f"/h5/cases/{case.number}#decision"
+        payload = notify | {"text": case.refusal_text(), "path": path, "link_label": "查看决定书"}
     else:
         label = LABELS_ZH[event.to_state]
         text = f"您的办件 {case.number}（{case.terms.name}）状态更新为：{label}"

@@ -225,7 +225,8 @@ class CaseService:
         self, actor: Actor, number: str, reason: str, basis: str, *, version: int | None
     ) -> Case:
         case = await self._load(actor, number, version)
-        case.reject(reason, basis, actor, self._clock())
+        matter = await get_matter(self._store, case.terms.code)
+        case.reject(reason, basis, actor, self._clock(), remedy=matter.remedies.text())
         return await self._save(case)
 
     async def confirm_payment(self, number: str, *, trade_no: str) -> Case:

@@ -9,6 +9,7 @@ import pytest
 from app.domain.actors import Actor, Authority, Role, enterprise, person
 from app.domain.case_states import RULES, TERMINAL, Action, State
 from app.domain.cases import CHINA, Case, MaterialRef, MatterTerms, Slot
+from app.domain.catalog import Remedies
 from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
 from app.domain.notices import Correction, CorrectionNotice
 from app.domain.workdays import Pause, WorkCalendar
@@ -159,9 +160,18 @@ def test_an_illegal_transition_raises_and_changes_nothing() -> None:
     assert case.seq == events
 
 
+REMEDY = Remedies(review="福州市人民政府", court="有管辖权的人民法院").text()
+
+
 def test_every_transition_records_actor_time_and_reason() -> None:
     case = submitted()
-    case.reject("材料不符合法定条件", "《市场主体登记管理条例》第二十六条", REVIEWER, at(MON, 15))
+    case.reject(
+        "材料不符合法定条件",
+        "《市场主体登记管理条例》第二十六条",
+        REVIEWER,
+        at(MON, 15),
+        remedy=REMEDY,
+    )
     event = case.new_events[-1]
     assert (event.from_state, event.to_state) == (State.SUBMITTED, State.REJECTED)
     assert event.actor_id == "r1" and event.actor_role is Role.REVIEWER
@@ -172,7 +182,24 @@ def test_every_transition_records_actor_time_and_reason() -> None:
 def test_a_refusal_must_state_reason_and_legal_basis_art_38() -> None:
     case = submitted()
     with pytest.raises(ValidationFailed):
-        case.reject("不符合", " ", REVIEWER, at(MON))
+        case.reject("不符合", " ", REVIEWER, at(MON), remedy=REMEDY)
+
+
+def test_a_refusal_tells_reason_basis_and_the_right_to_review_or_sue_art_38() -> None:
+    case = submitted()
+    case.reject(
+        "经营场所不符合要求",
+        "《食品经营许可管理办法》第十一条",
+        REVIEWER,
+        at(MON, 3),
+        remedy=REMEDY,
+    )
+    text = case.refusal_text()
+    assert "不予许可" in text and "经营场所不符合要求" in text and "第十一条" in text
+    assert "六十日内向福州市人民政府申请行政复议" in text  # 行政复议法 Art. 20
+    assert "六个月内" in text and "提起行政诉讼" in text  # 行政诉讼法 Art. 46
+    assert case.decision is not None
+    assert case.decision["decided_on"] == at(MON, 3).astimezone(CHINA).date().isoformat()
 
 
 def test_terminal_states_allow_nothing_more() -> None:

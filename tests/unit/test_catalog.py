@@ -61,6 +61,10 @@ def matter(**changes: Any) -> dict[str, Any]:
         "originals_required": False,
         "result": "许可证",
         "delivery": ["courier"],
+        "quantity_limit": "无数量限制",
+        "consultation": ["12345 政务服务便民热线"],
+        "complaints": ["12345 政务服务便民热线"],
+        "remedies": {"review": "福州市人民政府", "court": "有管辖权的人民法院"},
     }
     return copy.deepcopy(base | changes)
 
@@ -269,8 +273,20 @@ def test_the_service_guide_states_every_gbt_36114_element_in_chinese() -> None:
         assert f"【{heading}】" in guide
     for heading in ("办理时限", "收费标准", "服务对象"):
         assert f"【{heading}】" in guide
+    for heading in ("数量限制", "咨询方式", "监督投诉", "救济途径"):
+        assert f"【{heading}】" in guide
     assert "10.00 元" in guide
     assert "承诺办结时限 1 个工作日" in guide
+    # 行政复议法 Art. 20 (sixty days) and 行政诉讼法 Art. 46 (six months), with where to go.
+    assert "六十日内向福州市人民政府申请行政复议" in guide
+    assert "六个月内向市公安局所在地有管辖权的人民法院提起行政诉讼" in guide
+
+
+@pytest.mark.parametrize("element", ["consultation", "complaints", "remedies", "quantity_limit"])
+def test_a_matter_without_a_gbt_36114_guide_element_is_refused(element: str) -> None:
+    data = matter()
+    del data[element]
+    assert [(p.field, p.message) for p in problems_of(data)] == [(element, "缺少必填项")]
 
 
 def test_the_guide_of_a_free_immediate_matter_says_free_and_same_day() -> None:
