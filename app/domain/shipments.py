@@ -65,24 +65,10 @@ class MailingAddress:
     @classmethod
     def parse(cls, form: dict[str, str]) -> MailingAddress:
         """The address in a form, trimmed; ValidationFailed naming every part to fix at once."""
-        values = {k: " ".join(str(form.get(k, "")).split()) for k in _FIELDS}
-        values["mobile"] = values["mobile"].replace(" ", "").replace("-", "")
-        problems = []
-        for name, (low, high, label) in _LIMITS.items():
-            value = values[name]
-            if not value:
-                problems.append(f"请填写{label}")
-            elif not low <= len(value) <= high:
-                problems.append(f"{label}应为 {low} 到 {high} 个字")
-            elif _CONTROL.search(value):
-                problems.append(f"{label}含有无法识别的字符")
-        if not MOBILE.fullmatch(values["mobile"]):
-            problems.append("请填写正确的 11 位手机号码")
-        if values["province"] not in PROVINCES:
-            problems.append("请选择省份（省、自治区、直辖市）")
+        problems = address_problems(form)
         if problems:
-            raise ValidationFailed("；".join(problems) + "。")
-        return cls(**values)
+            raise ValidationFailed("；".join(problems.values()) + "。")
+        return cls(**_trimmed(form))
 
     def masked(self) -> str:
         """What staff, couriers and logs may read: 张* 138****8000 福建省福州市鼓楼区***."""
@@ -102,6 +88,31 @@ class MailingAddress:
 
 
 _FIELDS = ("name", "mobile", "province", "city", "district", "detail")
+
+
+def _trimmed(form: dict[str, str]) -> dict[str, str]:
+    values = {k: " ".join(str(form.get(k, "")).split()) for k in _FIELDS}
+    values["mobile"] = values["mobile"].replace(" ", "").replace("-", "")
+    return values
+
+
+def address_problems(form: dict[str, str]) -> dict[str, str]:
+    """Every problem of an address form, by field, in the form's order (empty: it is good)."""
+    values = _trimmed(form)
+    problems = {}
+    for name, (low, high, label) in _LIMITS.items():
+        value = values[name]
+        if not value:
+            problems[name] = f"请填写{label}"
+        elif not low <= len(value) <= high:
+            problems[name] = f"{label}应为 {low} 到 {high} 个字"
+        elif _CONTROL.search(value):
+            problems[name] = f"{label}含有无法识别的字符"
+    if not MOBILE.fullmatch(values["mobile"]):
+        problems["mobile"] = "请填写正确的 11 位手机号码"
+    if values["province"] not in PROVINCES:
+        problems["province"] = "请选择省份（省、自治区、直辖市）"
+    return {k: problems[k] for k in _FIELDS if k in problems}
 
 
 @dataclass(frozen=True)

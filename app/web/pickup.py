@@ -1,7 +1,12 @@
-"""The applicant's courier pages: the pickup address and time, the hand-over code, custody."""
+"""The applicant's courier pages: the pickup address and time, the hand-over code, custody.
+
+The address form checks on the server, not in the browser (``novalidate``): every problem is
+named at once in Chinese beside its field, and what was typed stays.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,54 +18,126 @@ from app.domain.actors import Actor
 from app.domain.case_states import State
 from app.domain.cases import Case
 from app.domain.custody import Step, due_step
-from app.domain.errors import DomainError
-from app.domain.shipments import PICKUP, PROVINCES, STATUS_ZH, LegStatus, MailingAddress
+from app.domain.errors import DomainError, NotFoundError
+from app.domain.shipments import (
+    PICKUP,
+    STATUS_ZH,
+    Leg,
+    LegStatus,
+    MailingAddress,
+    address_problems,
+)
 from app.edge.errors import back
-from app.web.session import checked_form, csrf_token, message, signed_in
+from app.services.case_reads import NOT_FOUND
+from app.web import divisions
+from app.web.session import checked_form, csrf_token, signed_in
 
 routes = web.RouteTableDef()
+FIELDS = ("name", "mobile", "province", "city", "district", "detail", "window")  # page order
 
 
 @routes.get("/h5/cases/{number}/pickup")
 async def pickup_page(request: web.Request) -> web.Response:
-    """Where and when the courier collects the originals; filled in again from last time."""
+    """Where and when the courier collects the originals; filled in from what we know of them."""
     actor = await signed_in(request)
-    number = request.match_info["number"]
-    shipments = request.config_dict[keys.SHIPMENTS]
-    case = await request.config_dict[keys.CASES].get(actor, number)
-    legs = await shipments.legs_of(actor, number)
-    if not case.is_owner(actor):
-        return message(request, "未找到该办件，请核对办件号", status=404)
-    leg = legs.get(PICKUP)
-    address = leg.address if leg else await shipments.last_address(actor)
-    context = {
-        "case": case,
-        "leg": leg,
-        "status": STATUS_ZH[leg.status] if leg else "",
-        "address": address.as_dict() if address else {},
-        "provinces": PROVINCES,
-        "windows": [(w.key, w.label()) for w in shipments.windows()],
-        "chosen": leg.window.key if leg else "",
-        "open": case.state is State.AWAITING_PICKUP and shipments.available,
-        "available": shipments.available,
-        "cancellable": leg is not None and leg.cancellable,
-        "csrf": csrf_token(request),
-        "error": "",
-    }
-    return aiohttp_jinja2.render_template("h5_pickup.html", request, context)
+    case, leg = await _owned_leg(request, actor)
+    address = leg.address.as_dict() if leg else await _known_address(request, actor)
+    return await _form_page(request, case, leg, address, {}, leg.window.key if leg else "")
 
 
 @routes.post("/h5/cases/{number}/pickup")
 @back("/h5/cases/{number}/pickup")
 async def request_pickup(request: web.Request) -> web.Response:
+    """Every problem at once, each beside its field, the typed values kept; else book."""
     actor = await signed_in(request)
     number = request.match_info["number"]
     form = await checked_form(request)
-    address = MailingAddress.parse(form)
-    await request.config_dict[keys.SHIPMENTS].request_pickup(
-        actor, number, address, form.get("window", "")
-    )
+    shipments = request.config_dict[keys.SHIPMENTS]
+    place = [form.get(k, "").strip() for k in ("province", "city", "district")]
+    found = divisions.problems(*place) | address_problems(form)
+    if form.get("window", "") not in {w.key for w in shipments.windows()}:
+        found["window"] = "请选择上门取件时间"
+    if found:
+        case, leg = await _owned_leg(request, actor)
+        typed = {k: form.get(k, "") for k in FIELDS}
+        errors = {k: found[k] for k in FIELDS if k in found}
+        return await _form_page(request, case, leg, typed, errors, form.get("window", ""))
+    await shipments.request_pickup(actor, number, MailingAddress.parse(form), form["window"])
     raise web.HTTPSeeOther(f"/h5/cases/{number}")
+
+
+@routes.get("/h5/divisions")
+async def division_list(request: web.Request) -> web.Response:
+    """A province's cities and their districts, for the address selects (public, cacheable)."""
+    province = request.query.get("province", "")
+    cities = [
+        {"name": city, "districts": list(divisions.districts(province, city))}
+        for city in divisions.cities(province)
+    ]
+    headers = {"Cache-Control": "public, max-age=86400"}  # the same for everyone, for a day
+    return web.json_response({"cities": cities}, headers=headers, dumps=_dumps)
+
+
+async def _owned_leg(request: web.Request, actor: Actor) -> tuple[Case, Leg | None]:
+    """The case, if this applicant is its owner (else as if it did not exist), and its pickup."""
+    number = request.match_info["number"]
+    case = await request.config_dict[keys.CASES].get(actor, number)
+    if not case.is_owner(actor):
+        raise NotFoundError(NOT_FOUND)
+    legs = await request.config_dict[keys.SHIPMENTS].legs_of(actor, number)
+    return case, legs.get(PICKUP)
+
+
+async def _known_address(request: web.Request, actor: Actor) -> dict[str, str]:
+    """What the service knows of the signed-in person themself: the address they gave last,
+    else the name they were verified with (their own, never someone else's)."""
+    last = await request.config_dict[keys.SHIPMENTS].last_address(actor)
+    if last is not None:
+        return last.as_dict()
+    name = await request.config_dict[keys.ACCOUNTS].name_of(actor.id)
+    return {"name": name} if name else {}
+
+
+async def _form_page(
+    request: web.Request,
+    case: Case,
+    leg: Leg | None,
+    address: dict[str, str],
+    errors: dict[str, str],
+    chosen: str,
+) -> web.Response:
+    shipments = request.config_dict[keys.SHIPMENTS]
+    context = {
+        "case": case,
+        "leg": leg,
+        "status": STATUS_ZH[leg.status] if leg else "",
+        "address": address,
+        "provinces": tuple(divisions.tree()),
+        **_place_choices(address.get("province", ""), address.get("city", "")),
+        "windows": [(w.key, w.label()) for w in shipments.windows()],
+        "chosen": chosen,
+        "open": case.state is State.AWAITING_PICKUP and shipments.available,
+        "available": shipments.available,
+        "cancellable": leg is not None and leg.cancellable,
+        "csrf": csrf_token(request),
+        "errors": errors,
+    }
+    status = 422 if errors else 200
+    return aiohttp_jinja2.render_template("h5_pickup.html", request, context, status=status)
+
+
+def _place_choices(province: str, city: str) -> dict[str, tuple[str, ...] | None]:
+    """The city and district lists to offer; None where the data has none (type it in)."""
+    cities = divisions.cities(province)
+    if province and not cities:  # Hong Kong, Macao
+        return {"cities": None, "districts": None}
+    if city not in cities:
+        return {"cities": cities, "districts": ()}
+    return {"cities": cities, "districts": divisions.districts(province, city) or None}
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 @routes.post("/h5/cases/{number}/pickup/cancel")
