@@ -73,6 +73,8 @@ class Messenger:
         url = f"{self._base}{msg.payload.get('path') or '/h5/cases/' + msg.payload['case']}"
         if msg.payload.get("path"):
             text += "\n" + link(url, msg.payload.get("link_label", "查看告知书"))
+        for extra in msg.payload.get("links", []):  # e.g. a hall's place on a public map
+            text += "\n" + link(extra["url"], extra["label"])
         try:
             await self._client.send_text(openid, text)
         except WeChatApiError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from urllib.parse import quote
 
 from app.domain.cases import CHINA, Case
 from app.domain.catalog import Matter
@@ -27,7 +28,13 @@ STATE_ZH = {
 }
 CAME = frozenset({CHECKED_IN, CALLED, SERVED})  # the applicant was at the hall
 GONE = frozenset({CANCELLED, RESCHEDULED})  # the place was given back
-FORM_TO_BRING = {"original": "原件", "copy": "复印件", "electronic": "打印件或电子文件"}
+# A material's form in the catalog's own words (GB/T 36114: original or copy); nothing added.
+FORM_ZH = {"original": "原件", "copy": "复印件", "electronic": "电子材料"}
+WEEKDAY_ZH = "一二三四五六日"
+MAP_SEARCH = "https://uri.amap.com/search?keyword="  # a public map's search, linked, never fetched
+# No hall stays closed this long (the Spring Festival is nine days): a longer search means the
+# calendar says every day is off, and the window is then empty instead of looping on.
+_SEARCH_DAYS = 60
 
 
 def span_zh(length: timedelta) -> str:
@@ -36,6 +43,11 @@ def span_zh(length: timedelta) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = ([f"{hours} 小时"] if hours else []) + ([f"{minutes} 分钟"] if minutes else [])
     return " ".join(parts) or "0 分钟"
+
+
+def day_zh(day: date) -> str:
+    """A day as a person reads it: "11月3日（周二）"."""
+    return f"{day.month}月{day.day}日（周{WEEKDAY_ZH[day.weekday()]}）"
 
 
 def slot_places(text: str) -> tuple[time, int | None]:
@@ -52,7 +64,7 @@ class HallRules:
     sessions: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17)))
     slot_minutes: int = 30
     capacity: int = 4  # applicants per half-hour at the department's windows
-    days_ahead: int = 10  # how far ahead one may book, in calendar days
+    open_days_ahead: int = 7  # one may book the hall's next this many open (working) days
     cutoff: timedelta = timedelta(hours=2)  # no cancelling or rescheduling closer than this
     no_show_limit: int = 3  # no-shows within no_show_window restrict booking ...
     no_show_window: timedelta = timedelta(days=30)
@@ -89,22 +101,33 @@ class HallRules:
         starts = datetime.combine(day, slot, tzinfo=CHINA)
         if starts <= now:
             raise ValidationFailed("所选时段已经过去，请选择之后的时段")
-        if day > now.astimezone(CHINA).date() + timedelta(days=self.days_ahead):
-            raise ValidationFailed(f"只能预约 {self.days_ahead} 天内的时段，请选择更近的日期")
+        if day not in self.open_days(now, calendar):
+            raise ValidationFailed(
+                f"只能预约大厅最近 {self.open_days_ahead} 个工作日内的时段，请选择更近的日期"
+            )
 
-    def open_days(self, now: datetime, calendar: WorkCalendar, count: int = 3) -> list[date]:
-        """The next ``count`` days with a slot still ahead of ``now``."""
+    def open_days(
+        self, now: datetime, calendar: WorkCalendar, count: int | None = None
+    ) -> list[date]:
+        """The booking window: the next ``count`` (default ``open_days_ahead``) days the hall
+        opens with a slot still ahead of ``now``; holidays and closures are skipped, not counted."""
+        wanted = self.open_days_ahead if count is None else count
         today = now.astimezone(CHINA).date()
-        days = []
-        for offset in range(self.days_ahead + 1):
+        days: list[date] = []
+        for offset in range(_SEARCH_DAYS):
+            if len(days) == wanted:
+                break
             day = today + timedelta(days=offset)
             if not self.open_on(day, calendar):
                 continue
             if any(datetime.combine(day, s, tzinfo=CHINA) > now for s in self.slots()):
                 days.append(day)
-            if len(days) == count:
-                break
         return days
+
+    def hours_zh(self) -> str:
+        """The opening hours as the hall's door says them: "工作日 09:00—12:00、13:30—17:00"."""
+        sessions = "、".join(f"{start:%H:%M}—{end:%H:%M}" for start, end in self.sessions)
+        return f"工作日 {sessions}（法定节假日休息）"
 
     def restricted_until(self, no_shows: list[datetime], now: datetime) -> datetime | None:
         """When repeated no-shows restrict booking, until when; None when free to book."""
@@ -113,6 +136,22 @@ class HallRules:
             return None
         until = recent[-1] + self.restriction
         return until if until > now else None
+
+
+@dataclass(frozen=True)
+class Hall:
+    """Where a department receives visitors: its window, the address and the opening hours."""
+
+    window: str  # e.g. 市民政局政务服务窗口
+    address: str | None  # None until the department's counter is recorded
+    hours: str
+
+    @property
+    def map_url(self) -> str | None:
+        """A public map's search for the address: a link for the phone, never fetched by us."""
+        if not self.address:
+            return None
+        return MAP_SEARCH + quote("".join(self.address.split()), safe="")
 
 
 @dataclass
@@ -212,25 +251,44 @@ class Booking:
         return max(0.0, (called - max(came, self.starts)).total_seconds() / 60)
 
 
-def what_to_bring(matter: Matter, case: Case | None) -> tuple[list[str], list[str]]:
-    """The required materials to bring, and those the tied case already holds (not to bring).
+@dataclass(frozen=True)
+class ToBring:
+    """One material to bring to the window, in the catalog's words: its form and copies."""
 
-    A photo the pre-check asked to retake does not count as held. An original is always
-    brought for the clerk to compare, even when its photo is on the case.
+    name: str
+    form: str  # 原件 | 复印件 | 电子材料, as the catalog gives it
+    copies: int
+    required: bool
+    note: str | None = None  # the catalog's note, or why an original comes though it is online
+
+    def __str__(self) -> str:
+        """Say 居民身份证国徽面（复印件）1 份, then the note if any."""
+        note = f"：{self.note}" if self.note else ""
+        return f"{self.name}（{self.form}）{self.copies} 份{note}"
+
+
+def what_to_bring(matter: Matter, case: Case | None) -> tuple[list[ToBring], list[str]]:
+    """The materials to bring (required first, then those needed only in some cases), and
+    the names of those the tied case already holds (not to bring).
+
+    Each says exactly what the catalog says of it: original, copy or electronic, and how many
+    copies. A photo the pre-check asked to retake does not count as held. An original is
+    always brought for the clerk to compare, even when its photo is on the case.
     """
     held: set[str] = set()
     if case is not None:
         held = set(case.materials) - {s.id for s in case.slots_to_retake()}
         held -= {s.id for s in case.slots_to_correct()}
-    bring: list[str] = []
+    bring: list[ToBring] = []
     skip: list[str] = []
-    for m in matter.materials:
-        if not m.required:
-            continue
-        if m.id not in held:
-            bring.append(f"{m.name}（{FORM_TO_BRING[m.form]}）")
-        elif m.form == "original":
-            bring.append(f"{m.name}（原件，照片已在线提交，请带原件核对）")
-        else:
+    for m in sorted(matter.materials, key=lambda m: not m.required):
+        # An optional material's note says when it is needed; a required one's speaks of the
+        # online journey (a courier for the original), not of the window.
+        note = None if m.required else m.note
+        if m.id in held and m.form != "original":
             skip.append(m.name)
+            continue
+        if m.id in held:
+            note = "照片已在线提交，请带原件供窗口核对"
+        bring.append(ToBring(m.name, FORM_ZH[m.form], m.copies, m.required, note))
     return bring, skip

@@ -11,10 +11,11 @@ colliding at commit: a group commit lets only one of them through per slot, so c
 retry each and left the unlucky ones waiting longest. Across instances the compare-and-set
 alone keeps capacity.
 
-Beside the service: reading bookings and free slots (``booking_reads``), check-in and queue
-numbers (``booking_check_in``), the day-before reminder (``booking_reminders``), no-shows and
-the pause they lead to (``no_shows``), the dashboard's figures (``hall_figures``), the window's
-queue (``hall_window``) and each hall's rules (``hall_admin``).
+Beside the service: reading bookings and free slots (``booking_reads``), the confirmation
+message (``booking_confirmations``), check-in and queue numbers (``booking_check_in``), the
+day-before reminder (``booking_reminders``), no-shows and the pause they lead to
+(``no_shows``), the dashboard's figures (``hall_figures``), the window's queue
+(``hall_window``) and each hall's rules and whereabouts (``hall_admin``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 
 from app.domain.actors import Actor, Role
-from app.domain.appointments import BOOKED, Booking, HallRules
+from app.domain.appointments import BOOKED, Booking, Hall, HallRules, what_to_bring
 from app.domain.case_states import TERMINAL
+from app.domain.cases import Case
 from app.domain.catalog import Matter
-from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
+from app.domain.errors import DomainError, NotFoundError, NotPermitted, ValidationFailed
 from app.domain.short_codes import new_short_code
 from app.services.appointment_records import (
     BOOKINGS,
@@ -42,20 +44,19 @@ from app.services.appointment_records import (
     lock_id,
 )
 from app.services.booking_check_in import CheckIn
+from app.services.booking_confirmations import confirm
 from app.services.booking_reads import NOT_FOUND, BookingReads
 from app.services.booking_reminders import remind_tomorrow
 from app.services.calendar import CalendarService
 from app.services.case_reads import NOT_FOUND as CASE_NOT_FOUND
 from app.services.cases import CaseService
 from app.services.catalog import get_matter
-from app.services.hall_admin import HallAdministration, read_rules
+from app.services.hall_admin import HallAdministration, read_hall, read_rules
 from app.services.hall_figures import hall_figures
 from app.services.hall_window import HallWindow
 from app.services.no_shows import check_not_restricted, mark_no_shows
-from app.services.notify import NOTIFY_TOPIC
 from storage.documents import Document, DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.documents import NotFound as StoreNotFound
-from storage.outbox import enqueue
 
 MAX_ATTEMPTS = 80  # re-reads under contention; each round at least one contender wins
 
@@ -103,6 +104,10 @@ class AppointmentService:
     async def rules(self, department: str) -> HallRules:
         return await read_rules(self._store, department)
 
+    async def hall(self, matter: Matter) -> Hall:
+        """Where the matter's hall is and when it opens, for the visitor."""
+        return await read_hall(self._store, matter.department, matter.department_name)
+
     async def book(
         self,
         actor: Actor,
@@ -120,6 +125,7 @@ class AppointmentService:
         now = self._clock()
         rules.check_slot(day, slot, now, await self._calendars.calendar())
         await check_not_restricted(self._store, actor, matter.department, rules, now)
+        case: Case | None = None
         if case_number is not None:
             case = await self._cases.get(actor, case_number)
             if not case.is_owner(actor) or case.terms.code != matter_code:
@@ -128,6 +134,7 @@ class AppointmentService:
                 raise ValidationFailed("该办件已结束，不能再为它预约；如需重新办理，请先新建办件")
         lock = lock_id(actor.id, matter_code, day)
         key = ledger_id(matter.department, day, slot)
+        hall, (bring, _) = await self.hall(matter), what_to_bring(matter, case)
         async with self._turn(key):
             for _ in range(MAX_ATTEMPTS):
                 if await self._store.get(LOCKS, lock) is not None:
@@ -151,7 +158,7 @@ class AppointmentService:
                         await tx.insert(LOCKS, {"_id": lock, "booking": booking.id})
                         await tx.insert(BOOKINGS, booking_to_doc(booking))
                         await _take_place(tx, key, matter.department, day, ledger)
-                        await self._confirm(tx, booking, matter, now)
+                        await confirm(tx, booking, matter, hall, rules, bring, now)
                 except (VersionConflict, DuplicateKey):
                     await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                     continue  # someone else took a place (or this person booked meanwhile): re-read
@@ -205,6 +212,8 @@ class AppointmentService:
         old.check_changeable(rules, now)
         rules.check_slot(day, slot, now, await self._calendars.calendar())
         matter = await get_matter(self._store, old.matter_code)
+        hall = await self.hall(matter)
+        bring, _ = what_to_bring(matter, await self._case_of(actor, old))
         new_key = ledger_id(old.department, day, slot)
         old_key = ledger_id(old.department, old.day, old.slot)
         new_lock = lock_id(old.person, old.matter_code, day)
@@ -250,7 +259,7 @@ class AppointmentService:
                     else:
                         await tx.delete(LOCKS, old_lock, expected_version=lock["_version"])
                         await tx.insert(LOCKS, {"_id": new_lock, "booking": moved.id})
-                    await self._confirm(tx, moved, matter, now)
+                    await confirm(tx, moved, matter, hall, rules, bring, now)
             except (VersionConflict, DuplicateKey, StoreNotFound):
                 await asyncio.sleep(random.uniform(0, 0.002))  # noqa: S311 - jitter, not a secret
                 continue  # a place, the booking or the lock changed meanwhile: decide again
@@ -271,11 +280,22 @@ class AppointmentService:
         """The first slot after (``day``, ``slot``) with a place left, within the booking window."""
         return await self._reads.next_free(department, rules, day, slot, skip=skip)
 
+    async def days(self, matter_code: str) -> list[tuple[date, int]]:
+        """The days one may book the matter's hall (the next open working days), each with
+        its places left."""
+        return await self._reads.days(matter_code)
+
     async def offer(
-        self, matter_code: str, count: int = 9, *, skip: tuple[date, time] | None = None
+        self,
+        matter_code: str,
+        count: int | None = 9,
+        *,
+        skip: tuple[date, time] | None = None,
+        day: date | None = None,
     ) -> list[tuple[date, time, int]]:
-        """The next open slots for the matter's hall with places left: (day, start, free)."""
-        return await self._reads.offer(matter_code, count, skip=skip)
+        """The next open slots for the matter's hall with places left: (day, start, free); on
+        ``day`` only, if given; all of them if ``count`` is None."""
+        return await self._reads.offer(matter_code, count, skip=skip, day=day)
 
     async def booking_of(self, actor: Actor, booking_id: str) -> Booking:
         """One of the actor's own bookings (anyone else's does not exist for them)."""
@@ -336,28 +356,11 @@ class AppointmentService:
         )
         return SlotFull(f"该时段已约满。{hint}。", free)
 
-    async def _confirm(
-        self, tx: Transaction, booking: Booking, matter: Matter, now: datetime
-    ) -> None:
-        day, window = booking.day.isoformat(), matter.department_name
-        when = f"{day} {booking.slot:%H:%M} 到大厅{window}窗口办理"
-        if booking.moved_from:
-            text = (
-                f"【改约成功】{matter.name}，已改为 {when}。"
-                "原预约二维码已失效，请出示新的二维码签到。"
-            )
-        else:
-            text = (
-                f"【预约成功】{matter.name}，{when}。"
-                "到达后出示预约二维码签到取号，请按材料清单带齐材料。"
-            )
-        payload = {
-            "case": booking.case_number or "",
-            "applicant_id": booking.person,
-            "state": "",
-            "text": text,
-            "path": f"/h5/bookings/{booking.id}",
-            "link_label": "预约二维码",
-        }
-        key = f"booked:{booking.id}"
-        await enqueue(tx, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
+    async def _case_of(self, actor: Actor, booking: Booking) -> Case | None:
+        """The case a visit is tied to, if it still exists for the applicant."""
+        if booking.case_number is None:
+            return None
+        try:
+            return await self._cases.get(actor, booking.case_number)
+        except DomainError:
+            return None  # withdrawn or gone: everything is brought

@@ -52,14 +52,30 @@ class BookingReads:
                 return found_day, start
         return None
 
+    async def days(self, matter_code: str) -> list[tuple[date, int]]:
+        """Each day of the booking window for the matter's hall, with its places left (0: full)."""
+        matter = await get_matter(self._store, matter_code)
+        rules = await read_rules(self._store, matter.department)
+        found: list[tuple[date, int]] = []
+        for day in rules.open_days(self._clock(), await self._calendars.calendar()):
+            free = await self._free_on(matter.department, rules, day)
+            found.append((day, sum(places for _, places in free)))
+        return found
+
     async def offer(
-        self, matter_code: str, count: int = 9, *, skip: tuple[date, time] | None = None
+        self,
+        matter_code: str,
+        count: int | None = 9,
+        *,
+        skip: tuple[date, time] | None = None,
+        day: date | None = None,
     ) -> list[tuple[date, time, int]]:
-        """The next open slots for the matter's hall with places left: (day, start, free)."""
+        """The next open slots for the matter's hall with places left: (day, start, free); on
+        ``day`` only, if given; all of them if ``count`` is None."""
         matter = await get_matter(self._store, matter_code)
         rules = await read_rules(self._store, matter.department)
         found: list[tuple[date, time, int]] = []
-        async for free in self._free_slots(matter.department, rules):
+        async for free in self._free_slots(matter.department, rules, on=day):
             if free[:2] == skip:
                 continue
             found.append(free)
@@ -68,19 +84,32 @@ class BookingReads:
         return found
 
     async def _free_slots(
-        self, department: str, rules: HallRules, *, after: tuple[date, time] | None = None
+        self,
+        department: str,
+        rules: HallRules,
+        *,
+        after: tuple[date, time] | None = None,
+        on: date | None = None,
     ) -> AsyncIterator[tuple[date, time, int]]:
-        """(day, start, places left) of every slot ahead with a place, in order, after ``after``."""
-        now = self._clock()
-        calendar = await self._calendars.calendar()
-        for day in rules.open_days(now, calendar, count=rules.days_ahead):
-            if after is not None and day < after[0]:
+        """(day, start, places left) of every slot in the booking window with a place, in
+        order, after ``after`` and on ``on`` only when given."""
+        for day in rules.open_days(self._clock(), await self._calendars.calendar()):
+            if (after is not None and day < after[0]) or (on is not None and day != on):
                 continue
-            where = {"department": department, "day": day.isoformat()}
-            taken = {d["_id"]: d["taken"] for d in await self._store.find(LEDGERS, where)}
-            for start in rules.slots():
-                if after is not None and (day, start) <= after:
-                    continue
-                free = rules.capacity_at(start) - taken.get(ledger_id(department, day, start), 0)
-                if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
+            for start, free in await self._free_on(department, rules, day):
+                if after is None or (day, start) > after:
                     yield day, start, free
+
+    async def _free_on(
+        self, department: str, rules: HallRules, day: date
+    ) -> list[tuple[time, int]]:
+        """The slots of ``day`` still ahead with a place left, and how many."""
+        now = self._clock()
+        where = {"department": department, "day": day.isoformat()}
+        taken = {d["_id"]: d["taken"] for d in await self._store.find(LEDGERS, where)}
+        found = []
+        for start in rules.slots():
+            free = rules.capacity_at(start) - taken.get(ledger_id(department, day, start), 0)
+            if free > 0 and datetime.combine(day, start, tzinfo=CHINA) > now:
+                found.append((start, free))
+        return found

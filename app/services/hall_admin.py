@@ -1,5 +1,6 @@
 """Administering the halls: each department's rules (places per half-hour, the cut-off, closed
-days, the no-show rule), who is paused for missed visits, and lifting a pause.
+days, the no-show rule), who is paused for missed visits, and lifting a pause; and where each
+hall is, for its visitors.
 
 Only administrators change anything, and every change is audited in its own transaction.
 """
@@ -11,13 +12,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from app.domain.actors import Actor, Role
-from app.domain.appointments import HallRules
+from app.domain.appointments import Hall, HallRules
 from app.domain.cases import china_date
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
 from app.services.accounts import USERS
 from app.services.appointment_records import BOOKINGS, booking_from_doc
 from app.services.audit import AUDIT, audit_record
 from app.services.catalog import check_department
+from app.services.counters import counter_of
 from storage.documents import DocumentStore
 
 HALL_RULES = "hall_rules"  # per department: what an administrator set; the rest is default
@@ -46,6 +48,16 @@ async def read_rules(store: DocumentStore, department: str) -> HallRules:
             sorted((time.fromisoformat(k), int(v)) for k, v in doc.get("slots", {}).items())
         ),
     )
+
+
+async def read_hall(store: DocumentStore, department: str, department_name: str) -> Hall:
+    """Where a department receives visitors and when: its counter (the same window that
+    receives originals by courier, set with ``buchumen counter set``) and the opening hours."""
+    hours = (await read_rules(store, department)).hours_zh()
+    counter = await counter_of(store, department)
+    if counter is None:  # not recorded yet: the window's name, and no address to invent
+        return Hall(f"{department_name}办事窗口", None, hours)
+    return Hall(counter.name, counter.address().full(), hours)
 
 
 async def counted_no_shows(

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from app import keys
 from app.domain.actors import Actor
 from app.domain.appointments import BOOKED, STATE_ZH, span_zh, what_to_bring
+from app.domain.cases import Case
 from app.domain.errors import DomainError
 from app.domain.short_codes import spaced
 from app.edge.errors import back, back_to
@@ -22,22 +23,51 @@ from app.web.session import checked_form, csrf_token, message, signed_in
 routes = web.RouteTableDef()
 
 
+def pick_day(days: list[tuple[date, int]], wanted: str) -> date | None:
+    """The day asked for if it has places, else the first that has."""
+    open_days = [day for day, free in days if free]
+    try:
+        asked: date | None = date.fromisoformat(wanted)
+    except ValueError:
+        asked = None
+    return asked if asked in open_days else next(iter(open_days), None)
+
+
+async def tied_case(request: web.Request, actor: Actor, number: str | None) -> Case | None:
+    """The case a visit is for, while it exists for the applicant (else everything is brought)."""
+    if not number:
+        return None
+    try:
+        return await request.config_dict[keys.CASES].get(actor, number)
+    except DomainError:
+        return None
+
+
 @routes.get("/h5/book")
 @back("/h5/book")
 async def book_page(request: web.Request) -> web.Response:
-    """Pick a matter, then one of the next free half-hours."""
+    """Pick a matter, then a day of the hall's next working days, then a free half-hour."""
     actor = await signed_in(request)
     catalog, hall = request.config_dict[keys.CATALOG], request.config_dict[keys.APPOINTMENTS]
     code = request.query.get("matter", "")
     context: dict[str, object] = {
         "csrf": csrf_token(request),
         "matter": None,
-        "offers": [],
         "case": request.query.get("case", ""),
     }
     if code:
-        context["matter"] = await catalog.get(code)
-        context["offers"] = await hall.offer(code, count=12)
+        matter = await catalog.get(code)
+        days = await hall.days(code)
+        day = pick_day(days, request.query.get("day", ""))
+        case = await tied_case(request, actor, request.query.get("case"))
+        context |= {
+            "matter": matter,
+            "days": days,
+            "day": day,
+            "offers": await hall.offer(code, None, day=day) if day else [],
+            "hall": await hall.hall(matter),
+            "bring": what_to_bring(matter, case)[0],
+        }
     else:
         context["matters"] = open_to(actor, await catalog.matters())
     context["mine"] = await hall.bookings_of(actor)
@@ -67,13 +97,7 @@ async def booking_page(request: web.Request) -> web.Response:
     hall = request.config_dict[keys.APPOINTMENTS]
     booking = await hall.booking_of(actor, request.match_info["booking"])
     matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
-    case = None
-    if booking.case_number:
-        try:
-            case = await request.config_dict[keys.CASES].get(actor, booking.case_number)
-        except DomainError:
-            case = None  # withdrawn or gone: bring everything
-    bring, held = what_to_bring(matter, case)
+    bring, held = what_to_bring(matter, await tied_case(request, actor, booking.case_number))
     code = hall.check_in_code(booking)
     svg = segno.make(code, error="m").svg_inline(scale=5, border=2, omitsize=True)
     rules = await hall.rules(booking.department)
@@ -87,6 +111,7 @@ async def booking_page(request: web.Request) -> web.Response:
         "held": held,
         "cutoff": span_zh(rules.cutoff),
         "rules": rules,
+        "hall": await hall.hall(matter),
         "csrf": csrf_token(request),
     }
     return aiohttp_jinja2.render_template("h5_booking.html", request, context)
@@ -139,14 +164,21 @@ async def _reschedule_page(
     hall = request.config_dict[keys.APPOINTMENTS]
     booking = await hall.movable(actor, request.match_info["booking"])
     matter = await request.config_dict[keys.CATALOG].get(booking.matter_code)
-    offers = await hall.offer(booking.matter_code, count=12, skip=(booking.day, booking.slot))
+    days = await hall.days(booking.matter_code)
+    asked = suggested[0].isoformat() if suggested else request.query.get("day", "")
+    day = pick_day(days, asked)
+    skip = (booking.day, booking.slot)
+    offers = await hall.offer(booking.matter_code, None, skip=skip, day=day) if day else []
     context = {
         "booking": booking,
         "matter": matter,
+        "days": days,
+        "day": day,
         "offers": [o for o in offers if o[:2] != suggested],
         "suggested": suggested,
         "error": error,
         "cutoff": span_zh((await hall.rules(booking.department)).cutoff),
+        "hall": await hall.hall(matter),
         "csrf": csrf_token(request),
     }
     status = 409 if error else 200

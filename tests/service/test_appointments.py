@@ -15,6 +15,8 @@ from app.services.appointment_records import BOOKINGS, LEDGERS
 from app.services.appointments import AppointmentService, SlotFull
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
+from app.services.catalog import get_matter as hall_matter
+from bot.links import fits, link
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
 from tests.service.hall import ADMIN, ME, NINE, TUESDAY, matter_code, with_capacity
@@ -246,3 +248,33 @@ async def test_a_visit_is_tied_only_to_the_applicants_own_case_still_open(
     with pytest.raises(ValidationFailed, match="办件已结束"):
         await hall.book(ME, code, TUESDAY, NINE, case_number=case.number)
     assert await store.count(BOOKINGS) == 0
+
+
+async def test_every_matters_confirmation_fits_one_chat_message_and_lists_its_materials(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    for doc in await store.find("matters"):
+        matter = await hall_matter(store, doc["_id"])
+        booking = await hall.book(ME, matter.code, TUESDAY, NINE)
+        [sent] = await store.find("outbox", {"_id": f"booked:{booking.id}"})
+        text, links = sent["payload"]["text"], sent["payload"]["links"]
+        qr = link("http://127.0.0.1:8080" + sent["payload"]["path"], "预约二维码")
+        whole = "\n".join([text, qr, *(link(x["url"], x["label"]) for x in links)])
+        assert fits(whole), matter.name  # WeChat would cut it past 2,048 bytes
+        assert "地点：" in text and "开放时间：工作日" in text and links, matter.name
+        for m in matter.materials:
+            form = {"original": "原件", "copy": "复印件", "electronic": "电子材料"}[m.form]
+            assert f"{m.name}（{form}）{m.copies} 份" in text, (matter.name, m.name)
+
+
+async def test_a_department_without_a_recorded_counter_gets_no_invented_address(
+    hall: AppointmentService, store: SqliteDocumentStore
+) -> None:
+    async with store.transaction() as tx:
+        await tx.delete("department_counters", "mz")
+    matter = await hall_matter(store, await matter_code(store))
+    place = await hall.hall(matter)
+    assert (place.window, place.address, place.map_url) == ("市民政局办事窗口", None, None)
+    booking = await hall.book(ME, matter.code, TUESDAY, NINE)
+    [sent] = await store.find("outbox", {"_id": f"booked:{booking.id}"})
+    assert "地点：市民政局办事窗口\n" in sent["payload"]["text"] and sent["payload"]["links"] == []

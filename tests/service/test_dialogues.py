@@ -339,20 +339,27 @@ async def test_renewal_starts_the_right_matter_with_the_space_documents_brought_
     }
 
 
-async def test_a_hall_visit_is_booked_in_the_chat_in_two_replies(
+async def test_a_hall_visit_is_booked_in_the_chat_by_matter_day_and_half_hour(
     bot: Dialogues, store: SqliteDocumentStore, bind: Callable[..., Awaitable[str]]
 ) -> None:
     await bind()
     matters = await say(bot, "我要预约")
     pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
-    slots = await say(bot, pick)
-    assert "1. " in slots and "余 " in slots
+    days = await say(bot, pick)
+    assert "地点：市民政局政务服务窗口，福建省福州市鼓楼区华林路 88 号民政服务中心一楼" in days
+    assert 'href="https://uri.amap.com/search?keyword=' in days  # the hall on a public map
+    assert "开放时间：工作日 09:00—12:00、13:30—17:00" in days
+    offered = re.findall(r"^\d+\. (\d+)月(\d+)日（周.）余 \d+ 个$", days, re.M)
+    assert len(offered) == 7  # the hall's next seven working days, this Monday first
+    slots = await say(bot, "2")  # Tuesday
+    assert slots.startswith("11月3日（周二）可预约的时段") and "1. 09:00（余 4 个）" in slots
     booked = await say(bot, "1")
-    assert "预约成功" in booked
+    assert "预约成功：11月3日（周二）09:00，市民政局政务服务窗口" in booked
     [booking] = await store.find("bookings")
-    assert booking["state"] == "booked"
-    confirmations = await store.find("outbox", {"_id": f"booked:{booking['_id']}"})
-    assert confirmations[0]["payload"]["path"] == f"/h5/bookings/{booking['_id']}"
+    assert (booking["state"], booking["day"], booking["slot"]) == ("booked", "2026-11-03", "09:00")
+    [confirmation] = await store.find("outbox", {"_id": f"booked:{booking['_id']}"})
+    assert confirmation["payload"]["path"] == f"/h5/bookings/{booking['_id']}"
+    assert confirmation["payload"]["links"][0]["url"].startswith("https://uri.amap.com/search")
 
 
 async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_others(
@@ -362,18 +369,23 @@ async def test_a_hall_visit_is_moved_in_the_chat_and_a_full_slot_offers_the_othe
     assert "没有可以改约" in await say(bot, "改约")
     matters = await say(bot, "我要预约")
     pick = next(line.split(".")[0] for line in matters.splitlines() if "老年人优待证" in line)
-    await say(bot, pick)
-    assert "回复“改约”或“取消预约”" in await say(bot, "9")  # this afternoon, hours ahead
+    await say(bot, pick, "1")  # today
+    assert "回复“改约”或“取消预约”" in await say(bot, "9")  # 15:00 this afternoon
     [booked] = await store.find("bookings")
-    offer = await say(bot, "改约")  # one booking: straight to its new slots
-    assert "原预约：" in offer and "2. " in offer
+    days = await say(bot, "改约")  # one booking: straight to its new day
+    assert "原预约：11月2日（周一）15:00" in days and "请回复序号选择新的日期" in days
+    offer = await say(bot, "1")  # today again
+    assert "11月2日（周一）可以改到的时段" in offer and "15:00" not in offer  # not where it is
     async with store.transaction() as tx:  # meanwhile someone takes the last place of choice 2
         second = next(line for line in offer.splitlines() if line.startswith("2. "))
-        day, slot = booked["day"], second.split("）")[1][:5]  # "2. 11月2日（周一）10:00（余 4 个）"
+        day, slot = booked["day"], second[3:8]  # "2. 10:00（余 4 个）"
         await tx.insert("slot_ledgers", {"_id": f"mz:{day}:{slot}", "department": "mz",
                                          "day": day, "taken": 4})  # fmt: skip
     full = await say(bot, "2")
     assert "该时段已约满" in full and "可以改到的时段" in full
+    back = await say(bot, "0")  # another day after all? the days again
+    assert "请回复序号选择新的日期" in back
+    await say(bot, "1")
     moved = await say(bot, "1")  # 09:30 this morning: moving into it is fine ...
     assert "改约成功" in moved and "原二维码已失效" in moved
     states = sorted(b["state"] for b in await store.find("bookings"))

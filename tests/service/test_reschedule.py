@@ -40,7 +40,7 @@ async def test_a_reschedule_moves_the_place_and_only_the_new_code_checks_in(
         await hall.book(ME, code, TUESDAY, time(11))  # still one booking that day
     [confirmation] = await store.find("outbox", {"_id": f"booked:{new.id}"})
     assert "改约成功" in confirmation["payload"]["text"]
-    assert "到大厅市民政局窗口办理" in confirmation["payload"]["text"]  # which window
+    assert "地点：市民政局政务服务窗口" in confirmation["payload"]["text"]  # which window
     assert confirmation["payload"]["path"] == f"/h5/bookings/{new.id}"
 
     clock.advance(days=1)  # Tuesday

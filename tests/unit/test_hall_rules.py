@@ -13,6 +13,7 @@ from app.domain.appointments import (
     CHECKED_IN,
     RESCHEDULED,
     Booking,
+    Hall,
     HallRules,
     slot_places,
     what_to_bring,
@@ -41,7 +42,7 @@ def test_a_day_opens_thirteen_half_hour_slots_morning_and_afternoon() -> None:
         (date(2026, 11, 7), time(9), "不开放"),  # a Saturday
         (TUESDAY, time(12, 30), "开放时间"),  # the lunch break
         (TUESDAY, time(9, 15), "开放时间"),  # not a slot start
-        (date(2026, 11, 30), time(9), "天内"),  # too far ahead
+        (date(2026, 11, 11), time(9), "7 个工作日内"),  # the eighth working day from today
     ],
 )
 def test_a_slot_that_cannot_be_booked_is_refused_with_a_reason(
@@ -132,11 +133,42 @@ def test_what_to_bring_leaves_out_copies_the_case_holds_but_never_an_original() 
     bring, held = what_to_bring(matter, case)
     on_case = {"application_form", "legal_rep_id_front"}
     assert held == [m.name for m in matter.materials if m.id in on_case]
-    assert any("原营业执照" in b and "请带原件核对" in b for b in bring)
-    assert any("国徽面" in b for b in bring)  # the pre-check asked for a new photo of it
-    assert not any("授权委托书" in b for b in bring)  # optional materials are not listed
+    listed = [str(b) for b in bring]
+    assert "原营业执照正本及全部副本（原件）1 份：照片已在线提交，请带原件供窗口核对" in listed
+    assert "法定代表人（负责人）居民身份证国徽面（复印件）1 份" in listed  # to be retaken
+    [optional] = [b for b in bring if not b.required]  # listed last, as needed only sometimes
+    assert bring[-1] == optional and "授权委托书" in optional.name
     everything, none = what_to_bring(matter, None)
-    assert len(everything) == 4 and none == []
+    forms = {b.name: (b.form, b.copies) for b in everything}
+    catalog = {m.name: ({"original": "原件", "copy": "复印件", "electronic": "电子材料"}[m.form],
+                        m.copies) for m in matter.materials}  # fmt: skip
+    assert forms == catalog and none == []  # each exactly as the catalog says, nothing invented
+
+
+def test_the_window_is_the_next_seven_working_days_skipping_holidays() -> None:
+    golden_week = {date(2026, 10, d) for d in range(1, 9)}
+    calendar = WorkCalendar(
+        overrides={}, statutory=lambda d: d.weekday() < 5 and d not in golden_week
+    )
+    before = datetime(2026, 9, 30, 1, 0, tzinfo=UTC)  # 09:00 on the eve of the holiday
+    days = HallRules().open_days(before, calendar)
+    assert days == [date(2026, 9, 30), date(2026, 10, 9), date(2026, 10, 12),
+                    date(2026, 10, 13), date(2026, 10, 14), date(2026, 10, 15),
+                    date(2026, 10, 16)]  # fmt: skip
+    HallRules().check_slot(date(2026, 10, 16), time(9), before, calendar)  # bookable
+    with pytest.raises(ValidationFailed, match="7 个工作日内"):
+        HallRules().check_slot(date(2026, 10, 19), time(9), before, calendar)
+
+
+def test_a_hall_is_found_on_a_public_map_by_its_address() -> None:
+    hall = Hall("市民政局政务服务窗口", "福建省福州市鼓楼区华林路 88 号", HallRules().hours_zh())
+    assert hall.map_url == (
+        "https://uri.amap.com/search?keyword="
+        "%E7%A6%8F%E5%BB%BA%E7%9C%81%E7%A6%8F%E5%B7%9E%E5%B8%82%E9%BC%93%E6%A5%BC%E5%8C%BA"
+        "%E5%8D%8E%E6%9E%97%E8%B7%AF88%E5%8F%B7"
+    )
+    assert hall.hours == "工作日 09:00—12:00、13:30—17:00（法定节假日休息）"
+    assert Hall("市民政局办事窗口", None, hall.hours).map_url is None  # no address, no map
 
 
 def test_an_administrators_slot_setting_is_read_or_refused() -> None:
