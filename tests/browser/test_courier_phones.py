@@ -64,8 +64,8 @@ async def test_pickup_scan_counter_delivery_on_phones(live: Live, browser: Brows
     await applicant.fill("input[name=name]", "张三")
     await applicant.fill("input[name=mobile]", "13812345678")
     await applicant.select_option("select[name=province]", "福建省")
-    await applicant.fill("input[name=city]", "福州市")
-    await applicant.fill("input[name=district]", "鼓楼区")
+    await applicant.select_option("select[name=city]", "福州市")  # listed once the province is
+    await applicant.select_option("select[name=district]", "鼓楼区")
     await applicant.fill("input[name=detail]", "五一北路 123 号 2 栋 301")
     await shot(applicant, "11-applicant-pickup-form")
     async with applicant.expect_navigation():
