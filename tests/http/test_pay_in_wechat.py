@@ -4,6 +4,7 @@ the phone's own browser in to that one pay page."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from yarl import URL
 
 from app import keys
 from app.domain.actors import Actor, Role
+from app.logs import REDACTED
 from app.services.accounts import DEMO_CITIZEN_ID
 from app.services.sessions import Use
 from tests.http.conftest import Api, fill_and_submit, open_case
@@ -175,3 +177,13 @@ async def test_in_a_plain_mobile_browser_the_pay_page_is_as_before(phones: Phone
     assert resp.status == 200 and GUIDE not in html and "复制链接" not in html
     assert "使用支付宝支付 10.00 元" in html and "返回办件详情" in html
     assert await phones.api.client.app[keys.DOCUMENTS].count("pay_handoffs") == 0
+
+
+async def test_the_links_token_never_reaches_the_logs(
+    phones: Phones, log_buffer: io.StringIO
+) -> None:
+    link = URL(await phones.link())
+    assert (await phones.browser.get(link, allow_redirects=False)).status == 303
+    written = log_buffer.getvalue()
+    assert any(f"{phones.page()}?token=" in line for line in written.splitlines())
+    assert link.query["token"] not in written and f"token={REDACTED}" in written
