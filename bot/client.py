@@ -2,7 +2,9 @@
 
 Every call takes the shared access token from ``TokenCache``; an invalid or expired token
 (40001, 40014, 42001) is invalidated and the call retried once with a fresh one. Secrets and
-tokens travel in query strings, so nothing here logs or raises a URL.
+tokens travel in query strings, so nothing here logs or raises a URL. A call that went out and
+got no answer (timed out, or the connection dropped) raises ``WeChatNoAnswer``: WeChat may
+have acted on it, so whoever retries a message must expect a duplicate (see storage/outbox.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ class WeChatApiError(WeChatError):
 
 class WeChatUnavailable(WeChatError):
     """WeChat could not be reached, timed out, or answered something that is not its API."""
+
+
+class WeChatNoAnswer(WeChatUnavailable):
+    """The call went out and no answer came back: WeChat may have acted on it."""
 
 
 class MediaTooLarge(WeChatError):
@@ -103,6 +109,15 @@ class WeChatClient:
             lambda t: self._post("/cgi-bin/message/template/send", t, body)
         )
         return str(answer.get("msgid", ""))
+
+    async def ping(self) -> None:
+        """Ask WeChat something harmless (its API servers' addresses); raises unless answered."""
+        path = "/cgi-bin/get_api_domain_ip"
+        answer = await self._authorized(
+            lambda t: self._request("GET", path, params={"access_token": t})
+        )
+        if not isinstance(answer.get("ip_list"), list):
+            raise WeChatUnavailable(f"GET {path}: the answer has no ip_list")
 
     async def create_menu(self, menu: Mapping[str, Any]) -> None:
         await self._authorized(lambda t: self._post("/cgi-bin/menu/create", t, menu))
@@ -251,5 +266,11 @@ def _field(answer: Mapping[str, Any], name: str, path: str) -> str:
 
 def _unavailable(method: str, path: str, error: BaseException) -> WeChatUnavailable:
     if isinstance(error, TimeoutError):
-        return WeChatUnavailable(f"{method} {path}: no answer from WeChat in time")
-    return WeChatUnavailable(redact(f"{method} {path}: {type(error).__name__}: {error}"))
+        return WeChatNoAnswer(f"{method} {path}: no answer from WeChat in time")
+    said = redact(f"{method} {path}: {type(error).__name__}: {error}")
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return WeChatUnavailable(said)  # never connected: nothing went out
+    ended = (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)
+    if isinstance(error, ended):
+        return WeChatNoAnswer(said)  # sent; the connection ended (or was reset) before the answer
+    return WeChatUnavailable(said)

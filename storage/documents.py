@@ -48,6 +48,11 @@ class NotFound(StoreError):
     """A replace or delete named a document that does not exist."""
 
 
+class StorageFull(StoreError):
+    """No room to write (a full disk, the store's size cap): nothing of the transaction was
+    written. Reads still work; the same write may succeed once space is freed."""
+
+
 class TransactionAborted(StoreError):
     """The transaction was used or committed after one of its writes failed; nothing was written.
 

@@ -9,7 +9,16 @@ records the outcome. A process killed mid-message leaves a lease that expires an
 again: delivery is at least once, so handlers pass the key on for the third party to dedupe.
 
 Status: pending -> leased -> done | pending (retry after backoff) | dead (after max_attempts,
-kept for supervisors). While leased, ``next_attempt_at`` is the lease's expiry.
+kept for supervisors). While leased, ``next_attempt_at`` is the lease's expiry. ``dead_at`` says
+since when a message has been undelivered: set when it first dies, kept while a person's
+``requeue`` tries it again, cleared once it is delivered.
+
+A third party that takes a message but loses its answer (a timeout, a dropped connection) may
+have acted, so a retry may duplicate it. Such a failure (``unanswered`` errors, and the handler's
+own timeout) waits at least ``no_answer_delay``; after ``UNANSWERED_IN_A_ROW`` of them in a row
+(``unanswered`` on the message) the next attempt waits ``silence_delay`` and, where the topic
+has a ``probe``, goes out only once the third party has answered the probe. A store that fails
+the dispatcher (a full disk) makes it back off too, and say so once per ``log_every``.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from storage.documents import (
     Document,
@@ -31,10 +40,12 @@ from storage.documents import (
     Transaction,
     VersionConflict,
 )
+from storage.outbox_trouble import StoreTrouble
 
 OUTBOX = "outbox"
 PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
 SHUTDOWN_GRACE = 5.0  # seconds a stopping dispatcher gives the messages it is running
+UNANSWERED_IN_A_ROW = 2  # sends without an answer before the third party must answer again
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +128,10 @@ class OutboxMessage:
 
 
 Handler = Callable[[OutboxMessage], Awaitable[None]]
+Probe = Callable[[], Awaitable[object]]  # asks a third party something harmless; raises unanswered
+# What came of a failed attempt: the third party answered (a refusal, an error), the message went
+# out and no answer came back, or it never went out (the probe before it got no answer).
+Outcome = Literal["answered", "unanswered", "not sent"]
 
 
 class OutboxDispatcher:
@@ -136,10 +151,18 @@ class OutboxDispatcher:
         unknown_topic_delay: float = 60.0,
         topics: Collection[str] | None = None,
         concurrency: int = 1,
+        unanswered: tuple[type[BaseException], ...] = (),
+        probes: Mapping[str, Probe] | None = None,
+        no_answer_delay: float = 60.0,
+        silence_delay: float = 900.0,
+        trouble: StoreTrouble | None = None,
     ) -> None:
         """``topics`` limits this dispatcher to some topics (None: all), so slow work such as
         OCR gets its own dispatcher and never holds up chat notices; ``concurrency`` messages
-        run at once (1 keeps one applicant's notices in order)."""
+        run at once (1 keeps one applicant's notices in order). ``unanswered``: the handlers'
+        errors that mean the third party may have acted without answering; ``probes``: per
+        topic, a question the third party must answer before a message it left unanswered
+        twice goes out again."""
         self._store = store
         self._handlers = handlers
         self._topics = sorted(topics) if topics is not None else None
@@ -153,6 +176,12 @@ class OutboxDispatcher:
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._unknown_topic_delay = timedelta(seconds=unknown_topic_delay)
+        # Our own timeout too: the handler may have acted before it was cut off.
+        self._unanswered: tuple[type[BaseException], ...] = (TimeoutError, *unanswered)
+        self._probes = probes or {}
+        self._no_answer_delay = no_answer_delay
+        self._silence_delay = silence_delay
+        self._trouble = trouble or StoreTrouble(",".join(self._topics or ["*"]))
 
     def wake(self) -> None:
         """Something was just queued: look now rather than at the next poll."""
@@ -163,7 +192,8 @@ class OutboxDispatcher:
 
         A message starts as soon as a slot is free, never waiting for others to finish. With
         nothing due, it waits ``interval`` seconds: the poll finds what other instances
-        queued, and ``wake`` saves this instance's own messages the wait.
+        queued, and ``wake`` saves this instance's own messages the wait. While the store
+        fails (a full disk), it waits as ``StoreTrouble`` says instead of trying again at once.
         """
         running: dict[str, asyncio.Task[int]] = {}
 
@@ -173,18 +203,21 @@ class OutboxDispatcher:
 
         try:
             while not stop.is_set():
+                if (pause := self._trouble.pause()) > 0:
+                    await _first_of(stop, seconds=pause)
+                    continue
                 self._wake.clear()  # before looking: a wake while looking is not lost
                 try:
                     due = await self._due()
-                except Exception:  # the store may be down for a while: keep the worker alive
-                    log.exception("outbox dispatch failed")
-                    due = []
+                except Exception as e:  # the store may be down for a while: keep the worker alive
+                    self._trouble.failed(e)
+                    continue
                 for doc in due:
                     if len(running) >= self._concurrency:
                         break
                     key = doc["_id"]
                     if key not in running:
-                        running[key] = asyncio.create_task(self._dispatch(doc), name=key)
+                        running[key] = asyncio.create_task(self._guarded(doc), name=key)
                         running[key].add_done_callback(finished)
                 await _first_of(stop, self._wake, seconds=interval)
         finally:
@@ -204,6 +237,16 @@ class OutboxDispatcher:
                 return await self._dispatch(doc)
 
         return sum(await asyncio.gather(*(one(doc) for doc in await self._due())))
+
+    async def _guarded(self, doc: Document) -> int:
+        """``_dispatch``, with the store's failures (the handler's are recorded) backing off."""
+        try:
+            ran = await self._dispatch(doc)
+        except Exception as e:
+            self._trouble.failed(e)
+            return 0
+        self._trouble.ok()
+        return ran
 
     async def _due(self) -> list[Document]:
         """Up to ``batch`` messages due now, oldest first (an expired lease counts as due);
@@ -230,13 +273,21 @@ class OutboxDispatcher:
             return 0
         if attempts >= self._max_attempts:  # its last lease expired: the process died handling it
             error = doc.get("last_error") or "lease expired"
-            await self._update(doc, status=DEAD, last_error=error)
+            await self._update(doc, status=DEAD, last_error=error, dead_at=_dead_since(doc, now))
             return 0
         claimed = await self._update(
             doc, status=LEASED, attempts=attempts + 1, next_attempt_at=iso(now + self._lease)
         )
         if claimed is None:
             return 0  # another dispatcher claimed it first
+        if (probe := self._probes.get(topic)) and _unanswered(claimed) >= UNANSWERED_IN_A_ROW:
+            try:  # sent twice without an answer: not a third time until the provider answers
+                async with asyncio.timeout(self._lease.total_seconds() / 4):
+                    await probe()
+            except Exception as e:
+                error = f"not sent, the probe got no answer: {_said(e)}"
+                await self._failed(claimed, error, "not sent")
+                return 1
         message = OutboxMessage(
             key, topic, doc["payload"], attempts + 1, datetime.fromisoformat(doc["created_at"])
         )
@@ -245,22 +296,35 @@ class OutboxDispatcher:
             async with asyncio.timeout(self._lease.total_seconds() / 2):
                 await handler(message)
         except Exception as e:
-            await self._failed(claimed, f"{type(e).__name__}: {e}"[:500])
+            outcome: Outcome = "unanswered" if isinstance(e, self._unanswered) else "answered"
+            await self._failed(claimed, _said(e), outcome)
         else:
-            await self._update(claimed, status=DONE, last_error=None, done_at=iso(self._clock()))
+            done = {"done_at": iso(self._clock()), "dead_at": None, "unanswered": 0}
+            await self._update(claimed, status=DONE, last_error=None, **done)
         return 1
 
-    async def _failed(self, claimed: Document, error: str) -> None:
-        attempts = claimed["attempts"]
+    async def _failed(self, claimed: Document, error: str, outcome: Outcome) -> None:
+        """Record a failed attempt, counting the sends in a row that got no answer."""
+        attempts, now = claimed["attempts"], self._clock()
+        silent = {"answered": 0, "unanswered": _unanswered(claimed) + 1}.get(
+            outcome, _unanswered(claimed)
+        )
         if attempts >= self._max_attempts:
             log.error("outbox %s: dead after %d attempts: %s", claimed["_id"], attempts, error)
-            await self._update(claimed, status=DEAD, last_error=error)
+            dead = {"dead_at": _dead_since(claimed, now), "unanswered": silent}
+            await self._update(claimed, status=DEAD, last_error=error, **dead)
             return
         delay = min(self._max_delay, self._base_delay * 2 ** (attempts - 1))
+        if silent >= UNANSWERED_IN_A_ROW:
+            delay = max(delay, self._silence_delay)  # a wait is better than a duplicate storm
+        elif silent:
+            delay = max(delay, self._no_answer_delay)
         delay *= random.uniform(0.5, 1.0)  # noqa: S311 -- jitter spreads retries, not a secret
         log.warning("outbox %s: attempt %d failed, retry in %.1fs", claimed["_id"], attempts, delay)
-        retry_at = iso(self._clock() + timedelta(seconds=delay))
-        await self._update(claimed, status=PENDING, last_error=error, next_attempt_at=retry_at)
+        retry_at = iso(now + timedelta(seconds=delay))
+        await self._update(
+            claimed, status=PENDING, last_error=error, next_attempt_at=retry_at, unanswered=silent
+        )
 
     async def _update(self, doc: Document, **changes: Any) -> Document | None:
         """Compare-and-set ``doc`` with ``changes``; None if someone else changed it first."""
@@ -273,6 +337,19 @@ class OutboxDispatcher:
             return None
 
 
+def _unanswered(doc: Document) -> int:
+    """How many times in a row the message went out and no answer came back."""
+    return int(doc.get("unanswered") or 0)
+
+
+def _dead_since(doc: Document, now: datetime) -> str:
+    return str(doc.get("dead_at") or iso(now))  # a requeued message that died again: since then
+
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
 async def _first_of(*events: asyncio.Event, seconds: float) -> None:
     """Wait until one of ``events`` is set, or ``seconds``."""
     waits = [asyncio.ensure_future(event.wait()) for event in events]
@@ -281,6 +358,15 @@ async def _first_of(*events: asyncio.Event, seconds: float) -> None:
     finally:
         for wait in waits:
             wait.cancel()
+
+
+def requeued(doc: Document, now: datetime) -> Document:
+    """A dead message with a fresh round of attempts, due ``now``: for ``tx.replace``.
+
+    It stays ``dead_at`` (undelivered since then) until delivered, and keeps its count of
+    unanswered sends: a person's retry never lets a notice go out a third time unanswered.
+    """
+    return {**doc, "status": PENDING, "attempts": 0, "next_attempt_at": iso(now)}
 
 
 async def requeue(store: DocumentStore, key: str, now: datetime) -> bool:
@@ -292,8 +378,7 @@ async def requeue(store: DocumentStore, key: str, now: datetime) -> bool:
         doc = await tx.get(OUTBOX, key)
         if doc is None or doc["status"] != DEAD:
             return False
-        again = {**doc, "status": PENDING, "attempts": 0, "next_attempt_at": iso(now)}
-        await tx.replace(OUTBOX, again, expected_version=doc["_version"])
+        await tx.replace(OUTBOX, requeued(doc, now), expected_version=doc["_version"])
     return True
 
 

@@ -19,13 +19,16 @@ from app.services.mandates import CLAIM_TOPIC
 from app.services.proxy_requests import EVIDENCE_TOPIC
 from app.services.space import SPACE_CHECK_TOPIC
 from app.settings import Settings
+from bot.client import WeChatClient, WeChatNoAnswer
 from bot.inbound import purge_receipts
 from ocr.precheck import Prechecker
+from storage.documents import DocumentStore
 from storage.outbox import OUTBOX, SHUTDOWN_GRACE, Handler, OutboxDispatcher, purge_done
 
 log = structlog.get_logger(__name__)
 OUTBOX_KEEP = timedelta(days=14)  # delivered messages (and their idempotency keys) kept this long
 Clock = Callable[[], datetime]
+NOT_WECHAT = frozenset({DEPOSIT_TOPIC, CERTIFICATE_TOPIC})  # on the chat's dispatcher, for order
 
 
 def background_ctx(
@@ -44,6 +47,9 @@ def background_ctx(
             name: str, jobs: Mapping[str, Handler], workers: int = 1
         ) -> asyncio.Task[None]:
             running = OutboxDispatcher(store, jobs, clock=clock, topics=jobs, concurrency=workers)
+            return start(name, running)
+
+        def start(name: str, running: OutboxDispatcher) -> asyncio.Task[None]:
             store.watch(OUTBOX, running.wake)  # woken by every commit that queues
             return asyncio.create_task(running.run(stop), name=name)
 
@@ -51,6 +57,7 @@ def background_ctx(
             DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case,
             CERTIFICATE_TOPIC: app[keys.CERTIFICATES].issue,
         }
+        wechat = chat_dispatcher(store, chat_jobs, app[keys.WECHAT_CLIENT], clock)
         ocr_jobs = {
             PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
             SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
@@ -61,7 +68,7 @@ def background_ctx(
         # one at a time and in order, photos one per OCR worker, Alipay, the real-name register
         # and the courier each apart.
         tasks = [
-            dispatcher("outbox", chat_jobs),
+            start("outbox", wechat),
             dispatcher("outbox-ocr", ocr_jobs, settings.ocr_workers),
             dispatcher("outbox-payments", app[keys.PAYMENT_SERVICE].handlers()),
             dispatcher("outbox-identity", app[keys.BINDING].handlers()),
@@ -94,6 +101,18 @@ def background_ctx(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return ctx
+
+
+def chat_dispatcher(
+    store: DocumentStore, jobs: Mapping[str, Handler], client: WeChatClient, clock: Clock
+) -> OutboxDispatcher:
+    """The chat's dispatcher, one message at a time, in order. A send WeChat left unanswered
+    may have reached the phone: after two in a row, the next waits and goes out only once
+    WeChat answers a harmless question (``client.ping``), so a lost answer makes no storm."""
+    to_wechat = {topic: client.ping for topic in jobs if topic not in NOT_WECHAT}
+    return OutboxDispatcher(
+        store, jobs, clock=clock, topics=jobs, unanswered=(WeChatNoAnswer,), probes=to_wechat
+    )
 
 
 async def _warn_provisional(calendars: CalendarService, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from bot.simulator.app import create_simulator, start_simulator
 from bot.simulator.chat_log import ChatEntry
+from bot.simulator.faults import Fault
 from bot.simulator.push import Mode, PushResult
 from bot.simulator.simulator import SIMULATOR, Simulator
 from bot.simulator.state import ACCOUNT_ID, DEMO_OPENID, PlatformError
@@ -11,6 +12,7 @@ __all__ = [
     "DEMO_OPENID",
     "SIMULATOR",
     "ChatEntry",
+    "Fault",
     "Mode",
     "PlatformError",
     "PushResult",

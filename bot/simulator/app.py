@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from bot.simulator import chat, platform
+from bot.simulator.faults import FAULTS, api_faults
 from bot.simulator.push import PUSH_ATTEMPTS, PUSH_TIMEOUT, Mode
 from bot.simulator.simulator import SIMULATOR, Simulator
 from bot.simulator.state import Clock, utcnow
@@ -44,8 +45,10 @@ def create_simulator(
         push_attempts=push_attempts,
         history=history,
     )
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[platform.platform_errors])
+    middlewares = [api_faults, platform.platform_errors]
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=middlewares)
     app[SIMULATOR] = simulator
+    app[FAULTS] = simulator.faults
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -55,9 +58,13 @@ def create_simulator(
     app.add_routes(chat.routes)
     app.router.add_static("/chat/static", HERE / "static")
 
+    async def release_slow_answers(app: web.Application) -> None:
+        app[FAULTS].release()  # before the runner waits for the requests in flight
+
     async def close_pushes(app: web.Application) -> None:
         await app[SIMULATOR].close()
 
+    app.on_shutdown.append(release_slow_answers)
     app.on_cleanup.append(close_pushes)
     return app
 

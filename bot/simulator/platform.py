@@ -80,6 +80,13 @@ async def token(request: web.Request) -> web.Response:
     return web.json_response({"access_token": access_token, "expires_in": ttl})
 
 
+@routes.get("/cgi-bin/get_api_domain_ip")
+async def api_domain_ip(request: web.Request) -> web.Response:
+    """The API servers' addresses: what a client asks to learn that WeChat answers at all."""
+    _state(request).check_token(request.query.get("access_token"))
+    return web.json_response({"ip_list": ["127.0.0.1"]})
+
+
 @routes.post("/cgi-bin/message/custom/send")
 async def custom_send(request: web.Request) -> web.Response:
     state = _state(request)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.crypto import MessageCrypto
 from bot.simulator.chat_log import ChatEntry, ChatLog, preview
+from bot.simulator.faults import Faults
 from bot.simulator.push import PUSH_ATTEMPTS, PUSH_TIMEOUT, Mode, Pusher, PushResult, inner_xml
 from bot.simulator.state import ACCOUNT_ID, Clock, PlatformState, utcnow
 from bot.wire import XmlFields
@@ -61,6 +62,7 @@ class Simulator:
             attempts=push_attempts,
         )
         self.base_url: str | None = None  # set by start_simulator; PicUrl points here
+        self.faults = Faults()  # what the API does wrong, when a test asks (faults.py)
 
     def __repr__(self) -> str:
         return f"Simulator(appid={self.state.appid!r}, mode={self.pusher.mode!r})"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage.documents import DocumentStore, DuplicateKey
+from storage.documents import DocumentStore, DuplicateKey, StorageFull, Transaction
 from storage.outbox import (
     OUTBOX,
     OutboxDispatcher,
@@ -19,6 +21,7 @@ from storage.outbox import (
     purge_done,
     requeue,
 )
+from storage.outbox_trouble import StoreTrouble
 from tests.conftest import Clock
 
 
@@ -361,3 +364,149 @@ async def test_a_key_is_queued_once_and_a_rerun_queues_nothing_new(
         )
     assert (await outbox(document_store, "told:1"))["payload"] == {"n": 1}
     assert await document_store.get("cases", "c1") is not None  # the change itself stood
+
+
+async def test_a_dead_message_says_since_when_until_a_retry_delivers_it(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k", clock.now)
+    handler = Recorder(failures=4)
+    dispatcher = OutboxDispatcher(
+        document_store, {"chat": handler}, clock=clock, max_attempts=2, max_delay=60
+    )
+
+    async def two_attempts() -> datetime:
+        for _ in range(2):
+            await dispatcher.dispatch_once()
+            last = clock.now
+            clock.advance(seconds=60)
+        return last
+
+    died_at = await two_attempts()
+    dead = await outbox(document_store, "k")
+    assert (dead["status"], dead["dead_at"]) == ("dead", died_at.isoformat(timespec="microseconds"))
+
+    await requeue(document_store, "k", clock.now)  # the cause was not fixed: it dies again
+    await two_attempts()
+    again = await outbox(document_store, "k")
+    assert (again["status"], again["dead_at"]) == ("dead", dead["dead_at"])  # since the first time
+
+    await requeue(document_store, "k", clock.now)
+    assert (await outbox(document_store, "k"))["dead_at"] == dead["dead_at"]  # still undelivered
+    await dispatcher.dispatch_once()
+    delivered = await outbox(document_store, "k")
+    assert (delivered["status"], delivered["dead_at"]) == ("done", None)
+
+
+class NoAnswer(Exception):
+    """What a client raises when its call went out and no answer came back."""
+
+
+async def test_a_message_that_got_no_answer_waits_before_it_goes_again(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k", clock.now)
+
+    async def unanswered(message: OutboxMessage) -> None:
+        raise NoAnswer("timed out")
+
+    dispatcher = OutboxDispatcher(
+        document_store, {"chat": unanswered}, clock=clock, unanswered=(NoAnswer,)
+    )
+    await dispatcher.dispatch_once()
+
+    doc = await outbox(document_store, "k")
+    retry_at = datetime.fromisoformat(doc["next_attempt_at"])
+    assert retry_at >= clock.now + timedelta(seconds=30)  # not the 1 s an answered failure waits
+    assert doc["unanswered"] == 1
+
+
+async def test_a_message_unanswered_twice_goes_out_again_only_once_the_provider_answers(
+    document_store: DocumentStore, clock: Clock
+):
+    await queue(document_store, "k", clock.now)
+    sent: list[int] = []
+    provider_answers = False
+
+    async def send(message: OutboxMessage) -> None:
+        sent.append(message.attempts)
+        if not provider_answers:
+            raise NoAnswer("connection dropped")
+
+    async def probe() -> None:
+        if not provider_answers:
+            raise NoAnswer("no answer to the probe either")
+
+    dispatcher = OutboxDispatcher(
+        document_store,
+        {"chat": send},
+        clock=clock,
+        unanswered=(NoAnswer,),
+        probes={"chat": probe},
+    )
+    for _ in range(6):  # hours of silence
+        await dispatcher.dispatch_once()
+        clock.advance(hours=1)
+    assert sent == [1, 2]
+    doc = await outbox(document_store, "k")
+    assert doc["status"] == "pending" and doc["last_error"].startswith("not sent")
+
+    provider_answers = True
+    await dispatcher.dispatch_once()
+    assert sent == [1, 2, 7]
+    doc = await outbox(document_store, "k")
+    assert (doc["status"], doc["unanswered"]) == ("done", 0)
+
+
+class FullDisk(DocumentStore):
+    """The store as a full disk leaves it: reads work, every write fails while ``full``."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+        self.full = True
+        self.writes_tried = 0
+
+    async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        return await self.inner.get(collection, doc_id)
+
+    async def find(self, collection: str, where: Any = None, **kw: Any) -> list[dict[str, Any]]:
+        return await self.inner.find(collection, where, **kw)
+
+    async def count(self, collection: str, where: Any = None) -> int:
+        return await self.inner.count(collection, where)
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.inner.transaction() as tx:
+            yield tx
+            if self.full:
+                self.writes_tried += 1
+                raise StorageFull("database or disk is full")
+
+
+async def test_a_full_disk_makes_the_dispatcher_back_off_and_say_so_once(
+    document_store: DocumentStore, caplog: pytest.LogCaptureFixture
+):
+    await queue(document_store, "k", datetime.now(UTC))
+    disk = FullDisk(document_store)
+    handler = Recorder()
+    trouble = StoreTrouble("chat", first=0.02, most=0.1, log_every=60)
+    dispatcher = OutboxDispatcher(disk, {"chat": handler}, trouble=trouble)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(dispatcher.run(stop, interval=0.01))
+    await asyncio.sleep(0.6)
+
+    assert 2 <= disk.writes_tried <= 15  # without the back-off: one claim per poll, 60 or more
+    said = [r.getMessage() for r in caplog.records if "the store fails" in r.getMessage()]
+    assert len(said) == 1 and "StorageFull: database or disk is full" in said[0]
+    assert handler.received == []
+
+    disk.full = False  # space again: it delivers by itself
+    await asyncio.wait_for(_until(lambda: handler.received), 5)
+    stop.set()
+    await asyncio.wait_for(worker, 5)
+    assert (await outbox(document_store, "k"))["status"] == "done"
+    assert any("the store works again" in r.getMessage() for r in caplog.records)
