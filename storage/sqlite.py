@@ -40,6 +40,8 @@ from storage.documents import (
 from storage.schema import COLLECTIONS, MIGRATIONS, Index
 from storage.sqlite_commit import GroupCommitter, Write
 
+PROBES = "store_probes"  # a probe write's scratch collection: see ``ping``
+
 _PRAGMAS = (
     "PRAGMA busy_timeout = 5000",
     "PRAGMA synchronous = NORMAL",
@@ -86,8 +88,12 @@ class SqliteDocumentStore(DocumentStore):
         migrations: Sequence[Sequence[Index]] = MIGRATIONS,
         collections: Sequence[str] = COLLECTIONS,
         readers: int = 2,
+        max_bytes: int | None = None,
     ) -> None:
+        """``max_bytes``: how large the file may grow (a quota); a write past it fails with
+        StorageFull, as on a full disk."""
         self._path = Path(path)
+        self._max_bytes = max_bytes
         self._migrations = migrations
         self._collections = collections
         self._reader_count = readers
@@ -127,6 +133,9 @@ class SqliteDocumentStore(DocumentStore):
         for pragma in _PRAGMAS:
             conn.execute(pragma)
         conn.execute("PRAGMA journal_mode = WAL")
+        if self._max_bytes is not None:
+            ((page_size,),) = conn.execute("PRAGMA page_size").fetchall()
+            conn.execute(f"PRAGMA max_page_count = {max(1, self._max_bytes // page_size):d}")
         self._migrate(conn)
         return conn
 
@@ -214,7 +223,13 @@ class SqliteDocumentStore(DocumentStore):
             self._open_tasks.discard(task)
 
     async def ping(self) -> None:
+        """Raise if the file cannot be read; after a write failed for want of room, raise
+        StorageFull until a probe write shows there is room again."""
         await self._reader().execute_fetchall("SELECT 1")
+        if self._committer is not None and self._committer.full is not None:
+            async with self.transaction() as tx:  # room for a few pages, then given back
+                await tx.insert(PROBES, {"_id": "room", "pad": "0" * 16384})
+                await tx.delete(PROBES, "room")
 
 
 class _SqliteTransaction(Transaction):

@@ -5,6 +5,8 @@ So one committer task takes all transactions queued at that moment and runs them
 SQLite transaction, each inside its own SAVEPOINT: a transaction that fails (duplicate key,
 stale version) is rolled back alone and gets its error; the others commit together. Batch
 order is a serial order, so compare-and-set between transactions of one batch still holds.
+A disk with no room fails the whole batch with ``StorageFull``, remembered (``full``) until a
+batch commits again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage import sqlite_sql as sql
-from storage.documents import Document, DuplicateKey, NotFound, StoreError, VersionConflict
+from storage.documents import (
+    Document,
+    DuplicateKey,
+    NotFound,
+    StorageFull,
+    StoreError,
+    VersionConflict,
+)
 
 
 @dataclass(frozen=True)
@@ -49,9 +58,11 @@ def commit_batch(
                 conn.execute("RELEASE tx")
                 outcomes.append(e)
         conn.execute("COMMIT")
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
+        if isinstance(e, sqlite3.OperationalError) and e.sqlite_errorcode == sqlite3.SQLITE_FULL:
+            raise StorageFull(f"the database cannot grow: {e}") from e
         raise
     for writes, outcome in zip(batch, outcomes, strict=True):
         if outcome is None:
@@ -84,6 +95,7 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._queue: list[tuple[list[Write], asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
+        self.full: StorageFull | None = None  # the last batch failed for want of room
 
     async def commit(self, writes: list[Write]) -> None:
         """Commit ``writes`` atomically; raise its StoreError if this transaction failed."""
@@ -106,7 +118,10 @@ class GroupCommitter:
                     outcomes = await asyncio.to_thread(
                         commit_batch, self._conn, [w for w, _ in batch], self._tables
                     )
+                    self.full = None
                 except BaseException as e:  # the whole batch failed (e.g. disk I/O)
+                    if isinstance(e, StorageFull):
+                        self.full = e
                     for _, done in batch:
                         if not done.done():
                             done.set_exception(e if isinstance(e, Exception) else StoreError(e))

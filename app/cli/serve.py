@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.common import console, settings_of
+from app.settings import Settings
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,7 +36,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 highlight=False,
             )
             return 1
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if problem := _unwritable(settings):
+        console.print(f"[bold red]cannot start[/]: {problem}", highlight=False, soft_wrap=True)
+        return 1
     console.print(
         f"[bold green]buchumen[/] listening on http://{settings.host}:{settings.port} "
         f"({'demo' if settings.demo else 'production'} mode, "
@@ -63,6 +66,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     web.run_app(app, host=settings.host, port=settings.port, print=None)
     return 0
+
+
+def _unwritable(settings: Settings) -> str | None:
+    """What stops the service keeping its data (a read-only or full disk), in one sentence."""
+    import tempfile
+
+    places = [("BUCHUMEN_DATA_DIR", settings.data_dir)]
+    if settings.document_store == "sqlite":
+        places.append(("BUCHUMEN_SQLITE_PATH", settings.resolved_sqlite_path.parent))
+    if settings.object_store == "filesystem":
+        places.append(("BUCHUMEN_OBJECTS_DIR", settings.resolved_objects_dir))
+    for variable, where in places:
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=where) as probe:
+                probe.write(b"ok")
+        except OSError as e:
+            return (
+                f"cannot write to {where.resolve()} ({e.strerror or e}). "
+                f"Make it writable, or choose another directory with {variable}=..."
+            )
+    return None
 
 
 def _free(host: str, port: int) -> bool:

@@ -1,5 +1,6 @@
 """One middleware maps every failure once: ``{"error": {"code", "message"}}`` for the API, the
-Chinese message page for a person's page, with one status each.
+Chinese message page for a person's page, with one status each. A store with no room left (a
+full disk) is 507 "存储空间不足", never the 500 of an unexpected failure.
 
 A page handler just calls its services and lets a ``DomainError`` go; ``@back(...)`` says where
 the message page leads back to, ``@on_refusal(...)`` that a page shows the reason inside itself.
@@ -7,6 +8,7 @@ the message page leads back to, ``@on_refusal(...)`` that a page shows the reaso
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -27,6 +29,7 @@ from app.domain.errors import (
     ValidationFailed,
 )
 from app.services.materials import TOO_LARGE
+from storage.documents import StorageFull
 from storage.objects import InvalidKey, ObjectTooLarge
 
 log = structlog.get_logger(__name__)
@@ -52,6 +55,10 @@ PAGE_MESSAGES = {
     405: "不支持这样打开页面，请返回上一页重试",
     413: "上传的内容太大，请压缩后重试",
 }
+
+FULL = "存储空间不足，请稍后再试"
+FULL_PAGE = FULL + "。刚才提交的内容没有保存，请过一会儿重新提交。"
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 BACK = web.RequestKey("error_back", str)  # where a refused page's message leads back to
 Handler = TypeVar("Handler", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
@@ -118,6 +125,18 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
+def storage_full(exc: BaseException) -> bool:
+    """Whether ``exc``, or the failure it arose from, is a store with no room left to write."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, StorageFull):
+            return True
+        if isinstance(seen, OSError) and seen.errno in _FULL_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _is_page(request: web.Request) -> bool:
     """A person's page (H5, staff, checks) rather than the JSON API or the WeChat callback."""
     return not request.path.startswith(("/api/", "/wechat", "/healthz", "/readyz"))
@@ -166,7 +185,12 @@ async def error_middleware(
         return error_response(413, *HTTP_MESSAGES[413])
     except InvalidKey:
         return error_response(400, "bad_request", "文件名或路径不合法")
-    except Exception:
+    except Exception as exc:
+        if storage_full(exc):  # nothing was kept; it works again once space is freed
+            log.warning("storage_full", path=request.path, error=f"{type(exc).__name__}: {exc}")
+            if _is_page(request):
+                return _page(request, 507, FULL_PAGE, request.get(BACK, ""))
+            return error_response(507, "storage_full", FULL)
         log.exception("unhandled_error", path=request.path)
         if _is_page(request):
             return _page(request, 500, "系统繁忙，请稍后再试；如持续出现请联系客服 12345")

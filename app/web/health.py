@@ -1,5 +1,7 @@
 """Health for the orchestrator: ``/healthz`` (the process answers) and ``/readyz`` (its stores
-answer too, so traffic may come)."""
+answer too, so traffic may come). ``/readyz`` names each store that fails and how: ``full`` when
+it has no room to write (a full disk). Nothing is remembered here, so the answer turns ready by
+itself once the store recovers."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import asyncio
 from aiohttp import web
 
 from app import keys
+from app.edge.errors import storage_full
 
 routes = web.RouteTableDef()
 
@@ -25,9 +28,7 @@ async def readyz(request: web.Request) -> web.Response:
             await asyncio.wait_for(request.app[key].ping(), timeout=2)
             checks[name] = "ok"
         except Exception as exc:
-            checks[name] = f"unavailable: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
-    return web.json_response(
-        {"status": "ready" if ready else "not_ready", "checks": checks},
-        status=200 if ready else 503,
-    )
+            checks[name] = "full" if storage_full(exc) else f"unavailable: {type(exc).__name__}"
+    failing = [name for name, check in checks.items() if check != "ok"]
+    body = {"status": "not_ready" if failing else "ready", "checks": checks, "failing": failing}
+    return web.json_response(body, status=503 if failing else 200)

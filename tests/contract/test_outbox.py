@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from storage.documents import DocumentStore, DuplicateKey, StorageFull, Transaction
+from storage.documents import DocumentStore, DuplicateKey
 from storage.outbox import (
     OUTBOX,
     OutboxDispatcher,
@@ -23,6 +21,7 @@ from storage.outbox import (
 )
 from storage.outbox_trouble import StoreTrouble
 from tests.conftest import Clock
+from tests.full_disk import FullDocuments
 
 
 class Recorder:
@@ -458,40 +457,11 @@ async def test_a_message_unanswered_twice_goes_out_again_only_once_the_provider_
     assert (doc["status"], doc["unanswered"]) == ("done", 0)
 
 
-class FullDisk(DocumentStore):
-    """The store as a full disk leaves it: reads work, every write fails while ``full``."""
-
-    def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
-        self.full = True
-        self.writes_tried = 0
-
-    async def get(self, collection: str, doc_id: str) -> dict[str, Any] | None:
-        return await self.inner.get(collection, doc_id)
-
-    async def find(self, collection: str, where: Any = None, **kw: Any) -> list[dict[str, Any]]:
-        return await self.inner.find(collection, where, **kw)
-
-    async def count(self, collection: str, where: Any = None) -> int:
-        return await self.inner.count(collection, where)
-
-    async def ping(self) -> None:
-        await self.inner.ping()
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.inner.transaction() as tx:
-            yield tx
-            if self.full:
-                self.writes_tried += 1
-                raise StorageFull("database or disk is full")
-
-
 async def test_a_full_disk_makes_the_dispatcher_back_off_and_say_so_once(
     document_store: DocumentStore, caplog: pytest.LogCaptureFixture
 ):
     await queue(document_store, "k", datetime.now(UTC))
-    disk = FullDisk(document_store)
+    disk = FullDocuments(document_store)
     handler = Recorder()
     trouble = StoreTrouble("chat", first=0.02, most=0.1, log_every=60)
     dispatcher = OutboxDispatcher(disk, {"chat": handler}, trouble=trouble)

@@ -1,0 +1,92 @@
+"""The stores as a full disk leaves them, for the fault tests: reads work, writes fail while
+``full`` is set (a test clears it to free space), with the errors the real adapters raise."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from datetime import timedelta
+
+from storage.documents import Document, DocumentStore, Filter, Sort, StorageFull, Transaction
+from storage.objects import LINK_LIFETIME, ObjectInfo, ObjectStore
+
+
+class FullDocuments(DocumentStore):
+    """A document store on a full disk: every commit fails with StorageFull, as SQLite's does
+    once its file cannot grow (tests/service/test_sqlite_full_disk.py)."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+        self.full = True
+        self.writes_tried = 0
+
+    async def get(self, collection: str, doc_id: str) -> Document | None:
+        return await self.inner.get(collection, doc_id)
+
+    async def find(
+        self,
+        collection: str,
+        where: Filter | None = None,
+        *,
+        sort: Sort = (),
+        limit: int | None = None,
+        skip: int = 0,
+    ) -> list[Document]:
+        return await self.inner.find(collection, where, sort=sort, limit=limit, skip=skip)
+
+    async def count(self, collection: str, where: Filter | None = None) -> int:
+        return await self.inner.count(collection, where)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.inner.transaction() as tx:
+            yield tx
+            if self.full:  # at commit, as SQLite finds no room for the pages
+                self.writes_tried += 1
+                raise StorageFull("database or disk is full")
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+        if self.full:
+            raise StorageFull("database or disk is full")
+
+    def watch(self, collection: str, callback: Callable[[], None]) -> None:
+        self.inner.watch(collection, callback)  # the inner store commits, and wakes
+
+
+class FullDirectory(ObjectStore):
+    """An object store on a full filesystem: every write fails part-way with ENOSPC."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner = inner
+        self.full = True
+
+    @staticmethod
+    def no_room() -> OSError:
+        return OSError(errno.ENOSPC, "No space left on device")
+
+    async def put(
+        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str, max_bytes: int
+    ) -> ObjectInfo:
+        if self.full:
+            async for _ in chunks:
+                raise self.no_room()
+        return await self.inner.put(key, chunks, content_type=content_type, max_bytes=max_bytes)
+
+    def get(self, key: str) -> AsyncIterator[bytes]:
+        return self.inner.get(key)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        return await self.inner.stat(key)
+
+    async def delete(self, key: str) -> None:
+        await self.inner.delete(key)
+
+    async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
+        return await self.inner.download_url(key, expires=expires)
+
+    async def ping(self) -> None:
+        if self.full:
+            raise self.no_room()
+        await self.inner.ping()
