@@ -24,6 +24,7 @@ from app.edge.errors import error_middleware
 from app.edge.headers import security_headers
 from app.settings import Settings
 from app.web import (
+    acceptance,
     admin,
     authority,
     bookings,
@@ -64,7 +65,7 @@ from storage.links import LinkSigner
 WEB = Path(__file__).parent / "web"
 PAGES = (h5, guides, space, privacy, authority, proxy_review, verify, receipt, staff, review,
          bookings, pay, hall_desk, kiosk, admin, dashboard, pickup, courier, handover, health,
-         wechat_callback, certificate, follow_up)  # fmt: skip
+         wechat_callback, certificate, follow_up, acceptance)  # fmt: skip
 Clock = Callable[[], datetime]
 Context = Callable[[web.Application], AsyncIterator[None]]
 

@@ -13,9 +13,9 @@ from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.catalog import Matter
 from app.domain.errors import DomainError
 from app.domain.identity import mask_id_number
+from app.domain.legal_clock import Period
 from app.domain.matching import best_matters
 from app.domain.payments import fee_lines
-from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.accounts import account_of_openid, person_of_openid
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
@@ -32,6 +32,12 @@ from bot.parser import Inbound
 from storage.documents import DocumentStore
 
 CASE_NUMBER = re.compile(r"^BC\d{14}$")
+# The running limit, in the words of 行政许可法 Art. 32, 42 and 44.
+CLOCK_WORDS = {
+    Period.ACCEPTANCE: "受理期限（收到材料后五个工作日内）",
+    Period.DECISION: "作出决定期限",
+    Period.ISSUING: "颁发证件期限",
+}
 MENU_WORDS = {
     "MENU_APPLY": "我要办",
     "MENU_BOOK": "我要预约",
@@ -374,26 +380,23 @@ class Dialogues:
         )
 
     async def _clock_line(self, case: Case) -> str:
-        """The time limit as it stands: every figure true of the case today."""
-        limit = case.terms.limit_days
+        """The limit running now, as it stands: every figure true of the case today."""
         if case.submitted_on is None:
             return ""
-        if limit == 0:
+        clock = case.legal_clock()
+        if clock is None:
+            done = case.finished_on
+            return f"\n已于 {done.isoformat()} 办结" if done is not None else ""
+        if clock.period is Period.DECISION and clock.limit_days == 0:
             return "\n即办件：材料齐全当场办结"
         calendar = await self._calendars.calendar()
-        until = case.finished_on or china_date(self._clock())
-        used = used_working_days(calendar, case.submitted_on, until, case.pauses)
-        if case.finished_on is not None:
-            return f"\n已办结，用时 {used} 个工作日（承诺 {limit} 个工作日）"
-        if used == 0:
-            return f"\n承诺 {limit} 个工作日内办结，自提交次日起计算"
-        left = remaining_working_days(limit, used)
-        line = (
-            f"\n已用 {used} 个工作日，剩余 {left} 个工作日"
-            if left >= 0
-            else f"\n已用 {used} 个工作日，已超过承诺时限 {-left} 个工作日"
-        )
-        return line + ("（补正/缴费/寄送期间暂停计时）" if case.paused else "")
+        today = china_date(self._clock())
+        due, left = clock.due(calendar, today), clock.remaining(calendar, today)
+        line = f"\n{CLOCK_WORDS[clock.period]}：{due.isoformat()} 前"
+        line += f"（剩余 {left} 个工作日）" if left >= 0 else f"（已超期 {-left} 个工作日）"
+        if case.extension:
+            line += "，已依法延长十个工作日"
+        return line + ("；" + case.pauses[-1].reason + "，暂停计时" if case.paused else "")
 
     def _missing_line(self, case: Case) -> str:
         missing = "、".join(s.name for s in case.missing_materials())

@@ -11,6 +11,8 @@ from app.api.schemas import (
     ActionBody,
     CalendarOverride,
     CreateCase,
+    ExtendBody,
+    PauseBody,
     RejectBody,
     ReturnBody,
     Versioned,
@@ -206,6 +208,56 @@ async def reject_case(request: web.Request) -> web.Response:
     body = await read_model(request, RejectBody)
     case = await request.config_dict[CASES].reject(
         actor, request.match_info["number"], body.reason, body.basis, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/accept")
+async def accept_case(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, Versioned)
+    case = await request.config_dict[CASES].accept(
+        actor, request.match_info["number"], version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/refuse")
+async def refuse_case(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, RejectBody)
+    case = await request.config_dict[CASES].refuse_acceptance(
+        actor, request.match_info["number"], body.reason, body.basis, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/extend")
+async def extend_case(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, ExtendBody)
+    case = await request.config_dict[CASES].extend(
+        actor, request.match_info["number"], body.approved_by, body.reason, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/pause")
+async def pause_case(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, PauseBody)
+    case = await request.config_dict[CASES].pause_for(
+        actor, request.match_info["number"], body.kind, body.expected_days, version=body.version
+    )
+    return await _render(request, case)
+
+
+@routes.post("/cases/{number}/resume")
+async def resume_case(request: web.Request) -> web.Response:
+    actor = await actor_of(request)
+    body = await read_model(request, Versioned)
+    case = await request.config_dict[CASES].resume(
+        actor, request.match_info["number"], version=body.version
     )
     return await _render(request, case)
 

@@ -48,6 +48,16 @@ class RejectBody(Versioned):
     basis: str = Field(min_length=1, max_length=500, description="法律依据")
 
 
+class ExtendBody(Versioned):
+    approved_by: str = Field(min_length=1, max_length=40, description="批准延期的本机关负责人")
+    reason: str = Field(min_length=1, max_length=500, description="延期理由，将告知申请人")
+
+
+class PauseBody(Versioned):
+    kind: str = Field(description="听证、招标、拍卖、检验、检测、检疫、鉴定或专家评审")
+    expected_days: int = Field(ge=1, le=365, description="预计所需天数，将书面告知申请人")
+
+
 class ActionBody(Versioned):
     reason: str | None = Field(default=None, max_length=1000)
 
@@ -63,6 +73,8 @@ class YearConfirmation(_Body):
 
 BODIES: list[type[BaseModel]] = [
     YearConfirmation,
+    ExtendBody,
+    PauseBody,
     CreateCase,
     Versioned,
     CorrectionIn,

@@ -15,6 +15,7 @@ class State(StrEnum):
     UNDER_REVIEW = "under_review"
     RETURNED = "returned"  # correction notice issued, waiting on the applicant
     RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"  # 受理 (Art. 32): the decision clock of Art. 42 starts
     DEEMED_ACCEPTED = "deemed_accepted"  # Art. 32: no notice within 5 working days
     APPROVED = "approved"
     AWAITING_PAYMENT = "awaiting_payment"
@@ -27,6 +28,7 @@ class State(StrEnum):
     DELIVERED = "delivered"
     CLOSED = "closed"
     REJECTED = "rejected"
+    NOT_ACCEPTED = "not_accepted"  # 不予受理 (Art. 32): a decision with reasons and remedies
     WITHDRAWN = "withdrawn"
 
 
@@ -37,6 +39,7 @@ LABELS_ZH: dict[State, str] = {
     State.UNDER_REVIEW: "预审中",
     State.RETURNED: "待补正",
     State.RESUBMITTED: "已补正",
+    State.ACCEPTED: "已受理",
     State.DEEMED_ACCEPTED: "视为受理",
     State.APPROVED: "预审通过",
     State.AWAITING_PAYMENT: "待缴费",
@@ -49,21 +52,31 @@ LABELS_ZH: dict[State, str] = {
     State.DELIVERED: "已送达",
     State.CLOSED: "已办结",
     State.REJECTED: "不予许可",
+    State.NOT_ACCEPTED: "不予受理",
     State.WITHDRAWN: "已撤回",
 }
 
-TERMINAL = frozenset({State.CLOSED, State.REJECTED, State.WITHDRAWN})
+TERMINAL = frozenset({State.CLOSED, State.REJECTED, State.NOT_ACCEPTED, State.WITHDRAWN})
 # Once the result is issued (or the case ended), the time limit has been met or missed: the
 # clock stops on that day; delivery and rating happen after it.
 FINISHED = TERMINAL | {State.CERTIFICATE_ISSUED, State.DELIVERING, State.DELIVERED}
 
-# While the case waits on the applicant (correction, payment) or on the post, the legal
-# clock stops (行政许可法 Art. 45 excludes time the applicant or a third party needs).
-PAUSING = frozenset({State.RETURNED, State.AWAITING_PAYMENT, State.ORIGINALS_IN_TRANSIT})
-
 # Before acceptance the department may still issue a correction notice (Art. 32).
 BEFORE_ACCEPTANCE = frozenset(
     {State.SUBMITTED, State.PRECHECKED, State.UNDER_REVIEW, State.RESUBMITTED}
+)
+# Accepted, the decision still owed (Art. 42 runs); only here may the limit be extended.
+DECIDING = frozenset({State.ACCEPTED, State.DEEMED_ACCEPTED})
+# Approved, the certificate still owed (Art. 44: issued within ten working days of approval).
+BEFORE_ISSUE = frozenset(
+    {
+        State.APPROVED,
+        State.AWAITING_PAYMENT,
+        State.PAID,
+        State.AWAITING_PICKUP,
+        State.ORIGINALS_IN_TRANSIT,
+        State.ORIGINALS_RECEIVED,
+    }
 )
 
 
@@ -74,6 +87,8 @@ class Action(StrEnum):
     RETURN = "return_for_correction"
     RESUBMIT = "resubmit"
     DEEM_ACCEPTED = "deem_accepted"
+    ACCEPT = "accept"
+    REFUSE = "refuse_acceptance"  # 不予受理
     APPROVE = "approve"
     REJECT = "reject"
     WITHDRAW = "withdraw"
@@ -111,16 +126,11 @@ RULES: dict[Action, Rule] = {
     Action.RETURN: _rule(set(BEFORE_ACCEPTANCE), S.RETURNED, Role.REVIEWER),
     Action.RESUBMIT: _rule({S.RETURNED}, S.RESUBMITTED, *OWNER),
     Action.DEEM_ACCEPTED: _rule(set(BEFORE_ACCEPTANCE), S.DEEMED_ACCEPTED, Role.SYSTEM),
-    Action.APPROVE: _rule(
-        {S.SUBMITTED, S.PRECHECKED, S.UNDER_REVIEW, S.RESUBMITTED, S.DEEMED_ACCEPTED},
-        S.APPROVED,
-        Role.REVIEWER,
-    ),
-    Action.REJECT: _rule(
-        {S.SUBMITTED, S.PRECHECKED, S.UNDER_REVIEW, S.RESUBMITTED, S.DEEMED_ACCEPTED},
-        S.REJECTED,
-        Role.REVIEWER,
-    ),
+    Action.ACCEPT: _rule(set(BEFORE_ACCEPTANCE), S.ACCEPTED, Role.REVIEWER),
+    Action.REFUSE: _rule(set(BEFORE_ACCEPTANCE), S.NOT_ACCEPTED, Role.REVIEWER),
+    # A decision on an application not yet accepted accepts it first (当场受理、当场决定).
+    Action.APPROVE: _rule(set(DECIDING), S.APPROVED, Role.REVIEWER),
+    Action.REJECT: _rule(set(DECIDING), S.REJECTED, Role.REVIEWER),
     Action.WITHDRAW: _rule(
         {
             S.DRAFT,
@@ -129,6 +139,7 @@ RULES: dict[Action, Rule] = {
             S.UNDER_REVIEW,
             S.RETURNED,
             S.RESUBMITTED,
+            S.ACCEPTED,
             S.DEEMED_ACCEPTED,
             S.APPROVED,
             S.AWAITING_PAYMENT,
@@ -166,8 +177,18 @@ DEPARTMENT_TURN = frozenset(
 )
 
 
+# A decision on an application not yet accepted accepts it in the same step (当场受理、当场决定).
+ON_THE_SPOT = frozenset({Action.APPROVE, Action.REJECT})
+
+
+def may_take(action: Action, state: State) -> bool:
+    """Whether ``action`` can be taken on a case in ``state``, acceptance on the spot included."""
+    on_the_spot = action in ON_THE_SPOT and state in RULES[Action.ACCEPT].sources
+    return state in RULES[action].sources or on_the_spot
+
+
 def actions_open(state: State, role: Role) -> frozenset[Action]:
     """What ``role`` may do to a case in ``state``, read off the rules: pages offer only these."""
     if state in TERMINAL:
         return frozenset()
-    return frozenset(a for a, rule in RULES.items() if state in rule.sources and role in rule.roles)
+    return frozenset(a for a, rule in RULES.items() if role in rule.roles and may_take(a, state))

@@ -9,22 +9,25 @@ from typing import Any
 from app.domain.actors import SYSTEM, Actor, Role, enterprise, person
 from app.domain.case_states import (
     BEFORE_ACCEPTANCE,
+    DECIDING,
     FINISHED,
     LABELS_ZH,
-    PAUSING,
     RULES,
     TERMINAL,
     Action,
     State,
 )
 from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from app.domain.legal_clock import ART45_KINDS, EXTENSION_DAYS, LegalClock, clock_of
 from app.domain.notices import Correction, CorrectionNotice
 from app.domain.prechecks import FIX, Precheck
 from app.domain.workdays import Pause, WorkCalendar, deemed_acceptance_date
 
 # 好差评 levels, best first; the last two call for a follow-up.
 RATINGS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
-RATEABLE = frozenset({State.CERTIFICATE_ISSUED, State.DELIVERED, State.CLOSED, State.REJECTED})
+RATEABLE = frozenset(
+    {State.CERTIFICATE_ISSUED, State.DELIVERED, State.CLOSED, State.REJECTED, State.NOT_ACCEPTED}
+)
 RATING_COMMENT_MAX = 500  # characters of the optional comment kept with a rating
 
 # China has one time zone and no daylight saving; a fixed offset keeps the domain free of tzdata.
@@ -118,8 +121,12 @@ class Case:
     state: State
     created_at: datetime
     version: int = 0  # the store's version; 0 until first saved
-    submitted_on: date | None = None  # the legal clock starts the day after
+    submitted_on: date | None = None  # materials first received (收件)
     window_start: date | None = None  # latest (re)submission: the Art. 32 five-day window
+    accepted_on: date | None = None  # 受理 (or deemed so, as of receipt): Art. 42 runs from it
+    decided_on: date | None = None  # 准予 or 不予许可: Art. 44 runs from a grant
+    extension: dict[str, str] | None = None  # Art. 42: who approved ten more days, and why
+    due_on: date | None = None  # the last day of the limit that ran last, kept once it stops
     materials: dict[str, MaterialRef] = field(default_factory=dict)
     pauses: list[Pause] = field(default_factory=list)
     notices: list[CorrectionNotice] = field(default_factory=list)
@@ -364,31 +371,135 @@ class Case:
         if china_date(at) <= due:
             raise InvalidTransition(f"五个工作日补正告知期至 {due.isoformat()} 止，尚未届满")
         self._apply(Action.DEEM_ACCEPTED, SYSTEM, at, reason="art32")
+        self.accepted_on = self.window_start  # 自收到申请材料之日起即为受理
+
+    def accept(self, actor: Actor, at: datetime, *, with_decision: bool = False) -> None:
+        """受理 (Art. 32): the materials are complete and in form; Art. 42's clock starts.
+
+        ``with_decision``: accepted in the same step as the decision (当场受理、当场决定).
+        """
+        detail = {"with_decision": True} if with_decision else None
+        self._apply(Action.ACCEPT, actor, at, detail=detail)
+        self.accepted_on = china_date(at)
+
+    def refuse_acceptance(
+        self, reason: str, basis: str, actor: Actor, at: datetime, *, remedy: str
+    ) -> None:
+        """不予受理 (Art. 32): a decision with its reasons, basis and the applicant's remedies."""
+        self._decide(Action.REFUSE, "not_accepted", reason, basis, actor, at, remedy)
 
     def approve(self, actor: Actor, at: datetime) -> None:
+        if self.state in BEFORE_ACCEPTANCE:
+            self.accept(actor, at, with_decision=True)
         self._apply(Action.APPROVE, actor, at)
+        self.decided_on = china_date(at)
         self._advance(at)
+
+    def extend(
+        self, approved_by: str, reason: str, actor: Actor, at: datetime, cal: WorkCalendar
+    ) -> None:
+        """Art. 42: ten more working days, once, approved by the head of the department, before
+        the limit runs out; the applicant is told why."""
+        self._check_department(actor)
+        if self.state not in DECIDING:
+            raise InvalidTransition("只有已受理、尚未作出决定的办件可以延长办理期限")
+        if self.extension is not None:
+            raise InvalidTransition("办理期限只能延长一次（行政许可法第四十二条）")
+        if not approved_by.strip() or not reason.strip():
+            raise ValidationFailed("延长期限须写明批准的本机关负责人和延期理由")
+        clock = self.legal_clock()
+        today = china_date(at)
+        if clock is None or clock.remaining(cal, today) < 0:
+            raise InvalidTransition("办理期限已经届满，不能再延长")
+        longer = LegalClock(
+            clock.period, clock.started, clock.limit_days + EXTENSION_DAYS, clock.pauses
+        )
+        self.extension = {
+            "approved_by": approved_by.strip()[:40],
+            "reason": reason.strip()[:500],
+            "days": str(EXTENSION_DAYS),
+            "on": today.isoformat(),
+            "due": longer.due(cal, today).isoformat(),
+        }
+        detail = {"old_due": clock.due(cal, today).isoformat(), "new_due": self.extension["due"]}
+        self._record("extend", self.state, self.state, actor, at, reason=reason, detail=detail)
+
+    def pause_for(self, kind: str, expected_days: int, actor: Actor, at: datetime) -> None:
+        """Art. 45: the decision needs a hearing, testing, expert review…; its time is not
+        counted, and the applicant is told in writing how long it is expected to take."""
+        self._check_department(actor)
+        if self.state not in DECIDING:
+            raise InvalidTransition("只有已受理、尚未作出决定的办件可以暂停计时")
+        if kind not in ART45_KINDS:
+            raise ValidationFailed(
+                "只有" + "、".join(ART45_KINDS) + "所需时间不计入期限（第四十五条）"
+            )
+        if not 1 <= expected_days <= 365:
+            raise ValidationFailed("请填写预计所需的天数（1 至 365 天）")
+        if self.paused:
+            raise InvalidTransition("办件已在暂停计时中")
+        reason = f"{kind}，预计 {expected_days} 天（行政许可法第四十五条）"
+        self.pauses.append(Pause(china_date(at), None, reason))
+        detail = {"kind": kind, "expected_days": expected_days}
+        self._record("pause", self.state, self.state, actor, at, reason=reason, detail=detail)
+
+    def resume(self, actor: Actor, at: datetime) -> None:
+        """The Art. 45 period is over: the decision's clock runs again from the next day."""
+        self._check_department(actor)
+        if not self.paused:
+            raise InvalidTransition("办件没有在暂停计时")
+        last = self.pauses[-1]
+        self.pauses[-1] = Pause(last.start, max(last.start, china_date(at)), last.reason)
+        self._record("resume", self.state, self.state, actor, at, reason=last.reason)
+
+    def legal_clock(self) -> LegalClock | None:
+        """The limit that runs on the case now (see ``app.domain.legal_clock``)."""
+        return clock_of(
+            self.state,
+            window_start=self.window_start,
+            accepted_on=self.accepted_on,
+            decided_on=self.decided_on,
+            limit_days=self.terms.limit_days,
+            extension_days=EXTENSION_DAYS if self.extension else 0,
+            pauses=self.pauses,
+        )
 
     def reject(self, reason: str, basis: str, actor: Actor, at: datetime, *, remedy: str) -> None:
         """不予许可 (Art. 38): the decision states its reasons, its legal basis, and ``remedy``,
         the applicant's right to 行政复议 or 行政诉讼 and where (the matter's 救济途径)."""
+        if self.state in BEFORE_ACCEPTANCE and reason.strip() and basis.strip():
+            self.accept(actor, at, with_decision=True)
+        self._decide(Action.REJECT, "rejected", reason, basis, actor, at, remedy)
+
+    def _decide(
+        self,
+        action: Action,
+        outcome: str,
+        reason: str,
+        basis: str,
+        actor: Actor,
+        at: datetime,
+        remedy: str,
+    ) -> None:
         if not reason.strip() or not basis.strip():
-            raise ValidationFailed("不予许可须写明理由和法律依据")
-        self._apply(Action.REJECT, actor, at, reason=reason)
+            raise ValidationFailed(f"{LABELS_ZH[RULES[action].target]}须写明理由和法律依据")
+        self._apply(action, actor, at, reason=reason)
+        self.decided_on = china_date(at)
         self.decision = {
-            "outcome": "rejected",
+            "outcome": outcome,
             "reason": reason.strip(),
             "basis": basis.strip(),
             "remedy": remedy,
-            "decided_on": china_date(at).isoformat(),
+            "decided_on": self.decided_on.isoformat(),
         }
 
     def refusal_text(self) -> str:
-        """The 不予许可决定 as the applicant reads it in the chat and on the case page."""
+        """A 不予许可 or 不予受理 decision as the applicant reads it (chat and case page)."""
         d = self.decision or {}
+        what = "不予受理" if d.get("outcome") == "not_accepted" else "不予许可"
         return (
-            f"【不予许可决定】您的办件 {self.number}（{self.terms.name}）经审查，"
-            f"{d.get('decided_on', '')} 决定不予许可。\n理由：{d.get('reason', '')}\n"
+            f"【{what}决定】您的办件 {self.number}（{self.terms.name}）经审查，"
+            f"{d.get('decided_on', '')} 决定{what}。\n理由：{d.get('reason', '')}\n"
             f"依据：{d.get('basis', '')}\n{d.get('remedy', '')}"
         )
 
@@ -422,8 +533,8 @@ class Case:
         self._apply(Action.CONFIRM_PAYMENT, actor, at, detail={"trade_no": trade_no})
         self.fee_paid = True
         if self.terms.pay_before_review:  # asked at submission, so the review comes next
+            # The Art. 32 window still runs from receipt: paying is not receiving.
             self._apply(Action.QUEUE_FOR_REVIEW, actor, at)
-            self.window_start = china_date(at)  # the Art. 32 window opens once it is paid
         else:
             self._advance(at)
 
@@ -442,6 +553,7 @@ class Case:
             Action.RESUBMIT,
             Action.RETURN,
             Action.DEEM_ACCEPTED,
+            Action.REFUSE,
             Action.APPROVE,
             Action.REJECT,
             Action.CONFIRM_PAYMENT,
@@ -474,6 +586,12 @@ class Case:
             names = "、".join(s.name for s in missing)
             raise ValidationFailed(f"还缺少以下必交材料：{names}。请补齐后再提交")
 
+    def _check_department(self, actor: Actor) -> None:
+        if actor.role is not Role.REVIEWER:
+            raise NotPermitted("您的身份不能执行此操作")
+        if actor.department != self.terms.department:
+            raise NotPermitted("该办件不属于您所在部门")
+
     def _check(self, action: Action, actor: Actor) -> None:
         rule = RULES[action]
         if actor.role not in rule.roles:
@@ -497,10 +615,8 @@ class Case:
         self._check(action, actor)
         before, after = self.state, RULES[action].target
         today = china_date(at)
-        if before in PAUSING and self.paused:
-            self.pauses[-1] = Pause(self.pauses[-1].start, today)
-        if after in PAUSING:
-            self.pauses.append(Pause(today, None))
+        if self.paused and after not in DECIDING:  # an Art. 45 period ends with the decision
+            self.pauses[-1] = Pause(self.pauses[-1].start, today, self.pauses[-1].reason)
         self.state = after
         if after in FINISHED and self.finished_on is None:
             self.finished_on = today

@@ -9,6 +9,7 @@ from datetime import date
 from typing import TypeVar
 
 from app.domain.case_states import TERMINAL, Action, State
+from app.domain.legal_clock import LegalClock
 from app.domain.workdays import (
     Pause,
     WarningLevel,
@@ -31,7 +32,12 @@ LIVE = frozenset(State) - TERMINAL - AFTER_ISSUE - {State.DRAFT}
 # The decision the handling time runs to (行政许可法 Art. 42 limits the time to decide).
 DECISIONS = (Action.APPROVE.value, Action.REJECT.value)
 # The actions after which the office's clock is over: a refusal, a withdrawal, the result issued.
-CLOCK_ENDS = (Action.REJECT.value, Action.WITHDRAW.value, Action.ISSUE_CERTIFICATE.value)
+CLOCK_ENDS = (
+    Action.REJECT.value,
+    Action.REFUSE.value,
+    Action.WITHDRAW.value,
+    Action.ISSUE_CERTIFICATE.value,
+)
 
 WARNING_ZH = {WarningLevel.GREEN: "正常", WarningLevel.YELLOW: "黄牌", WarningLevel.RED: "红牌"}
 
@@ -46,21 +52,12 @@ class Clock:
     warning: WarningLevel
 
 
-def watch(
-    state: State,
-    submitted_on: date | None,
-    limit_days: int,
-    pauses: Sequence[Pause],
-    calendar: WorkCalendar,
-    today: date,
-) -> Clock | None:
-    """The clock of a case under watch, or None for drafts and cases the office has finished."""
-    if submitted_on is None or state not in WATCHED:
+def watch(clock: LegalClock | None, calendar: WorkCalendar, today: date) -> Clock | None:
+    """The running limit of a case under watch as the queue shows it, or None when none runs."""
+    if clock is None:
         return None
-    used = used_working_days(calendar, submitted_on, today, pauses)
-    return Clock(
-        limit_days, used, remaining_working_days(limit_days, used), warning_level(limit_days, used)
-    )
+    limit, used = clock.limit_days, clock.used(calendar, today)
+    return Clock(limit, used, remaining_working_days(limit, used), warning_level(limit, used))
 
 
 def warning_horizon(calendar: WorkCalendar, today: date, longest_limit: int) -> date:

@@ -132,7 +132,7 @@ def _days_after(start: date, end: date) -> Iterable[date]:
 
 @dataclass(frozen=True)
 class Pause:
-    """A stop of the clock (waiting for corrections or payment, originals in transit).
+    """A stop of the clock: a period 行政许可法 Art. 45 leaves out (testing, expert review…).
 
     The clock is stopped on the days in (start, end]: the day the pause begins still counts,
     because the office worked on the case that day; the day it ends does not, and counting
@@ -141,6 +141,7 @@ class Pause:
 
     start: date
     end: date | None = None
+    reason: str = ""  # what the period is for and its basis, as the applicant was told
 
     def __post_init__(self) -> None:
         if self.end is not None and self.end < self.start:

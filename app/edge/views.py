@@ -9,33 +9,33 @@ from typing import Any
 from aiohttp import web
 
 from app import keys
-from app.domain.case_states import FINISHED, LABELS_ZH, State
+from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import Case, CaseEvent, china_date
 from app.domain.catalog import Matter
 from app.domain.identity import mask_sensitive
+from app.domain.legal_clock import PERIOD_ZH
 from app.domain.prechecks import FIX, STATUS_ZH, Precheck
-from app.domain.workdays import (
-    WorkCalendar,
-    remaining_working_days,
-    used_working_days,
-    warning_level,
-)
+from app.domain.workdays import WorkCalendar
 from app.services.payments import Statement
 
 
 def clock_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any] | None:
-    if case.submitted_on is None:
+    """The limit running now (受理, 决定 or 颁证), or None when none runs."""
+    clock = case.legal_clock()
+    if clock is None:
         return None
-    until = case.finished_on or today  # a finished case's clock stopped that day
-    used = used_working_days(calendar, case.submitted_on, until, case.pauses)
-    limit = case.terms.limit_days
     return {
-        "limit_days": limit,
-        "used_days": used,
-        "remaining_days": remaining_working_days(limit, used),
-        "warning": None if case.state in FINISHED else warning_level(limit, used).value,
+        "period": clock.period.value,
+        "period_label": PERIOD_ZH[clock.period],
+        "started": clock.started,
+        "limit_days": clock.limit_days,
+        "used_days": clock.used(calendar, today),
+        "remaining_days": clock.remaining(calendar, today),
+        "due": clock.due(calendar, today),
+        "warning": clock.warning(calendar, today).value,
         "paused": case.paused,
-        "finished_on": case.finished_on,
+        "pause_reason": case.pauses[-1].reason if case.paused else "",
+        "extended": case.extension is not None,
     }
 
 
@@ -94,6 +94,13 @@ def case_view(case: Case, calendar: WorkCalendar, today: date) -> dict[str, Any]
         "enterprise_uscc": mask_sensitive(case.enterprise_uscc or "") or None,
         "created_at": case.created_at.isoformat(),
         "submitted_on": case.submitted_on,
+        "accepted_on": case.accepted_on,
+        "decided_on": case.decided_on,
+        "finished_on": case.finished_on,
+        "extension": case.extension,
+        "pauses": [
+            {"start": p.start, "end": p.end, "reason": p.reason} for p in case.pauses if p.reason
+        ],
         "fee_fen": case.terms.fee_fen,
         "materials": [
             {

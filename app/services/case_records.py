@@ -35,6 +35,9 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         "created_at": case.created_at.isoformat(),
         "submitted_at": case.submitted_on.isoformat() if case.submitted_on else None,
         "window_start": case.window_start.isoformat() if case.window_start else None,
+        "accepted_on": case.accepted_on.isoformat() if case.accepted_on else None,
+        "decided_on": case.decided_on.isoformat() if case.decided_on else None,
+        "extension": case.extension,
         "due_date": due_date.isoformat() if due_date else None,
         "accept_by": accept_by.isoformat() if accept_by else None,
         "terms": {
@@ -53,7 +56,11 @@ def case_to_doc(case: Case, *, due_date: date | None, accept_by: date | None) ->
         },
         "materials": {k: vars(v).copy() for k, v in case.materials.items()},
         "pauses": [
-            {"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
+            {
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat() if p.end else None,
+                "reason": p.reason,
+            }
             for p in case.pauses
         ],
         "notices": [
@@ -105,6 +112,10 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
         version=doc["_version"],
         submitted_on=_d(doc["submitted_at"]),
         window_start=_d(doc["window_start"]),
+        accepted_on=_d(doc.get("accepted_on")),
+        decided_on=_d(doc.get("decided_on")),
+        extension=doc.get("extension"),
+        due_on=_d(doc.get("due_date")),
         materials={k: MaterialRef(**v) for k, v in doc["materials"].items()},
         pauses=pauses_from_doc(doc),
         notices=[CorrectionNotice(tuple(_correction(i) for i in n)) for n in doc["notices"]],
@@ -121,7 +132,17 @@ def case_from_doc(doc: dict[str, Any]) -> Case:
 
 def pauses_from_doc(doc: dict[str, Any]) -> list[Pause]:
     """The clock's pauses of a stored case, for readers that need no whole Case."""
-    return [Pause(date.fromisoformat(p["start"]), _d(p["end"])) for p in doc["pauses"]]
+    return [
+        Pause(date.fromisoformat(p["start"]), _d(p["end"]), p.get("reason", ""))
+        for p in doc["pauses"]
+    ]
+
+
+def complete_on(doc: dict[str, Any]) -> date | None:
+    """The day the materials a decision rests on were received: the latest (re)submission.
+    Handling time runs from it, so the applicant's own correction time is never counted."""
+    received = doc.get("window_start") or doc.get("submitted_at")
+    return date.fromisoformat(received) if received else None
 
 
 def _correction(doc: dict[str, Any]) -> Correction:

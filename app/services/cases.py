@@ -15,7 +15,7 @@ from app.domain.notices import Correction
 from app.domain.prechecks import Precheck
 from app.domain.space import NOT_FOUND as SPACE_NOT_FOUND
 from app.domain.space import SpaceDocument, check_reusable
-from app.domain.workdays import deemed_acceptance_date, due_date
+from app.domain.workdays import deemed_acceptance_date
 from app.services.calendar import CalendarService
 from app.services.case_effects import precheck_effects, side_effects
 from app.services.case_opening import applying_for, check_eligible, new_case_number, terms_of
@@ -225,9 +225,47 @@ class CaseService:
         self, actor: Actor, number: str, reason: str, basis: str, *, version: int | None
     ) -> Case:
         case = await self._load(actor, number, version)
-        matter = await get_matter(self._store, case.terms.code)
-        case.reject(reason, basis, actor, self._clock(), remedy=matter.remedies.text())
+        remedy = await self._remedy(case)
+        case.reject(reason, basis, actor, self._clock(), remedy=remedy)
         return await self._save(case)
+
+    async def accept(self, actor: Actor, number: str, *, version: int | None) -> Case:
+        """受理: the 受理通知书 is the case's record of it; the decision clock starts."""
+        case = await self._load(actor, number, version)
+        case.accept(actor, self._clock())
+        return await self._save(case)
+
+    async def refuse_acceptance(
+        self, actor: Actor, number: str, reason: str, basis: str, *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        remedy = await self._remedy(case)
+        case.refuse_acceptance(reason, basis, actor, self._clock(), remedy=remedy)
+        return await self._save(case)
+
+    async def extend(
+        self, actor: Actor, number: str, approved_by: str, reason: str, *, version: int | None
+    ) -> Case:
+        """Art. 42's ten more working days, approved by the head of the department."""
+        case = await self._load(actor, number, version)
+        case.extend(approved_by, reason, actor, self._clock(), await self._calendars.calendar())
+        return await self._save(case)
+
+    async def pause_for(
+        self, actor: Actor, number: str, kind: str, expected_days: int, *, version: int | None
+    ) -> Case:
+        case = await self._load(actor, number, version)
+        case.pause_for(kind, expected_days, actor, self._clock())
+        return await self._save(case)
+
+    async def resume(self, actor: Actor, number: str, *, version: int | None) -> Case:
+        case = await self._load(actor, number, version)
+        case.resume(actor, self._clock())
+        return await self._save(case)
+
+    async def _remedy(self, case: Case) -> str:
+        """The 救济途径 a refusal must state: the matter's review body and court."""
+        return (await get_matter(self._store, case.terms.code)).remedies.text()
 
     async def confirm_payment(self, number: str, *, trade_no: str) -> Case:
         """The fee arrived (the payment service saw Alipay say so): the case moves on."""
@@ -314,10 +352,12 @@ class CaseService:
         write: Callable[[Transaction], Awaitable[None]] | None = None,
     ) -> Case:
         calendar = await self._calendars.calendar()
-        due = accept_by = None
-        if case.submitted_on is not None:
-            today = china_date(self._clock())
-            due = due_date(calendar, case.submitted_on, case.terms.limit_days, case.pauses, today)
+        accept_by = None
+        clock = case.legal_clock()
+        # The running limit's last day (the queue and the cards sort on it); once none runs,
+        # the last one is kept for the record.
+        due = clock.due(calendar, china_date(self._clock())) if clock else case.due_on
+        case.due_on = due
         if case.state in BEFORE_ACCEPTANCE and case.window_start is not None:
             accept_by = deemed_acceptance_date(calendar, case.window_start)
         doc = case_to_doc(case, due_date=due, accept_by=accept_by)

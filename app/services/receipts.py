@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.case_states import LABELS_ZH, TERMINAL
+from app.domain.case_states import LABELS_ZH
 from app.domain.errors import NotFoundError
-from app.domain.workdays import remaining_working_days, used_working_days
 from app.services.calendar import CalendarService
 from app.services.case_records import CASES, case_from_doc
 from app.services.catalog import get_matter
@@ -40,10 +39,9 @@ async def public_status(
     except NotFoundError:  # the matter left the catalog; the case keeps the department's code
         department = case.terms.department
     days_left = None
-    if case.submitted_on is not None and case.state not in TERMINAL:
-        calendar = await calendars.calendar()
-        used = used_working_days(calendar, case.submitted_on, today, case.pauses)
-        days_left = remaining_working_days(case.terms.limit_days, used)
+    clock = case.legal_clock()
+    if clock is not None:
+        days_left = clock.remaining(await calendars.calendar(), today)
     return PublicStatus(
         number=case.number,
         matter_name=case.terms.name,

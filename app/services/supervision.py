@@ -40,7 +40,13 @@ from app.domain.supervision import (
 from app.domain.targets import MonthFigures
 from app.domain.workdays import WarningLevel, WorkCalendar
 from app.services.calendar import CalendarService
-from app.services.case_records import CASES, EVENTS, pauses_from_doc
+from app.services.case_records import (
+    CASES,
+    EVENTS,
+    case_from_doc,
+    complete_on,
+    pauses_from_doc,
+)
 from app.services.catalog import list_matters
 from app.services.follow_ups import close_follow_up as _close_follow_up
 from app.services.follow_ups import open_follow_ups
@@ -186,11 +192,8 @@ async def warning_cards(
     docs = await store.find(CASES, where, sort=[("due_date", 1)], limit=CARD_LIMIT + 1)
     cards = []
     for doc in docs[:CARD_LIMIT]:
-        state = State(doc["state"])
-        terms = doc["terms"]
-        clock = watch(
-            state, _submitted_on(doc), terms["limit_days"], pauses_from_doc(doc), calendar, today
-        )
+        state, terms = State(doc["state"]), doc["terms"]
+        clock = watch(case_from_doc(doc).legal_clock(), calendar, today)
         if clock is None or clock.warning is WarningLevel.GREEN:
             continue
         cards.append(
@@ -220,14 +223,15 @@ async def _cases_of(store: DocumentStore, numbers: Sequence[str]) -> dict[str, D
 
 
 async def _handling(store: DocumentStore, calendar: WorkCalendar, since: str) -> Handling:
-    """Working days from submission to the decision, pauses left out, of the period's decisions."""
+    """Working days from the complete materials to the decision (Art. 45 periods left out), of
+    the period's decisions."""
     where = {"action": {"$in": list(DECISIONS)}, "at": {"$gte": since}}
     events = await store.find(EVENTS, where, sort=[("at", -1)], limit=EVENT_LIMIT)
     cases = await _cases_of(store, [e["case_number"] for e in events])
     spent = []
     for event in events:
         doc = cases.get(event["case_number"])
-        submitted = _submitted_on(doc) if doc else None
+        submitted = complete_on(doc) if doc else None
         if doc is None or submitted is None:
             continue
         decided = china_date(datetime.fromisoformat(event["at"]))
@@ -321,9 +325,9 @@ def _row(
     ended: date | None,
 ) -> list[str]:
     state = State(doc["state"])
-    submitted = _submitted_on(doc)
+    submitted = complete_on(doc)
     terms = doc["terms"]
-    clock = watch(state, submitted, terms["limit_days"], pauses_from_doc(doc), calendar, today)
+    clock = watch(case_from_doc(doc).legal_clock(), calendar, today)
     if clock is not None:
         used: int | None = clock.used_days
     elif submitted is not None:

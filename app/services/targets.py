@@ -17,7 +17,7 @@ from app.domain.supervision import DECISIONS, handling_days
 from app.domain.targets import CaseFacts, MonthFigures, monthly_figures
 from app.domain.workdays import WorkCalendar
 from app.services.appointment_records import BOOKINGS
-from app.services.case_records import CASES, EVENTS, pauses_from_doc
+from app.services.case_records import CASES, EVENTS, complete_on, pauses_from_doc
 from app.services.catalog import list_matters
 from storage.documents import Document, DocumentStore
 
@@ -58,10 +58,10 @@ def _facts(
     decided: dict[str, date],
     legal: dict[str, int],
 ) -> CaseFacts:
-    submitted = date.fromisoformat(doc["submitted_at"])
     used = None
-    if doc["_id"] in decided:
-        used = handling_days(calendar, submitted, decided[doc["_id"]], pauses_from_doc(doc))
+    received = complete_on(doc)
+    if doc["_id"] in decided and received is not None:
+        used = handling_days(calendar, received, decided[doc["_id"]], pauses_from_doc(doc))
     return CaseFacts(
         department=doc["department"],
         month=doc["submitted_at"][:7],

@@ -36,6 +36,11 @@ DOORS: Mapping[str, frozenset[Role]] = {
     "/staff/cases/{number}/approve": frozenset({R}),
     "/staff/cases/{number}/issue": frozenset({R}),
     "/staff/cases/{number}/reject": frozenset({R}),
+    "/staff/cases/{number}/accept": frozenset({R}),
+    "/staff/cases/{number}/refuse": frozenset({R}),
+    "/staff/cases/{number}/extend": frozenset({R}),
+    "/staff/cases/{number}/pause": frozenset({R}),
+    "/staff/cases/{number}/resume": frozenset({R}),
     "/staff/cases/{number}/courier/{kind}/retry": frozenset({R}),
     # 代办 with evidence: the matter's department reviewers, and administrators.
     "/staff/mandates": frozenset({R, A}),

@@ -1,4 +1,4 @@
-"""The receipt (受理回执) QR code of a case: a signed link, the owner's redirect, a public view."""
+"""The receipt (收件回执) QR code of a case: a signed link, the owner's redirect, a public view."""
 
 from __future__ import annotations
 

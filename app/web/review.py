@@ -16,9 +16,18 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from app import keys
-from app.domain.actors import Actor
-from app.domain.case_states import DEPARTMENT_TURN, LABELS_ZH, RULES, Action, actions_open
+from app.domain.actors import Actor, Role
+from app.domain.case_states import (
+    DECIDING,
+    DEPARTMENT_TURN,
+    LABELS_ZH,
+    Action,
+    actions_open,
+    may_take,
+)
 from app.domain.cases import Case
+from app.domain.errors import ValidationFailed
+from app.domain.legal_clock import ART45_KINDS
 from app.domain.notices import DEFECTS, Correction, defects_for
 from app.edge.bounds import MAX_PAGE, query_int
 from app.edge.errors import back, back_to
@@ -34,6 +43,8 @@ PAGE_SIZE = 20
 # The case page's forms and the action each takes; a form shows only while its action is open.
 FORMS = {
     "return": Action.RETURN,
+    "accept": Action.ACCEPT,
+    "refuse": Action.REFUSE,
     "approve": Action.APPROVE,
     "reject": Action.REJECT,
     "issue": Action.ISSUE_CERTIFICATE,
@@ -44,6 +55,11 @@ DONE: dict[str, tuple[str, Action | None]] = {
     "approved": ("已预审通过，已通知申请人。", Action.APPROVE),
     "returned": ("已一次性告知申请人补正，共 {items} 项。", Action.RETURN),
     "rejected": ("已作出不予许可决定，已通知申请人。", Action.REJECT),
+    "accepted": ("已受理，受理通知书已发送申请人。", Action.ACCEPT),
+    "refused": ("已作出不予受理决定，已通知申请人。", Action.REFUSE),
+    "extended": ("已延长办理期限十个工作日，已告知申请人延期理由。", None),
+    "paused": ("已暂停计时，已书面告知申请人所需时间。", None),
+    "resumed": ("已恢复计时，已告知申请人。", None),
     "issued": (
         "已出证，电子证照生成后存入申请人的个人空间，并通知申请人。",
         Action.ISSUE_CERTIFICATE,
@@ -107,6 +123,7 @@ async def _case_page(
     case = await request.config_dict[keys.CASES].view(actor, number, purpose="review")
     [view] = await case_views(request, [case])
     open_ = actions_open(case.state, actor.role)
+    deciding = case.state in DECIDING and actor.role is Role.REVIEWER
     context = {
         "case": view,
         "version": draft.get("version") or case.version,
@@ -118,7 +135,13 @@ async def _case_page(
         "defects": DEFECTS,
         "defect_sets": {s.id: defects_for(s.expected_kind) for s in case.slots},
         "csrf": csrf_token(request, STAFF),
-        "may": {form: action in open_ for form, action in FORMS.items()},
+        "may": {form: action in open_ for form, action in FORMS.items()}
+        | {
+            "extend": deciding and case.extension is None,
+            "pause": deciding and not case.paused,
+            "resume": deciding and case.paused,
+        },
+        "art45": ART45_KINDS,
         "idle": not open_,
         "courier": await courier_view(request, case, actor),
         "needs_reason": actor.role in NEEDS_A_REASON,
@@ -129,7 +152,7 @@ async def _case_page(
 def _banner(done: str, case: Case) -> str:
     """The sentence for the ``done`` key from the query, if it is one and still true."""
     text, action = DONE.get(done, ("", None))
-    if action is not None and case.state in RULES[action].sources:
+    if action is not None and may_take(action, case.state):
         return ""  # still to be done: a stale or made-up link
     if action is Action.RETURN:
         return text.format(items=len(case.notices[-1].items)) if case.notices else ""
@@ -257,6 +280,74 @@ async def retry_courier(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     await request.config_dict[keys.SHIPMENTS].retry(actor, number, kind)
     raise web.HTTPSeeOther(_done(number, f"retry-{kind}"))
+
+
+@routes.post("/staff/cases/{number}/accept")
+async def accept(request: web.Request) -> web.Response:
+    return await _decision(
+        request,
+        "accepted",
+        lambda cases, actor, number, _, version: cases.accept(actor, number, version=version),
+    )
+
+
+@routes.post("/staff/cases/{number}/refuse")
+async def refuse(request: web.Request) -> web.Response:
+    return await _decision(
+        request,
+        "refused",
+        lambda cases, actor, number, form, version: cases.refuse_acceptance(
+            actor, number, str(form.get("reason", "")), str(form.get("basis", "")), version=version
+        ),
+    )
+
+
+@routes.post("/staff/cases/{number}/extend")
+async def extend(request: web.Request) -> web.Response:
+    """Art. 42: ten more working days, with the head of the department named."""
+    return await _decision(
+        request,
+        "extended",
+        lambda cases, actor, number, form, version: cases.extend(
+            actor,
+            number,
+            str(form.get("approved_by", "")),
+            str(form.get("reason", "")),
+            version=version,
+        ),
+    )
+
+
+@routes.post("/staff/cases/{number}/pause")
+async def pause(request: web.Request) -> web.Response:
+    """Art. 45: a hearing, testing, expert review… whose time the limit leaves out."""
+    return await _decision(
+        request,
+        "paused",
+        lambda cases, actor, number, form, version: cases.pause_for(
+            actor,
+            number,
+            str(form.get("kind", "")),
+            _days(form.get("expected_days")),
+            version=version,
+        ),
+    )
+
+
+@routes.post("/staff/cases/{number}/resume")
+async def resume(request: web.Request) -> web.Response:
+    return await _decision(
+        request,
+        "resumed",
+        lambda cases, actor, number, _, version: cases.resume(actor, number, version=version),
+    )
+
+
+def _days(value: object) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit():
+        raise ValidationFailed("请填写预计所需的天数（1 至 365 天）")
+    return int(text)
 
 
 @routes.post("/staff/cases/{number}/reject")

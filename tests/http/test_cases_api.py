@@ -58,7 +58,7 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
     )
     assert status == 200, returned
     assert returned["state"] == "returned"
-    assert returned["clock"]["paused"] is True
+    assert returned["clock"] is None  # the applicant's turn: no limit runs on the office
 
     status, seen = await api.call("GET", f"/cases/{number}", "demo-citizen")
     notice = seen["notices"][0]["text"]
@@ -70,6 +70,26 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
     assert status == 200
     status, case = await api.call("POST", f"/cases/{number}/submit", "demo-citizen", json={})
     assert case["state"] == "resubmitted"
+    assert case["clock"]["period"] == "acceptance" and case["clock"]["limit_days"] == 5
+    status, case = await api.call(
+        "POST", f"/cases/{number}/accept", reviewer, json={"version": case["version"]}
+    )
+    assert status == 200, case
+    assert case["state"] == "accepted" and case["accepted_on"]
+    assert case["clock"]["period"] == "decision"
+    limit = case["clock"]["limit_days"]
+    status, case = await api.call(
+        "POST",
+        f"/cases/{number}/extend",
+        reviewer,
+        json={"approved_by": "局长 王某", "reason": "需要现场核查", "version": case["version"]},
+    )
+    assert status == 200, case
+    assert case["clock"]["limit_days"] == limit + 10 and case["extension"]["approved_by"]
+    status, again = await api.call(
+        "POST", f"/cases/{number}/extend", reviewer, json={"approved_by": "x", "reason": "y"}
+    )
+    assert status == 409 and "只能延长一次" in again["error"]["message"]
     status, case = await api.call(
         "POST", f"/cases/{number}/approve", reviewer, json={"version": case["version"]}
     )
@@ -79,7 +99,9 @@ async def test_the_whole_review_journey_with_one_correction(api: Api) -> None:
     status, history = await api.call("GET", f"/cases/{number}/history", "demo-citizen")
     actions = [e["action"] for e in history["items"]]
     assert actions[0] == "create"
-    assert {"submit", "return_for_correction", "resubmit", "approve"} <= set(actions)
+    assert {"submit", "return_for_correction", "resubmit", "accept", "extend", "approve"} <= set(
+        actions
+    )
     assert [e["seq"] for e in history["items"]] == sorted(e["seq"] for e in history["items"])
 
 

@@ -67,7 +67,7 @@ async def test_the_receipt_qr_takes_its_owner_to_the_case_and_shows_others_only_
     link = receipt_path(settings, number)
     await sign_in(world, f"/h5/cases/{number}")
     html = await (await http.get(f"/h5/cases/{number}")).text()
-    assert "受理回执" in html and "市民政局" in html
+    assert "收件回执" in html and "市民政局" in html
     qr = segno.make(settings.public_base_url + link, error="m")
     assert qr.svg_inline(scale=4, border=2, omitsize=True) in html  # drawn inline, no CDN
     assert "<script" not in html

@@ -213,12 +213,12 @@ async def test_a_case_can_be_submitted_and_queried_by_number(
         await cases.attach(actor, case.number, slot.id, ref, version=None)
     assert case.number in await say(bot, "提交")
     detail = await say(bot, case.number)
-    # Submitted today: the clock starts tomorrow, so no "已用 0，剩余 0" kind of figures.
-    assert "已提交" in detail and "自提交次日起计算" in detail and "已用" not in detail
-    clock.advance(days=7)
+    # Submitted today: Art. 32's five working days to accept run from tomorrow, all left.
+    assert "已提交" in detail and "受理期限" in detail and "剩余 5 个工作日" in detail
+    clock.advance(days=1)  # a working day later, one of the five is used
     detail = await say(bot, case.number)
-    used, left = map(int, re.findall(r"已用 (\d+) 个工作日，剩余 (\d+) 个工作日", detail)[0])
-    assert used > 0 and used + left == case.terms.limit_days
+    [left] = map(int, re.findall(r"受理期限.*剩余 (\d+) 个工作日", detail))
+    assert left == 4
     listing = await say(bot, "查询进度")
     assert case.number in listing
 

@@ -68,6 +68,10 @@ async def test_a_bad_rating_opens_one_follow_up_in_the_agreed_shape(
         "closed_at": None,
         "closed_by": None,
         "resolution": None,
+        "rater": "demo-citizen",  # the one told the result (回访) and asked if it helped
+        "answer": None,
+        "rounds": 1,
+        "earlier": [],
     }
     assert [d["_id"] for d in await open_follow_ups(store)] == [number]
 

@@ -31,7 +31,7 @@ async def test_the_public_view_counts_working_days_left_and_names_no_one(
         ref = MaterialRef(f"cases/{case.number}/{slot.id}.jpg", "image/jpeg", 3, "0" * 64)
         await cases.attach(CITIZEN, case.number, slot.id, ref, version=None)
     await cases.submit(CITIZEN, case.number, version=None)  # Monday 2 Nov
-    clock.advance(days=3)  # Thursday: Tuesday to Thursday used
+    clock.advance(days=3)  # Thursday: Tuesday to Thursday used of the five days to accept
     status = await public_status(store, calendars, case.number, china_date(clock()))
     assert status is not None
     assert asdict(status) == {
@@ -41,6 +41,6 @@ async def test_the_public_view_counts_working_days_left_and_names_no_one(
         "state_label": "已提交",
         "submitted_on": date(2026, 11, 2),
         "limit_days": 7,
-        "days_left": 4,
+        "days_left": 2,  # Art. 32: accepted, refused or told to correct within five days
     }
     assert await public_status(store, calendars, "BC20261102000000", date(2026, 11, 5)) is None

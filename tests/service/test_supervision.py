@@ -92,17 +92,17 @@ async def figures(
     return await supervision.dashboard(store, calendars, SUPERVISOR, clock(), days=days)
 
 
-async def test_handling_time_runs_from_submission_to_decision_without_the_pauses(
+async def test_handling_time_runs_from_the_complete_materials_to_the_decision(
     store: SqliteDocumentStore, calendars: CalendarService, clock: Clock, fortnight: dict[str, str]
 ) -> None:
     handling = (await figures(store, calendars, clock)).handling
-    # b: same day, 0; c: Tue-Fri and Mon, 5; a: 7 working days less the 3 it waited on the
-    # applicant (Thu 5, Fri 6, Mon 9), 4.
+    # b: same day, 0; c: Tue-Fri and Mon, 5; a: from its corrected materials (Mon 9) to the
+    # decision (Wed 11), 2: the days it waited on the applicant are not the office's.
     assert handling.decided == 3
-    assert handling.mean_days == pytest.approx(3.0)
+    assert handling.mean_days == pytest.approx(7 / 3)
     assert handling.p90_days == 5
     assert [(b.low, b.high, b.count) for b in handling.bins] == [
-        (0, 0, 1), (1, 1, 0), (2, 2, 0), (3, 3, 0), (4, 4, 1), (5, 5, 1)
+        (0, 0, 1), (1, 1, 0), (2, 2, 1), (3, 3, 0), (4, 4, 0), (5, 5, 1)
     ]  # fmt: skip
 
 
@@ -121,9 +121,10 @@ async def test_yellow_and_red_cards_are_the_watched_cases_near_or_past_their_lim
     cards = (await figures(store, calendars, clock)).cards
     seen = {c.number: (c.warning, c.remaining_days) for c in cards}
     assert seen == {
-        fortnight["e"]: (WarningLevel.RED, -2),  # deemed accepted, 9 of 7 days used
-        fortnight["d"]: (WarningLevel.YELLOW, 1),  # returned: paused after 6 days
-        fortnight["g"]: (WarningLevel.YELLOW, 1),  # 2 of its 3 days used
+        # Deemed accepted as of receipt (Mon 2, Art. 32): 9 of its 7 days to decide used.
+        fortnight["e"]: (WarningLevel.RED, -2),
+        # d is returned (the applicant's turn: no limit runs); g and h are within the five
+        # days to accept, 2 and 0 of them used.
     }
     assert cards[0].number == fortnight["e"]  # red first
     assert cards[0].matter == "居住证首次申领" and cards[0].department == "市公安局"
@@ -167,10 +168,11 @@ async def test_the_export_has_every_submitted_case_with_its_working_days(
     await service.open(CITIZEN, RESIDENCE)
     rows = {r[0]: r async for r in supervision.case_rows(store, calendars, SUPERVISOR, clock())}
     assert len(rows) == 7  # the draft is not in it
-    refused = ["不予许可", "2026-11-02", "2026-11-11", "5", "", "非常不满意"]
-    assert rows[fortnight["c"]][3:] == refused  # 5 days to the refusal, its due date kept
+    # 5 days to the refusal; the due date kept is the last limit that ran: Art. 32's five days.
+    refused = ["不予许可", "2026-11-02", "2026-11-09", "5", "", "非常不满意"]
+    assert rows[fortnight["c"]][3:] == refused
     assert rows[fortnight["e"]][6:8] == ["9", "红牌"]
-    assert rows[fortnight["a"]][6:8] == ["4", ""]  # issued on the 11th: 7 days less 3 paused
+    assert rows[fortnight["a"]][6:8] == ["2", ""]  # issued on the 11th, 2 days after correction
 
 
 async def test_only_supervisors_get_the_figures(

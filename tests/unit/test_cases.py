@@ -11,8 +11,9 @@ from app.domain.case_states import RULES, TERMINAL, Action, State
 from app.domain.cases import CHINA, Case, MaterialRef, MatterTerms, Slot
 from app.domain.catalog import Remedies
 from app.domain.errors import InvalidTransition, NotPermitted, ValidationFailed
+from app.domain.legal_clock import Period
 from app.domain.notices import Correction, CorrectionNotice
-from app.domain.workdays import Pause, WorkCalendar
+from app.domain.workdays import WorkCalendar
 
 CITIZEN = Actor("u1", Role.APPLICANT)
 OTHER = Actor("u2", Role.APPLICANT)
@@ -172,8 +173,9 @@ def test_every_transition_records_actor_time_and_reason() -> None:
         at(MON, 15),
         remedy=REMEDY,
     )
-    event = case.new_events[-1]
-    assert (event.from_state, event.to_state) == (State.SUBMITTED, State.REJECTED)
+    accepted, event = case.new_events[-2:]  # a decision on the spot accepts first (Art. 32)
+    assert (accepted.action, accepted.detail) == ("accept", {"with_decision": True})
+    assert (event.from_state, event.to_state) == (State.ACCEPTED, State.REJECTED)
     assert event.actor_id == "r1" and event.actor_role is Role.REVIEWER
     assert event.at == at(MON, 15)
     assert event.reason == "材料不符合法定条件"
@@ -256,18 +258,88 @@ def test_an_empty_notice_is_refused() -> None:
         Correction("licence", ("no_such_code",))
 
 
-def test_correction_pause_stops_the_clock_while_the_applicant_works_art_45() -> None:
+def test_a_correction_notice_stops_no_clock_the_new_materials_open_a_new_window_art_32() -> None:
     case = submitted()
     case.return_for_correction(
         CorrectionNotice((Correction("licence", ("blurry",)),)),
         REVIEWER,
         at(MON + timedelta(days=1)),
     )
-    assert case.paused
+    assert case.legal_clock() is None  # the applicant's turn: no limit runs on the office
     case.attach("licence", ref("b"), CITIZEN, at(MON + timedelta(days=4)))
     case.resubmit(CITIZEN, at(MON + timedelta(days=4)))
+    clock = case.legal_clock()
+    assert clock is not None and clock.period is Period.ACCEPTANCE
+    assert clock.started == MON + timedelta(days=4) and clock.limit_days == 5
+    assert case.pauses == []  # nothing the law does not name is left out of any count
+
+
+def test_acceptance_starts_the_decision_clock_art_42() -> None:
+    case = submitted()
+    case.accept(REVIEWER, at(MON + timedelta(days=2)))
+    assert case.state is State.ACCEPTED and case.accepted_on == MON + timedelta(days=2)
+    clock = case.legal_clock()
+    assert clock is not None and clock.period is Period.DECISION
+    assert (clock.started, clock.limit_days) == (MON + timedelta(days=2), case.terms.limit_days)
+    with pytest.raises(InvalidTransition):  # after acceptance no correction notice (Art. 32)
+        case.return_for_correction(
+            CorrectionNotice((Correction("licence", ("blurry",)),)), REVIEWER, at(MON)
+        )
+
+
+def test_a_refusal_to_accept_is_a_decision_with_reason_basis_and_remedy_art_32() -> None:
+    case = submitted()
+    with pytest.raises(ValidationFailed):
+        case.refuse_acceptance("不属于本机关职权范围", "", REVIEWER, at(MON), remedy=REMEDY)
+    case.refuse_acceptance(
+        "申请事项依法不属于本机关职权范围，请向区市场监督管理局申请",
+        "《中华人民共和国行政许可法》第三十二条第一款第二项",
+        REVIEWER,
+        at(MON),
+        remedy=REMEDY,
+    )
+    assert case.state is State.NOT_ACCEPTED and case.state in TERMINAL
+    assert case.refusal_text().startswith("【不予受理决定】")
+    assert "区市场监督管理局" in case.refusal_text() and "申请行政复议" in case.refusal_text()
+
+
+def test_the_limit_is_extended_once_by_ten_days_with_the_heads_approval_art_42() -> None:
+    case = submitted()
+    case.accept(REVIEWER, at(MON))
+    limit = case.terms.limit_days
+    with pytest.raises(ValidationFailed):
+        case.extend("", "需要现场核查", REVIEWER, at(MON), WEEKDAYS)
+    case.extend(
+        "局长 王某", "需要现场核查经营场所", REVIEWER, at(MON + timedelta(days=1)), WEEKDAYS
+    )
+    clock = case.legal_clock()
+    assert clock is not None and clock.limit_days == limit + 10
+    assert case.extension is not None and case.extension["approved_by"] == "局长 王某"
+    assert case.new_events[-1].action == "extend" and case.new_events[-1].reason
+    with pytest.raises(InvalidTransition, match="只能延长一次"):
+        case.extend("局长 王某", "再延一次", REVIEWER, at(MON + timedelta(days=1)), WEEKDAYS)
+
+
+def test_no_extension_once_the_limit_has_run_out_art_42() -> None:
+    case = submitted()
+    case.accept(REVIEWER, at(MON))
+    late = at(MON + timedelta(days=7 * 8))  # far past any committed limit
+    with pytest.raises(InvalidTransition, match="已经届满"):
+        case.extend("局长 王某", "需要现场核查", REVIEWER, late, WEEKDAYS)
+
+
+def test_only_the_periods_art_45_names_stop_the_clock_and_each_says_so() -> None:
+    case = submitted()
+    case.accept(REVIEWER, at(MON))
+    with pytest.raises(ValidationFailed, match="第四十五条"):
+        case.pause_for("等待缴费", 5, REVIEWER, at(MON))
+    case.pause_for("专家评审", 10, REVIEWER, at(MON + timedelta(days=1)))
+    assert case.paused and "专家评审，预计 10 天" in case.pauses[-1].reason
+    case.resume(REVIEWER, at(MON + timedelta(days=8)))
     assert not case.paused
-    assert case.pauses == [Pause(MON + timedelta(days=1), MON + timedelta(days=4))]
+    assert case.pauses[-1].end == MON + timedelta(days=8)
+    clock = case.legal_clock()
+    assert clock is not None and clock.used(WEEKDAYS, MON + timedelta(days=8)) == 1
 
 
 def test_no_notice_within_five_working_days_means_deemed_accepted_art_32() -> None:
@@ -276,6 +348,7 @@ def test_no_notice_within_five_working_days_means_deemed_accepted_art_32() -> No
         case.deem_accepted(WEEKDAYS, at(date(2026, 11, 9), 23))
     case.deem_accepted(WEEKDAYS, at(date(2026, 11, 10)))
     assert case.state is State.DEEMED_ACCEPTED
+    assert case.accepted_on == date(2026, 11, 2)  # accepted as of the day of receipt
     with pytest.raises(InvalidTransition):
         case.return_for_correction(
             CorrectionNotice((Correction("licence", ("blurry",)),)),
@@ -289,11 +362,15 @@ def test_no_notice_within_five_working_days_means_deemed_accepted_art_32() -> No
 def test_approval_of_a_charged_matter_waits_for_payment_then_pickup() -> None:
     case = submitted(fee=1000, originals=True)
     case.approve(REVIEWER, at(MON))
-    assert case.state is State.AWAITING_PAYMENT and case.paused
+    assert case.state is State.AWAITING_PAYMENT
     with pytest.raises(InvalidTransition):
         case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON))
     case.confirm_payment(SYSTEM, at(MON + timedelta(days=1)))
-    assert case.state is State.AWAITING_PICKUP and not case.paused
+    assert case.state is State.AWAITING_PICKUP
+    # Art. 44: ten working days from the grant to issue the certificate, payment or not.
+    clock = case.legal_clock()
+    assert clock is not None and clock.period is Period.ISSUING
+    assert (clock.started, clock.limit_days) == (MON, 10)
 
 
 def test_a_free_matter_without_originals_goes_straight_to_issuing() -> None:
@@ -306,16 +383,15 @@ def test_a_free_matter_without_originals_goes_straight_to_issuing() -> None:
     assert case.state is State.CLOSED
 
 
-def test_originals_in_transit_pause_the_clock_until_received() -> None:
+def test_originals_in_transit_stop_no_clock_no_law_leaves_the_post_out() -> None:
     case = submitted(originals=True)
     case.approve(REVIEWER, at(MON))
     assert case.state is State.AWAITING_PICKUP
     case.act(Action.COLLECT_ORIGINALS, COURIER, at(MON + timedelta(days=1)))
-    assert case.paused
-    case.act(Action.RECEIVE_ORIGINALS, REVIEWER, at(MON + timedelta(days=3)))
     assert not case.paused
+    case.act(Action.RECEIVE_ORIGINALS, REVIEWER, at(MON + timedelta(days=3)))
     case.act(Action.ISSUE_CERTIFICATE, REVIEWER, at(MON + timedelta(days=3)))
-    assert case.state is State.CERTIFICATE_ISSUED
+    assert case.state is State.CERTIFICATE_ISSUED and case.legal_clock() is None
 
 
 def test_materials_cannot_change_once_submitted() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -55,11 +55,13 @@ def test_a_partial_refund_leaves_the_rest_and_a_made_refund_is_made_once() -> No
 
 def test_a_fee_paid_before_review_puts_the_case_in_the_queue_and_is_not_asked_again() -> None:
     c = case(before_review=True)
-    assert c.state is State.AWAITING_PAYMENT and c.paused
+    assert c.state is State.AWAITING_PAYMENT
     with pytest.raises(InvalidTransition):
         c.approve(REVIEWER, AT)  # nobody reviews an unpaid pay-first case
-    c.confirm_payment(SYSTEM, AT, trade_no="T1")
-    assert c.state is State.SUBMITTED and c.fee_paid and not c.paused
+    received = c.window_start
+    c.confirm_payment(SYSTEM, AT + timedelta(days=3), trade_no="T1")
+    assert c.state is State.SUBMITTED and c.fee_paid
+    assert c.window_start == received  # Art. 32 runs from receipt: paying is not receiving
     c.approve(REVIEWER, AT)
     assert c.state is State.APPROVED
     assert owed_fen(c) == 1000

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from app.domain.case_states import State
+from app.domain.legal_clock import clock_of
 from app.domain.supervision import (
     handling_days,
     histogram,
@@ -55,13 +56,24 @@ def test_a_notice_on_the_fifth_working_day_is_in_time_and_the_next_day_is_late()
     assert not notice_in_time(WEEKDAYS, MONDAY, date(2026, 11, 10))
 
 
-def test_only_submitted_cases_the_office_has_not_finished_are_watched() -> None:
+def test_only_cases_with_a_running_limit_are_watched() -> None:
     friday = date(2026, 11, 13)
     for state in (State.DRAFT, State.CERTIFICATE_ISSUED, State.DELIVERED, State.REJECTED):
-        assert watch(state, MONDAY, 7, [], WEEKDAYS, friday) is None
-    assert watch(State.SUBMITTED, None, 7, [], WEEKDAYS, friday) is None
-    clock = watch(State.UNDER_REVIEW, MONDAY, 7, [], WEEKDAYS, friday)
+        running = clock_of(
+            state, window_start=MONDAY, accepted_on=MONDAY, decided_on=MONDAY, limit_days=7
+        )
+        assert watch(running, WEEKDAYS, friday) is None
+    deciding = clock_of(
+        State.ACCEPTED, window_start=None, accepted_on=MONDAY, decided_on=None, limit_days=7
+    )
+    clock = watch(deciding, WEEKDAYS, friday)
     assert clock is not None and clock.warning is WarningLevel.RED and clock.remaining_days == -2
+    # Before acceptance the five days of Art. 32 run: on the first Friday one is left.
+    accepting = clock_of(
+        State.UNDER_REVIEW, window_start=MONDAY, accepted_on=None, decided_on=None, limit_days=7
+    )
+    clock = watch(accepting, WEEKDAYS, date(2026, 11, 6))
+    assert clock is not None and clock.limit_days == 5 and clock.remaining_days == 1
 
 
 def test_the_warning_horizon_reaches_as_far_as_the_longest_limit_can_turn_yellow() -> None:
