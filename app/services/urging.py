@@ -59,6 +59,11 @@ class UrgingService:
             where["department"] = department
         return await self._store.count(URGES, where)
 
+    async def standing_cards(self, department: str) -> list[dict[str, Any]]:
+        """A department's cards still standing, red first (what its queue shows at the top)."""
+        docs = await self._store.find(URGES, {"lifted_at": None, "department": department})
+        return sorted(docs, key=lambda d: (d["warning"] != "red", d["remaining_days"]))
+
     async def _push(self, card: Card, staff: list[dict[str, Any]], now: datetime) -> int:
         key = f"{card.number}:{card.warning.value}"
         left = (

@@ -96,6 +96,7 @@ async def queue(request: web.Request) -> web.Response:
         "csrf": csrf_token(request, STAFF),
         "troubles": await request.config_dict[keys.SHIPMENTS].troubles(actor.department or ""),
         "proxies": len(await request.config_dict[keys.PROXIES].pending_for(actor)),
+        "urged": await request.config_dict[keys.URGING].standing_cards(actor.department or ""),
     }
     return aiohttp_jinja2.render_template("staff_queue.html", request, context)
 

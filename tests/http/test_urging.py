@@ -12,6 +12,7 @@ from storage.outbox import OUTBOX
 from tests.conftest import Clock
 from tests.http.chat_world import OPENID, World, apply_by_chat, eventually
 from tests.http.conftest import Api, fill_and_submit, open_case
+from tests.http.test_staff_pages import sign_in as staff_sign_in
 
 
 async def _pushes(api: Api) -> list[dict[str, object]]:
@@ -40,6 +41,9 @@ async def test_a_card_is_pushed_once_per_colour_to_the_department_and_the_superv
     assert await urging.push_cards() == 0  # the same card again: no second push
     assert await urging.standing(department) == 1
     assert await urging.standing("nobody") == 0
+    await staff_sign_in(api.client, f"reviewer-{department}")
+    queue = await (await api.client.get("/staff/queue")).text()
+    assert 'id="urged"' in queue and "黄牌" in queue and number in queue
 
     while len(await _pushes(api)) == len(yellow):
         clock.advance(days=1)
