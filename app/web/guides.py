@@ -23,5 +23,10 @@ async def guide(request: web.Request) -> web.Response:
             sections.append((heading, [rest] if rest else []))
         elif sections:
             sections[-1][1].append(line)
-    context = {"matter": matter, "sections": sections}
+    # GB/T 36114 办理地点和时间: the department's hall, as the booking pages give it.
+    context = {
+        "matter": matter,
+        "sections": sections,
+        "hall": await request.config_dict[keys.APPOINTMENTS].hall(matter),
+    }
     return aiohttp_jinja2.render_template("h5_guide.html", request, context)
