@@ -14,6 +14,7 @@ from app.services.cases import CaseService
 from app.services.catalog import CatalogService
 from app.services.certificates import CertificateService
 from app.services.custody import CustodyService
+from app.services.dead_letters import DeadLetters
 from app.services.follow_ups import FollowUpService
 from app.services.mandates import MandateService
 from app.services.materials import MaterialService
@@ -51,6 +52,7 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 FOLLOW_UPS = web.AppKey("follow_ups", FollowUpService)
 SUPERVISION = web.AppKey("supervision", SupervisionService)
 URGING = web.AppKey("urging", UrgingService)
+DEAD_LETTERS = web.AppKey("dead_letters", DeadLetters)  # the outbox's given-up work
 PRIVACY = web.AppKey("privacy", PrivacyService)
 RECEIPTS = web.AppKey("receipts", ReceiptService)
 MATERIALS = web.AppKey("materials", MaterialService)

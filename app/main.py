@@ -141,7 +141,7 @@ def _services_ctx(settings: Settings, clock: Clock) -> Context:
         app[keys.CALENDAR], app[keys.CASES], app[keys.CATALOG] = s.calendars, s.cases, s.catalog
         app[keys.ACCOUNTS], app[keys.FOLLOW_UPS] = s.accounts, s.follow_ups
         app[keys.SUPERVISION], app[keys.PRIVACY] = s.supervision, s.privacy
-        app[keys.URGING] = s.urging
+        app[keys.URGING], app[keys.DEAD_LETTERS] = s.urging, s.dead_letters
         app[keys.RECEIPTS], app[keys.MATERIALS], app[keys.SPACE] = s.receipts, s.materials, s.space
         app[keys.MANDATES], app[keys.PROXIES] = s.mandates, s.proxies
         app[keys.PRECHECKS], app[keys.APPOINTMENTS] = s.prechecks, s.appointments

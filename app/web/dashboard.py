@@ -1,4 +1,5 @@
-"""The supervisor's dashboard (电子监察): figures with server-drawn charts, the CSV, follow-ups."""
+"""The supervisor's dashboard (电子监察): figures with server-drawn charts, the CSV, follow-ups,
+and the background work that failed, sent back to work from here."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ async def dashboard(request: web.Request) -> web.Response:
         "targets": await request.config_dict[keys.SUPERVISION].targets(actor),
         "target_heads": TARGETS,
         "provisional": await request.config_dict[keys.CALENDAR].uncovered_years(figures.today),
+        "dead": await request.config_dict[keys.DEAD_LETTERS].listing(actor),
+        "requeued": query_int(request, "requeued", low=0, high=100_000, default=0),
     }
     return aiohttp_jinja2.render_template("staff_dashboard.html", request, context)
 
@@ -116,6 +119,26 @@ async def retry_payment_job(request: web.Request) -> web.Response:
     form = await checked_form(request, STAFF)
     await request.config_dict[keys.PAYMENT_SERVICE].retry(actor, form.get("key", ""))
     raise web.HTTPSeeOther("/staff/dashboard#payments")
+
+
+@routes.post("/staff/dashboard/dead/retry")
+@back("/staff/dashboard#dead-work")
+async def retry_dead(request: web.Request) -> web.Response:
+    """One message the outbox gave up on, back to work once its cause is fixed."""
+    actor = _supervisor(request)
+    form = await checked_form(request, STAFF)
+    await request.config_dict[keys.DEAD_LETTERS].retry(actor, form.get("key", ""))
+    raise web.HTTPSeeOther("/staff/dashboard?requeued=1#dead-work")
+
+
+@routes.post("/staff/dashboard/dead/retry-topic")
+@back("/staff/dashboard#dead-work")
+async def retry_dead_topic(request: web.Request) -> web.Response:
+    """Every message of one topic the outbox gave up on, back to work at once."""
+    actor = _supervisor(request)
+    form = await checked_form(request, STAFF)
+    sent = await request.config_dict[keys.DEAD_LETTERS].retry_topic(actor, form.get("topic", ""))
+    raise web.HTTPSeeOther(f"/staff/dashboard?requeued={sent}#dead-work")
 
 
 @routes.post("/staff/dashboard/follow-ups/{number}/close")

@@ -60,6 +60,8 @@ DOORS: Mapping[str, frozenset[Role]] = {
     "/staff/dashboard": frozenset({S}),
     "/staff/dashboard.csv": frozenset({S}),
     "/staff/dashboard/payments/retry": frozenset({S}),
+    "/staff/dashboard/dead/retry": frozenset({S}),
+    "/staff/dashboard/dead/retry-topic": frozenset({S}),
     "/staff/dashboard/follow-ups/{number}/close": frozenset({S}),
     "/courier/": frozenset({C}),
     "/courier/scan": frozenset({C}),

@@ -97,6 +97,7 @@ async def queue(request: web.Request) -> web.Response:
         "troubles": await request.config_dict[keys.SHIPMENTS].troubles(actor.department or ""),
         "proxies": len(await request.config_dict[keys.PROXIES].pending_for(actor)),
         "urged": await request.config_dict[keys.URGING].standing_cards(actor.department or ""),
+        "unreached": await request.config_dict[keys.DEAD_LETTERS].unreached(actor.department or ""),
     }
     return aiohttp_jinja2.render_template("staff_queue.html", request, context)
 
@@ -146,6 +147,7 @@ async def _case_page(
         "idle": not open_,
         "courier": await courier_view(request, case, actor),
         "needs_reason": actor.role in NEEDS_A_REASON,
+        "unreached": await request.config_dict[keys.DEAD_LETTERS].unreached_case(case.number),
     }
     return aiohttp_jinja2.render_template("staff_case.html", request, context)
 

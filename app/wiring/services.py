@@ -20,6 +20,7 @@ from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import CatalogService
 from app.services.certificates import CertificateService
+from app.services.dead_letters import DeadLetters
 from app.services.follow_ups import FollowUpService
 from app.services.mandates import MandateService
 from app.services.materials import MaterialService
@@ -51,6 +52,7 @@ class Services:
     follow_ups: FollowUpService
     supervision: SupervisionService
     urging: UrgingService
+    dead_letters: DeadLetters
     privacy: PrivacyService
     receipts: ReceiptService
     materials: MaterialService
@@ -91,6 +93,7 @@ def build_services(
         follow_ups=FollowUpService(documents, calendars),
         supervision=SupervisionService(documents, calendars, clock=clock),
         urging=UrgingService(documents, calendars, clock),
+        dead_letters=DeadLetters(documents, clock=clock),
         privacy=PrivacyService(documents, objects, clock=clock),
         receipts=ReceiptService(documents, calendars, clock=clock),
         materials=MaterialService(objects, cases),
