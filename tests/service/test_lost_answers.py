@@ -77,7 +77,9 @@ async def test_a_notice_whose_answer_is_lost_reaches_the_phone_at_most_twice_unt
         dispatcher = chat_dispatcher(store, {"wechat.text": notify}, client, clock)
         for n, text in enumerate(NOTICES):
             payload = {"openid": OPENID, "text": text}
-            await enqueue_alone(store, topic="wechat.text", key=f"n{n}", payload=payload, now=clock())
+            await enqueue_alone(
+                store, topic="wechat.text", key=f"n{n}", payload=payload, now=clock()
+            )
         sim.faults.fault, sim.faults.slow_seconds = fault, 1.0
 
         for _ in range(150):  # 25 minutes of the fault, looked at every 10 seconds
