@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.conversations import INBOUND
 from storage.documents import Document, DocumentStore, DuplicateKey
+from storage.purges import delete_each
 
 
 async def first_sight(store: DocumentStore, key: str) -> Document | None:
@@ -35,8 +36,4 @@ async def purge_receipts(store: DocumentStore, now: datetime, *, batch: int = 10
     """Delete receipts older than RECEIPT_DAYS, a batch at a time; returns how many went."""
     cutoff = (now - timedelta(days=RECEIPT_DAYS)).isoformat()
     old = await store.find(INBOUND, {"at": {"$lt": cutoff}}, sort=[("at", 1)], limit=batch)
-    if old:
-        async with store.transaction() as tx:
-            for doc in old:
-                await tx.delete(INBOUND, doc["_id"])
-    return len(old)
+    return await delete_each(store, INBOUND, old)  # another instance may purge the same ones

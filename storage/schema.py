@@ -108,6 +108,11 @@ MIGRATIONS: list[list[Index]] = [
         Index("sign_in_attempts", (("at", 1),)),
         Index("sessions", (("expires_at", 1),)),
     ],
+    [
+        # 督办: a department's cards still standing; a periodic job's runs, purged by age.
+        Index("urges", (("lifted_at", 1), ("department", 1))),
+        Index("periodic_runs", (("at", 1),)),
+    ],
 ]
 
 COLLECTIONS: tuple[str, ...] = (
@@ -146,4 +151,7 @@ COLLECTIONS: tuple[str, ...] = (
     "sign_in_attempts",
     "sessions",
     "pay_handoffs",
+    "calendar_years",
+    "urges",
+    "periodic_runs",
 )

@@ -44,6 +44,7 @@ from app.services.shipments import ShipmentService
 from logistics.pickup_codes import HandOver, IssuedCode, PickupCodeRejected, PickupCodes
 from logistics.port import RouteEvent, Stage
 from storage.documents import DocumentStore, DuplicateKey, Transaction
+from storage.purges import delete_each
 
 log = logging.getLogger(__name__)
 PLACE_MAX = 60
@@ -142,10 +143,7 @@ class CustodyService:
         old = await self._store.find(
             HANDOVER_CODES, {"expires_at": {"$lt": now}}, sort=[("expires_at", 1)], limit=batch
         )
-        for doc in old:
-            async with self._store.transaction() as tx:
-                await tx.delete(HANDOVER_CODES, doc["_id"])
-        return len(old)
+        return await delete_each(self._store, HANDOVER_CODES, old)
 
     async def courier_tasks(self, actor: Actor) -> dict[str, list[Leg]]:
         """A courier's parcels to hand in at a counter, and certificates waiting to be taken."""

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from app.domain.actors import Actor, Role
-from app.services.sessions import Session, Use, delete_each, wall_clock
+from app.services.sessions import Session, Use, wall_clock
 from storage.documents import DocumentStore, StoreError
+from storage.purges import delete_each
 
 HANDOFFS = "pay_handoffs"
 LINK_LIFE = timedelta(minutes=10)

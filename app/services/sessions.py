@@ -12,14 +12,14 @@ are wall-clock time too, never the business clock a test or a replay may move.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from app.domain.actors import Actor
-from storage.documents import DocumentStore, DuplicateKey, NotFound
+from storage.documents import DocumentStore, DuplicateKey
+from storage.purges import delete_each
 
 ENDED = "sessions"  # one record per signed-out session, _id = the token's jti
 
@@ -88,10 +88,4 @@ async def purge_ended(store: DocumentStore) -> int:
     return await delete_each(store, ENDED, gone)
 
 
-async def delete_each(store: DocumentStore, collection: str, docs: list[dict[str, Any]]) -> int:
-    """Delete ``docs``, one unit of work each: one another instance deleted first is skipped."""
-    for doc in docs:
-        with contextlib.suppress(NotFound):
-            async with store.transaction() as tx:
-                await tx.delete(collection, doc["_id"])
-    return len(docs)
+

@@ -42,7 +42,7 @@ from app.services.materials import store_photo
 from app.services.notify import notify_once
 from app.services.space_records import SPACE, doc_from_record, doc_to_record
 from ocr.rules import Verdict
-from storage.documents import DocumentStore, DuplicateKey, VersionConflict
+from storage.documents import DocumentStore, DuplicateKey, NotFound, VersionConflict
 from storage.objects import ObjectStore
 from storage.outbox import OutboxMessage, enqueue_alone
 
@@ -307,8 +307,11 @@ class SpaceService:
                 continue
             for key in keys:
                 await self._objects.delete(key)
-            async with self._store.transaction() as tx:
-                await tx.delete(SPACE, doc.id, expected_version=doc.version)
+            try:
+                async with self._store.transaction() as tx:
+                    await tx.delete(SPACE, doc.id, expected_version=doc.version)
+            except (NotFound, VersionConflict):  # another instance purged it first
+                continue
             removed += len(keys)
         return removed
 

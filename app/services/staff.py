@@ -26,8 +26,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from app.domain.actors import Actor, Role
 from app.domain.errors import NotPermitted
 from app.services.accounts import USERS
-from app.services.sessions import delete_each, ending_all
+from app.services.sessions import ending_all
 from storage.documents import DocumentStore
+from storage.purges import delete_each
 
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.COURIER, Role.KIOSK})
 ATTEMPTS = "sign_in_attempts"  # one record per attempt: the name tried, the client address, when

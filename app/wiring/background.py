@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+import functools
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 import structlog
@@ -24,6 +28,7 @@ from bot.inbound import purge_receipts
 from ocr.precheck import Prechecker
 from storage.documents import DocumentStore
 from storage.outbox import OUTBOX, SHUTDOWN_GRACE, Handler, OutboxDispatcher, purge_done
+from storage.periodic import claim_slot, purge_runs
 
 log = structlog.get_logger(__name__)
 OUTBOX_KEEP = timedelta(days=14)  # delivered messages (and their idempotency keys) kept this long
@@ -75,21 +80,27 @@ def background_ctx(
         ]
         if courier_jobs := app[keys.SHIPMENTS].handlers():
             tasks.append(dispatcher("outbox-courier", courier_jobs))
-        for seconds, job in (
-            (300, app[keys.PAYMENT_SERVICE].reconcile),
-            (300, app[keys.CASES].deem_overdue_accepted),
-            (900, app[keys.URGING].push_cards),  # 督办: yellow and red cards, once each
-            (3600, lambda: purge_receipts(store, clock())),
-            (6 * 3600, app[keys.SPACE].purge),
-            (6 * 3600, lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),
-            (3600, app[keys.SPACE].remind_expiring),
-            (3600, app[keys.APPOINTMENTS].remind_tomorrow),
-            (900, app[keys.APPOINTMENTS].mark_no_shows),
-            (6 * 3600, app[keys.CUSTODY].purge_codes),
-            (3600, app[keys.ACCOUNTS].purge),  # sign-in attempts and sign-outs past their use
-            (24 * 3600, lambda: _warn_provisional(app[keys.CALENDAR], clock())),
+        # Once per period across every instance on this store (storage/periodic.py).
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+        for seconds, name, job in (
+            (300, "reconcile", app[keys.PAYMENT_SERVICE].reconcile),
+            (300, "art32-sweep", app[keys.CASES].deem_overdue_accepted),
+            (900, "urge-cards", app[keys.URGING].push_cards),  # 督办: each card once per colour
+            (3600, "purge-receipts", lambda: purge_receipts(store, clock())),
+            (6 * 3600, "purge-space", app[keys.SPACE].purge),
+            (6 * 3600, "purge-outbox", lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),
+            (3600, "remind-expiring", app[keys.SPACE].remind_expiring),
+            (3600, "remind-tomorrow", app[keys.APPOINTMENTS].remind_tomorrow),
+            (900, "no-shows", app[keys.APPOINTMENTS].mark_no_shows),
+            (6 * 3600, "purge-codes", app[keys.CUSTODY].purge_codes),
+            (3600, "purge-accounts", app[keys.ACCOUNTS].purge),  # attempts and old sign-outs
+            (6 * 3600, "purge-runs", lambda: purge_runs(store, clock())),
         ):
-            tasks.append(asyncio.create_task(_every(seconds, job, stop)))
+            claim = functools.partial(claim_slot, store, name, seconds, holder=holder)
+            tasks.append(asyncio.create_task(_every(seconds, job, stop, claim=claim, clock=clock)))
+        # Said by every instance, at its start and daily after.
+        warn = functools.partial(_warn_provisional, app[keys.CALENDAR], clock)
+        tasks.append(asyncio.create_task(_every(24 * 3600, warn, stop)))
         if warm_ocr:
             tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
         yield
@@ -115,9 +126,9 @@ def chat_dispatcher(
     )
 
 
-async def _warn_provisional(calendars: CalendarService, now: datetime) -> None:
+async def _warn_provisional(calendars: CalendarService, clock: Clock) -> None:
     """Say at start and daily which years count days on the law's festivals alone."""
-    for year in await calendars.uncovered_years(china_date(now)):
+    for year in await calendars.uncovered_years(china_date(clock())):
         log.warning(
             "calendar_provisional",
             year=year,
@@ -133,14 +144,29 @@ async def _warm_up(prechecker: Prechecker) -> None:
         log.exception("ocr_warm_up_failed", engine=prechecker.engine)
 
 
-async def _every(seconds: float, job: Callable[[], object], stop: asyncio.Event) -> None:
-    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged, not fatal."""
+async def _every(
+    seconds: float,
+    job: Callable[[], object],
+    stop: asyncio.Event,
+    *,
+    claim: Callable[..., Awaitable[bool]] | None = None,
+    clock: Clock | None = None,
+) -> None:
+    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged, not fatal.
+
+    With ``claim``, only in the periods this instance claims (one instance per period), waking
+    just after each period starts so that no period goes by unclaimed.
+    """
     while not stop.is_set():
         try:
-            result = job()
-            if asyncio.iscoroutine(result):
-                await result
+            if claim is None or clock is None or await claim(clock()):
+                result = job()
+                if asyncio.iscoroutine(result):
+                    await result
         except Exception:
             log.exception("periodic_job_failed", job=getattr(job, "__name__", str(job)))
+        wait = seconds
+        if claim is not None:  # to the next period's start, plus a little so clocks agree
+            wait = seconds - time.time() % seconds + min(1 + os.getpid() % 9, seconds / 10)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
+            await asyncio.wait_for(stop.wait(), timeout=wait)

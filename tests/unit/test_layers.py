@@ -71,6 +71,7 @@ def test_services_use_the_domain_and_ports_only(module: str, path: Path) -> None
         "storage.documents",
         "storage.objects",
         "storage.outbox",
+        "storage.purges",  # deletes over the document port that tolerate a lost race
         "storage.schema",
         "ocr.intake",  # what a photo is, decided once for upload and pre-check alike
         "ocr.metadata",  # location stripped from an upload as it streams to the store (PIPL)
