@@ -86,6 +86,3 @@ async def purge_ended(store: DocumentStore) -> int:
     """Forget sign-outs whose tokens have expired anyway; returns how many went."""
     gone = await store.find(ENDED, {"expires_at": {"$lt": wall_clock().isoformat()}}, limit=500)
     return await delete_each(store, ENDED, gone)
-
-
-
