@@ -61,6 +61,7 @@ from app.wiring.services import build_services, prechecker
 from app.wiring.stores import link_secret, open_documents, open_objects
 from app.wiring.wechat import wechat_ctx
 from storage.links import LinkSigner
+from storage.pairing import check_pairing
 
 WEB = Path(__file__).parent / "web"
 PAGES = (h5, guides, space, privacy, authority, proxy_review, verify, receipt, staff, review,
@@ -123,6 +124,7 @@ def _stores_ctx(settings: Settings, clock: Clock) -> Context:
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_documents(settings) as documents, open_objects(settings, clock) as objects:
+            await check_pairing(documents, objects)  # every instance sees the same objects
             app[keys.DOCUMENTS], app[keys.OBJECTS] = documents, objects
             if settings.demo:
                 await load_demo_data(documents, settings, clock())

@@ -154,4 +154,5 @@ COLLECTIONS: tuple[str, ...] = (
     "calendar_years",
     "urges",
     "periodic_runs",
+    "store_marks",
 )

@@ -6,6 +6,7 @@ import argparse
 
 from app.cli.common import console, settings_of
 from app.settings import Settings
+from storage.pairing import StoresNotPaired
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -64,7 +65,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except StoresNotPaired as exc:  # one clear line, not a traceback
+        console.print(f"[bold red]cannot start[/]: {exc}", highlight=False, soft_wrap=True)
+        return 1
     return 0
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from app import keys
 from ocr.intake import load_image
+from storage.pairing import MARK_KEY
 from tests.gps_photos import PLACE, TYPES, photo, pixels
 from tests.http.conftest import Api, open_case
 
@@ -62,5 +63,7 @@ async def test_a_photo_broken_where_its_metadata_lives_is_refused_and_nothing_ke
     assert body["error"]["message"] == "照片文件不完整，请重新拍摄或上传"
     _, now = await api.call("GET", f"/cases/{case['number']}", "demo-citizen")
     assert not any(m["attached"] for m in now["materials"])
-    objects = api.client.app[keys.SETTINGS].resolved_objects_dir
-    assert not [p for p in objects.rglob("*") if p.is_file()]
+    store = api.client.app[keys.OBJECTS]
+    kept = [p for p in api.client.app[keys.SETTINGS].resolved_objects_dir.rglob("*") if p.is_file()]
+    assert len(kept) == 2  # only the store's own pairing mark (storage/pairing.py), key and blob
+    assert [c async for c in store.get(MARK_KEY)]
