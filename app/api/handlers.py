@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import MAXYEAR, MINYEAR, date
+from typing import Any
 
 from aiohttp import web
 
@@ -18,7 +20,7 @@ from app.api.schemas import (
     Versioned,
     YearConfirmation,
 )
-from app.domain.actors import enterprise
+from app.domain.actors import Actor, enterprise
 from app.domain.case_states import Action
 from app.domain.cases import Case, china_date
 from app.domain.errors import ValidationFailed
@@ -27,10 +29,12 @@ from app.edge.bounds import INT64, MAX_PAGE, query_int
 from app.edge.errors import error_response
 from app.edge.views import case_views, event_view, matter_view, payments_view
 from app.keys import CALENDAR, CASES, CATALOG, MATERIALS, OBJECTS, PAYMENT_SERVICE
+from app.services.cases import CaseService
 from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
 from storage.objects import LINK_LIFETIME
 
 routes = web.RouteTableDef()
+Step = Callable[[CaseService, Actor, str, Any], Awaitable[Case]]
 
 # Actions that need no more than a reason; the others have their own body and endpoint.
 # Hand-overs of originals and certificates are not here: each needs its scanned code (the
@@ -192,74 +196,41 @@ async def return_case(request: web.Request) -> web.Response:
     return await _render(request, case)
 
 
-@routes.post("/cases/{number}/approve")
-async def approve_case(request: web.Request) -> web.Response:
+# The department's steps on a case: each reads its body, calls one service method, renders.
+STEPS: dict[str, tuple[type[Versioned], Step]] = {
+    "approve": (Versioned, lambda c, a, n, b: c.approve(a, n, version=b.version)),
+    "accept": (Versioned, lambda c, a, n, b: c.accept(a, n, version=b.version)),
+    "resume": (Versioned, lambda c, a, n, b: c.resume(a, n, version=b.version)),
+    "reject": (
+        RejectBody,
+        lambda c, a, n, b: c.reject(a, n, b.reason, b.basis, version=b.version),
+    ),
+    "refuse": (
+        RejectBody,
+        lambda c, a, n, b: c.refuse_acceptance(a, n, b.reason, b.basis, version=b.version),
+    ),
+    "extend": (
+        ExtendBody,
+        lambda c, a, n, b: c.extend(a, n, b.approved_by, b.reason, version=b.version),
+    ),
+    "pause": (
+        PauseBody,
+        lambda c, a, n, b: c.pause_for(a, n, b.kind, b.expected_days, version=b.version),
+    ),
+}
+
+
+async def case_step(request: web.Request) -> web.Response:
+    """受理, 不予受理, 准予, 不予许可, the Art. 42 extension and the Art. 45 pause and resume."""
     actor = await actor_of(request)
-    body = await read_model(request, Versioned)
-    case = await request.config_dict[CASES].approve(
-        actor, request.match_info["number"], version=body.version
-    )
+    model, step = STEPS[request.path.rsplit("/", 1)[1]]
+    body = await read_model(request, model)
+    case = await step(request.config_dict[CASES], actor, request.match_info["number"], body)
     return await _render(request, case)
 
 
-@routes.post("/cases/{number}/reject")
-async def reject_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, RejectBody)
-    case = await request.config_dict[CASES].reject(
-        actor, request.match_info["number"], body.reason, body.basis, version=body.version
-    )
-    return await _render(request, case)
-
-
-@routes.post("/cases/{number}/accept")
-async def accept_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, Versioned)
-    case = await request.config_dict[CASES].accept(
-        actor, request.match_info["number"], version=body.version
-    )
-    return await _render(request, case)
-
-
-@routes.post("/cases/{number}/refuse")
-async def refuse_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, RejectBody)
-    case = await request.config_dict[CASES].refuse_acceptance(
-        actor, request.match_info["number"], body.reason, body.basis, version=body.version
-    )
-    return await _render(request, case)
-
-
-@routes.post("/cases/{number}/extend")
-async def extend_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, ExtendBody)
-    case = await request.config_dict[CASES].extend(
-        actor, request.match_info["number"], body.approved_by, body.reason, version=body.version
-    )
-    return await _render(request, case)
-
-
-@routes.post("/cases/{number}/pause")
-async def pause_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, PauseBody)
-    case = await request.config_dict[CASES].pause_for(
-        actor, request.match_info["number"], body.kind, body.expected_days, version=body.version
-    )
-    return await _render(request, case)
-
-
-@routes.post("/cases/{number}/resume")
-async def resume_case(request: web.Request) -> web.Response:
-    actor = await actor_of(request)
-    body = await read_model(request, Versioned)
-    case = await request.config_dict[CASES].resume(
-        actor, request.match_info["number"], version=body.version
-    )
-    return await _render(request, case)
+for _name in STEPS:
+    routes.post(f"/cases/{{number}}/{_name}")(case_step)
 
 
 @routes.post("/cases/{number}/actions/{action}")
