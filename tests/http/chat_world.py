@@ -127,6 +127,12 @@ async def apply_by_chat(world: World) -> str:
     return number
 
 
+async def reviewer_of(world: World, number: str) -> str:
+    """The demo reviewer of the department the case ``number`` belongs to."""
+    case = await world.api("GET", f"/cases/{number}", "demo-admin")
+    return f"reviewer-{case['department']}"
+
+
 async def sign_in(world: World, path: str) -> None:
     """Open ``path`` as the chat user would: redirected through WeChat's snsapi_base OAuth."""
     http = world.client

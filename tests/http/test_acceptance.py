@@ -4,7 +4,7 @@ with its basis; nobody else sees the notice."""
 
 from __future__ import annotations
 
-from tests.http.chat_world import World, apply_by_chat, eventually, sign_in
+from tests.http.chat_world import World, apply_by_chat, eventually, reviewer_of, sign_in
 from tests.http.test_receipt_and_rating import other_citizen
 
 
@@ -13,8 +13,7 @@ async def test_acceptance_reaches_the_chat_and_the_sealed_notice_opens_for_the_a
 ) -> None:
     world = plain_world
     number = await apply_by_chat(world)
-    case = await world.api("GET", f"/cases/{number}", "demo-admin")
-    reviewer = f"reviewer-{case['department']}"
+    reviewer = await reviewer_of(world, number)
     page = f"/h5/cases/{number}/acceptance"
     await sign_in(world, f"/h5/cases/{number}")
     early = await world.client.get(page)
@@ -40,8 +39,7 @@ async def test_an_extension_and_an_art_45_pause_are_told_with_their_reasons(
 ) -> None:
     world = plain_world
     number = await apply_by_chat(world)
-    case = await world.api("GET", f"/cases/{number}", "demo-admin")
-    reviewer = f"reviewer-{case['department']}"
+    reviewer = await reviewer_of(world, number)
     await world.api("POST", f"/cases/{number}/accept", reviewer, json={})
     body = {"approved_by": "局长 王某", "reason": "需要到居住地现场核查"}
     extended = await world.api("POST", f"/cases/{number}/extend", reviewer, json=body)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.http.chat_world import World, apply_by_chat, eventually, sign_in
+from tests.http.chat_world import World, apply_by_chat, eventually, reviewer_of, sign_in
 
 
 async def test_a_refusal_reaches_the_applicant_with_reason_basis_and_remedies(
@@ -11,11 +11,10 @@ async def test_a_refusal_reaches_the_applicant_with_reason_basis_and_remedies(
 ) -> None:
     world = plain_world
     number = await apply_by_chat(world)
-    case = await world.api("GET", f"/cases/{number}", "demo-admin")
     await world.api(
         "POST",
         f"/cases/{number}/reject",
-        f"reviewer-{case['department']}",
+        await reviewer_of(world, number),
         json={"reason": "申请人不符合申领条件", "basis": "《居住证暂行条例》第九条"},
     )
     await eventually(lambda: any("【不予许可决定】" in t for t in world.chat()))
