@@ -102,3 +102,22 @@ async def test_the_reviewer_queue_keeps_every_case_that_awaits_the_department(
     assert number in [c.number for c in queue.items]  # still the department's to decide
     await service.reject(reviewer, number, "不符合条件", "条例第二十六条", version=None)
     assert number not in [c.number for c in (await service.list_for(reviewer)).items]
+
+
+async def test_a_case_received_on_28_december_2026_waits_past_new_years_day_art_32(
+    store: SqliteDocumentStore, settings: Settings, clock: Clock
+) -> None:
+    """On the shipped calendar: 2026 from the State Council's notice, 2027 provisional, with
+    1 January off by 《全国年节及纪念日放假办法》."""
+    clock.now = clock.now.replace(year=2026, month=12, day=28)  # a Monday, 09:00 in Beijing
+    await load_demo_data(store, settings, clock())
+    service = CaseService(store, CalendarService(store), clock=clock)
+    number = await submitted_case(service, store)
+    doc = await store.get("cases", number)
+    assert doc is not None and doc["accept_by"] == "2027-01-05"  # 29, 30, 31 Dec, 4, 5 Jan
+    clock.advance(days=8)  # Tuesday 5 January 2027: the last day of the window
+    assert await service.deem_overdue_accepted() == []
+    clock.advance(days=1)
+    assert await service.deem_overdue_accepted() == [number]
+    case = await service.get(CITIZEN, number)
+    assert case.accepted_on is not None and case.accepted_on.isoformat() == "2026-12-28"
