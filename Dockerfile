@@ -51,4 +51,9 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BUCHUMEN_PORT', '8080'), timeout=4)"
 
+# SIGTERM (docker stop) stops it gracefully: the port refuses new connections, requests in
+# flight are answered, background work winds down, all within BUCHUMEN_SHUTDOWN_GRACE (8 s by
+# default), inside docker stop's 10 s; give a longer grace a longer `docker stop -t` (or compose's
+# stop_grace_period). The exec form keeps the service PID 1, so the signal reaches it.
+STOPSIGNAL SIGTERM
 CMD ["buchumen", "serve"]

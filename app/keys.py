@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.api.tokens import TokenIssuer
+from app.edge.inflight import InFlight
 from app.realname.simulator import FaceIdSimulator
 from app.services.account_service import AccountService
 from app.services.appointments import AppointmentService
@@ -42,6 +43,7 @@ from storage.documents import DocumentStore
 from storage.objects import ObjectStore
 
 SETTINGS = web.AppKey("settings", Settings)
+INFLIGHT = web.AppKey("inflight", InFlight)  # requests being answered, for a graceful stop
 DOCUMENTS = web.AppKey("documents", DocumentStore)
 OBJECTS = web.AppKey("objects", ObjectStore)
 TOKENS = web.AppKey("tokens", TokenIssuer)

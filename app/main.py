@@ -7,7 +7,8 @@ SF Express, or their local simulators in demo mode), and last the background wor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from app.api.sf_push import routes as sf_push_routes
 from app.edge.bodies import malformed_bodies
 from app.edge.errors import error_middleware
 from app.edge.headers import security_headers
+from app.edge.inflight import InFlight
 from app.settings import Settings
 from app.web import (
     acceptance,
@@ -86,9 +88,16 @@ def create_app(
     # The error middleware renders malformed bodies' 400; a page's session is read once, before
     # the doors check its role.
     middlewares = [error_middleware, malformed_bodies, session_middleware, doors]
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
+    inflight = InFlight()  # outermost, on the root only: each request counted once, to its end
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[inflight.middleware, *middlewares]
+    )
     app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
-    app[keys.SETTINGS] = settings
+    app[keys.SETTINGS], app[keys.INFLIGHT] = settings, inflight
+    # A stop begins with on_shutdown (``buchumen serve`` sends it at SIGTERM): background work
+    # winds down while the requests in flight are answered, not after them.
+    stopping = asyncio.Event()
+    app.on_shutdown.append(_set_when_called(stopping))
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(WEB / "templates"),
@@ -103,7 +112,7 @@ def create_app(
             wechat_ctx(settings, clock),
             alipay_ctx(settings, clock),
             sf_ctx(settings, clock, demo_parcels=demo_parcels),
-            background_ctx(settings, clock, warm_ocr=warm_ocr),
+            background_ctx(settings, clock, warm_ocr=warm_ocr, stopping=stopping),
         ]
     )
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
@@ -117,6 +126,13 @@ def create_app(
     if settings.object_store == "filesystem":  # MinIO serves its own presigned links
         app.add_routes(file_routes(LinkSigner(link_secret(settings), clock=clock)))
     return app
+
+
+def _set_when_called(event: asyncio.Event) -> Callable[[web.Application], Awaitable[None]]:
+    async def set_event(_: web.Application) -> None:
+        event.set()
+
+    return set_event
 
 
 def _stores_ctx(settings: Settings, clock: Clock) -> Context:

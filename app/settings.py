@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     max_body_bytes: int = 1024 * 1024
+    # Seconds from SIGTERM to exit: requests in flight are answered, background work winds
+    # down, then the process exits. The container's stop timeout must be longer (Docker's
+    # default is 10 s; storage/compose.yaml gives 12 s).
+    shutdown_grace: int = 8
     catalog_dir: Path = _PACKAGE_DIR / "catalog"
 
     @classmethod
@@ -209,6 +213,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_body_cap(cls, value: Any) -> int:
         return _int_between(value, 1024, 1024 * 1024 * 1024)
+
+    @field_validator("shutdown_grace", mode="before")
+    @classmethod
+    def _check_shutdown_grace(cls, value: Any) -> int:
+        return _int_between(value, 3, 600)  # below 3 s the stop's own steps do not fit
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

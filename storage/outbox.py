@@ -19,11 +19,24 @@ own timeout) waits at least ``no_answer_delay``; after ``UNANSWERED_IN_A_ROW`` o
 (``unanswered`` on the message) the next attempt waits ``silence_delay`` and, where the topic
 has a ``probe``, goes out only once the third party has answered the probe. A store that fails
 the dispatcher (a full disk) makes it back off too, and say so once per ``log_every``.
+
+Order: messages due at one instant go in the order they were queued. A dispatcher given
+``lanes`` also keeps each lane (one applicant's notices) in order across failures and restarts:
+a message waits while one queued before it in its lane is being sent (leased, perhaps by a
+process that died mid-send: it goes again once the lease expires) or not tried yet (queued on
+another instance), so a later notice never overtakes it. One that failed holds no one up: refused,
+it backs off, dies within the hour and is flagged for a person (``requeue``); sent unanswered, it
+is most likely on the phone already.
+
+Stopping: a dispatcher stops claiming, gives what it runs ``grace`` seconds, and releases what
+is still running then as a send left unanswered (it may have gone out: ``no_answer_delay``, and
+the count of unanswered sends that keeps duplicates down), holding its lane as a lease would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import random
@@ -132,6 +145,7 @@ Probe = Callable[[], Awaitable[object]]  # asks a third party something harmless
 # What came of a failed attempt: the third party answered (a refusal, an error), the message went
 # out and no answer came back, or it never went out (the probe before it got no answer).
 Outcome = Literal["answered", "unanswered", "not sent"]
+Place = tuple[str, int, str]  # created_at, seq, key: the order messages were queued in
 
 
 class OutboxDispatcher:
@@ -156,13 +170,15 @@ class OutboxDispatcher:
         no_answer_delay: float = 60.0,
         silence_delay: float = 900.0,
         trouble: StoreTrouble | None = None,
+        lanes: Mapping[str, str] | None = None,
     ) -> None:
         """``topics`` limits this dispatcher to some topics (None: all), so slow work such as
         OCR gets its own dispatcher and never holds up chat notices; ``concurrency`` messages
         run at once (1 keeps one applicant's notices in order). ``unanswered``: the handlers'
         errors that mean the third party may have acted without answering; ``probes``: per
         topic, a question the third party must answer before a message it left unanswered
-        twice goes out again."""
+        twice goes out again. ``lanes``: per topic, the payload field naming its lane (the
+        applicant), whose messages go one after another in the order they were queued."""
         self._store = store
         self._handlers = handlers
         self._topics = sorted(topics) if topics is not None else None
@@ -182,18 +198,22 @@ class OutboxDispatcher:
         self._no_answer_delay = no_answer_delay
         self._silence_delay = silence_delay
         self._trouble = trouble or StoreTrouble(",".join(self._topics or ["*"]))
+        self._lanes = dict(lanes or {})
 
     def wake(self) -> None:
         """Something was just queued: look now rather than at the next poll."""
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+    async def run(
+        self, stop: asyncio.Event, interval: float = 0.5, *, grace: float = SHUTDOWN_GRACE
+    ) -> None:
         """Dispatch until ``stop`` is set, up to ``concurrency`` messages at a time.
 
         A message starts as soon as a slot is free, never waiting for others to finish. With
         nothing due, it waits ``interval`` seconds: the poll finds what other instances
         queued, and ``wake`` saves this instance's own messages the wait. While the store
         fails (a full disk), it waits as ``StoreTrouble`` says instead of trying again at once.
+        Once stopped, what runs has ``grace`` seconds; what is still running then is released.
         """
         running: dict[str, asyncio.Task[int]] = {}
 
@@ -208,26 +228,29 @@ class OutboxDispatcher:
                     continue
                 self._wake.clear()  # before looking: a wake while looking is not lost
                 try:
-                    due = await self._due()
+                    waits: dict[tuple[str, str], Place | None] = {}
+                    for doc in await self._due():
+                        if len(running) >= self._concurrency:
+                            break
+                        key = doc["_id"]
+                        if key not in running and await self._in_turn(doc, waits):
+                            running[key] = asyncio.create_task(self._guarded(doc), name=key)
+                            running[key].add_done_callback(finished)
                 except Exception as e:  # the store may be down for a while: keep the worker alive
                     self._trouble.failed(e)
                     continue
-                for doc in due:
-                    if len(running) >= self._concurrency:
-                        break
-                    key = doc["_id"]
-                    if key not in running:
-                        running[key] = asyncio.create_task(self._guarded(doc), name=key)
-                        running[key].add_done_callback(finished)
                 await _first_of(stop, self._wake, seconds=interval)
         finally:
-            # Let what is running finish for a moment; a message cut off after that keeps its
-            # lease and is delivered again once the lease expires.
+            # Let what is running finish for a moment; a message cut off after that is released
+            # (if the process dies first, it is delivered again once its lease expires).
             if running:
-                await asyncio.wait(list(running.values()), timeout=SHUTDOWN_GRACE)
+                await asyncio.wait(list(running.values()), timeout=grace)
+            cut = list(running)
             for task in list(running.values()):
                 task.cancel()
             await asyncio.gather(*running.values(), return_exceptions=True)
+            for key in cut:
+                await self._release(key)
 
     async def dispatch_once(self) -> int:
         """Claim and handle up to ``batch`` due messages, oldest first; return how many ran."""
@@ -236,7 +259,9 @@ class OutboxDispatcher:
             async with self._slots:
                 return await self._dispatch(doc)
 
-        return sum(await asyncio.gather(*(one(doc) for doc in await self._due())))
+        waits: dict[tuple[str, str], Place | None] = {}
+        due = [doc for doc in await self._due() if await self._in_turn(doc, waits)]
+        return sum(await asyncio.gather(*(one(doc) for doc in due)))
 
     async def _guarded(self, doc: Document) -> int:
         """``_dispatch``, with the store's failures (the handler's are recorded) backing off."""
@@ -263,6 +288,35 @@ class OutboxDispatcher:
         due.sort(key=lambda doc: (doc["next_attempt_at"], doc.get("seq", 0), doc["_id"]))
         return due[: self._batch]
 
+    async def _in_turn(self, doc: Document, waits: dict[tuple[str, str], Place | None]) -> bool:
+        """Whether ``doc`` may go now: no message queued before it in its lane holds it up.
+
+        One holds up those after it while it is being sent, was cut off mid-send (leased by a
+        process that died, or released by a stop) or is not tried yet. One that failed backs
+        off on its own (see the module's docstring); one that died and was sent back by a
+        person is late already.
+        ``waits`` keeps each lane's first holder for one look at the due messages.
+        """
+        field = self._lanes.get(doc["topic"])
+        lane = doc["payload"].get(field) if field else None
+        if not field or not lane or doc.get("dead_at"):
+            return True
+        if (field, lane) not in waits:
+            where = {
+                "status": {"$in": [PENDING, LEASED]},
+                "dead_at": None,
+                "topic": {"$in": sorted(t for t, f in self._lanes.items() if f == field)},
+                f"payload.{field}": lane,
+            }
+            sort = [("created_at", 1), ("seq", 1)]
+            ahead = await self._store.find(OUTBOX, where, sort=sort, limit=self._batch)
+            holder = next((d for d in ahead if _holds_its_lane(d)), None)
+            if holder is None and len(ahead) == self._batch:
+                holder = ahead[-1]  # more than one look reads: wait behind what was read
+            waits[field, lane] = _place(holder) if holder else None
+        first = waits[field, lane]
+        return first is None or _place(doc) <= first
+
     async def _dispatch(self, doc: Document) -> int:
         key, topic, attempts = doc["_id"], doc["topic"], doc["attempts"]
         handler = self._handlers.get(topic)
@@ -275,8 +329,9 @@ class OutboxDispatcher:
             error = doc.get("last_error") or "lease expired"
             await self._update(doc, status=DEAD, last_error=error, dead_at=_dead_since(doc, now))
             return 0
+        lease = iso(now + self._lease)
         claimed = await self._update(
-            doc, status=LEASED, attempts=attempts + 1, next_attempt_at=iso(now + self._lease)
+            doc, status=LEASED, attempts=attempts + 1, next_attempt_at=lease, cut_off=False
         )
         if claimed is None:
             return 0  # another dispatcher claimed it first
@@ -302,6 +357,14 @@ class OutboxDispatcher:
             done = {"done_at": iso(self._clock()), "dead_at": None, "unanswered": 0}
             await self._update(claimed, status=DONE, last_error=None, **done)
         return 1
+
+    async def _release(self, key: str) -> None:
+        """A message cut off by a stop may have gone out: it waits as an unanswered send does
+        and says why; like a lease, it holds back the rest of its lane until it is sent again."""
+        with contextlib.suppress(Exception):  # the store may be what stops: the lease remains
+            doc = await self._store.get(OUTBOX, key)
+            if doc is not None and doc["status"] == LEASED:
+                await self._failed(doc | {"cut_off": True}, "cut off by a stop", "unanswered")
 
     async def _failed(self, claimed: Document, error: str, outcome: Outcome) -> None:
         """Record a failed attempt, counting the sends in a row that got no answer."""
@@ -335,6 +398,16 @@ class OutboxDispatcher:
                 )
         except (VersionConflict, NotFound):
             return None
+
+
+def _holds_its_lane(doc: Document) -> bool:
+    """Being sent, cut off mid-send (by a crash: leased; by a stop: ``cut_off``), or untried."""
+    return doc["status"] == LEASED or bool(doc.get("cut_off")) or not doc["attempts"]
+
+
+def _place(doc: Document) -> Place:
+    """Where a message stands in the order of queueing."""
+    return (doc["created_at"], doc.get("seq", 0), doc["_id"])
 
 
 def _unanswered(doc: Document) -> int:

@@ -1,12 +1,32 @@
-"""``buchumen serve``: the HTTP service (and, in demo mode, its local simulators)."""
+"""``buchumen serve``: the HTTP service (and, in demo mode, its local simulators).
+
+It stops on SIGTERM or SIGINT within ``BUCHUMEN_SHUTDOWN_GRACE`` seconds: it stops listening,
+closes idle connections, answers the requests in flight while the background work winds down
+(``app/edge/inflight.py``), then closes the rest and its resources. aiohttp's own stop would
+close every connection first, and an upload in flight would never complete (aiohttp#2298).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import signal
+import threading
+import time
 
+import structlog
+from aiohttp import web
+
+from app import keys
 from app.cli.common import console, settings_of
 from app.settings import Settings
 from storage.pairing import StoresNotPaired
+
+log = structlog.get_logger(__name__)
+# Of the grace, what closing the connections and the resources is left (the stores, the OCR
+# pool, the local simulators); the requests in flight have the rest.
+CLOSING = 2.0
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -16,8 +36,6 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from app.logs import configure_logging
     from app.main import create_app
     from app.services.staff import DEMO_STAFF_PASSWORD
@@ -66,11 +84,64 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None)
+        asyncio.run(_serve(app, settings))
     except StoresNotPaired as exc:  # one clear line, not a traceback
         console.print(f"[bold red]cannot start[/]: {exc}", highlight=False, soft_wrap=True)
         return 1
     return 0
+
+
+async def _serve(app: web.Application, settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, then stop within the grace."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=CLOSING / 2)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        await stop.wait()
+        _overrun_ends_it(settings.shutdown_grace)
+        await _answer_in_flight(runner, app, settings.shutdown_grace - CLOSING)
+    finally:
+        await runner.cleanup()  # what is still open is closed: connections, then resources
+    log.info("stopped")
+
+
+async def _answer_in_flight(runner: web.AppRunner, app: web.Application, seconds: float) -> None:
+    """Stop listening and answer the requests in flight, for ``seconds`` at most, while the
+    background work winds down (``app.on_shutdown``)."""
+    inflight = app[keys.INFLIGHT]
+    log.info("stopping", in_flight=inflight.count, grace_seconds=seconds + CLOSING)
+    inflight.stopping = True  # every answer from now on ends its connection
+    for site in list(runner.sites):
+        await site.stop()  # no new connection: the port refuses
+    await asyncio.sleep(0)  # requests already received reach their handler first
+    for connection in runner.server.connections if runner.server else []:
+        if not inflight.serving(connection):
+            connection.force_close()  # idle keep-alive: nothing to answer on it
+    winding_down = asyncio.create_task(app.shutdown())
+    try:
+        async with asyncio.timeout(seconds):
+            await inflight.drained()
+            await winding_down
+    except TimeoutError:
+        log.warning("stop_cut_requests", in_flight=inflight.count)
+
+
+def _overrun_ends_it(grace: float) -> None:
+    """A stop still going after the grace ends the process, before the container's SIGKILL:
+    a step that cannot be interrupted (an OCR job the pool waits for) must not hold it."""
+    started = time.monotonic()
+
+    def end() -> None:
+        log.error("stop_overran", seconds=round(time.monotonic() - started, 1))
+        os._exit(1)
+
+    watchdog = threading.Timer(grace, end)
+    watchdog.daemon = True
+    watchdog.start()
 
 
 def _unwritable(settings: Settings) -> str | None:

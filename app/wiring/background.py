@@ -17,9 +17,12 @@ from aiohttp import web
 
 from app import keys
 from app.domain.cases import china_date
+from app.services.binding import TEXT_TOPIC
 from app.services.calendar import CalendarService
 from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK_TOPIC
+from app.services.mandate_changes import NOTIFY_PERSON
 from app.services.mandates import CLAIM_TOPIC
+from app.services.notify import NOTIFY_TOPIC
 from app.services.proxy_requests import EVIDENCE_TOPIC
 from app.services.space import SPACE_CHECK_TOPIC
 from app.settings import Settings
@@ -34,18 +37,25 @@ log = structlog.get_logger(__name__)
 OUTBOX_KEEP = timedelta(days=14)  # delivered messages (and their idempotency keys) kept this long
 Clock = Callable[[], datetime]
 NOT_WECHAT = frozenset({DEPOSIT_TOPIC, CERTIFICATE_TOPIC})  # on the chat's dispatcher, for order
+# Whose messages go one after another (the payload field naming them): a case's 补正告知 never
+# arrives after the 预审通过 that followed it, even when the first send failed or was cut off.
+LANES = {NOTIFY_TOPIC: "applicant_id", NOTIFY_PERSON: "person", TEXT_TOPIC: "openid"}
 
 
 def background_ctx(
-    settings: Settings, clock: Clock, *, warm_ocr: bool
+    settings: Settings, clock: Clock, *, warm_ocr: bool, stopping: asyncio.Event | None = None
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context that runs the dispatchers and periodic jobs while the app serves.
 
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
+    ``stopping``: set when the service begins to stop, so the work winds down while the
+    requests in flight are answered; else it winds down at cleanup.
     """
+    # Half the service's grace at most: the stores close after the dispatchers.
+    grace = min(SHUTDOWN_GRACE, settings.shutdown_grace / 2)
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        stop = asyncio.Event()
+        stop = stopping or asyncio.Event()
         store = app[keys.DOCUMENTS]
 
         def dispatcher(
@@ -56,7 +66,7 @@ def background_ctx(
 
         def start(name: str, running: OutboxDispatcher) -> asyncio.Task[None]:
             store.watch(OUTBOX, running.wake)  # woken by every commit that queues
-            return asyncio.create_task(running.run(stop), name=name)
+            return asyncio.create_task(running.run(stop, grace=grace), name=name)
 
         chat_jobs = app[keys.MESSENGER].handlers() | {
             DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case,
@@ -106,7 +116,7 @@ def background_ctx(
         yield
         stop.set()
         # The dispatchers finish what they are running (briefly); whatever is left is cut.
-        await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE + 1)
+        await asyncio.wait(tasks, timeout=grace + 1)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -119,10 +129,17 @@ def chat_dispatcher(
 ) -> OutboxDispatcher:
     """The chat's dispatcher, one message at a time, in order. A send WeChat left unanswered
     may have reached the phone: after two in a row, the next waits and goes out only once
-    WeChat answers a harmless question (``client.ping``), so a lost answer makes no storm."""
+    WeChat answers a harmless question (``client.ping``), so a lost answer makes no storm.
+    Each person's notices keep their order through failures and restarts (``LANES``)."""
     to_wechat = {topic: client.ping for topic in jobs if topic not in NOT_WECHAT}
     return OutboxDispatcher(
-        store, jobs, clock=clock, topics=jobs, unanswered=(WeChatNoAnswer,), probes=to_wechat
+        store,
+        jobs,
+        clock=clock,
+        topics=jobs,
+        unanswered=(WeChatNoAnswer,),
+        probes=to_wechat,
+        lanes={topic: field for topic, field in LANES.items() if topic in jobs},
     )
 
 
