@@ -5,7 +5,10 @@ never change once written; ``keys/<key>.json`` records size, content type, sha25
 A put swaps the record with ``os.replace`` (the commit point) and only then removes the blob
 it replaced, so a reader sees the old object or the new one whole, never a mix, and a put that
 fails or overflows leaves nothing visible. A crash between the swap and the removal leaves an
-unreferenced blob behind: garbage, never a wrong answer. File I/O runs in worker threads.
+unreferenced blob behind: garbage, never a wrong answer. A crash in the middle of an upload
+leaves its file in ``tmp/``; ``open`` removes those no upload has written to for an hour
+(``TMP_SAFE_AGE``), so that instances sharing the directory never lose one in progress. File I/O
+runs in worker threads.
 
 Download links point at our own service (``storage.links``), which must serve ``/files/``
 with a verifier holding the same ``url_secret``.
@@ -17,8 +20,10 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import timedelta
@@ -38,6 +43,10 @@ from storage.objects import (
 )
 
 CHUNK = 64 * 1024
+# An upload writes as its bytes arrive; a file in tmp/ untouched this long was left by a crash.
+TMP_SAFE_AGE = timedelta(hours=1)
+
+log = logging.getLogger(__name__)
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -66,6 +75,28 @@ class FileObjectStore(ObjectStore):
         secret = url_secret if url_secret is not None else secrets.token_bytes(32)
         self._signer = LinkSigner(secret) if clock is None else LinkSigner(secret, clock=clock)
         self._base_url = base_url.rstrip("/")
+
+    async def open(self) -> None:
+        """Remove what uploads cut off by a crash left in ``tmp/`` (see ``TMP_SAFE_AGE``)."""
+        removed = await asyncio.to_thread(
+            self._clear_tmp, time.time() - TMP_SAFE_AGE.total_seconds()
+        )
+        if removed:
+            log.info("removed %d files left in %s by cut uploads", removed, self._root / "tmp")
+
+    def _clear_tmp(self, before: float) -> int:
+        removed = 0
+        try:
+            entries = list(os.scandir(self._root / "tmp"))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        for entry in entries:
+            # Another instance's upload, or a later start's, may finish or go meanwhile.
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
 
     def _record_path(self, key: str) -> Path:
         """Where ``key``'s record lives, refusing any key that would resolve outside the root."""
