@@ -17,6 +17,7 @@ from app.services.certificates import CertificateService
 from app.services.custody import CustodyService
 from app.services.dead_letters import DeadLetters
 from app.services.follow_ups import FollowUpService
+from app.services.idempotency import IdempotentCases
 from app.services.mandates import MandateService
 from app.services.materials import MaterialService
 from app.services.payments import PaymentService
@@ -49,6 +50,7 @@ OBJECTS = web.AppKey("objects", ObjectStore)
 TOKENS = web.AppKey("tokens", TokenIssuer)
 CALENDAR = web.AppKey("calendar", CalendarService)
 CASES = web.AppKey("cases", CaseService)
+OPENINGS = web.AppKey("openings", IdempotentCases)  # POST /cases once per Idempotency-Key
 CATALOG = web.AppKey("catalog", CatalogService)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 FOLLOW_UPS = web.AppKey("follow_ups", FollowUpService)

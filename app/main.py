@@ -157,6 +157,7 @@ def _services_ctx(settings: Settings, clock: Clock) -> Context:
         s = build_services(settings, clock, app[keys.DOCUMENTS], app[keys.OBJECTS], checker)
         app[keys.PRECHECKER] = checker
         app[keys.CALENDAR], app[keys.CASES], app[keys.CATALOG] = s.calendars, s.cases, s.catalog
+        app[keys.OPENINGS] = s.openings
         app[keys.ACCOUNTS], app[keys.FOLLOW_UPS] = s.accounts, s.follow_ups
         app[keys.SUPERVISION], app[keys.PRIVACY] = s.supervision, s.privacy
         app[keys.URGING], app[keys.DEAD_LETTERS] = s.urging, s.dead_letters

@@ -28,7 +28,7 @@ from app.domain.notices import DEFECTS, Correction
 from app.edge.bounds import INT64, MAX_PAGE, query_int
 from app.edge.errors import error_response
 from app.edge.views import case_views, event_view, matter_view, payments_view
-from app.keys import CALENDAR, CASES, CATALOG, MATERIALS, OBJECTS, PAYMENT_SERVICE
+from app.keys import CALENDAR, CASES, CATALOG, MATERIALS, OBJECTS, OPENINGS, PAYMENT_SERVICE
 from app.services.cases import CaseService
 from app.services.materials import MAX_MATERIAL_BYTES, TOO_LARGE
 from storage.objects import LINK_LIFETIME
@@ -74,11 +74,17 @@ async def list_defects(request: web.Request) -> web.Response:
 
 @routes.post("/cases")
 async def create_case(request: web.Request) -> web.Response:
+    """201 with the new case; 200 with the same case for a retry with its ``Idempotency-Key``."""
     actor = await actor_of(request)
     body = await read_model(request, CreateCase)
     principal = enterprise(body.enterprise) if body.enterprise else None
-    case = await request.config_dict[CASES].open(actor, body.matter_code, on_behalf_of=principal)
-    response = await _render(request, case, status=201)
+    case, opened = await request.config_dict[OPENINGS].open(
+        actor,
+        body.matter_code,
+        on_behalf_of=principal,
+        key=request.headers.get("Idempotency-Key"),
+    )
+    response = await _render(request, case, status=201 if opened else 200)
     response.headers["Location"] = f"/api/v1/cases/{case.number}"
     return response
 

@@ -18,7 +18,15 @@ ENDPOINTS: list[tuple[str, str, str, str | None, bool, int]] = [
         False,
         200,
     ),
-    ("post", "/cases", "为某事项创建办件（草稿）", "CreateCase", True, 201),
+    (
+        "post",
+        "/cases",
+        "为某事项创建办件（草稿）；带 Idempotency-Key 头时，24 小时内以同一 Key 重试"
+        "返回同一办件（200），同一 Key 换了请求内容则拒绝（422）",
+        "CreateCase",
+        True,
+        201,
+    ),
     (
         "get",
         "/cases",

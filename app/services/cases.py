@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -93,12 +94,18 @@ class CaseService:
     # -- changes -----------------------------------------------------------------------------
 
     async def open(
-        self, actor: Actor, matter_code: str, *, on_behalf_of: str | None = None
+        self,
+        actor: Actor,
+        matter_code: str,
+        *,
+        on_behalf_of: str | None = None,
+        write: Callable[[Case, Transaction], Awaitable[None]] | None = None,
     ) -> Case:
         """Open a case for the actor, or for the enterprise or person they act for.
 
         Conditions the catalog states that verified facts can settle (an age, from the ID
         number's birth date on the day of application) are checked here, not by a reviewer.
+        ``write``: more that stands or falls with the opening (the request's idempotency key).
         """
         matter = await get_matter(self._store, matter_code)
         on_behalf_of = applying_for(actor, matter, on_behalf_of)
@@ -108,8 +115,9 @@ class CaseService:
         for _ in range(5):
             number = self._numbers(china_date(now))
             case = Case.open(number, terms, actor, now, on_behalf_of=on_behalf_of)
+            also = None if write is None else functools.partial(write, case)
             try:
-                return await self._save(case, new=True)
+                return await self._save(case, new=True, write=also)
             except DuplicateKey:
                 continue  # a number collision: draw another
         raise RuntimeError("could not allocate a unique case number")

@@ -104,6 +104,7 @@ def background_ctx(
             (900, "no-shows", app[keys.APPOINTMENTS].mark_no_shows),
             (6 * 3600, "purge-codes", app[keys.CUSTODY].purge_codes),
             (3600, "purge-accounts", app[keys.ACCOUNTS].purge),  # attempts and old sign-outs
+            (3600, "purge-idempotency", app[keys.OPENINGS].purge),  # keys past their 24 hours
             (6 * 3600, "purge-runs", lambda: purge_runs(store, clock())),
         ):
             claim = functools.partial(claim_slot, store, name, seconds, holder=holder)

@@ -22,6 +22,7 @@ from app.services.catalog import CatalogService
 from app.services.certificates import CertificateService
 from app.services.dead_letters import DeadLetters
 from app.services.follow_ups import FollowUpService
+from app.services.idempotency import IdempotentCases
 from app.services.mandates import MandateService
 from app.services.materials import MaterialService
 from app.services.prechecks import Checker, PrecheckService
@@ -47,6 +48,7 @@ class Services:
     checker: Checker
     calendars: CalendarService
     cases: CaseService
+    openings: IdempotentCases  # POST /cases once per Idempotency-Key
     catalog: CatalogService
     accounts: AccountService
     follow_ups: FollowUpService
@@ -88,6 +90,7 @@ def build_services(
         checker=checker,
         calendars=calendars,
         cases=cases,
+        openings=IdempotentCases(documents, cases, clock=clock),
         catalog=CatalogService(documents),
         accounts=AccountService(documents, clock=clock),
         follow_ups=FollowUpService(documents, calendars),
