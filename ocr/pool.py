@@ -1,4 +1,8 @@
-"""A bounded OCR process pool: the event loop never waits on recognition; stuck ones time out."""
+"""A bounded OCR process pool: the event loop never waits on recognition; stuck ones time out.
+
+Work on a stored photo names it by key (``on_object``): the worker reads it from the object
+store itself, so the photo never passes through the process that asked, the web process.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ocr.errors import OcrError
+from storage.objects import ObjectStore
 
 T = TypeVar("T")
 
@@ -61,6 +66,24 @@ class OcrPool:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def on_object(
+    opener: Callable[[], ObjectStore], key: str, fn: Callable[..., T], *args: object
+) -> T:
+    """Worker: ``fn(data, *args)`` with the bytes stored under ``key``, read here.
+
+    Submit it as ``pool.run(on_object, objects.opener(), key, fn, ...)``. ObjectNotFound
+    reaches the caller as raised.
+    """
+    return fn(asyncio.run(_read(opener(), key)), *args)
+
+
+async def _read(objects: ObjectStore, key: str) -> bytes:
+    try:
+        return b"".join([chunk async for chunk in objects.get(key)])
+    finally:
+        await objects.close()
 
 
 def _terminate(executor: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -1,7 +1,8 @@
 """One photo in, one verdict out: intake, quality, recognition, reading and rules, in a worker.
 
 ``precheck`` is what the service submits to the OCR process pool. Everything CPU-heavy (decoding,
-quality statistics, the engine) runs here, so the event loop only ships bytes and a verdict.
+quality statistics, the engine) runs here, and the worker reads the photo from the object store
+itself (``Prechecker``), so the event loop only ships a key and a verdict.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from ocr.fields import (
 )
 from ocr.intake import load_image
 from ocr.layout import rows
-from ocr.pool import OcrPool
+from ocr.pool import OcrPool, on_object
 from ocr.quality import TOO_SMALL, check_quality
 from ocr.rules import DOCUMENT_KINDS, Expectation, Verdict, judge, machine_failed, unopenable
 from ocr.text import NONE, Read, compact
+from storage.objects import ObjectStore
 
 # Engine name -> "module:class"; imported lazily so a worker loads only the engine it runs.
 ENGINES: Mapping[str, str] = {
@@ -146,9 +148,11 @@ class Prechecker:
             initializer=functools.partial(limit_threads, worker_threads(workers)),
         )
 
-    async def __call__(self, data: bytes, expect: Expectation) -> Verdict:
+    async def __call__(self, objects: ObjectStore, key: str, expect: Expectation) -> Verdict:
+        """Judge the photo stored under ``key``; the worker reads it, this process never does."""
+        read_and_judge = functools.partial(precheck, self.engine)
         try:
-            return await self._pool.run(precheck, self.engine, data, expect)
+            return await self._pool.run(on_object, objects.opener(), key, read_and_judge, expect)
         except OcrError:
             # Timed out or the worker died (the pool replaced it): a person decides instead.
             return machine_failed()

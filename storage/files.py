@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -25,7 +26,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +76,10 @@ class FileObjectStore(ObjectStore):
         secret = url_secret if url_secret is not None else secrets.token_bytes(32)
         self._signer = LinkSigner(secret) if clock is None else LinkSigner(secret, clock=clock)
         self._base_url = base_url.rstrip("/")
+
+    def opener(self) -> Callable[[], ObjectStore]:
+        # Reading needs only the directory; links are never handed out by that copy.
+        return functools.partial(FileObjectStore, self._root)
 
     async def open(self) -> None:
         """Remove what uploads cut off by a crash left in ``tmp/`` (see ``TMP_SAFE_AGE``)."""

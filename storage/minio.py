@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -117,6 +118,13 @@ class MinioObjectStore(ObjectStore):
         # A multipart upload holds its thread while it waits for the caller's bytes: give those
         # threads their own pool, so they never starve the loop's default executor.
         self._uploads = ThreadPoolExecutor(max_workers=uploads, thread_name_prefix="minio-put")
+        # What reading needs, for another process (see ``opener``); the bucket exists by then.
+        self._opener = functools.partial(
+            MinioObjectStore, endpoint, access_key, secret_key, bucket, secure=secure, region=region
+        )
+
+    def opener(self) -> Callable[[], ObjectStore]:
+        return self._opener
 
     @property
     def bucket(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -98,3 +98,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise unless the store is reachable and usable."""
+
+    def opener(self) -> Callable[[], ObjectStore]:
+        """A picklable function that builds this same store in another process, ready to read.
+
+        An OCR worker reads the photo it judges by key this way, so the process that asks
+        for the judgement never holds the photo. Close the store it builds when done.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot be opened in another process")

@@ -90,3 +90,6 @@ class FullDirectory(ObjectStore):
         if self.full:
             raise self.no_room()
         await self.inner.ping()
+
+    def opener(self) -> Callable[[], ObjectStore]:
+        return self.inner.opener()  # a worker reads the real directory

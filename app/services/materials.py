@@ -98,11 +98,6 @@ async def as_chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def read_photo(objects: ObjectStore, key: str) -> bytes:
-    """The whole photo (20 MB at most): the OCR worker needs it in one piece."""
-    return b"".join([chunk async for chunk in objects.get(key)])
-
-
 async def store_photo(
     objects: ObjectStore, prefix: str, chunks: AsyncIterable[bytes], source: str
 ) -> MaterialRef:

@@ -3,7 +3,8 @@
 Attaching a photo queues an ``ocr.precheck`` job in the same transaction (see cases.py). The job
 builds the slot's expectation from the rules frozen on the case and the applicant's bound
 identity, has the checker (an OCR process pool, wired by the composition root) judge the photo,
-and keeps the verdict on the case, which also queues the chat message with it.
+and keeps the verdict on the case, which also queues the chat message with it. The checker is
+given the photo's key, not its bytes: the photo is read where it is judged, never here.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from app.domain.space import case_owner
 from app.services.accounts import USERS
 from app.services.cases import CaseService
 from app.services.mandates import MandateService
-from app.services.materials import read_photo
 from app.services.space import SpaceService
 from ocr.rules import Expectation, Verdict
 from storage.documents import DocumentStore
 from storage.objects import ObjectNotFound, ObjectStore
 from storage.outbox import OutboxMessage
 
-Checker = Callable[[bytes, Expectation], Awaitable[Verdict]]
+# Judges the photo stored under the key in that store, reading it itself; ObjectNotFound if gone.
+Checker = Callable[[ObjectStore, str, Expectation], Awaitable[Verdict]]
 
 
 class PrecheckService:
@@ -55,11 +56,11 @@ class PrecheckService:
         ref = case.materials.get(slot_id)
         if ref is None or ref.object_key != key:
             return  # replaced since: the newer photo has a job of its own
+        expect = await self.expectation(case, case.slot(slot_id))
         try:
-            data = await read_photo(self._objects, key)
+            verdict = await self._checker(self._objects, key, expect)
         except ObjectNotFound:
             return  # deleted with its case; nothing left to judge
-        verdict = await self._checker(data, await self.expectation(case, case.slot(slot_id)))
         check = Precheck(
             object_key=key,
             status=verdict.status,
@@ -110,19 +111,19 @@ class PrecheckService:
 
     async def check_licence_claim(self, msg: OutboxMessage) -> None:
         """Outbox job: a business licence sent to become its legal representative here."""
+        expect = Expectation("business_licence", china_date(self._clock()))
         try:
-            data = await read_photo(self._objects, msg.payload["object_key"])
+            verdict = await self._checker(self._objects, msg.payload["object_key"], expect)
         except ObjectNotFound:
             return  # handled by an earlier run
-        expect = Expectation("business_licence", china_date(self._clock()))
-        await self._mandates.accept_claim(msg, await self._checker(data, expect))
+        await self._mandates.accept_claim(msg, verdict)
 
     async def check_for_space(self, msg: OutboxMessage) -> None:
         """Outbox job: a photo uploaded straight to the space is kept only if it passes."""
         p = msg.payload
+        expect = await self.owners_expectation(p["owner"], p["kind"])
         try:
-            data = await read_photo(self._objects, p["object_key"])
+            verdict = await self._checker(self._objects, p["object_key"], expect)
         except ObjectNotFound:
             return  # handled by an earlier run
-        expect = await self.owners_expectation(p["owner"], p["kind"])
-        await self._space.accept_upload(msg, await self._checker(data, expect))
+        await self._space.accept_upload(msg, verdict)

@@ -26,7 +26,7 @@ from app.services.catalog import get_matter
 from app.services.mandate_changes import tell, write_change
 from app.services.mandate_records import MANDATES, mandate_from_doc, mandate_to_doc
 from app.services.mandates import OPEN_LIMIT
-from app.services.materials import read_photo, store_photo
+from app.services.materials import store_photo
 from app.services.prechecks import Checker
 from ocr.rules import PASS, Expectation, Verdict
 from storage.documents import Document, DocumentStore, DuplicateKey, VersionConflict
@@ -171,14 +171,14 @@ class ProxyService:
         evidence = mandate_from_doc(doc).evidence if doc else None
         if evidence is None or evidence.findings is not None:
             return  # read by an earlier run
-        try:
-            data = await read_photo(self._objects, evidence.id_card)
-        except ObjectNotFound:
-            return
         expect = Expectation(
             "id_card_front", self.today(), person_id=evidence.id_number, holder_name=evidence.name
         )
-        await self._keep_check(msg, await self._checker(data, expect))
+        try:
+            verdict = await self._checker(self._objects, evidence.id_card, expect)
+        except ObjectNotFound:
+            return
+        await self._keep_check(msg, verdict)
 
     async def _keep_check(self, msg: OutboxMessage, verdict: Verdict) -> None:
         """The ID card photo read: the reviewer sees what did not match; the handler is told."""
