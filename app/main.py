@@ -21,6 +21,7 @@ from app.api.handlers import routes as api_routes
 from app.api.pages import routes as api_page_routes
 from app.api.sf_push import routes as sf_push_routes
 from app.edge.bodies import malformed_bodies
+from app.edge.compression import compression
 from app.edge.errors import error_middleware
 from app.edge.headers import security_headers
 from app.edge.inflight import InFlight
@@ -90,7 +91,8 @@ def create_app(
     middlewares = [error_middleware, malformed_bodies, session_middleware, doors]
     inflight = InFlight()  # outermost, on the root only: each request counted once, to its end
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[inflight.middleware, *middlewares]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[inflight.middleware, compression, *middlewares],
     )
     app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
     app[keys.SETTINGS], app[keys.INFLIGHT] = settings, inflight
