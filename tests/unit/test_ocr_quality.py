@@ -18,8 +18,13 @@ def card_photo(
     background: tuple[int, int, int] = BACKGROUND,
     paper: tuple[int, int, int] = (232, 228, 218),
     ink: tuple[int, int, int] = (35, 35, 40),
+    *,
+    glyphs: bool = False,
 ) -> Image.Image:
-    """A card-like rectangle with a portrait and lines of text-like blocks on a table."""
+    """A card-like rectangle with a portrait and lines of text on a table.
+
+    The text is solid blocks, or with ``glyphs`` characters drawn in strokes as print is.
+    """
     im = Image.new("RGB", frame, background)
     draw = ImageDraw.Draw(im)
     x0, y0, x1, y1 = box
@@ -36,10 +41,33 @@ def card_photo(
         end = x0 + w * (0.62 if y < y0 + h * 0.8 else 0.9)
         while x < end:
             width = rng.randint(line, line * 2)
-            draw.rectangle((x, y, min(x + width, end), y + line), fill=ink)
+            if not glyphs:
+                draw.rectangle((x, y, min(x + width, end), y + line), fill=ink)
+            elif x + line <= end:
+                _glyph(draw, x, y, line, ink, across=rng.random() < 0.5)
             x += width + rng.randint(line // 2, line)
         y += line * 2.6
     return im
+
+
+def _glyph(
+    draw: ImageDraw.ImageDraw,
+    x: float,
+    y: float,
+    size: int,
+    ink: tuple[int, int, int],
+    *,
+    across: bool,
+) -> None:
+    """A character of strokes: a box with one stroke across or down its middle (日, 中)."""
+    stroke = max(1, size // 8)
+    draw.rectangle((x, y, x + size, y + size), outline=ink, width=stroke)
+    middle = (
+        (x, y + size / 2, x + size, y + size / 2)
+        if across
+        else (x + size / 2, y, x + size / 2, y + size)
+    )
+    draw.line(middle, fill=ink, width=stroke)
 
 
 def codes(image: Image.Image, **kwargs: bool) -> list[str]:
