@@ -29,6 +29,10 @@ from storage.outbox import OutboxMessage
 Checker = Callable[[ObjectStore, str, Expectation], Awaitable[Verdict]]
 
 
+class PhotoMissing(RuntimeError):
+    """A photo a case refers to is not in the object store (lost, or another store's)."""
+
+
 class PrecheckService:
     def __init__(
         self,
@@ -59,8 +63,10 @@ class PrecheckService:
         expect = await self.expectation(case, case.slot(slot_id))
         try:
             verdict = await self._checker(self._objects, key, expect)
-        except ObjectNotFound:
-            return  # deleted with its case; nothing left to judge
+        except ObjectNotFound as exc:
+            # The case still names this photo, so it must be there: fail, to be retried and,
+            # if it stays missing, shown to supervisors as dead work — never "done" unjudged.
+            raise PhotoMissing(f"{number} {slot_id}: {key} is not in the object store") from exc
         check = Precheck(
             object_key=key,
             status=verdict.status,

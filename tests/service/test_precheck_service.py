@@ -7,6 +7,8 @@ and the bad inputs an applicant's phone can produce. Nothing here is mocked.
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,8 @@ from PIL import Image
 
 from app.domain.actors import Actor, Role
 from app.domain.errors import ValidationFailed
+from storage.files import FileObjectStore
+from storage.sqlite import SqliteDocumentStore
 from tests.service.photos import ME, World, open_case, png
 from tests.unit.test_ocr_intake import png_claiming
 
@@ -111,3 +115,21 @@ async def test_a_verdict_job_run_twice_tells_the_applicant_once(
     assert await world.cases.record_precheck(number, "id_card_front", verdict["check"])
     assert await world.store.count("outbox") == before
     assert len(await world.chat_notices(number)) == 1
+
+
+async def test_a_photo_the_case_still_names_but_the_store_lost_is_never_done_unjudged(
+    world: World, store: SqliteDocumentStore, tmp_path: Path, cards: dict[str, Any]
+) -> None:
+    number = await open_case(world)
+
+    async def once() -> AsyncIterator[bytes]:
+        yield png(cards["mine"].image)
+
+    await world.materials.upload(ME, number, "id_card_front", once(), version=None)
+    case = await world.cases.get(ME, number)
+    lost = case.materials["id_card_front"].object_key
+    await FileObjectStore(tmp_path / "objects").delete(lost)  # the disk lost it
+    await world.dispatcher.dispatch_once()
+    [job] = await store.find("outbox", {"topic": "ocr.precheck"})
+    assert job["status"] != "done" and "not in the object store" in job["last_error"]
+    assert "id_card_front" not in (await world.cases.get(ME, number)).prechecks
