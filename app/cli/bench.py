@@ -1,68 +1,57 @@
-"""``buchumen bench ...``: benchmarks that print figures."""
+"""``buchumen bench ...``: benchmarks that print figures and goals, and fail when one is missed."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 
-from app.cli.common import console
+from rich.console import Console
+
+from app.bench.goals import status
+
+TARGETS = ("all", "store", "booking", "pay", "wechat", "upload", "precheck", "ocr")
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    bench = sub.add_parser("bench", help="benchmarks that print figures")
-    bench.add_argument("target", choices=["store", "wechat", "ocr", "upload", "booking", "pay"])
-    bench.add_argument("--bookings", type=int, default=2_000, help="booking: bookings to time")
-    bench.add_argument("--notices", type=int, default=2_000, help="pay: notices per run")
-    bench.add_argument("--images", type=int, default=40, help="ocr: corpus images per set")
+    bench = sub.add_parser("bench", help="benchmarks that print figures and goals")
+    bench.add_argument("target", choices=TARGETS)
+    bench.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a small size that checks correctness only, in seconds (what CI runs)",
+    )
+    bench.add_argument("--cases", type=int, help="store: size to measure at (100,000)")
+    bench.add_argument("--bookings", type=int, help="booking: bookings to time (2,000)")
+    bench.add_argument("--notices", type=int, help="pay: notices per run (2,000)")
+    bench.add_argument("--messages", type=int, help="wechat: messages per handler (10,000)")
+    bench.add_argument("--concurrency", type=int, help="wechat: requests in flight (32)")
+    bench.add_argument("--rounds", type=int, help="upload: rounds of uploads each way (5)")
+    bench.add_argument("--images", type=int, help="ocr: corpus images per set (40)")
     bench.add_argument("--engines", default="", help="ocr: comma-separated, default rapidocr")
-    bench.add_argument(
-        "--smoke", action="store_true", help="ocr: a few photos, correctness only, in seconds"
-    )
-    bench.add_argument("--cases", type=int, default=100_000, help="store: size to measure at")
-    bench.add_argument("--messages", type=int, default=10_000, help="wechat: messages per handler")
-    bench.add_argument("--concurrency", type=int, default=32, help="wechat: requests in flight")
-    bench.add_argument(
-        "--rounds", type=int, default=5, help="upload: rounds of 50 uploads each way"
-    )
     bench.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.target == "ocr":
-        from app.bench.ocr import ENGINES, run_ocr_bench
-        from app.bench.precheck import run_precheck_bench
+    from app.bench.suite import run_all, run_one
 
-        engines = args.engines.split(",") if args.engines else list(ENGINES)
-        status = asyncio.run(
-            run_ocr_bench(count=args.images, engines=engines, console=console, smoke=args.smoke)
-        )
-        for engine in [] if args.smoke else engines:  # the same engines through the service
-            count = min(args.images, 20)
-            status |= asyncio.run(run_precheck_bench(count=count, engine=engine, console=console))
-        return status
-    if args.target == "upload":
-        from app.bench.upload import run_upload_bench
-
-        return asyncio.run(run_upload_bench(rounds=args.rounds, console=console))
-    if args.target == "booking":
-        from app.bench.booking import run_booking_bench
-
-        return asyncio.run(
-            run_booking_bench(existing=10_000, bookings=args.bookings, console=console)
-        )
-    if args.target == "wechat":
-        from app.bench.wechat import run_wechat_bench
-
-        return asyncio.run(
-            run_wechat_bench(messages=args.messages, concurrency=args.concurrency, console=console)
-        )
-    if args.target == "pay":
-        from app.bench.pay import run_pay_bench
-        from app.logs import configure_logging
-
-        configure_logging("WARNING", "console")  # a line per settled order would drown the table
-
-        return asyncio.run(run_pay_bench(notices=args.notices, console=console))
-    from app.bench.store import run_store_bench
-
-    return asyncio.run(run_store_bench(cases=args.cases, console=console))
+    out = Console()  # figures and goals on stdout, to keep or compare
+    if args.target == "all":
+        return status(run_all(out, smoke=args.smoke))
+    engines = [e for e in args.engines.split(",") if e]
+    sizes = {
+        "store": {"cases": args.cases},
+        "booking": {"bookings": args.bookings},
+        "pay": {"notices": args.notices},
+        "wechat": {"messages": args.messages, "concurrency": args.concurrency},
+        "upload": {"rounds": args.rounds},
+        "precheck": {"images": args.images, "engine": engines[0] if engines else ""},
+        "ocr": {"images": args.images, "engines": engines},
+    }[args.target]
+    reports = [run_one(args.target, out, smoke=args.smoke, **sizes)]
+    if args.target == "ocr" and not args.smoke:
+        # Then the same engines through the service: upload, outbox job, pool, verdict.
+        for engine in engines or [""]:
+            precheck = {"images": args.images, "engine": engine}
+            reports.append(run_one("precheck", out, smoke=False, **precheck))
+    for report in reports:
+        out.print(report.table())
+    return status(reports)
