@@ -61,6 +61,7 @@ class Outcome:
     must: str | None
     verdict: Verdict
     truth: dict[str, str]
+    spoiled: str = ""  # blurred or cut off, in the set of both
 
     def caught(self) -> bool:
         codes = {f.code for f in self.verdict.findings}
@@ -131,7 +132,9 @@ async def _run(
                     shot, verdict = await pool.run(judge_shot, engine, spec)
                 family, _, name, size = spec
                 group = f"{name} @ {size}" if family == "genuine" else name
-                outcomes.append(Outcome(group, size, shot.layout, shot.must, verdict, shot.truth))
+                outcomes.append(
+                    Outcome(group, size, shot.layout, shot.must, verdict, shot.truth, shot.spoiled)
+                )
                 progress.advance(task)
 
             await asyncio.gather(*map(one, specs))
@@ -173,6 +176,9 @@ class Report:
         by_set: dict[str, list[Outcome]] = defaultdict(list)
         for o in self.genuine + self.catches:
             by_set[o.group].append(o)
+        for o in self.catches:
+            if o.spoiled:  # each half of a mixed set on its own row too
+                by_set[f"… {o.spoiled}"].append(o)
         for name, items in by_set.items():
             status = Counter(o.verdict.status for o in items)
             caught = sum(o.caught() for o in items) if items[0].must else None

@@ -76,6 +76,7 @@ class Shot:
     expect: Expectation
     truth: dict[str, str]
     must: str | None = None  # the finding a catch set must raise; None: should pass
+    spoiled: str = ""  # how a photo of the blurred-or-cut-off set was spoiled
 
 
 def _owner(layout: str, truth: dict[str, str], kind: str, today: date) -> Expectation:
@@ -132,9 +133,12 @@ def catch_shot(seed: int, index: int, catch: str, size: int = 1280) -> Shot:
     elif catch == "expired":
         ended = date.fromisoformat(truth[_EXPIRY[layout]])
         expect = replace(expect, today=ended + timedelta(rng.randint(1, 700)), must_be_valid=True)
-    else:
-        photo = blurred(photo, rng) if index % 2 == 0 else cut_off(photo, rng)
-    return Shot(layout, condition, wechat(photo, size, rng), expect, truth, CATCHES[catch])
+    spoiled = ""
+    if catch == "blurred_or_cut_off":
+        spoiled = "blurred" if index % 2 == 0 else "cut off"
+        photo = blurred(photo, rng) if spoiled == "blurred" else cut_off(photo, rng)
+    data = wechat(photo, size, rng)
+    return Shot(layout, condition, data, expect, truth, CATCHES[catch], spoiled)
 
 
 _READABLE = tuple(name for name in LAYOUTS if name != "health_certificate")

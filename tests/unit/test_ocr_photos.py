@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from ocr.corpus.sets import TODAY, genuine_shot
+from ocr.corpus.sets import TODAY, catch_shot, genuine_shot
 from ocr.corpus.sheet import FONT_PATH
 from ocr.precheck import DEFAULT_ENGINE, precheck
-from ocr.rules import PASS, Expectation, judge
+from ocr.rules import FIX, PASS, Expectation, judge
 
 pytestmark = pytest.mark.skipif(not FONT_PATH.is_file(), reason="fonts-noto-cjk is not installed")
 
@@ -51,3 +51,22 @@ def test_the_company_name_comes_from_its_own_row_of_a_tilted_licence() -> None:
     verdict = precheck(DEFAULT_ENGINE, shot.data, shot.expect)
     assert verdict.fields.get("company_name") == shot.truth["company_name"]
     assert verdict.status == PASS, verdict.findings
+
+
+def test_a_light_document_on_white_paper_near_the_frame_is_not_called_cut_off() -> None:
+    # The paper around it is as light as the licence; its edges end inside the frame.
+    shot = genuine_shot(2026, 31, "white_paper", 1280)
+    assert shot.layout == "driving_licence"
+    verdict = precheck(DEFAULT_ENGINE, shot.data, shot.expect)
+    assert verdict.status == PASS, verdict.findings
+    assert verdict.fields["certificate_number"] == shot.truth["certificate_number"]
+
+
+def test_a_supplementary_page_cut_off_through_its_blank_record_box_is_asked_again() -> None:
+    shot = catch_shot(2026, 13, "blurred_or_cut_off")
+    assert (shot.layout, shot.spoiled) == ("driving_licence_page2", "cut off")
+    verdict = precheck(DEFAULT_ENGINE, shot.data, shot.expect)
+    assert verdict.status == FIX
+    assert [f.message for f in verdict.findings if f.code == "CUT_OFF"] == [
+        "证件未完整拍摄，请让证件四角都在画面内"
+    ]
