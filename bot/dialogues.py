@@ -23,7 +23,7 @@ from app.services.cases import CaseService
 from app.services.catalog import CatalogCache
 from app.services.space import SpaceService
 from bot import reuse, texts
-from bot.active_case import active_case
+from bot.active_case import active_case, case_for
 from bot.booking import BookingDialogue
 from bot.conversations import Conversation, Conversations
 from bot.identity import IdentityDialogue
@@ -365,8 +365,10 @@ class Dialogues:
         return texts.FEES_DUE.format(cases="\n\n".join(parts))
 
     async def _case_detail(self, conv: Conversation, number: str) -> str:
-        actor = await self._actor(conv)
-        case = await self._cases.get(actor, number)
+        person = await account_of_openid(self._store, conv.openid)  # authorities only if needed
+        if person is None:
+            raise NeedsBinding(texts.BIND_FIRST)
+        _, case = await case_for(self._store, self._cases, person, number)
         return await self.describe(case)
 
     async def describe(self, case: Case) -> str:
