@@ -42,8 +42,10 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bench.figures import pct
+from app.bench.goals import Report, status
 
 SLOPE_GOAL = 0.05  # MB/min after warm-up: 3 MB an hour
+GRACE = 8.0  # BUCHUMEN_SHUTDOWN_GRACE's default: the stop must end inside it
 USERS = 4  # applicants at once; one reviewer and one chatting person beside them
 PACE = 0.15  # seconds each simulated person waits after each request: about 40 requests/s
 # A PNG cut off inside its image data: the upload takes it and the pre-check finds it damaged
@@ -214,8 +216,8 @@ async def service(data: Path) -> AsyncIterator[tuple[int, str, str]]:
                 await process.wait()
 
 
-async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = False) -> int:
-    """Drive the service for ``minutes`` (a smoke run: seconds) and print its RSS; 0 if met."""
+async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = False) -> Report:
+    """Drive the service for ``minutes`` (a smoke run: seconds) and print its RSS."""
     interval = 1.5 if smoke else 60.0
     seconds = 8.0 if smoke else minutes * 60
     tally, samples = Tally(), []
@@ -292,24 +294,41 @@ async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = Fals
         f"RSS slope after warm-up: {growth:+.3f} MB/min (over all samples {slope(samples):+.3f}); "
         f"stopped by SIGTERM in {stopped:.1f} s"
     )
-    ok = tally.wrong_count == 0 and len(tally.latencies) > 0
     if tally.wrong:
         console.print("Unexpected answers, e.g. " + "; ".join(tally.wrong))
-    if not smoke:
-        met = growth <= SLOPE_GOAL
-        console.print(f"Goal RSS slope ≤ {SLOPE_GOAL} MB/min: {'met' if met else 'NOT met'}")
-        ok = ok and met
-    console.print("Every request answered as expected." if ok else "The soak FAILED.")
-    return 0 if ok else 1
+    report = Report("soak", smoke)
+    total = len(tally.latencies)
+    answered = f"{total - tally.wrong_count:,} of {total:,}"
+    report.add(
+        "every request answered as expected",
+        answered,
+        total > 0 and not tally.wrong_count,
+        correctness=True,
+    )
+    report.add(
+        f"stopped by SIGTERM within the grace ({GRACE:.0f} s)",
+        f"{stopped:.1f} s",
+        stopped < GRACE,
+        correctness=True,
+    )
+    report.add(
+        f"RSS slope after warm-up ≤ {SLOPE_GOAL} MB/min",
+        f"{growth:+.3f} MB/min",
+        growth <= SLOPE_GOAL,
+    )
+    return report
 
 
 def main() -> int:
-    """``python -m app.bench.soak``, until ``buchumen bench soak`` is registered."""
+    """``python -m app.bench.soak [--minutes N] [--smoke]``: ``buchumen bench soak`` without the CLI."""
     parser = argparse.ArgumentParser(prog="python -m app.bench.soak")
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--smoke", action="store_true", help="seconds only, for CI")
     args = parser.parse_args()
-    return asyncio.run(run_soak_bench(minutes=args.minutes, console=Console(), smoke=args.smoke))
+    console = Console()
+    report = asyncio.run(run_soak_bench(minutes=args.minutes, console=console, smoke=args.smoke))
+    console.print(report.table())
+    return status([report])
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from app.bench.goals import status
 
-TARGETS = ("all", "store", "booking", "pay", "wechat", "upload", "precheck", "ocr")
+TARGETS = ("all", "store", "booking", "pay", "wechat", "upload", "precheck", "ocr", "soak")
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,6 +27,7 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench.add_argument("--rounds", type=int, help="upload: rounds of uploads each way (5)")
     bench.add_argument("--images", type=int, help="ocr: corpus images per set (40)")
     bench.add_argument("--engines", default="", help="ocr: comma-separated, default rapidocr")
+    bench.add_argument("--minutes", type=float, help="soak: minutes of mixed traffic (60)")
     bench.set_defaults(func=cmd_bench)
 
 
@@ -36,6 +37,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     out = Console()  # figures and goals on stdout, to keep or compare
     if args.target == "all":
         return status(run_all(out, smoke=args.smoke))
+    if args.target == "soak":  # an hour by default: not one of bench all's
+        import asyncio
+
+        from app.bench.soak import run_soak_bench
+
+        minutes = args.minutes or 60.0
+        soak = asyncio.run(run_soak_bench(minutes=minutes, console=out, smoke=args.smoke))
+        out.print(soak.table())
+        return status([soak])
     engines = [e for e in args.engines.split(",") if e]
     sizes = {
         "store": {"cases": args.cases},
