@@ -320,7 +320,7 @@ async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = Fals
 
 
 def main() -> int:
-    """``python -m app.bench.soak [--minutes N] [--smoke]``: ``buchumen bench soak`` without the CLI."""
+    """``python -m app.bench.soak [--minutes N] [--smoke]``: the bench without the CLI."""
     parser = argparse.ArgumentParser(prog="python -m app.bench.soak")
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--smoke", action="store_true", help="seconds only, for CI")
