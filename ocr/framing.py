@@ -22,6 +22,7 @@ Mask = NDArray[np.bool_]
 # Straight lines are followed on a copy this size: print blurs into rows, the document's
 # edges stay 1-2 px sharp.
 EDGE_SCALE = 320
+MIN_SIDE = 8  # px on that copy
 # A pixel is on an edge when the level changes this much per pixel across it. A light card
 # on white paper differs from the paper by about 5 % (12 levels over 2-3 px here); the soft
 # edge of a cast shadow climbs under 3 levels a pixel, so it is no line.
@@ -92,6 +93,8 @@ def frame(gray: Image.Image) -> Framing:
 def runs_off(gray: Image.Image) -> bool:
     """Whether the document runs off the frame (see the measured rules above)."""
     small = _shrink(gray, EDGE_SCALE)
+    if min(small.shape) < MIN_SIDE:
+        return False  # a sliver of a picture: nothing to follow a line through
     step = np.zeros_like(small)
     step[1:-1] = np.abs(small[2:] - small[:-2]) / 2
     across_rows = _widen(step >= EDGE_STEP)  # edges of near-horizontal lines

@@ -107,3 +107,8 @@ def test_a_cut_off_photo_whose_print_stops_short_of_the_cut_is_caught(
     shot = catch_shot(2026, index, "blurred_or_cut_off")
     assert (shot.layout, shot.spoiled) == (layout, "cut off")
     assert "CUT_OFF" in quality_of(shot.data)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 50), (50, 2), (9, 9)])
+def test_a_sliver_of_a_picture_is_too_small_and_nothing_breaks(size: tuple[int, int]) -> None:
+    assert codes(Image.new("RGB", size, (200, 200, 200)))[:1] == ["TOO_SMALL"]
