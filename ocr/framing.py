@@ -320,19 +320,26 @@ def _largest_blob(mask: Mask) -> Mask:
 
 def _fill_holes(blob: Mask) -> Mask:
     """The blob plus whatever it encloses (a photo or a seal on the card is still the card)."""
-    outside = ~blob
-    padded = np.pad(outside, 1, constant_values=True)
-    reached = np.zeros_like(padded)
-    reached[0, 0] = True
-    # Grow the outside from the padding's corner until it stops: vectorised flood fill.
+    return ~reached_from_edge(~blob)
+
+
+def reached_from_edge(mask: Mask) -> Mask:
+    """The cells of ``mask`` connected (4-neighbour) to the border of the grid."""
+    reached = np.zeros_like(mask)
+    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+        mask[0],
+        mask[-1],
+        mask[:, 0],
+        mask[:, -1],
+    )
+    # Grow from the border until it stops: a vectorised flood fill.
     while True:
         grown = reached.copy()
         grown[1:] |= reached[:-1]
         grown[:-1] |= reached[1:]
         grown[:, 1:] |= reached[:, :-1]
         grown[:, :-1] |= reached[:, 1:]
-        grown &= padded
+        grown &= mask
         if (grown == reached).all():
-            break
+            return reached
         reached = grown
-    return ~reached[1:-1, 1:-1]

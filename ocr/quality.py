@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ocr.framing import frame
+from ocr.framing import frame, reached_from_edge
 
 
 @dataclass(frozen=True)
@@ -138,25 +138,4 @@ def _glare_share(document: NDArray[np.float32]) -> float:
     per_cell = clipped.reshape(rows // cell, cell, cols // cell, cell).mean(axis=(1, 3))
     blown = per_cell >= GLARE_CELL_BLOWN
     # Blown cells connected to the edge are the clipped paper or table around the document.
-    return float((blown & ~_reached_from_edge(blown)).mean())
-
-
-def _reached_from_edge(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """The cells of ``mask`` connected (4-neighbour) to the border of the grid."""
-    reached = np.zeros_like(mask)
-    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
-        mask[0],
-        mask[-1],
-        mask[:, 0],
-        mask[:, -1],
-    )
-    while True:
-        grown = reached.copy()
-        grown[1:] |= reached[:-1]
-        grown[:-1] |= reached[1:]
-        grown[:, 1:] |= reached[:, :-1]
-        grown[:, :-1] |= reached[:, 1:]
-        grown &= mask
-        if (grown == reached).all():
-            return reached
-        reached = grown
+    return float((blown & ~reached_from_edge(blown)).mean())
