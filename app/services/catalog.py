@@ -201,9 +201,21 @@ def matter_to_doc(matter: Matter) -> Document:
     return {"_id": matter.code, **matter.model_dump(mode="json")}
 
 
+# GB/T 36114 elements the catalog files gained in December 2026. A matter imported before reads
+# with what the law itself says until the next `catalog import` brings the file's own words.
+STORED_BEFORE = {
+    "quantity_limit": "以办事指南为准",
+    "consultation": ["12345 政务服务便民热线"],
+    "complaints": ["12345 政务服务便民热线"],
+    # 行政复议法 Art. 24: the people's government at the department's level; 行政诉讼法 Art. 18.
+    "remedies": {"review": "本级人民政府", "court": "作出决定的行政机关所在地基层人民法院"},
+}
+
+
 def matter_from_doc(doc: Document) -> Matter:
     """Rebuild a matter from its stored form, ignoring the store's bookkeeping keys."""
-    return Matter.model_validate({k: v for k, v in doc.items() if not k.startswith("_")})
+    fields = {k: v for k, v in doc.items() if not k.startswith("_")}
+    return Matter.model_validate(STORED_BEFORE | fields)
 
 
 class CatalogCache:

@@ -226,3 +226,15 @@ def test_unreadable_and_invalid_files_are_reported_together(tmp_path: Path) -> N
 
     files = {Path(p.file).name for p in caught.value.problems}
     assert files == {"a.yaml", "b.yaml"}
+
+
+async def test_a_matter_stored_before_the_new_guide_elements_reads_with_the_laws_remedies(
+    store: DocumentStore, matters: list[Matter]
+) -> None:
+    old = catalog.matter_to_doc(matters[0])
+    for element in ("quantity_limit", "consultation", "complaints", "remedies"):
+        del old[element]  # as imported before these elements existed
+    async with store.transaction() as tx:
+        await tx.insert(catalog.MATTERS, old)
+    read = await catalog.get_matter(store, matters[0].code)
+    assert "本级人民政府申请行政复议" in read.remedies.text()
