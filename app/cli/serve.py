@@ -38,7 +38,6 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.logs import configure_logging
     from app.main import create_app
-    from app.services.staff import DEMO_STAFF_PASSWORD
 
     settings = settings_of(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -58,29 +57,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem := _unwritable(settings):
         console.print(f"[bold red]cannot start[/]: {problem}", highlight=False, soft_wrap=True)
         return 1
-    console.print(
-        f"[bold green]buchumen[/] listening on http://{settings.host}:{settings.port} "
-        f"({'demo' if settings.demo else 'production'} mode, "
-        f"documents: {settings.document_store}, objects: {settings.object_store})"
-    )
-    if settings.demo:
-        base = f"http://{settings.host}:{settings.port}"
-        console.print(
-            f"  API docs:    {base}/api/v1/docs\n"
-            f"  Demo tokens: {base}/api/v1/demo/tokens\n"
-            f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
-            f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
-            f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
-            f"  Hall kiosk:  {base}/staff/login  (demo-kiosk / {DEMO_STAFF_PASSWORD})\n"
-            f"  Admin:       {base}/staff/login  (demo-admin / {DEMO_STAFF_PASSWORD})\n"
-            f"  Data:        {settings.data_dir.resolve()}"
-            + (
-                ""
-                if settings.wechat_configured
-                else f"\n  WeChat chat: http://127.0.0.1:{settings.wechat_simulator_port}/chat"
-                "  (a local WeChat simulator: chat with the account from a browser)"
-            )
-        )
     # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     try:
@@ -101,6 +77,7 @@ async def _serve(app: web.Application, settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
+        _announce(settings)  # only now: start-up (stores, migrations, demo data) is done
         await stop.wait()
         _overrun_ends_it(settings.shutdown_grace)
         await _answer_in_flight(runner, app, settings.shutdown_grace - CLOSING)
@@ -177,3 +154,32 @@ def _free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _announce(settings: Settings) -> None:
+    """Said once the port really listens: where the service is, and the demo's doors."""
+    from app.services.staff import DEMO_STAFF_PASSWORD
+
+    console.print(
+        f"[bold green]buchumen[/] listening on http://{settings.host}:{settings.port} "
+        f"({'demo' if settings.demo else 'production'} mode, "
+        f"documents: {settings.document_store}, objects: {settings.object_store})"
+    )
+    if settings.demo:
+        base = f"http://{settings.host}:{settings.port}"
+        console.print(
+            f"  API docs:    {base}/api/v1/docs\n"
+            f"  Demo tokens: {base}/api/v1/demo/tokens\n"
+            f"  Reviewers:   {base}/staff/login  (reviewer-mz … / {DEMO_STAFF_PASSWORD})\n"
+            f"  Supervisor:  {base}/staff/login  (demo-supervisor / {DEMO_STAFF_PASSWORD})\n"
+            f"  Courier:     {base}/staff/login  (demo-courier / {DEMO_STAFF_PASSWORD})\n"
+            f"  Hall kiosk:  {base}/staff/login  (demo-kiosk / {DEMO_STAFF_PASSWORD})\n"
+            f"  Admin:       {base}/staff/login  (demo-admin / {DEMO_STAFF_PASSWORD})\n"
+            f"  Data:        {settings.data_dir.resolve()}"
+            + (
+                ""
+                if settings.wechat_configured
+                else f"\n  WeChat chat: http://127.0.0.1:{settings.wechat_simulator_port}/chat"
+                "  (a local WeChat simulator: chat with the account from a browser)"
+            )
+        )
