@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,6 +37,9 @@ _MAX_DAYS_OFF_IN_A_ROW = 366
 _ONE_DAY = timedelta(days=1)
 
 
+# Cached: the package's data is fixed, and every deadline shown walks day by day through it
+# (its per-day checks were a third of the chat's answer to a case number).
+@functools.lru_cache(maxsize=4096)
 def chinese_statutory(day: date) -> bool | None:
     """Return True/False for a worked/off day per the State Council notices, None if unknown."""
     try:
