@@ -50,7 +50,7 @@ from app.services.booking_reminders import remind_tomorrow
 from app.services.calendar import CalendarService
 from app.services.case_reads import NOT_FOUND as CASE_NOT_FOUND
 from app.services.cases import CaseService
-from app.services.catalog import get_matter
+from app.services.catalog import get_matter, open_to
 from app.services.hall_admin import HallAdministration, read_hall, read_rules
 from app.services.hall_figures import hall_figures
 from app.services.hall_window import HallWindow
@@ -121,6 +121,8 @@ class AppointmentService:
         if actor.role is not Role.APPLICANT:
             raise NotPermitted("只有申请人可以预约")
         matter = await get_matter(self._store, matter_code)
+        if not open_to(actor, [matter]):  # a hand-made form, for a matter not offered to them
+            raise NotPermitted("您不能预约该事项：它面向企业，请先取得企业的授权")
         rules = await self.rules(matter.department)
         now = self._clock()
         rules.check_slot(day, slot, now, await self._calendars.calendar())

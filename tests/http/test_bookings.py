@@ -182,3 +182,23 @@ async def test_another_day_is_picked_on_the_reschedule_page(plain_world: World) 
     assert "11月6日" in moved_to and 'name="day" value="2026-11-06"' in moved_to
     assert 'name="day" value="2026-11-02"' not in moved_to  # only the day picked
     assert "华林路 88 号" in moved_to and "uri.amap.com" in moved_to
+
+
+async def test_a_hand_made_form_cannot_book_a_matter_not_offered_to_the_applicant(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    await open_by_chat(world)
+    matters = await world.client.app[keys.DOCUMENTS].find("matters")
+    firm = next(m for m in matters if m["targets"] == ["enterprise"])
+    [mine] = await world.client.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
+    page = f"/h5/book?matter={mine['_id']}"
+    await sign_in(world, page)
+    html = await (await http.get(page)).text()
+    assert firm["name"] not in html  # not offered to a citizen without the firm's authority
+    first = re.search(r'name="day" value="([^"]+)".*?name="slot" value="([^"]+)"', html, re.S)
+    assert first
+    form = {"matter": firm["_id"], "day": first[1], "slot": first[2], "csrf": token_of(html)}
+    refused = await http.post("/h5/book", data=form)
+    assert refused.status == 403 and "请先取得企业的授权" in await refused.text()
+    assert await world.client.app[keys.DOCUMENTS].count("bookings") == 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Authority, Role, enterprise
 from app.domain.case_states import Action
 from app.domain.cases import CHINA
 from app.domain.errors import InvalidTransition, NotFoundError, NotPermitted, ValidationFailed
@@ -253,9 +254,11 @@ async def test_a_visit_is_tied_only_to_the_applicants_own_case_still_open(
 async def test_every_matters_confirmation_fits_one_chat_message_and_lists_its_materials(
     hall: AppointmentService, store: SqliteDocumentStore
 ) -> None:
+    # An agent of an enterprise, so that its matters are open to them too.
+    agent = replace(ME, authorities=(Authority(enterprise("91350100M000100Y43")),))
     for doc in await store.find("matters"):
         matter = await hall_matter(store, doc["_id"])
-        booking = await hall.book(ME, matter.code, TUESDAY, NINE)
+        booking = await hall.book(agent, matter.code, TUESDAY, NINE)
         [sent] = await store.find("outbox", {"_id": f"booked:{booking.id}"})
         text, links = sent["payload"]["text"], sent["payload"]["links"]
         qr = link("http://127.0.0.1:8080" + sent["payload"]["path"], "预约二维码")
