@@ -225,11 +225,10 @@ async def preview(request: web.Request) -> web.Response:
     return aiohttp_jinja2.render_template("staff_preview.html", request, context)
 
 
-async def _decision(
-    request: web.Request,
-    done: str,
-    decide: Callable[[CaseService, Actor, str, dict[str, Any], int | None], Awaitable[object]],
-) -> web.Response:
+Decide = Callable[[CaseService, Actor, str, dict[str, Any], int | None], Awaitable[object]]
+
+
+async def _decision(request: web.Request, done: str, decide: Decide) -> web.Response:
     """Sign-in, token and version checked; the decision taken; back to the case saying so
     (``done``, a key of ``DONE``), or a page saying why not."""
     actor, number, form, version = await _decide(request)
@@ -255,27 +254,6 @@ async def return_case(request: web.Request) -> web.Response:
     return await _decision(request, "returned", decide)
 
 
-@routes.post("/staff/cases/{number}/approve")
-async def approve(request: web.Request) -> web.Response:
-    return await _decision(
-        request,
-        "approved",
-        lambda cases, actor, number, _, version: cases.approve(actor, number, version=version),
-    )
-
-
-@routes.post("/staff/cases/{number}/issue")
-async def issue(request: web.Request) -> web.Response:
-    """出证: the department issues the result (the electronic certificate follows)."""
-    return await _decision(
-        request,
-        "issued",
-        lambda cases, actor, number, _, version: cases.act(
-            actor, number, Action.ISSUE_CERTIFICATE, version=version, reason=None
-        ),
-    )
-
-
 @routes.post("/staff/cases/{number}/courier/{kind:pickup|delivery}/retry")
 async def retry_courier(request: web.Request) -> web.Response:
     """Book a failed pickup or delivery again (after checking with the applicant)."""
@@ -285,67 +263,6 @@ async def retry_courier(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(_done(number, f"retry-{kind}"))
 
 
-@routes.post("/staff/cases/{number}/accept")
-async def accept(request: web.Request) -> web.Response:
-    return await _decision(
-        request,
-        "accepted",
-        lambda cases, actor, number, _, version: cases.accept(actor, number, version=version),
-    )
-
-
-@routes.post("/staff/cases/{number}/refuse")
-async def refuse(request: web.Request) -> web.Response:
-    return await _decision(
-        request,
-        "refused",
-        lambda cases, actor, number, form, version: cases.refuse_acceptance(
-            actor, number, str(form.get("reason", "")), str(form.get("basis", "")), version=version
-        ),
-    )
-
-
-@routes.post("/staff/cases/{number}/extend")
-async def extend(request: web.Request) -> web.Response:
-    """Art. 42: ten more working days, with the head of the department named."""
-    return await _decision(
-        request,
-        "extended",
-        lambda cases, actor, number, form, version: cases.extend(
-            actor,
-            number,
-            str(form.get("approved_by", "")),
-            str(form.get("reason", "")),
-            version=version,
-        ),
-    )
-
-
-@routes.post("/staff/cases/{number}/pause")
-async def pause(request: web.Request) -> web.Response:
-    """Art. 45: a hearing, testing, expert review… whose time the limit leaves out."""
-    return await _decision(
-        request,
-        "paused",
-        lambda cases, actor, number, form, version: cases.pause_for(
-            actor,
-            number,
-            str(form.get("kind", "")),
-            _days(form.get("expected_days")),
-            version=version,
-        ),
-    )
-
-
-@routes.post("/staff/cases/{number}/resume")
-async def resume(request: web.Request) -> web.Response:
-    return await _decision(
-        request,
-        "resumed",
-        lambda cases, actor, number, _, version: cases.resume(actor, number, version=version),
-    )
-
-
 def _days(value: object) -> int:
     text = str(value or "").strip()
     if not text.isdigit():
@@ -353,12 +270,49 @@ def _days(value: object) -> int:
     return int(text)
 
 
-@routes.post("/staff/cases/{number}/reject")
-async def reject(request: web.Request) -> web.Response:
-    return await _decision(
-        request,
+def _text(form: dict[str, Any], name: str) -> str:
+    return str(form.get(name, ""))
+
+
+# The one-tap decisions on the case page: the step in the path, the banner key it reports,
+# and what it calls with the form's fields.
+STEPS: dict[str, tuple[str, Decide]] = {
+    "approve": ("approved", lambda c, a, n, _, v: c.approve(a, n, version=v)),
+    "accept": ("accepted", lambda c, a, n, _, v: c.accept(a, n, version=v)),
+    "resume": ("resumed", lambda c, a, n, _, v: c.resume(a, n, version=v)),
+    "issue": (  # 出证: the electronic certificate follows
+        "issued",
+        lambda c, a, n, _, v: c.act(a, n, Action.ISSUE_CERTIFICATE, version=v, reason=None),
+    ),
+    "reject": (
         "rejected",
-        lambda cases, actor, number, form, version: cases.reject(
-            actor, number, str(form.get("reason", "")), str(form.get("basis", "")), version=version
+        lambda c, a, n, f, v: c.reject(a, n, _text(f, "reason"), _text(f, "basis"), version=v),
+    ),
+    "refuse": (
+        "refused",
+        lambda c, a, n, f, v: c.refuse_acceptance(
+            a, n, _text(f, "reason"), _text(f, "basis"), version=v
         ),
-    )
+    ),
+    "extend": (  # Art. 42: ten more working days, the approving head named
+        "extended",
+        lambda c, a, n, f, v: c.extend(
+            a, n, _text(f, "approved_by"), _text(f, "reason"), version=v
+        ),
+    ),
+    "pause": (  # Art. 45: a hearing, testing, expert review… the limit leaves out
+        "paused",
+        lambda c, a, n, f, v: c.pause_for(
+            a, n, _text(f, "kind"), _days(f.get("expected_days")), version=v
+        ),
+    ),
+}
+
+
+async def step(request: web.Request) -> web.Response:
+    done, decide = STEPS[request.path.rsplit("/", 1)[1]]
+    return await _decision(request, done, decide)
+
+
+for _name in STEPS:
+    routes.post(f"/staff/cases/{{number}}/{_name}")(step)
