@@ -8,35 +8,19 @@ import errno
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import timedelta
 
-from storage.documents import Document, DocumentStore, Filter, Sort, StorageFull, Transaction
+from storage.documents import DocumentStore, StorageFull, Transaction
 from storage.objects import LINK_LIFETIME, ObjectInfo, ObjectStore
+from tests.stores import DelegatingStore
 
 
-class FullDocuments(DocumentStore):
+class FullDocuments(DelegatingStore):
     """A document store on a full disk: every commit fails with StorageFull, as SQLite's does
     once its file cannot grow (tests/service/test_sqlite_full_disk.py)."""
 
     def __init__(self, inner: DocumentStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.full = True
         self.writes_tried = 0
-
-    async def get(self, collection: str, doc_id: str) -> Document | None:
-        return await self.inner.get(collection, doc_id)
-
-    async def find(
-        self,
-        collection: str,
-        where: Filter | None = None,
-        *,
-        sort: Sort = (),
-        limit: int | None = None,
-        skip: int = 0,
-    ) -> list[Document]:
-        return await self.inner.find(collection, where, sort=sort, limit=limit, skip=skip)
-
-    async def count(self, collection: str, where: Filter | None = None) -> int:
-        return await self.inner.count(collection, where)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -50,9 +34,6 @@ class FullDocuments(DocumentStore):
         await self.inner.ping()
         if self.full:
             raise StorageFull("database or disk is full")
-
-    def watch(self, collection: str, callback: Callable[[], None]) -> None:
-        self.inner.watch(collection, callback)  # the inner store commits, and wakes
 
 
 class FullDirectory(ObjectStore):

@@ -16,10 +16,9 @@ from storage.documents import (
     Document,
     DocumentStore,
     DuplicateKey,
-    Filter,
-    Sort,
     Transaction,
 )
+from tests.stores import DelegatingStore
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "app" / "catalog"
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -31,36 +30,17 @@ def matters() -> list[Matter]:
     return catalog.load_catalog([CATALOG_DIR])
 
 
-class FailingStore(DocumentStore):
+class FailingStore(DelegatingStore):
     """The real store, except that inserting matter ``fail_on`` collides as if someone beat us."""
 
     def __init__(self, inner: DocumentStore, fail_on: str) -> None:
-        self._inner, self._fail_on = inner, fail_on
-
-    async def get(self, collection: str, doc_id: str) -> Document | None:
-        return await self._inner.get(collection, doc_id)
-
-    async def find(
-        self,
-        collection: str,
-        where: Filter | None = None,
-        *,
-        sort: Sort = (),
-        limit: int | None = None,
-        skip: int = 0,
-    ) -> list[Document]:
-        return await self._inner.find(collection, where, sort=sort, limit=limit, skip=skip)
-
-    async def count(self, collection: str, where: Filter | None = None) -> int:
-        return await self._inner.count(collection, where)
+        super().__init__(inner)
+        self._fail_on = fail_on
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._inner.transaction() as tx:
+        async with self.inner.transaction() as tx:
             yield FailingTransaction(tx, self._fail_on)
-
-    async def ping(self) -> None:
-        await self._inner.ping()
 
 
 class FailingTransaction(Transaction):
