@@ -16,18 +16,14 @@ from app.domain.actors import Actor, Role
 from app.domain.appointments import Booking
 from app.domain.cases import CHINA, china_date
 from app.services.appointment_records import BOOKINGS, booking_to_doc
-from tests.browser.conftest import SCREENSHOTS, Live, phone, shot, staff_phone
-from tests.browser.test_journey import bind, say, seen
+from tests.browser.conftest import SCREENSHOTS, Live, shot, staff_phone
+from tests.browser.test_journey import bound_chat, say
 
 
 async def test_the_applicant_moves_a_visit_and_the_clerk_calls_the_queue(
     live: Live, browser: Browser
 ) -> None:
-    applicant = await (await phone(browser)).new_page()
-    await applicant.goto(live.chat)
-    await applicant.click("button.follow")
-    await seen(applicant, "我要办")
-    await bind(applicant, live, "张三", "11010519491231002X")
+    applicant = await bound_chat(browser, live, "张三", "11010519491231002X")
     listing = await say(applicant, "我要办")
     pick = next(line.split(".")[0] for line in listing.splitlines() if "老年人优待证" in line)
     await say(applicant, pick)

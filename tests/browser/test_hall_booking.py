@@ -8,8 +8,8 @@ import re
 from playwright.async_api import Browser, Page
 
 from app import keys
-from tests.browser.conftest import SCREENSHOTS, Live, phone, shot
-from tests.browser.test_journey import bind, replies, seen
+from tests.browser.conftest import SCREENSHOTS, Live, shot
+from tests.browser.test_journey import bound_chat, replies, seen
 
 MAP = "https://uri.amap.com/search?keyword="
 
@@ -31,11 +31,7 @@ async def answer(page: Page, text: str, expect: str) -> str:
 async def test_a_visit_is_booked_from_the_menu_with_the_halls_place_and_what_to_bring(
     live: Live, browser: Browser
 ) -> None:
-    applicant = await (await phone(browser)).new_page()
-    await applicant.goto(live.chat)
-    await applicant.click("button.follow")
-    await seen(applicant, "我要办")
-    await bind(applicant, live, "张三", "11010519491231002X")
+    applicant = await bound_chat(browser, live, "张三", "11010519491231002X")
 
     await applicant.click(".menu button:has-text('我要预约')")
     await seen(applicant, "请回复序号选择要到大厅办理的事项")

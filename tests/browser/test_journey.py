@@ -50,6 +50,16 @@ async def seen(page: Page, text: str, times: int = 1) -> None:
     )
 
 
+async def bound_chat(browser: Browser, live: Live, name: str, number: str) -> Page:
+    """A new phone on the chat page: the account followed and the person bound."""
+    page = await (await phone(browser)).new_page()
+    await page.goto(live.chat)
+    await page.click("button.follow")
+    await seen(page, "我要办")
+    await bind(page, live, name, number)
+    return page
+
+
 async def bind(page: Page, live: Live, name: str, number: str) -> None:
     """Bind in the chat: consent, name, number; the real-name check answers a moment later.
 
@@ -86,11 +96,7 @@ async def test_apply_return_with_two_defects_fix_approve_rate(
     live: Live, browser: Browser, tmp_path: Path
 ) -> None:
     person, files = photos(tmp_path)
-    applicant = await (await phone(browser)).new_page()
-    await applicant.goto(live.chat)
-    await applicant.click("button.follow")
-    await seen(applicant, "我要办")
-    await bind(applicant, live, person["name"], person["id"])
+    applicant = await bound_chat(browser, live, person["name"], person["id"])
     bound = (await replies(applicant))[-1]
     assert "绑定成功" in bound and person["id"] not in bound  # masked, even to its owner's chat
     listing = await say(applicant, "我要办")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from playwright.async_api import Browser
 
-from tests.browser.conftest import Live, phone, shot
-from tests.browser.test_journey import bind, photos, say, seen
+from tests.browser.conftest import Live, shot
+from tests.browser.test_journey import bound_chat, photos, say, seen
 
 SLOTS = (
     ("front", "居民身份证人像面"),
@@ -24,11 +24,7 @@ async def test_the_licence_fee_is_paid_at_the_cashier_and_the_chat_confirms_it(
     live: Live, browser: Browser, tmp_path: Path
 ) -> None:
     person, files = photos(tmp_path)
-    applicant = await (await phone(browser)).new_page()
-    await applicant.goto(live.chat)
-    await applicant.click("button.follow")
-    await seen(applicant, "我要办")
-    await bind(applicant, live, person["name"], person["id"])
+    applicant = await bound_chat(browser, live, person["name"], person["id"])
     listing = await say(applicant, "我要办")
     await say(applicant, next(ln.split(".")[0] for ln in listing.splitlines() if "驾驶证" in ln))
     number = re.search(r"BC\d{14}", await say(applicant, "办理"))

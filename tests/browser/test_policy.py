@@ -11,8 +11,8 @@ from playwright.async_api import Browser, Dialog, Page
 
 from app import keys
 from app.domain.actors import Actor, Role
-from tests.browser.conftest import Live, phone, shot, staff_phone
-from tests.browser.test_journey import bind, seen
+from tests.browser.conftest import Live, shot, staff_phone
+from tests.browser.test_journey import bound_chat
 
 
 def _jpeg() -> bytes:
@@ -32,11 +32,7 @@ async def _policy(page: Page, path: str) -> str:
 async def test_an_applicant_uploads_and_withdraws_on_the_case_page_under_the_policy(
     live: Live, browser: Browser, csp_refusals: list[str]
 ) -> None:
-    applicant = await (await phone(browser)).new_page()
-    await applicant.goto(live.chat)
-    await applicant.click("button.follow")
-    await seen(applicant, "我要办")
-    await bind(applicant, live, "张三", "11010519491231002X")
+    applicant = await bound_chat(browser, live, "张三", "11010519491231002X")
     [user] = [u for u in await live.app[keys.DOCUMENTS].find("users") if u["_id"].startswith("wx-")]
     [matter] = await live.app[keys.DOCUMENTS].find("matters", {"department": "mz"})
     case = await live.app[keys.CASES].open(Actor(user["_id"], Role.APPLICANT), matter["_id"])
