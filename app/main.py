@@ -1,4 +1,5 @@
-"""The composition root: the web application, its resources in the order they open, its routes.
+"""The composition root: the web application, its resources in the order they open, its routes;
+and the OCR worker's, a few of the same resources and no public route.
 
 Each resource opens in a cleanup context of its own and closes in reverse order: the stores,
 the OCR pool, the shared services, then each third party (real-name register, WeChat, Alipay,
@@ -95,11 +96,7 @@ def create_app(
         middlewares=[inflight.middleware, compression, *middlewares],
     )
     app.on_response_prepare.append(security_headers(settings))  # the /api/v1 sub-app's too
-    app[keys.SETTINGS], app[keys.INFLIGHT] = settings, inflight
-    # A stop begins with on_shutdown (``buchumen serve`` sends it at SIGTERM): background work
-    # winds down while the requests in flight are answered, not after them.
-    stopping = asyncio.Event()
-    app.on_shutdown.append(_set_when_called(stopping))
+    stopping = _stops(app, settings, inflight)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(WEB / "templates"),
@@ -114,7 +111,9 @@ def create_app(
             wechat_ctx(settings, clock),
             alipay_ctx(settings, clock),
             sf_ctx(settings, clock, demo_parcels=demo_parcels),
-            background_ctx(settings, clock, warm_ocr=warm_ocr, stopping=stopping),
+            background_ctx(
+                settings, clock, warm_ocr=warm_ocr, stopping=stopping, ocr_work=settings.ocr_in_web
+            ),
         ]
     )
     api = web.Application(client_max_size=settings.max_body_bytes, middlewares=middlewares)
@@ -130,6 +129,35 @@ def create_app(
     return app
 
 
+def create_worker_app(
+    settings: Settings, *, clock: Clock = utcnow, warm_ocr: bool = True
+) -> web.Application:
+    """``buchumen worker``: the OCR pre-check work over the service's stores, and on HTTP only
+    ``/healthz`` and ``/readyz`` for the orchestrator; the web instances do everything else."""
+    inflight = InFlight()
+    app = web.Application(middlewares=[inflight.middleware])
+    stopping = _stops(app, settings, inflight)
+    app.cleanup_ctx.extend(
+        [
+            _stores_ctx(settings, clock, demo_data=False),  # ``serve --demo`` loads it
+            _services_ctx(settings, clock),
+            background_ctx(settings, clock, warm_ocr=warm_ocr, stopping=stopping, web_work=False),
+        ]
+    )
+    app.add_routes(health.routes)
+    return app
+
+
+def _stops(app: web.Application, settings: Settings, inflight: InFlight) -> asyncio.Event:
+    """The event set when ``app`` begins to stop, with what a graceful stop reads."""
+    app[keys.SETTINGS], app[keys.INFLIGHT] = settings, inflight
+    # A stop begins with on_shutdown (app/cli/running.py sends it at SIGTERM): background work
+    # winds down while the requests in flight are answered, not after them.
+    stopping = asyncio.Event()
+    app.on_shutdown.append(_set_when_called(stopping))
+    return stopping
+
+
 def _set_when_called(event: asyncio.Event) -> Callable[[web.Application], Awaitable[None]]:
     async def set_event(_: web.Application) -> None:
         event.set()
@@ -137,14 +165,14 @@ def _set_when_called(event: asyncio.Event) -> Callable[[web.Application], Awaita
     return set_event
 
 
-def _stores_ctx(settings: Settings, clock: Clock) -> Context:
+def _stores_ctx(settings: Settings, clock: Clock, *, demo_data: bool = True) -> Context:
     """The document store (migrated; demo data loaded in demo mode) and the object store."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_documents(settings) as documents, open_objects(settings, clock) as objects:
             await check_pairing(documents, objects)  # every instance sees the same objects
             app[keys.DOCUMENTS], app[keys.OBJECTS] = documents, objects
-            if settings.demo:
+            if settings.demo and demo_data:
                 await load_demo_data(documents, settings, clock())
             yield
 

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     ocr_engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     ocr_workers: int = 2
     ocr_timeout_seconds: int = 30
+    # Process roles. ``buchumen serve`` does everything by default (the demo's one process);
+    # false: it never runs the pre-check work nor starts the OCR pool (its ~0.9 GB a worker),
+    # which ``buchumen worker`` processes on the same stores do instead, each answering only
+    # /healthz and /readyz on ``worker_port``.
+    ocr_in_web: bool = True
+    worker_port: int = 8090
 
     # The reverse proxies in front of us (addresses or networks, comma-separated): only a peer
     # among them is believed about the client's address (X-Forwarded-For), e.g. for the
@@ -166,7 +172,7 @@ class Settings(BaseSettings):
         # a test's Settings(...) from the shell it runs in.
         return (init_settings,)
 
-    @field_validator("port", mode="before")
+    @field_validator("port", "worker_port", mode="before")
     @classmethod
     def _check_port(cls, value: Any) -> int:
         return _int_between(value, 1, 65535)

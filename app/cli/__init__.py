@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.cli import accounts, bench, calendar, catalog, counters, hall, serve, wechat
+from app.cli import accounts, bench, calendar, catalog, counters, hall, serve, wechat, worker
 from app.cli.common import console
 from app.settings import SettingsError
 
-GROUPS = (serve, catalog, accounts, hall, counters, calendar, wechat, bench)
+GROUPS = (serve, worker, catalog, accounts, hall, counters, calendar, wechat, bench)
 
 
 def parser() -> argparse.ArgumentParser:

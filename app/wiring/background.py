@@ -43,10 +43,19 @@ LANES = {NOTIFY_TOPIC: "applicant_id", NOTIFY_PERSON: "person", TEXT_TOPIC: "ope
 
 
 def background_ctx(
-    settings: Settings, clock: Clock, *, warm_ocr: bool, stopping: asyncio.Event | None = None
+    settings: Settings,
+    clock: Clock,
+    *,
+    warm_ocr: bool,
+    stopping: asyncio.Event | None = None,
+    web_work: bool = True,
+    ocr_work: bool = True,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """A cleanup context that runs the dispatchers and periodic jobs while the app serves.
 
+    ``web_work``: the chat, payment, identity and courier dispatchers and the periodic jobs
+    (``buchumen serve``); ``ocr_work``: the pre-check dispatcher and its OCR pool (``serve``
+    unless ``BUCHUMEN_OCR_IN_WEB=false``, and ``buchumen worker``).
     ``warm_ocr`` loads the OCR models at start (serving), not at the first photo (tests).
     ``stopping``: set when the service begins to stop, so the work winds down while the
     requests in flight are answered; else it winds down at cleanup.
@@ -58,62 +67,21 @@ def background_ctx(
         stop = stopping or asyncio.Event()
         store = app[keys.DOCUMENTS]
 
-        def dispatcher(
-            name: str, jobs: Mapping[str, Handler], workers: int = 1
-        ) -> asyncio.Task[None]:
-            running = OutboxDispatcher(store, jobs, clock=clock, topics=jobs, concurrency=workers)
-            return start(name, running)
-
         def start(name: str, running: OutboxDispatcher) -> asyncio.Task[None]:
-            store.watch(OUTBOX, running.wake)  # woken by every commit that queues
+            # Woken by every commit of this process that queues; what another process queues
+            # is found by the dispatcher's poll (every half second: OutboxDispatcher.run).
+            store.watch(OUTBOX, running.wake)
             return asyncio.create_task(running.run(stop, grace=grace), name=name)
 
-        chat_jobs = app[keys.MESSENGER].handlers() | {
-            DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case,
-            CERTIFICATE_TOPIC: app[keys.CERTIFICATES].issue,
-        }
-        wechat = chat_dispatcher(store, chat_jobs, app[keys.WECHAT_CLIENT], clock)
-        ocr_jobs = {
-            PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
-            SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
-            CLAIM_TOPIC: app[keys.PRECHECKS].check_licence_claim,
-            EVIDENCE_TOPIC: app[keys.PROXIES].check_evidence,
-        }
-        # Each kind of work on its own, so that a slow one never holds up another: chat notices
-        # one at a time and in order, photos one per OCR worker, Alipay, the real-name register
-        # and the courier each apart.
-        tasks = [
-            start("outbox", wechat),
-            dispatcher("outbox-ocr", ocr_jobs, settings.ocr_workers),
-            dispatcher("outbox-payments", app[keys.PAYMENT_SERVICE].handlers()),
-            dispatcher("outbox-identity", app[keys.BINDING].handlers()),
-        ]
-        if courier_jobs := app[keys.SHIPMENTS].handlers():
-            tasks.append(dispatcher("outbox-courier", courier_jobs))
-        # Once per period across every instance on this store (storage/periodic.py).
-        holder = f"{socket.gethostname()}:{os.getpid()}"
-        for seconds, name, job in (
-            (300, "reconcile", app[keys.PAYMENT_SERVICE].reconcile),
-            (300, "art32-sweep", app[keys.CASES].deem_overdue_accepted),
-            (900, "urge-cards", app[keys.URGING].push_cards),  # 督办: each card once per colour
-            (3600, "purge-receipts", lambda: purge_receipts(store, clock())),
-            (6 * 3600, "purge-space", app[keys.SPACE].purge),
-            (6 * 3600, "purge-outbox", lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),
-            (3600, "remind-expiring", app[keys.SPACE].remind_expiring),
-            (3600, "remind-tomorrow", app[keys.APPOINTMENTS].remind_tomorrow),
-            (900, "no-shows", app[keys.APPOINTMENTS].mark_no_shows),
-            (6 * 3600, "purge-codes", app[keys.CUSTODY].purge_codes),
-            (3600, "purge-accounts", app[keys.ACCOUNTS].purge),  # attempts and old sign-outs
-            (3600, "purge-idempotency", app[keys.OPENINGS].purge),  # keys past their 24 hours
-            (6 * 3600, "purge-runs", lambda: purge_runs(store, clock())),
-        ):
-            claim = functools.partial(claim_slot, store, name, seconds, holder=holder)
-            tasks.append(asyncio.create_task(_every(seconds, job, stop, claim=claim, clock=clock)))
-        # Said by every instance, at its start and daily after.
-        warn = functools.partial(_warn_provisional, app[keys.CALENDAR], clock)
-        tasks.append(asyncio.create_task(_every(24 * 3600, warn, stop)))
-        if warm_ocr:
-            tasks.append(asyncio.create_task(_warm_up(app[keys.PRECHECKER]), name="ocr-warm-up"))
+        tasks = _web_work(app, clock, start, stop) if web_work else []
+        if ocr_work:
+            jobs = ocr_jobs(app)
+            workers = settings.ocr_workers  # one photo per OCR worker at a time
+            ocr = OutboxDispatcher(store, jobs, clock=clock, topics=jobs, concurrency=workers)
+            tasks.append(start("outbox-ocr", ocr))
+            if warm_ocr:
+                warming = _warm_up(app[keys.PRECHECKER])
+                tasks.append(asyncio.create_task(warming, name="ocr-warm-up"))
         yield
         stop.set()
         # The dispatchers finish what they are running (briefly); whatever is left is cut.
@@ -123,6 +91,67 @@ def background_ctx(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return ctx
+
+
+def ocr_jobs(app: web.Application) -> dict[str, Handler]:
+    """The pre-check work: every job that runs a photo through the OCR pool."""
+    return {
+        PRECHECK_TOPIC: app[keys.PRECHECKS].handle,
+        SPACE_CHECK_TOPIC: app[keys.PRECHECKS].check_for_space,
+        CLAIM_TOPIC: app[keys.PRECHECKS].check_licence_claim,
+        EVIDENCE_TOPIC: app[keys.PROXIES].check_evidence,
+    }
+
+
+def _web_work(
+    app: web.Application,
+    clock: Clock,
+    start: Callable[[str, OutboxDispatcher], asyncio.Task[None]],
+    stop: asyncio.Event,
+) -> list[asyncio.Task[None]]:
+    """Every dispatcher but the OCR one, and the periodic jobs, started."""
+    store = app[keys.DOCUMENTS]
+
+    def dispatcher(name: str, jobs: Mapping[str, Handler]) -> asyncio.Task[None]:
+        return start(name, OutboxDispatcher(store, jobs, clock=clock, topics=jobs))
+
+    chat_jobs = app[keys.MESSENGER].handlers() | {
+        DEPOSIT_TOPIC: app[keys.SPACE].deposit_from_case,
+        CERTIFICATE_TOPIC: app[keys.CERTIFICATES].issue,
+    }
+    # Each kind of work on its own, so that a slow one never holds up another: chat notices
+    # one at a time and in order, Alipay, the real-name register and the courier each apart
+    # (and photos on the OCR dispatcher, one per OCR worker).
+    tasks = [
+        start("outbox", chat_dispatcher(store, chat_jobs, app[keys.WECHAT_CLIENT], clock)),
+        dispatcher("outbox-payments", app[keys.PAYMENT_SERVICE].handlers()),
+        dispatcher("outbox-identity", app[keys.BINDING].handlers()),
+    ]
+    if courier_jobs := app[keys.SHIPMENTS].handlers():
+        tasks.append(dispatcher("outbox-courier", courier_jobs))
+    # Once per period across every instance on this store (storage/periodic.py).
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    for seconds, name, job in (
+        (300, "reconcile", app[keys.PAYMENT_SERVICE].reconcile),
+        (300, "art32-sweep", app[keys.CASES].deem_overdue_accepted),
+        (900, "urge-cards", app[keys.URGING].push_cards),  # 督办: each card once per colour
+        (3600, "purge-receipts", lambda: purge_receipts(store, clock())),
+        (6 * 3600, "purge-space", app[keys.SPACE].purge),
+        (6 * 3600, "purge-outbox", lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),
+        (3600, "remind-expiring", app[keys.SPACE].remind_expiring),
+        (3600, "remind-tomorrow", app[keys.APPOINTMENTS].remind_tomorrow),
+        (900, "no-shows", app[keys.APPOINTMENTS].mark_no_shows),
+        (6 * 3600, "purge-codes", app[keys.CUSTODY].purge_codes),
+        (3600, "purge-accounts", app[keys.ACCOUNTS].purge),  # attempts and old sign-outs
+        (3600, "purge-idempotency", app[keys.OPENINGS].purge),  # keys past their 24 hours
+        (6 * 3600, "purge-runs", lambda: purge_runs(store, clock())),
+    ):
+        claim = functools.partial(claim_slot, store, name, seconds, holder=holder)
+        tasks.append(asyncio.create_task(_every(seconds, job, stop, claim=claim, clock=clock)))
+    # Said by every instance, at its start and daily after.
+    warn = functools.partial(_warn_provisional, app[keys.CALENDAR], clock)
+    tasks.append(asyncio.create_task(_every(24 * 3600, warn, stop)))
+    return tasks
 
 
 def chat_dispatcher(
