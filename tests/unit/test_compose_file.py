@@ -1,0 +1,298 @@
+"""What an operator relies on in storage/compose.yaml, storage/nginx.conf and storage/.env.example.
+
+No Docker here: the files are read as Docker and nginx read them, and the app's own settings
+check is run on the environment the compose file gives the service.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+import signal
+import string
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.services.materials import MAX_MATERIAL_BYTES
+from app.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+STORAGE = ROOT / "storage"
+COMPOSE = yaml.safe_load((STORAGE / "compose.yaml").read_text(encoding="utf-8"))
+SERVICES: dict[str, Any] = COMPOSE["services"]
+NGINX = (STORAGE / "nginx.conf").read_text(encoding="utf-8")
+ENV_EXAMPLE = (STORAGE / ".env.example").read_text(encoding="utf-8")
+APP_ROLES = ("web", "worker")
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
+REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|AES_KEY|ACCESS_KEY|SET_KEY|CHECK_WORD")
+# Secrets of providers the service runs without (couriers, real-name check): empty means off.
+OPTIONAL_SECRETS = {
+    "BUCHUMEN_SF_CHECK_WORD",
+    "BUCHUMEN_TENCENT_SECRET_ID",
+    "BUCHUMEN_TENCENT_SECRET_KEY",
+}
+# Settings of the process roles being added beside this file; checked once Settings has them.
+ROLE_SETTINGS = {"BUCHUMEN_OCR_IN_WEB", "BUCHUMEN_WORKER_PORT"}
+
+
+def references(node: Any) -> list[re.Match[str]]:
+    """Every ``${...}`` in the compose file, wherever it stands."""
+    if isinstance(node, dict):
+        return [m for key, value in node.items() for m in references(key) + references(value)]
+    if isinstance(node, list):
+        return [m for item in node for m in references(item)]
+    return list(REFERENCE.finditer(node)) if isinstance(node, str) else []
+
+
+def env_example_names() -> set[str]:
+    return set(re.findall(r"^([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE, flags=re.MULTILINE))
+
+
+def sample_value(name: str) -> str:
+    """A value of the shape .env.example asks for, as an operator would fill it in."""
+    samples = {
+        "BUCHUMEN_PUBLIC_BASE_URL": "https://gov.example.cn",
+        "BUCHUMEN_MINIO_PUBLIC_URL": "https://objects.example.cn",
+        "BUCHUMEN_WECHAT_APPID": "wx" + secrets.token_hex(8),
+        "BUCHUMEN_WECHAT_ENCODING_AES_KEY": "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(43)
+        ),
+    }
+    return samples.get(name, secrets.token_hex(32))
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Resolve ``${...}`` as Docker Compose does; a missing required value raises."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match["name"], match["op"] or "", match["arg"]
+        given = env.get(name, "")
+        if op.endswith("?") and not given:
+            raise LookupError(arg)
+        return given or (arg if op.endswith("-") else "")
+
+    return REFERENCE.sub(one, value)
+
+
+def resolved_environment(service: str, env: dict[str, str]) -> dict[str, str]:
+    return {k: interpolate(str(v), env) for k, v in SERVICES[service]["environment"].items()}
+
+
+def required_filled() -> dict[str, str]:
+    """Every variable the compose file requires, filled in."""
+    return {
+        m["name"]: sample_value(m["name"])
+        for m in references(COMPOSE)
+        if (m["op"] or "").endswith("?")
+    }
+
+
+def seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", str(duration)))
+
+
+def nginx_size(value: str) -> int:
+    number, unit = re.fullmatch(r"([0-9]+)([kKmMgG]?)", value).groups()  # type: ignore[union-attr]
+    return int(number) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit.lower()]
+
+
+def nginx_directives(name: str, block: str = "") -> list[str]:
+    """The arguments of every ``name`` directive, within the first ``block {...}`` if given."""
+    text = re.sub(r"#.*", "", NGINX)
+    if block:
+        text = text.split(block, 1)[1].split("}", 1)[0]
+    return [m.strip() for m in re.findall(rf"(?:^|[;{{}}\s]){name}\s+([^;]*);", text)]
+
+
+@pytest.mark.parametrize("service", APP_ROLES)
+def test_web_and_worker_publish_no_host_port_so_they_scale(service: str) -> None:
+    assert "ports" not in SERVICES[service]
+    assert "container_name" not in SERVICES[service]
+
+
+@pytest.mark.parametrize(("service", "port"), [("web", 8080), ("worker", 8090)])
+def test_web_and_worker_are_checked_for_readiness_not_liveness(service: str, port: int) -> None:
+    test = " ".join(SERVICES[service]["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{port}/readyz" in test
+
+
+def test_the_balancer_waits_for_healthy_web_replicas() -> None:
+    assert SERVICES["lb"]["depends_on"]["web"]["condition"] == "service_healthy"
+
+
+def test_each_role_runs_its_command_and_web_leaves_ocr_to_the_workers() -> None:
+    assert SERVICES["web"]["command"] == ["buchumen", "serve"]
+    assert SERVICES["worker"]["command"] == ["buchumen", "worker"]
+    assert SERVICES["web"]["environment"]["BUCHUMEN_OCR_IN_WEB"] == "false"
+    assert "BUCHUMEN_OCR_IN_WEB" not in SERVICES["worker"]["environment"]
+
+
+@pytest.mark.parametrize("service", APP_ROLES)
+def test_docker_waits_longer_than_the_services_own_stop(service: str) -> None:
+    default_grace = Settings.model_fields["shutdown_grace"].default
+    given = int(SERVICES[service]["environment"].get("BUCHUMEN_SHUTDOWN_GRACE", default_grace))
+    assert seconds(SERVICES[service]["stop_grace_period"]) > max(default_grace, given)
+
+
+def test_every_variable_is_required_with_a_message_or_has_a_default() -> None:
+    for match in references(COMPOSE):
+        op, arg = match["op"] or "", match["arg"]
+        assert op in {":?", ":-"}, f"{match[0]}: say what is missing (:?) or the default (:-)"
+        if op == ":?":
+            assert arg.strip(), f"{match[0]}: the message says what to set"
+
+
+def test_every_secret_is_required_and_none_is_written_in_the_file() -> None:
+    for match in references(COMPOSE):
+        name = match["name"]
+        if SECRET_NAME.search(name) and name not in OPTIONAL_SECRETS:
+            assert match["op"] == ":?", f"{name} is a secret: required, never defaulted"
+    for service in APP_ROLES:
+        for key, value in SERVICES[service]["environment"].items():
+            field = key.removeprefix("BUCHUMEN_").lower()
+            annotation = (
+                str(Settings.model_fields[field].annotation)
+                if field in (Settings.model_fields)
+                else ""
+            )
+            if "SecretStr" in annotation and key not in OPTIONAL_SECRETS:
+                refs = REFERENCE.findall(str(value))
+                assert refs, f"{key}: a secret comes from .env, not from the compose file"
+                assert all(op == ":?" for _, op, _ in refs), f"{key}: required from .env"
+
+
+def test_every_variable_is_listed_in_env_example() -> None:
+    listed = env_example_names()
+    missing = {m["name"] for m in references(COMPOSE)} - listed
+    assert not missing, f"add to storage/.env.example: {sorted(missing)}"
+
+
+def test_a_missing_secret_stops_compose_with_its_name() -> None:
+    env = required_filled()
+    del env["BUCHUMEN_JWT_SECRET"]
+    with pytest.raises(LookupError, match="BUCHUMEN_JWT_SECRET"):
+        resolved_environment("web", env)
+
+
+@pytest.mark.parametrize("service", APP_ROLES)
+def test_the_environment_given_is_one_the_service_starts_with(service: str) -> None:
+    environment = resolved_environment(service, required_filled())
+    known = {f"BUCHUMEN_{field.upper()}" for field in Settings.model_fields}
+    environment = {k: v for k, v in environment.items() if k in known or k not in ROLE_SETTINGS}
+    try:
+        settings = load_settings(environment)
+    except SettingsError as exc:  # pragma: no cover - the message is the point
+        pytest.fail(f"buchumen {service} would not start: {exc}")
+    assert settings.document_store == "mongodb" and settings.object_store == "minio"
+    assert settings.wechat_configured and not settings.demo
+
+
+def test_only_the_balancer_is_believed_about_client_addresses() -> None:
+    lb = SERVICES["lb"]["networks"]["default"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(lb) in ipaddress.ip_network(subnet)
+    for service in APP_ROLES:
+        assert SERVICES[service]["environment"]["BUCHUMEN_TRUSTED_PROXIES"] == lb
+
+
+def test_nginx_takes_the_largest_upload_the_app_takes() -> None:
+    [size] = nginx_directives("client_max_body_size")
+    assert nginx_size(size) >= MAX_MATERIAL_BYTES
+
+
+def test_nginx_sends_traffic_to_every_web_replica_it_finds_by_name() -> None:
+    [server] = nginx_directives("server", block="upstream buchumen_web {")
+    address, *options = server.split()
+    assert address == "web:8080" and "resolve" in options
+    assert "web" in SERVICES and "8080" in SERVICES["web"]["expose"]
+    assert nginx_directives("resolver")[0].split()[0] == "127.0.0.11"  # Docker's own DNS
+    assert nginx_directives("zone")  # `resolve` needs the upstream in shared memory
+
+
+def test_nginx_retries_another_replica_only_for_idempotent_requests() -> None:
+    [retry] = nginx_directives("proxy_next_upstream")
+    assert "error" in retry.split() and "non_idempotent" not in retry.split()
+
+
+def test_nginx_passes_the_clients_address_and_scheme() -> None:
+    headers = nginx_directives("proxy_set_header")
+    assert "X-Forwarded-For $proxy_add_x_forwarded_for" in headers
+    assert "X-Forwarded-Proto $scheme" in headers
+
+
+def test_mounted_files_exist_beside_the_compose_file() -> None:
+    for service in SERVICES.values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./") and "$" not in source:
+                assert (STORAGE / source).is_file(), source
+
+
+def test_the_image_runs_whatever_command_compose_gives_it() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert not re.search(r"^ENTRYPOINT", dockerfile, flags=re.MULTILINE)
+    assert re.search(r'^CMD \["buchumen", "serve"\]', dockerfile, flags=re.MULTILINE)
+
+
+def test_the_trial_profile_runs_the_wechat_simulator_on_the_accounts_credentials() -> None:
+    simulator = SERVICES["wechat-simulator"]
+    assert simulator["profiles"] == ["trial"]
+    assert simulator["command"][:3] == ["python", "-m", "bot.simulator"]
+    for name in ("TOKEN", "ENCODING_AES_KEY", "APPID", "APPSECRET"):
+        key = f"BUCHUMEN_WECHAT_{name}"
+        assert simulator["environment"][key] == SERVICES["web"]["environment"][key]
+
+
+def test_the_wechat_simulator_runs_as_a_process_of_its_own(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
+    env.update(
+        BUCHUMEN_WECHAT_TOKEN="trial-token",
+        BUCHUMEN_WECHAT_ENCODING_AES_KEY="a" * 43,
+        BUCHUMEN_WECHAT_APPID="wx0123456789abcdef",
+        BUCHUMEN_WECHAT_APPSECRET="trial-secret",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.simulator", "--port=0", "--callback-url=http://127.0.0.1:9/"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = re.search(r"on (http://\S+),", line)
+        assert url, line
+        with urllib.request.urlopen(f"{url[1]}/chat", timeout=5) as page:  # noqa: S310
+            assert page.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_wechat_simulator_says_which_credential_is_missing() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.simulator", "--callback-url=http://127.0.0.1:9/"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and "BUCHUMEN_WECHAT_TOKEN" in done.stderr
