@@ -1,7 +1,8 @@
 """Object store in a local directory: a JSON record per key names an immutable blob file.
 
 Layout under ``root``: ``tmp/`` holds uploads in progress; ``blobs/ab/<uuid>`` holds bytes that
-never change once written; ``keys/<key>.json`` records size, content type, sha256 and the blob.
+never change once written; ``keys/<key>.json`` records size, content type, sha256 and the blob
+(``listing`` reads these records, and takes a record's mtime for the time its object was put).
 A put swaps the record with ``os.replace`` (the commit point) and only then removes the blob
 it replaced, so a reader sees the old object or the new one whole, never a mix, and a put that
 fails or overflows leaves nothing visible. A crash between the swap and the removal leaves an
@@ -27,7 +28,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -36,11 +37,14 @@ from storage.links import LINK_PATH, Clock, LinkSigner
 from storage.objects import (
     LINK_LIFETIME,
     InvalidKey,
+    ListedObject,
     ObjectInfo,
     ObjectNotFound,
     ObjectStore,
     ObjectTooLarge,
+    check_older_than,
     validate_key,
+    validate_prefix,
 )
 
 CHUNK = 64 * 1024
@@ -203,6 +207,45 @@ class FileObjectStore(ObjectStore):
         if record is not None:
             self._record_path(key).unlink(missing_ok=True)
             self._blob_path(record["blob"]).unlink(missing_ok=True)
+
+    async def listing(
+        self, prefix: str = "", *, older_than: datetime | None = None
+    ) -> AsyncIterator[ListedObject]:
+        """The records under ``keys/`` (never ``tmp/``), one folder read at a time; an object's
+        time is its record's, which every put writes anew."""
+        validate_prefix(prefix)
+        check_older_than(older_than)
+        before = older_than.timestamp() if older_than else None
+        folder = prefix.rpartition("/")[0]
+        pending = [folder]
+        while pending:
+            folder = pending.pop()
+            records, folders = await asyncio.to_thread(self._scan, folder)
+            for name in folders:
+                below = f"{folder}/{name}" if folder else name
+                # Only folders that can hold keys starting with the prefix.
+                if f"{below}/".startswith(prefix) or prefix.startswith(f"{below}/"):
+                    pending.append(below)
+            for name, mtime in records:
+                key = f"{folder}/{name}" if folder else name
+                if key.startswith(prefix) and (before is None or mtime < before):
+                    yield ListedObject(key, datetime.fromtimestamp(mtime, UTC))
+
+    def _scan(self, folder: str) -> tuple[list[tuple[str, float]], list[str]]:
+        """(key name, mtime) of the records in one folder of ``keys/``, and its sub-folders."""
+        records: list[tuple[str, float]] = []
+        folders: list[str] = []
+        try:
+            entries = list(os.scandir(self._root / "keys" / folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return records, folders
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.name)
+                elif entry.name.endswith(".json"):
+                    records.append((entry.name.removesuffix(".json"), entry.stat().st_mtime))
+        return records, folders
 
     async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
         validate_key(key)

@@ -25,11 +25,12 @@ import contextlib
 import functools
 import hashlib
 import io
+import itertools
 import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TypeVar, cast
@@ -44,13 +45,17 @@ from minio.lifecycleconfig import AbortIncompleteMultipartUpload, Expiration, Li
 
 from storage.objects import (
     LINK_LIFETIME,
+    InvalidKey,
+    ListedObject,
     ObjectInfo,
     ObjectNotFound,
     ObjectStore,
     ObjectStoreError,
     ObjectTooLarge,
     check_link_lifetime,
+    check_older_than,
     validate_key,
+    validate_prefix,
 )
 
 PART_SIZE = 5 * 1024 * 1024
@@ -58,6 +63,7 @@ CHUNK = 256 * 1024
 STAGING = ".uploads/"
 SHA256_HEADER = "x-amz-meta-sha256"
 MISSING = {"NoSuchKey", "NoSuchObject"}
+LIST_BATCH = 1000  # one ListObjectsV2 page: listed keys come over in batches of this many
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
@@ -260,6 +266,25 @@ class MinioObjectStore(ObjectStore):
         validate_key(key)
         await self._call(self._client.remove_object, self._bucket, key)
 
+    async def listing(
+        self, prefix: str = "", *, older_than: datetime | None = None
+    ) -> AsyncIterator[ListedObject]:
+        """ListObjectsV2 page by page, ``last_modified`` as the time; staging objects (and
+        names no key could have) are not ours to list."""
+        validate_prefix(prefix)
+        check_older_than(older_than)
+        # The SDK's listing is a lazy generator: each batch pulls a page in a worker thread.
+        listing = self._client.list_objects(self._bucket, prefix=prefix, recursive=True)
+        while batch := await self._call(_take, listing, LIST_BATCH):
+            for obj in batch:
+                name, modified = obj.object_name, obj.last_modified
+                if not name or obj.is_dir or name.startswith(STAGING) or not _is_key(name):
+                    continue
+                if modified is None:  # never seen from S3; taken as just put, so never old
+                    modified = _utcnow()
+                if older_than is None or modified < older_than:
+                    yield ListedObject(name, modified)
+
     async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
         validate_key(key)
         check_link_lifetime(expires)
@@ -271,6 +296,18 @@ class MinioObjectStore(ObjectStore):
     async def ping(self) -> None:
         if not await self._call(self._client.bucket_exists, self._bucket):
             raise ObjectStoreError(f"bucket {self._bucket} does not exist")
+
+
+def _take(items: Iterator[T], count: int) -> list[T]:
+    return list(itertools.islice(items, count))
+
+
+def _is_key(name: str) -> bool:
+    try:
+        validate_key(name)
+    except InvalidKey:
+        return False
+    return True
 
 
 class _Meter:

@@ -6,7 +6,7 @@ import abc
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 # Download links are bearer tokens: short-lived by default; S3 caps presigned URLs at 7 days.
 LINK_LIFETIME = timedelta(minutes=5)
@@ -37,6 +37,14 @@ class ObjectInfo:
     sha256: str
 
 
+@dataclass(frozen=True)
+class ListedObject:
+    """An object found by ``ObjectStore.listing``: its key and when it was last put (UTC)."""
+
+    key: str
+    modified: datetime
+
+
 # Segments of letters, digits, '-', '_', '.', joined by '/'; no '.' or '..' segment, no leading '/'.
 _SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9_.\-]{0,127}$")
 
@@ -51,6 +59,24 @@ def validate_key(key: str) -> str:
     return key
 
 
+def validate_prefix(prefix: str) -> str:
+    """Return ``prefix`` if keys may begin with it (``""``, ``cases/``, ``cases/BC1``), else
+    raise InvalidKey: its folders are key segments, its last part the start of one."""
+    *folders, last = prefix.split("/")
+    if len(prefix) > 512 or (last and not _SEGMENT.match(last)):
+        raise InvalidKey(prefix)
+    for segment in folders:
+        if segment in {".", ".."} or not _SEGMENT.match(segment):
+            raise InvalidKey(prefix)
+    return prefix
+
+
+def check_older_than(older_than: datetime | None) -> None:
+    """Refuse a naive ``older_than``: stores compare it with their own UTC times."""
+    if older_than is not None and older_than.tzinfo is None:
+        raise ValueError("older_than must be timezone-aware")
+
+
 def check_link_lifetime(expires: timedelta) -> timedelta:
     """Return ``expires`` if a download link may live that long (1 s to 7 days), else ValueError."""
     if not timedelta(seconds=1) <= expires <= MAX_LINK_LIFETIME:
@@ -59,7 +85,7 @@ def check_link_lifetime(expires: timedelta) -> timedelta:
 
 
 class ObjectStore(abc.ABC):
-    """Port: put/get/stat/delete of streamed objects, and time-limited download links.
+    """Port: put/get/stat/delete of streamed objects, listing, and time-limited download links.
 
     Call ``open`` before use and ``close`` after (both do nothing on adapters that need nothing).
     """
@@ -86,6 +112,17 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     async def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error."""
+
+    def listing(
+        self, prefix: str = "", *, older_than: datetime | None = None
+    ) -> AsyncIterator[ListedObject]:
+        """Every object whose key starts with ``prefix``, last put before ``older_than`` if given.
+
+        In no particular order; an object put or deleted during the listing may or may not
+        appear. Uploads in progress and the adapter's own bookkeeping never appear. Raises
+        InvalidKey for a prefix no key could start with.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list its objects")
 
     @abc.abstractmethod
     async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:

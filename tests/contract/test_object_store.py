@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import socket
+import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,7 +18,7 @@ import pytest
 from minio import Minio
 
 from storage.files import FileObjectStore
-from storage.minio import PART_SIZE, MinioObjectStore
+from storage.minio import PART_SIZE, STAGING, MinioObjectStore
 from storage.objects import (
     InvalidKey,
     ObjectNotFound,
@@ -231,6 +233,78 @@ async def test_ping_succeeds_on_a_usable_store(object_store: ObjectStore):
     await object_store.ping()
 
 
+# Listing.
+
+
+async def listed(store: ObjectStore, prefix: str = "", **kw: datetime) -> list[str]:
+    return sorted([o.key async for o in store.listing(prefix, **kw)])
+
+
+async def test_listing_gives_the_objects_under_a_prefix_and_nothing_else(object_store: ObjectStore):
+    names = ["cases/BC1/a.jpg", "cases/BC1/id/b.jpg", "cases/BC10/c.jpg", "space/d.png", "top"]
+    for name in names:
+        await object_store.put(name, stream(b"x"), content_type="image/jpeg", max_bytes=10)
+
+    assert await listed(object_store) == sorted(names)
+    assert await listed(object_store, "cases/") == names[:3]
+    assert await listed(object_store, "cases/BC1/") == names[:2]
+    assert await listed(object_store, "cases/BC1") == names[:3]  # a prefix, not a folder
+    assert await listed(object_store, "cases/BC1/id/b.jpg") == [names[1]]
+    assert await listed(object_store, "to") == ["top"]
+    assert await listed(object_store, "nothing/") == []
+
+
+async def test_a_deleted_object_or_a_put_in_progress_is_not_listed(object_store: ObjectStore):
+    await object_store.put("gone/a.jpg", stream(b"x"), content_type="image/jpeg", max_bytes=10)
+    await object_store.delete("gone/a.jpg")
+    halfway = asyncio.Event()
+
+    async def stalls() -> AsyncIterator[bytes]:
+        yield os.urandom(PART_SIZE + MiB)  # past one part: a multipart upload on S3
+        halfway.set()
+        await asyncio.Event().wait()
+        yield b"never"
+
+    put = asyncio.create_task(
+        object_store.put("busy/b.bin", stalls(), content_type="a/b", max_bytes=LARGE)
+    )
+    try:
+        await asyncio.wait_for(halfway.wait(), timeout=30)
+        assert await listed(object_store) == []
+    finally:
+        put.cancel()
+        await asyncio.gather(put, return_exceptions=True)
+
+
+async def test_listing_older_than_goes_by_when_each_object_was_last_put(object_store: ObjectStore):
+    for name in ("old.txt", "redone.txt"):
+        await object_store.put(name, stream(b"1"), content_type="text/plain", max_bytes=9)
+    # S3 gives times to the second: a second and more between the puts and the cut.
+    await asyncio.sleep(1.1)
+    cut = datetime.now(UTC)
+    await asyncio.sleep(1.1)
+    for name in ("redone.txt", "new.txt"):
+        await object_store.put(name, stream(b"2"), content_type="text/plain", max_bytes=9)
+
+    assert await listed(object_store, older_than=cut) == ["old.txt"]
+    assert await listed(object_store, older_than=cut - timedelta(minutes=1)) == []
+    assert await listed(object_store) == ["new.txt", "old.txt", "redone.txt"]
+    times = {o.key: o.modified async for o in object_store.listing()}
+    assert times["old.txt"] < cut <= times["new.txt"] + timedelta(seconds=1)
+    assert abs(times["new.txt"] - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("prefix", ["../", "/cases/", "cases/../x", "a//b", ".hidden", "a b"])
+async def test_a_prefix_no_key_could_start_with_is_invalid(object_store: ObjectStore, prefix: str):
+    with pytest.raises(InvalidKey):
+        await listed(object_store, prefix)
+
+
+async def test_listing_refuses_a_time_without_a_zone(object_store: ObjectStore):
+    with pytest.raises(ValueError, match="timezone"):
+        await listed(object_store, older_than=datetime.now())
+
+
 # Download links.
 
 
@@ -319,6 +393,19 @@ async def test_the_filesystem_store_leaves_no_temporary_or_replaced_files(tmp_pa
     assert files_under(tmp_path) == []
 
 
+async def test_the_filesystem_store_lists_neither_its_tmp_nor_its_blobs(tmp_path: Path):
+    store = FileObjectStore(tmp_path)
+    await store.put("cases/BC1/a.jpg", stream(b"x"), content_type="image/jpeg", max_bytes=9)
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    (tmp_path / "tmp" / "cut-upload").write_bytes(b"left by a crash")
+    (tmp_path / "tmp" / "cut-upload.json").write_bytes(b"{}")
+    assert [o.key async for o in store.listing()] == ["cases/BC1/a.jpg"]
+    old = time.time() - 3600
+    os.utime(next((tmp_path / "keys").rglob("*.json")), (old, old))
+    [entry] = [o async for o in store.listing()]
+    assert abs(entry.modified.timestamp() - old) < 1
+
+
 async def test_the_filesystem_store_refuses_a_key_through_a_symlink_out_of_root(tmp_path: Path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -387,6 +474,16 @@ async def test_the_minio_store_leaves_no_staging_objects_or_unfinished_uploads(
         await put
 
     assert await asyncio.to_thread(bucket_contents, client, store.bucket) == (["kept"], 0)
+
+
+async def test_the_minio_store_lists_neither_staging_leftovers_nor_foreign_names(
+    moto_minio: tuple[MinioObjectStore, Minio],
+):
+    store, client = moto_minio
+    await store.put("cases/BC1/a.jpg", stream(b"x"), content_type="image/jpeg", max_bytes=9)
+    for name in (f"{STAGING}0123abcd", "not a key", "x/-y*"):  # a crash's, another tool's
+        await asyncio.to_thread(client.put_object, store.bucket, name, io.BytesIO(b"z"), 1)
+    assert [o.key async for o in store.listing()] == ["cases/BC1/a.jpg"]
 
 
 async def test_the_minio_store_creates_its_bucket_with_a_rule_expiring_staging_leftovers(
