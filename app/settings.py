@@ -390,6 +390,15 @@ def _create_exclusively(path: Path, content: str) -> None:
         temp.unlink(missing_ok=True)
 
 
+def kept_value(path: Path, fresh: str) -> str:
+    """The value kept in ``path``; ``fresh`` is written there first if there is none yet, so
+    every process on one data directory reads the same (demo credentials). OSError if it can't."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _create_exclusively(path, fresh)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def _describe_input(field: str, value: Any) -> str:
     annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
     if annotation is not None and "SecretStr" in str(annotation):

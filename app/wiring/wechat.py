@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +14,7 @@ import structlog
 from aiohttp import web
 
 from app import keys
-from app.settings import Settings, SettingsError
+from app.settings import Settings, SettingsError, kept_value
 from bot.callback import WeChatEndpoint
 from bot.client import WeChatClient
 from bot.crypto import MessageCrypto
@@ -27,6 +28,7 @@ from storage.documents import DocumentStore
 
 log = structlog.get_logger(__name__)
 SIMULATOR_CHATS = "wechat-simulator-chats.sqlite3"  # in the data directory, demo mode only
+DEMO_ACCOUNT_FILE = "demo-wechat-account.json"  # likewise: the demo account's credentials
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,30 @@ def configured_credentials(settings: Settings) -> WeChatCredentials:
     )
 
 
+def demo_account(settings: Settings) -> tuple[str, str, str, str]:
+    """The demo account's token, AES key, appid and secret, made once per data directory:
+    every demo process on it (``buchumen serve --demo`` twice) signs and decrypts alike."""
+    alphabet = string.ascii_letters + string.digits
+    fresh = {
+        "token": secrets.token_urlsafe(24),
+        "encoding_aes_key": "".join(secrets.choice(alphabet) for _ in range(43)),
+        "appid": "wx" + secrets.token_hex(8),
+        "secret": secrets.token_hex(16),
+    }
+    path = settings.data_dir / DEMO_ACCOUNT_FILE
+    try:
+        kept = json.loads(kept_value(path, json.dumps(fresh)))
+        return kept["token"], kept["encoding_aes_key"], kept["appid"], kept["secret"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        problem = f"cannot keep the demo WeChat account in {path}: {exc}"
+        raise SettingsError([f"BUCHUMEN_DATA_DIR: {problem}"]) from exc
+
+
 async def start_demo_simulator(settings: Settings) -> tuple[WeChatCredentials, web.AppRunner]:
-    """A local WeChat platform on 127.0.0.1 with fresh credentials it shares with the account."""
+    """A local WeChat platform on 127.0.0.1 with the data directory's demo account."""
     from bot.simulator import create_simulator, start_simulator
 
-    alphabet = string.ascii_letters + string.digits
-    token = secrets.token_urlsafe(24)
-    aes_key = "".join(secrets.choice(alphabet) for _ in range(43))
-    appid, secret = "wx" + secrets.token_hex(8), secrets.token_hex(16)
+    token, aes_key, appid, secret = demo_account(settings)
     simulator = create_simulator(
         token=token,
         encoding_aes_key=aes_key,
