@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 
 from app.domain.actors import Actor
 from app.domain.cases import Case, MaterialRef, Slot
-from app.domain.errors import NotPermitted, ValidationFailed
+from app.domain.errors import DomainError, NotPermitted, ValidationFailed
 from app.services.cases import CaseService
 from ocr.intake import DAMAGED
 from ocr.intake import sniff as sniff_bytes
 from ocr.metadata import LocationStripper, MetadataError, location_stripper
-from storage.objects import ObjectStore, ObjectTooLarge
+from storage.documents import (
+    DuplicateKey,
+    NotFound,
+    StorageFull,
+    TransactionAborted,
+    VersionConflict,
+)
+from storage.objects import ObjectStore, ObjectStoreError, ObjectTooLarge
 
 MAX_MATERIAL_BYTES = 20 * 1024 * 1024
 TOO_LARGE = "单个文件不能超过 20 MB，请压缩后重试"
@@ -25,6 +34,14 @@ EXTENSIONS = {
     "image/heic": "heic",
     "application/pdf": "pdf",
 }
+# Failures after which the case is known to name nothing new: refused by its rules, or a
+# transaction that wrote nothing. After any other (a lost connection at commit, say) the photo
+# may be named already, so it is left to the sweep of unreferenced objects (object_sweep).
+NOTHING_WRITTEN = (
+    DomainError, StorageFull, VersionConflict, DuplicateKey, NotFound, TransactionAborted
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 
 def sniff(head: bytes) -> tuple[str, str]:
@@ -44,6 +61,7 @@ class MaterialService:
     def __init__(self, objects: ObjectStore, cases: CaseService) -> None:
         self._objects = objects
         self._cases = cases
+        self._attaching: set[asyncio.Task[Case]] = set()
 
     async def upload(
         self,
@@ -60,11 +78,28 @@ class MaterialService:
             raise NotPermitted("只有申请人本人可以上传该办件的材料")
         case.slot(slot_id)  # an unknown slot is refused before any byte is stored
         ref = await store_photo(self._objects, f"cases/{number}/{slot_id}", chunks, source)
+        # Stored: now the case takes the photo or it goes, even if the upload is cancelled
+        # meanwhile (the client gone, the server stopping), so that nothing is left unnamed.
+        attaching = asyncio.create_task(self._attach(actor, number, slot_id, ref, version))
+        self._attaching.add(attaching)  # held until done: the loop keeps only weak references
+        attaching.add_done_callback(self._attached)
+        return await asyncio.shield(attaching)
+
+    async def _attach(
+        self, actor: Actor, number: str, slot_id: str, ref: MaterialRef, version: int | None
+    ) -> Case:
         try:
             return await self._cases.attach(actor, number, slot_id, ref, version=version)
-        except Exception:
-            await self._objects.delete(ref.object_key)  # the case refused it: no orphan photo
+        except NOTHING_WRITTEN:
+            with contextlib.suppress(ObjectStoreError):  # else the sweep removes it later
+                await self._objects.delete(ref.object_key)  # the case refused it
             raise
+
+    def _attached(self, task: asyncio.Task[Case]) -> None:
+        self._attaching.discard(task)
+        exc = None if task.cancelled() else task.exception()  # retrieved, even if unawaited
+        if exc is not None and not isinstance(exc, NOTHING_WRITTEN):
+            log.warning("a stored photo's attach ended unknown, left to the sweep: %r", exc)
 
     async def file_once(
         self, actor: Actor, case: Case, *, source: str, fetch: Callable[[], Awaitable[bytes]]
