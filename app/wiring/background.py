@@ -40,6 +40,22 @@ NOT_WECHAT = frozenset({DEPOSIT_TOPIC, CERTIFICATE_TOPIC})  # on the chat's disp
 # Whose messages go one after another (the payload field naming them): a case's 补正告知 never
 # arrives after the 预审通过 that followed it, even when the first send failed or was cut off.
 LANES = {NOTIFY_TOPIC: "applicant_id", NOTIFY_PERSON: "person", TEXT_TOPIC: "openid"}
+# The periodic jobs, each run once per period (seconds) across every instance on the store.
+PERIODS = {
+    "reconcile": 300,
+    "art32-sweep": 300,
+    "urge-cards": 900,
+    "no-shows": 900,
+    "purge-receipts": 3600,
+    "remind-expiring": 3600,
+    "remind-tomorrow": 3600,
+    "purge-accounts": 3600,
+    "purge-idempotency": 3600,
+    "purge-space": 6 * 3600,
+    "purge-outbox": 6 * 3600,
+    "purge-codes": 6 * 3600,
+    "purge-runs": 6 * 3600,
+}
 
 
 def background_ctx(
@@ -131,21 +147,23 @@ def _web_work(
         tasks.append(dispatcher("outbox-courier", courier_jobs))
     # Once per period across every instance on this store (storage/periodic.py).
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    for seconds, name, job in (
-        (300, "reconcile", app[keys.PAYMENT_SERVICE].reconcile),
-        (300, "art32-sweep", app[keys.CASES].deem_overdue_accepted),
-        (900, "urge-cards", app[keys.URGING].push_cards),  # 督办: each card once per colour
-        (3600, "purge-receipts", lambda: purge_receipts(store, clock())),
-        (6 * 3600, "purge-space", app[keys.SPACE].purge),
-        (6 * 3600, "purge-outbox", lambda: purge_done(store, clock(), keep=OUTBOX_KEEP)),
-        (3600, "remind-expiring", app[keys.SPACE].remind_expiring),
-        (3600, "remind-tomorrow", app[keys.APPOINTMENTS].remind_tomorrow),
-        (900, "no-shows", app[keys.APPOINTMENTS].mark_no_shows),
-        (6 * 3600, "purge-codes", app[keys.CUSTODY].purge_codes),
-        (3600, "purge-accounts", app[keys.ACCOUNTS].purge),  # attempts and old sign-outs
-        (3600, "purge-idempotency", app[keys.OPENINGS].purge),  # keys past their 24 hours
-        (6 * 3600, "purge-runs", lambda: purge_runs(store, clock())),
-    ):
+    jobs: dict[str, Callable[[], object]] = {
+        "reconcile": app[keys.PAYMENT_SERVICE].reconcile,
+        "art32-sweep": app[keys.CASES].deem_overdue_accepted,
+        "urge-cards": app[keys.URGING].push_cards,  # 督办: each card once per colour
+        "purge-receipts": lambda: purge_receipts(store, clock()),
+        "purge-space": app[keys.SPACE].purge,
+        "purge-outbox": lambda: purge_done(store, clock(), keep=OUTBOX_KEEP),
+        "remind-expiring": app[keys.SPACE].remind_expiring,
+        "remind-tomorrow": app[keys.APPOINTMENTS].remind_tomorrow,
+        "no-shows": app[keys.APPOINTMENTS].mark_no_shows,
+        "purge-codes": app[keys.CUSTODY].purge_codes,
+        "purge-accounts": app[keys.ACCOUNTS].purge,  # attempts and old sign-outs
+        "purge-idempotency": app[keys.OPENINGS].purge,  # keys past their 24 hours
+        "purge-runs": lambda: purge_runs(store, clock()),
+    }
+    for name, job in jobs.items():
+        seconds = PERIODS[name]
         claim = functools.partial(claim_slot, store, name, seconds, holder=holder)
         tasks.append(asyncio.create_task(_every(seconds, job, stop, claim=claim, clock=clock)))
     # Said by every instance, at its start and daily after.
