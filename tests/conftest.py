@@ -1,10 +1,15 @@
-"""Fixtures shared by service and HTTP tests: settings on a temp dir, a controllable clock."""
+"""Fixtures shared by service and HTTP tests: settings on a temp dir, a controllable clock.
+
+With ``BUCHUMEN_MONGODB_URI`` set, the ``settings`` of every app-level test keep their documents
+in MongoDB, a database of their own dropped afterwards, instead of SQLite.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +18,7 @@ from pathlib import Path
 import pytest
 import structlog
 from hypothesis import settings as hypothesis_settings
+from pymongo import MongoClient
 
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
@@ -26,6 +32,8 @@ hypothesis_settings.load_profile("buchumen")
 def pytest_report_header() -> list[str]:
     """Say once which optional adapters run, instead of one skip line per test."""
     lines = []
+    if os.environ.get("BUCHUMEN_MONGODB_URI"):
+        lines.append("app-level tests: documents in MongoDB (BUCHUMEN_MONGODB_URI), not SQLite")
     for variable, what in (
         ("BUCHUMEN_MONGODB_URI", "MongoDB"),
         ("BUCHUMEN_MINIO_ENDPOINT", "real MinIO (moto's S3 always runs)"),
@@ -54,9 +62,27 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path) -> Iterator[Settings]:
     # Port 0: the demo WeChat simulator takes any free port, so parallel tests never collide.
-    return load_settings({}, demo=True, data_dir=tmp_path / "var", wechat_simulator_port=0)
+    uri = os.environ.get("BUCHUMEN_MONGODB_URI")
+    if not uri:
+        yield load_settings({}, demo=True, data_dir=tmp_path / "var", wechat_simulator_port=0)
+        return
+    database = f"buchumen_test_{uuid.uuid4().hex[:12]}"
+    yield load_settings(
+        {},
+        demo=True,
+        data_dir=tmp_path / "var",
+        wechat_simulator_port=0,
+        document_store="mongodb",
+        mongodb_uri=uri,
+        mongodb_database=database,
+    )
+    client: MongoClient[dict[str, object]] = MongoClient(uri)
+    try:
+        client.drop_database(database)
+    finally:
+        client.close()
 
 
 @pytest.fixture
