@@ -216,23 +216,21 @@ class FileObjectStore(ObjectStore):
         validate_prefix(prefix)
         check_older_than(older_than)
         before = older_than.timestamp() if older_than else None
-        folder = prefix.rpartition("/")[0]
-        pending = [folder]
+        folder, _, start = prefix.rpartition("/")
+        pending = [(folder, start)]
         while pending:
-            folder = pending.pop()
-            records, folders = await asyncio.to_thread(self._scan, folder)
+            folder, start = pending.pop()
+            records, folders = await asyncio.to_thread(self._scan, folder, start)
             for name in folders:
-                below = f"{folder}/{name}" if folder else name
-                # Only folders that can hold keys starting with the prefix.
-                if f"{below}/".startswith(prefix) or prefix.startswith(f"{below}/"):
-                    pending.append(below)
+                pending.append((f"{folder}/{name}" if folder else name, ""))
             for name, mtime in records:
-                key = f"{folder}/{name}" if folder else name
-                if key.startswith(prefix) and (before is None or mtime < before):
+                if before is None or mtime < before:
+                    key = f"{folder}/{name}" if folder else name
                     yield ListedObject(key, datetime.fromtimestamp(mtime, UTC))
 
-    def _scan(self, folder: str) -> tuple[list[tuple[str, float]], list[str]]:
-        """(key name, mtime) of the records in one folder of ``keys/``, and its sub-folders."""
+    def _scan(self, folder: str, start: str) -> tuple[list[tuple[str, float]], list[str]]:
+        """(key name, mtime) of the records in one folder of ``keys/`` whose names begin with
+        ``start``, and its sub-folders whose names do; only those records are stat'ed."""
         records: list[tuple[str, float]] = []
         folders: list[str] = []
         try:
@@ -242,9 +240,12 @@ class FileObjectStore(ObjectStore):
         for entry in entries:
             with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.name)
+                    if entry.name.startswith(start):
+                        folders.append(entry.name)
                 elif entry.name.endswith(".json"):
-                    records.append((entry.name.removesuffix(".json"), entry.stat().st_mtime))
+                    name = entry.name.removesuffix(".json")
+                    if name.startswith(start):  # stat only what is asked for
+                        records.append((name, entry.stat().st_mtime))
         return records, folders
 
     async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:

@@ -241,7 +241,7 @@ async def listed(store: ObjectStore, prefix: str = "", **kw: datetime) -> list[s
 
 
 async def test_listing_gives_the_objects_under_a_prefix_and_nothing_else(object_store: ObjectStore):
-    names = ["cases/BC1/a.jpg", "cases/BC1/id/b.jpg", "cases/BC10/c.jpg", "space/d.png", "top"]
+    names = ["cases/BC1/a.jpg", "cases/BC1/id/b", "cases/BC10/c.jpg", "space/d.png", "top"]
     for name in names:
         await object_store.put(name, stream(b"x"), content_type="image/jpeg", max_bytes=10)
 
@@ -249,7 +249,8 @@ async def test_listing_gives_the_objects_under_a_prefix_and_nothing_else(object_
     assert await listed(object_store, "cases/") == names[:3]
     assert await listed(object_store, "cases/BC1/") == names[:2]
     assert await listed(object_store, "cases/BC1") == names[:3]  # a prefix, not a folder
-    assert await listed(object_store, "cases/BC1/id/b.jpg") == [names[1]]
+    assert await listed(object_store, "cases/BC1/id/b") == [names[1]]
+    assert await listed(object_store, "cases/BC1/id/b.j") == []  # a name, not its record's
     assert await listed(object_store, "to") == ["top"]
     assert await listed(object_store, "nothing/") == []
 
