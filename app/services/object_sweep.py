@@ -66,29 +66,32 @@ async def sweep_orphans(
     return removed
 
 
-async def referenced(store: DocumentStore, among: Collection[str] | None = None) -> set[str]:
-    """Every object key some document names (only those in ``among``, when given)."""
+async def referenced(
+    store: DocumentStore, among: Collection[str] | None = None, *, page: int = PAGE
+) -> set[str]:
+    """Every object key some document names (only those in ``among``, when given), reading
+    ``page`` documents at a time."""
     named: set[str] = set()
     for holder in HOLDERS:
-        async for key in _named_by(store, holder):
+        async for key in _named_by(store, holder, page):
             if among is None or key in among:
                 named.add(key)
     return named
 
 
-async def _named_by(store: DocumentStore, holder: Holder) -> AsyncIterator[str]:
+async def _named_by(store: DocumentStore, holder: Holder, page: int) -> AsyncIterator[str]:
     last: str | None = None
     while True:
         where = dict(holder.where or {})
         if last is not None:
             where["_id"] = {"$gt": last}
-        page = await store.find(holder.collection, where, sort=[("_id", 1)], limit=PAGE)
-        for doc in page:
+        docs = await store.find(holder.collection, where, sort=[("_id", 1)], limit=page)
+        for doc in docs:
             for key in holder.keys(doc):
                 yield key
-        if len(page) < PAGE:
+        if len(docs) < page:
             return
-        last = page[-1]["_id"]
+        last = docs[-1]["_id"]
 
 
 async def _still_old(objects: ObjectStore, key: str, cutoff: datetime) -> bool:

@@ -1,5 +1,6 @@
-"""The sweep of unreferenced objects over every object-store adapter: it needs only listing
-(with each object's time) and delete, so what it removes is the same on each."""
+"""The sweep of unreferenced objects over every adapter: it needs only listing (with each
+object's time) and delete of the object store, and paged reads of the document store, so what
+it removes is the same on each."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.services.case_records import CASES
-from app.services.object_sweep import SAFE_AGE, sweep_orphans
+from app.services.object_sweep import SAFE_AGE, referenced, sweep_orphans
+from storage.documents import DocumentStore
 from storage.objects import ObjectStore
+from storage.outbox import DEAD, DONE, OUTBOX
 from storage.sqlite import SqliteDocumentStore
 from tests.contract.test_object_store import listed, stream
 
@@ -35,3 +38,17 @@ async def test_the_sweep_removes_only_old_unnamed_objects_on_every_store(
         await documents.close()
     assert await listed(object_store) == ["cases/BC1/id/a.png", young, "hall/x.png",
                                           "system/store-mark.txt"]  # fmt: skip
+
+
+async def test_references_are_read_page_by_page_on_every_document_store(
+    document_store: DocumentStore,
+) -> None:
+    keys = {f"cases/BC{n}/id/a.png" for n in range(5)}
+    async with document_store.transaction() as tx:
+        for n, key in enumerate(sorted(keys)):
+            await tx.insert(CASES, {"_id": f"BC{n}", "materials": {"id": {"object_key": key}}})
+        await tx.insert(OUTBOX, {"_id": "j1", "status": DONE, "payload": {"k": "cases/x/y/z"}})
+        await tx.insert(OUTBOX, {"_id": "j2", "status": DEAD, "payload": {"k": ["bench/z.png"]}})
+    assert await referenced(document_store, page=2) == keys | {"bench/z.png"}
+    among = {"cases/BC4/id/a.png", "cases/BC9/id/a.png"}
+    assert await referenced(document_store, among=among, page=2) == {"cases/BC4/id/a.png"}
