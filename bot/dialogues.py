@@ -343,12 +343,12 @@ class Dialogues:
 
     async def _my_cases(self, conv: Conversation, _: str) -> str:
         actor = await self._actor(conv)
-        page = await self._cases.list_for(actor, size=10)
-        if not page.items:
+        cases = await self._cases.lines_for(actor, size=10)
+        if not cases:
             return texts.NO_CASES
         lines = "\n".join(
-            texts.CASE_LINE.format(number=c.number, matter=c.terms.name, state=LABELS_ZH[c.state])
-            for c in page.items
+            texts.CASE_LINE.format(number=c.number, matter=c.matter_name, state=LABELS_ZH[c.state])
+            for c in cases
         )
         return texts.MY_CASES.format(lines=lines)
 

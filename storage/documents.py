@@ -97,7 +97,11 @@ class DocumentStore(abc.ABC):
         sort: Sort = (),
         limit: int | None = None,
         skip: int = 0,
-    ) -> list[Document]: ...
+        fields: Sequence[str] | None = None,
+    ) -> list[Document]:
+        """The matching documents; with ``fields`` (dotted paths), only those fields, nested as
+        stored, with ``_id`` and ``_version``: a field a document lacks is left out. A list
+        that shows a line per document needs a fraction of each one."""
 
     @abc.abstractmethod
     async def count(self, collection: str, where: Filter | None = None) -> int: ...
@@ -170,6 +174,15 @@ def parse_sort(sort: Sort) -> list[tuple[str, int]]:
     if not any(field == "_id" for field, _ in keys):
         keys.append(("_id", keys[-1][1] if keys else 1))
     return keys
+
+
+def check_fields(fields: Sequence[str]) -> list[str]:
+    """Validate a projection's paths; none may hold another (Mongo refuses such a pair)."""
+    paths = [check_field(f) for f in fields]
+    for path in paths:
+        if any(other.startswith(path + ".") for other in paths):
+            raise ValueError(f"projection path {path!r} holds another of the list")
+    return paths
 
 
 def check_page(limit: int | None, skip: int) -> None:

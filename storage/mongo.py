@@ -29,6 +29,7 @@ from storage.documents import (
     Transaction,
     TransactionAborted,
     VersionConflict,
+    check_fields,
     check_page,
     document_id,
     parse_filter,
@@ -114,12 +115,16 @@ class MongoDocumentStore(DocumentStore):
         sort: Sort = (),
         limit: int | None = None,
         skip: int = 0,
+        fields: Sequence[str] | None = None,
     ) -> list[Document]:
         check_page(limit, skip)
         if limit == 0:  # Mongo reads limit 0 as "no limit"
             return []
+        projection = None
+        if fields is not None:  # _id comes unless excluded; _version is a field like others
+            projection = dict.fromkeys(["_version", *check_fields(fields)], 1)
         cursor = self._db()[collection].find(
-            _query(where), sort=parse_sort(sort), skip=skip, limit=limit or 0
+            _query(where), projection, sort=parse_sort(sort), skip=skip, limit=limit or 0
         )
         return await cursor.to_list()
 

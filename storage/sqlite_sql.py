@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from storage.documents import Filter, Sort, check_page, parse_filter, parse_sort
+from storage.documents import Filter, Sort, check_fields, check_page, parse_filter, parse_sort
 from storage.schema import Index
 
 _COLLECTION = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -69,12 +70,26 @@ def delete(collection: str, *, versioned: bool) -> str:
 
 
 def select(
-    collection: str, where: Filter | None, sort: Sort, limit: int | None, skip: int
+    collection: str,
+    where: Filter | None,
+    sort: Sort,
+    limit: int | None,
+    skip: int,
+    fields: Sequence[str] | None = None,
 ) -> tuple[str, list[Any]]:
+    """The query's text and parameters. Its rows are (id, version, data), or with ``fields``
+    (id, version, then each field's JSON type and value, in the order given)."""
     check_page(limit, skip)
     clause, params = _where(where)
     order = ", ".join(f"{column(f)} {'ASC' if d == 1 else 'DESC'}" for f, d in parse_sort(sort))
-    sql = f"SELECT id, version, data FROM {table(collection)}{clause} ORDER BY {order}"
+    what = ["id", "version", "data"]
+    if fields is not None:
+        # The type tells a missing field (NULL) from a JSON null, and text from a nested
+        # object, which json_extract returns as its JSON text.
+        what[2:] = [
+            f"json_type(data, '$.{f}'), json_extract(data, '$.{f}')" for f in check_fields(fields)
+        ]
+    sql = f"SELECT {', '.join(what)} FROM {table(collection)}{clause} ORDER BY {order}"
     if limit is not None or skip:
         sql += " LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, skip]

@@ -3,7 +3,7 @@ which override only what they make fail."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from storage.documents import Document, DocumentStore, Filter, Sort, Transaction
@@ -24,8 +24,11 @@ class DelegatingStore(DocumentStore):
         sort: Sort = (),
         limit: int | None = None,
         skip: int = 0,
+        fields: Sequence[str] | None = None,
     ) -> list[Document]:
-        return await self.inner.find(collection, where, sort=sort, limit=limit, skip=skip)
+        return await self.inner.find(
+            collection, where, sort=sort, limit=limit, skip=skip, fields=fields
+        )
 
     async def count(self, collection: str, where: Filter | None = None) -> int:
         return await self.inner.count(collection, where)

@@ -20,7 +20,7 @@ from app.domain.workdays import deemed_acceptance_date
 from app.services.calendar import CalendarService
 from app.services.case_effects import precheck_effects, side_effects
 from app.services.case_opening import applying_for, check_eligible, new_case_number, terms_of
-from app.services.case_reads import CaseReads, Page
+from app.services.case_reads import CaseLine, CaseReads, Page
 from app.services.case_records import (
     CASES,
     EVENTS,
@@ -90,6 +90,10 @@ class CaseService:
     ) -> Page:
         """An applicant's own cases, newest first, or a reviewer's queue, nearest deadline first."""
         return await self._reads.list_for(actor, state=state, matter=matter, page=page, size=size)
+
+    async def lines_for(self, actor: Actor, *, size: int = 10) -> list[CaseLine]:
+        """An applicant's newest cases, a line each (number, matter, state): the chat's list."""
+        return await self._reads.lines_for(actor, size=size)
 
     # -- changes -----------------------------------------------------------------------------
 

@@ -21,6 +21,9 @@ Known deviations of nx-27017 0.8.1 from MongoDB, and what this launcher does abo
    MongoDB treats a missing field as null. Tests that depend on it are marked.
 5. ``dirty_reads``: a read outside a transaction sees another session's uncommitted insert.
    Tests that depend on it are marked.
+6. ``dotted_projection``: a projection of ``a.b`` returns the key ``"a.b"`` flat at the top of
+   each document; MongoDB nests it (``{"a": {"b": ...}}``). Worked around: the documents of
+   every reply batch have such keys nested again (the app stores no dotted names).
 
 Run as ``python -m tests.contract.mongo_standin PORT DATA_DIR``.
 """
@@ -48,7 +51,7 @@ STANDIN_DEVIATIONS = {
 
 
 def _patch() -> None:
-    """Apply the workarounds 1-3 to the stand-in's command handler, in this process only."""
+    """Apply the workarounds 1-3 and 6 to the stand-in's command handler, in this process only."""
     from nx_27017.handler import NeoSQLiteHandler
 
     one_transaction = threading.Lock()
@@ -76,13 +79,30 @@ def _patch() -> None:
             holder.pop("lsid", None)
             one_transaction.release()
 
+    def nested(doc: Any) -> Any:  # 6
+        if not isinstance(doc, dict) or not any("." in key for key in doc):
+            return doc
+        out: dict[str, Any] = {}
+        for key, value in doc.items():
+            *parents, name = key.split(".")
+            place = out
+            for parent in parents:
+                place = place.setdefault(parent, {})
+            place[name] = value
+        return out
+
     def handle_command(self: Any, msg: dict[str, Any]) -> Any:
         body = body_of(msg)
         before(body)
         try:
-            return original(self, msg)
+            request_id, reply = original(self, msg)
         finally:
             after(body)
+        cursor = reply.get("cursor") if isinstance(reply, dict) else None
+        for batch in ("firstBatch", "nextBatch") if isinstance(cursor, dict) else ():
+            if batch in cursor:
+                cursor[batch] = [nested(doc) for doc in cursor[batch]]
+        return request_id, reply
 
     def handle_insert(self: Any, msg: dict[str, Any]) -> Any:
         before(body_of(msg))

@@ -112,6 +112,41 @@ async def test_find_pages_with_limit_and_skip(people: DocumentStore):
     assert await people.find("matters", sort=by_age, limit=0) == []
 
 
+async def test_find_with_fields_returns_only_those_nested_as_stored(
+    document_store: DocumentStore,
+):
+    doc = {
+        "_id": "m1",
+        "number": "BC1",
+        "terms": {"name": "换证", "fee": 0, "slots": [{"id": "a"}]},
+        "paid": False,
+        "note": None,
+        "tags": ["x", 2],
+        "big": "x" * 5000,
+    }
+    async with document_store.transaction() as tx:
+        await tx.insert("matters", doc)
+        await tx.insert("matters", {"_id": "m2", "number": "BC2"})
+    fields = ["number", "terms.name", "terms.slots", "paid", "note", "tags", "absent"]
+    found = await document_store.find("matters", sort=[("_id", 1)], fields=fields)
+    assert found == [
+        {
+            "_id": "m1",
+            "_version": 1,
+            "number": "BC1",
+            "terms": {"name": "换证", "slots": [{"id": "a"}]},
+            "paid": False,  # a boolean stays one, a JSON null stays null
+            "note": None,
+            "tags": ["x", 2],
+        },
+        {"_id": "m2", "_version": 1, "number": "BC2"},  # what a document lacks is left out
+    ]
+    with pytest.raises(ValueError):  # a path inside another asked for too
+        await document_store.find("matters", fields=["terms", "terms.name"])
+    with pytest.raises(ValueError):
+        await document_store.find("matters", fields=["number') --"])
+
+
 @pytest.mark.parametrize(
     "where",
     [
