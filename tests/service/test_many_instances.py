@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ MATTER = "11350100MB0319679L-JF-00101"  # 失业保险金申领: free, four phot
 REVIEWER = "reviewer-rs"
 APPLICANTS = ("demo-citizen", "demo-agent", "demo-legal-rep")
 WITHIN = 60.0  # seconds for all verdicts, and again for all notices
+WAKE = timedelta(seconds=12)  # a new period is claimed within this (background._every)
 
 
 @pytest.fixture(params=["sqlite", "mongo-standin"])
@@ -94,12 +95,25 @@ class Journeys:
     async def judged(self, who: str, number: str) -> dict[str, Any]:
         """The case once every photo has its verdict, read alike on both instances."""
         while True:
-            on_a = await self.call("GET", self.a, f"/cases/{number}", who)
             on_b = await self.call("GET", self.b, f"/cases/{number}", who)
-            assert on_a["version"] <= on_b["version"]  # B read after A: never older
             if all(m["precheck"] for m in on_b["materials"] if m["attached"]):
-                return on_b
+                break
             await asyncio.sleep(0.2)
+        on_a = await self.call("GET", self.a, f"/cases/{number}", who)
+        assert on_a["materials"] == on_b["materials"]
+        return on_b
+
+    async def verdicts(self, who: str, numbers: list[str]) -> int:
+        """How many photos of the cases ``numbers`` have their verdict."""
+        cases = [await self.call("GET", self.a, f"/cases/{n}", who) for n in numbers]
+        return sum(bool(m["precheck"]) for case in cases for m in case["materials"])
+
+    async def first_verdict(self, who: str, numbers: list[str]) -> None:
+        """Wait until another process has judged a first photo of the cases ``numbers``."""
+        while True:
+            if await self.verdicts(who, numbers):
+                return
+            await asyncio.sleep(0.05)
 
     async def submit_and_return(self, who: str, case: dict[str, Any]) -> None:
         """Submitted on A; reviewed and returned for one correction on B."""
@@ -129,7 +143,6 @@ async def test_two_web_instances_and_a_worker_on_one_store_work_as_one_service(
     store_env: dict[str, str], tmp_path: Path
 ) -> None:
     photos = _photos(4)
-    started = datetime.now(UTC)
     timeout = aiohttp.ClientTimeout(total=60)
     with Fleet(tmp_path / "var", webs=2, workers=1, env=store_env) as fleet:
         settings = load_settings(
@@ -140,6 +153,7 @@ async def test_two_web_instances_and_a_worker_on_one_store_work_as_one_service(
             aiohttp.ClientSession(timeout=timeout) as http,
         ):
             await fleet.ready(http)
+            started = datetime.now(UTC)  # each web instance claimed its first periods by now
             a, b = fleet.webs
             journeys = Journeys(http, a, b)
             await journeys.sign_in()
@@ -156,7 +170,7 @@ async def test_two_web_instances_and_a_worker_on_one_store_work_as_one_service(
                 assert len(attached) == len(photos) and all(m["precheck"] for m in attached)
                 await journeys.submit_and_return(who, case)
             notices = await asyncio.wait_for(notices_done(store, APPLICANTS), WITHIN)
-            runs = await store.find(RUNS, {})
+            runs, read_at = await store.find(RUNS, {}), datetime.now(UTC)
             await sessions_are_shared(a, b)
             pools = {m.role + str(m.port): any("spawn_main" in c for c in m.children())
                      for m in fleet.members}  # fmt: skip
@@ -175,12 +189,13 @@ async def test_two_web_instances_and_a_worker_on_one_store_work_as_one_service(
         assert [n["_id"] for n in done] == [n["_id"] for n in queued]
         assert any("补正" in n["payload"]["text"] for n in mine)
     # Every periodic job in every period since the start, run by one web instance, never the
-    # worker (the slot's record is claimed before the job runs: storage/periodic.py).
+    # worker (the slot's record is claimed before the job runs: storage/periodic.py). A period
+    # that began in the last seconds may not be claimed yet: instances wait 1-9 s after its start.
     webs = {f":{m.pid}" for m in fleet.webs}
     for job, period in PERIODS.items():
-        slots = {slot_of(job, period, started), slot_of(job, period, datetime.now(UTC))}
+        due = {slot_of(job, period, started), slot_of(job, period, read_at - WAKE)}
         mine = [r for r in runs if r["job"] == job]
-        assert {r["_id"] for r in mine} >= slots and len(mine) == len(slots), (job, mine)
+        assert due <= {r["_id"] for r in mine} <= due | {slot_of(job, period, read_at)}, mine
         assert all(r["holder"].endswith(tuple(webs)) for r in mine), mine
     # All stop on SIGTERM within the grace, releasing what they held.
     assert all(code == 0 and took < fleet.grace for code, took in stopped.values()), stopped
@@ -210,3 +225,29 @@ async def staff_queue(at: Member, cookie: str) -> tuple[int, str]:
         phone.get("/staff/queue", allow_redirects=False) as resp,
     ):
         return resp.status, await resp.text()
+
+
+async def test_a_worker_stopped_mid_work_exits_within_the_grace_and_the_next_worker_judges_the_rest(
+    tmp_path: Path,
+) -> None:
+    photos, who = _photos(4), APPLICANTS[0]
+    timeout = aiohttp.ClientTimeout(total=60)
+    with Fleet(tmp_path / "var", webs=1, workers=1) as fleet:
+        [web], [first] = fleet.webs, fleet.workers
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            await fleet.ready(http)
+            journeys = Journeys(http, web, web)
+            await journeys.sign_in()
+            numbers = [await journeys.open_and_upload(who, photos) for _ in range(3)]
+            await journeys.first_verdict(who, numbers)  # the worker is at work
+            [(code, took)] = fleet.stop([first]).values()
+            assert code == 0 and took < fleet.grace, first.said()
+            assert '"stopping"' in first.said()
+            left = 3 * len(photos) - await journeys.verdicts(who, numbers)
+            second = fleet.add_worker(1)  # finds by its poll what was queued before it started
+            await second.ready(http, 120)
+            cases = await asyncio.wait_for(
+                asyncio.gather(*(journeys.judged(who, n) for n in numbers)), WITHIN
+            )
+    assert left > 0  # the stop came mid-work: the second worker had photos to judge
+    assert all(m["precheck"] for case in cases for m in case["materials"] if m["attached"])
