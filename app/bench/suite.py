@@ -87,6 +87,12 @@ async def ocr(
     return report
 
 
+async def scale(console: Console, *, smoke: bool, cases: int | None = None) -> Report:
+    from app.bench.scale import run_scale_bench
+
+    return await run_scale_bench(cases=cases or (1 if smoke else 12), console=console, smoke=smoke)
+
+
 BENCHES: dict[str, Runner] = {
     "store": store,
     "booking": booking,
@@ -95,6 +101,7 @@ BENCHES: dict[str, Runner] = {
     "upload": upload,
     "precheck": precheck,
     "ocr": ocr,
+    "scale": scale,
 }
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from app.bench.goals import status
 
-TARGETS = ("all", "store", "booking", "pay", "wechat", "upload", "precheck", "ocr", "soak")
+TARGETS = ("all", "store", "booking", "pay", "wechat", "upload", "precheck", "ocr", "scale", "soak")
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,7 +19,11 @@ def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="a small size that checks correctness only, in seconds (what CI runs)",
     )
-    bench.add_argument("--cases", type=int, help="store: size to measure at (100,000)")
+    bench.add_argument(
+        "--cases",
+        type=int,
+        help="store: size to measure at (100,000); scale: cases of 4 photos (12)",
+    )
     bench.add_argument("--bookings", type=int, help="booking: bookings to time (2,000)")
     bench.add_argument("--notices", type=int, help="pay: notices per run (2,000)")
     bench.add_argument("--messages", type=int, help="wechat: messages per handler (10,000)")
@@ -55,6 +59,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "upload": {"rounds": args.rounds},
         "precheck": {"images": args.images, "engine": engines[0] if engines else ""},
         "ocr": {"images": args.images, "engines": engines},
+        "scale": {"cases": args.cases},
     }[args.target]
     reports = [run_one(args.target, out, smoke=args.smoke, **sizes)]
     if args.target == "ocr" and not args.smoke:

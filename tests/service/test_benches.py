@@ -15,10 +15,15 @@ def console() -> Console:
     return Console(file=io.StringIO(), record=True, width=160)
 
 
+# Benches whose smoke run takes well over 15 s run in a test of their own.
+ON_THEIR_OWN = ("scale",)
+
+
 def test_every_bench_runs_at_smoke_size_and_meets_its_correctness_goals() -> None:
     out = console()
-    reports = run_all(out, smoke=True)
-    assert [r.bench for r in reports] == list(BENCHES)
+    quick = {name: bench for name, bench in BENCHES.items() if name not in ON_THEIR_OWN}
+    reports = run_all(out, smoke=True, benches=quick)
+    assert [r.bench for r in reports] == list(quick)
     missed = {
         r.bench: [f"{g.name}: {g.measured}" for g in r.checked() if not g.met] or "no goal"
         for r in reports
@@ -30,6 +35,15 @@ def test_every_bench_runs_at_smoke_size_and_meets_its_correctness_goals() -> Non
     table = out.export_text()
     assert table.count("NOT met") == 0 and "not checked (smoke)" in table
     assert status(reports) == 0
+
+
+def test_bench_scale_judges_every_photo_with_one_and_with_two_workers_at_smoke_size() -> None:
+    """Two fleets (a web-only serve and one, then two, OCR workers): about 30 s."""
+    out = console()
+    [report] = run_all(out, smoke=True, benches={"scale": BENCHES["scale"]})
+    assert report.ok, out.export_text()[-4000:]
+    text = out.export_text()
+    assert "2 workers / 1 worker:" in text and "8 of 8" in text
 
 
 async def breaks(console: Console, *, smoke: bool) -> Report:
