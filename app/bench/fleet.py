@@ -35,7 +35,9 @@ def free_port() -> int:
 class Member:
     """One process of the fleet: ``python -m app.cli <role> --demo``, its output in a file."""
 
-    def __init__(self, role: str, env: Mapping[str, str], log: Path, port: int) -> None:
+    def __init__(
+        self, role: str, env: Mapping[str, str], log: Path, port: int, core: int | None = None
+    ) -> None:
         self.role, self.port = role, port
         self.base = f"http://127.0.0.1:{port}"
         self.log: IO[str] = log.open("w+")
@@ -46,6 +48,8 @@ class Member:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+        if core is not None:  # before it starts a thread or a process: they inherit it
+            os.sched_setaffinity(self.process.pid, {core})
 
     @property
     def pid(self) -> int:
@@ -89,8 +93,10 @@ class Member:
 class Fleet:
     """``webs`` web instances and ``workers`` OCR workers on the data directory ``data_dir``.
 
-    ``env``: more settings for all of them (``BUCHUMEN_DOCUMENT_STORE=mongodb``, ...). Use it as
-    a context manager: whatever is still running at the end is killed.
+    ``env``: more settings for all of them (``BUCHUMEN_DOCUMENT_STORE=mongodb``, ...).
+    ``pin``: each worker on a core of its own (with its OCR pool), as if each had a machine;
+    the web instances use any core. Use it as a context manager: whatever is still running at
+    the end is killed.
     """
 
     def __init__(
@@ -103,8 +109,10 @@ class Fleet:
         env: Mapping[str, str] | None = None,
         grace: int = 6,
         log_level: str = "INFO",
+        pin: bool = False,
     ) -> None:
         self.data_dir, self.grace = data_dir, grace
+        self._cores = sorted(os.sched_getaffinity(0)) if pin else []
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
         self.env |= {
             "BUCHUMEN_DATA_DIR": str(data_dir),
@@ -132,11 +140,14 @@ class Fleet:
     def add_worker(self, i: int) -> Member:
         port = free_port()
         own = {"BUCHUMEN_WORKER_PORT": str(port)}
-        self.workers.append(self._start("worker", own, f"worker-{i}.log", port))
+        core = self._cores[i % len(self._cores)] if self._cores else None
+        self.workers.append(self._start("worker", own, f"worker-{i}.log", port, core))
         return self.workers[-1]
 
-    def _start(self, role: str, own: dict[str, str], log: str, port: int) -> Member:
-        return Member(role, self.env | own, self.data_dir.parent / log, port)
+    def _start(
+        self, role: str, own: dict[str, str], log: str, port: int, core: int | None = None
+    ) -> Member:
+        return Member(role, self.env | own, self.data_dir.parent / log, port, core)
 
     def __exit__(
         self,

@@ -90,7 +90,8 @@ async def ocr(
 async def scale(console: Console, *, smoke: bool, cases: int | None = None) -> Report:
     from app.bench.scale import run_scale_bench
 
-    return await run_scale_bench(cases=cases or (1 if smoke else 12), console=console, smoke=smoke)
+    size = cases or (1 if smoke else 12)
+    return await run_scale_bench(cases=size, rounds=1 if smoke else 2, console=console, smoke=smoke)
 
 
 BENCHES: dict[str, Runner] = {
