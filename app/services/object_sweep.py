@@ -16,10 +16,11 @@ Memory: the set of referenced keys (about 100 bytes a key).
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Collection
 from datetime import datetime, timedelta
+
+import structlog
 
 from app.services.object_kinds import HOLDERS, Holder, kind_of
 from storage.documents import DocumentStore
@@ -28,7 +29,7 @@ from storage.objects import ObjectStore, ObjectStoreError
 SAFE_AGE = timedelta(hours=24)
 PAGE = 500  # documents read at a time
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 async def sweep_orphans(
@@ -47,8 +48,9 @@ async def sweep_orphans(
             candidates.append(listed.key)
     if unclaimed:
         log.warning(
-            "objects under prefixes no kind claims were kept: %s (add them to object_kinds)",
-            ", ".join(f"{prefix}/ {n}" for prefix, n in sorted(unclaimed.items())),
+            "objects_of_no_kind_kept",
+            prefixes=dict(sorted(unclaimed.items())),
+            hint="register their prefix in app/services/object_kinds.py",
         )
     # Read again after listing: a reference that moved while the first reading went on.
     named = await referenced(store, among=set(candidates)) if candidates else set()
@@ -59,10 +61,10 @@ async def sweep_orphans(
         try:
             await objects.delete(key)
         except ObjectStoreError as exc:  # the next sweep tries again
-            log.warning("unreferenced object %s not deleted: %s", key, exc)
+            log.warning("unreferenced_object_not_deleted", key=key, error=str(exc))
             continue
         removed += 1
-    log.info("removed %d unreferenced objects older than %s", removed, safe_age)
+    log.info("unreferenced_objects_removed", count=removed, older_than=str(safe_age))
     return removed
 
 

@@ -23,6 +23,7 @@ from app.services.case_effects import CERTIFICATE_TOPIC, DEPOSIT_TOPIC, PRECHECK
 from app.services.mandate_changes import NOTIFY_PERSON
 from app.services.mandates import CLAIM_TOPIC
 from app.services.notify import NOTIFY_TOPIC
+from app.services.object_sweep import sweep_orphans
 from app.services.proxy_requests import EVIDENCE_TOPIC
 from app.services.space import SPACE_CHECK_TOPIC
 from app.settings import Settings
@@ -55,6 +56,7 @@ PERIODS = {
     "purge-outbox": 6 * 3600,
     "purge-codes": 6 * 3600,
     "purge-runs": 6 * 3600,
+    "sweep-objects": 24 * 3600,
 }
 
 
@@ -161,6 +163,8 @@ def _web_work(
         "purge-accounts": app[keys.ACCOUNTS].purge,  # attempts and old sign-outs
         "purge-idempotency": app[keys.OPENINGS].purge,  # keys past their 24 hours
         "purge-runs": lambda: purge_runs(store, clock()),
+        # Objects no document names, a day old: a crash between a photo and its case.
+        "sweep-objects": lambda: sweep_orphans(store, app[keys.OBJECTS], clock()),
     }
     for name, job in jobs.items():
         seconds = PERIODS[name]

@@ -8,7 +8,8 @@ under a prefix no kind claims. Issue 20 item 5 found 12 such objects after 16 ki
 from __future__ import annotations
 
 import asyncio
-import logging
+import io
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,17 +153,18 @@ async def old_and_young(
 
 
 async def test_the_sweep_removes_exactly_the_old_objects_no_document_names(
-    services: Services, store: SqliteDocumentStore, caplog: pytest.LogCaptureFixture
+    services: Services, store: SqliteDocumentStore, log_buffer: io.StringIO
 ) -> None:
     kept, swept, cut = await old_and_young(services, store)
 
-    with caplog.at_level(logging.INFO, logger="app.services.object_sweep"):
-        removed = await sweep_orphans(store, services.objects, cut + SAFE_AGE)
+    removed = await sweep_orphans(store, services.objects, cut + SAFE_AGE)
 
     assert await stored(services.objects) == kept
     assert removed == len(swept) == 6
-    assert "removed 6 unreferenced objects" in caplog.text
-    assert "hall/ 1" in caplog.text  # kept, and said, until a kind claims it
+    said = {line["event"]: line for line in map(json.loads, log_buffer.getvalue().splitlines())}
+    assert said["unreferenced_objects_removed"]["count"] == 6
+    # Kept, and said, until a kind claims it.
+    assert said["objects_of_no_kind_kept"]["prefixes"] == {"hall": 1}
     assert await sweep_orphans(store, services.objects, cut + SAFE_AGE) == 0  # again: nothing
 
 
