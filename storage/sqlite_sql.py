@@ -81,19 +81,26 @@ def select(
     (id, version, then each field's JSON type and value, in the order given)."""
     check_page(limit, skip)
     clause, params = _where(where)
-    order = ", ".join(f"{column(f)} {'ASC' if d == 1 else 'DESC'}" for f, d in parse_sort(sort))
-    what = ["id", "version", "data"]
-    if fields is not None:
-        # The type tells a missing field (NULL) from a JSON null, and text from a nested
-        # object, which json_extract returns as its JSON text.
-        what[2:] = [
-            f"json_type(data, '$.{f}'), json_extract(data, '$.{f}')" for f in check_fields(fields)
-        ]
-    sql = f"SELECT {', '.join(what)} FROM {table(collection)}{clause} ORDER BY {order}"
+    what = "id, version, data" if fields is None else _projection(tuple(fields))
+    order = _order(tuple((f, d) for f, d in sort))  # the text of each sort and projection kept
+    sql = f"SELECT {what} FROM {table(collection)}{clause} ORDER BY {order}"
     if limit is not None or skip:
         sql += " LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, skip]
     return sql, params
+
+
+@lru_cache(maxsize=256)
+def _order(sort: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{column(f)} {'ASC' if d == 1 else 'DESC'}" for f, d in parse_sort(sort))
+
+
+@lru_cache(maxsize=256)
+def _projection(fields: tuple[str, ...]) -> str:
+    # The type tells a missing field (NULL) from a JSON null, and text from a nested object,
+    # which json_extract returns as its JSON text.
+    pairs = [f"json_type(data, '$.{f}'), json_extract(data, '$.{f}')" for f in check_fields(fields)]
+    return ", ".join(["id", "version", *pairs])
 
 
 def count(collection: str, where: Filter | None) -> tuple[str, list[Any]]:
