@@ -2,7 +2,7 @@
 
 aiohttp's own stop closes every connection first, and a closed connection drops what it
 receives after that: an upload in flight at SIGTERM never completes (aio-libs/aiohttp#2298).
-``buchumen serve`` stops on its own instead (``app/cli/serve.py``): it stops listening, waits
+``buchumen serve`` stops on its own instead (``app/cli/running.py``): it stops listening, waits
 here until the requests in flight are answered, then lets aiohttp close what is left.
 """
 
