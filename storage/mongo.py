@@ -38,6 +38,7 @@ from storage.documents import (
 from storage.schema import COLLECTIONS, MIGRATIONS, Index
 
 _WRITE_CONFLICT = 112
+_NAMESPACE_EXISTS = 48  # creating a collection another instance made a moment before
 
 
 def _query(where: Filter | None) -> dict[str, Any]:
@@ -89,8 +90,14 @@ class MongoDocumentStore(DocumentStore):
         wanted = {*self._collections, *(index.collection for index in indexes)}
         # Made up front: older servers cannot create a collection inside a transaction.
         for name in sorted(wanted - set(await db.list_collection_names())):
-            with contextlib.suppress(CollectionInvalid):
+            try:
                 await db.create_collection(name)
+            except CollectionInvalid:
+                pass
+            except OperationFailure as e:
+                # Another instance starting at the same moment made it first.
+                if e.code != _NAMESPACE_EXISTS:
+                    raise
         for index in indexes:  # create_index is idempotent, so every start applies them all
             await db[index.collection].create_index(list(index.keys), **_index_options(index))
 

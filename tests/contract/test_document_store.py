@@ -316,6 +316,19 @@ async def test_data_survives_reopening_and_migrations_apply_once(document_backen
         await store.close()
 
 
+async def test_instances_starting_at_once_on_an_empty_store_all_open(document_backend: MakeStore):
+    stores = [document_backend() for _ in range(3)]
+    try:
+        await asyncio.gather(*(store.open() for store in stores))  # each makes the schema
+        await insert(stores[0], "cases", {"_id": "c1"})
+        assert [await store.get("cases", "c1") for store in stores] == [
+            {"_id": "c1", "_version": 1}
+        ] * 3
+    finally:
+        for store in stores:
+            await store.close()
+
+
 async def test_a_migration_appended_later_applies_on_the_next_start(document_backend: MakeStore):
     store = document_backend()
     await store.open()
