@@ -7,7 +7,8 @@ mostly two characters, so shared pairs find "驾驶证到期了" in 机动车驾
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 from itertools import pairwise
 
 from app.domain.catalog import Matter
@@ -23,9 +24,16 @@ def pairs(text: str) -> set[str]:
 
 def score(text: str, matter: Matter) -> int:
     hits = sum(KEYWORD for word in matter.keywords if word in text)
-    names: Iterable[str] = (matter.name, matter.result, *matter.renews, *matter.keywords)
-    shared = len(pairs(text) & set().union(*(pairs(n) for n in names)))
+    shared = len(
+        pairs(text) & _pairs_of((matter.name, matter.result, *matter.renews, *matter.keywords))
+    )
     return hits + (shared if shared >= ENOUGH else 0)
+
+
+@lru_cache(maxsize=1024)
+def _pairs_of(names: tuple[str, ...]) -> frozenset[str]:
+    # A matter's pairs, worked out once: every free-text message scores every matter.
+    return frozenset().union(*(pairs(n) for n in names))
 
 
 def best_matters(text: str, matters: Sequence[Matter], limit: int = 3) -> list[Matter]:
