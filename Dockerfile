@@ -48,8 +48,10 @@ ENV BUCHUMEN_HOST=0.0.0.0 \
     BUCHUMEN_DATA_DIR=/var/lib/buchumen
 EXPOSE 8080
 
+# Healthy when the process answers /healthz on its port: serve's (BUCHUMEN_PORT) or, for
+# `buchumen worker`, BUCHUMEN_WORKER_PORT; one image runs both roles.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BUCHUMEN_PORT', '8080'), timeout=4)"
+    CMD ["python", "-c", "import os, sys, urllib.request as u\nfor p in (os.environ.get('BUCHUMEN_PORT', '8080'), os.environ.get('BUCHUMEN_WORKER_PORT', '8090')):\n    try:\n        u.urlopen(f'http://127.0.0.1:{p}/healthz', timeout=2); sys.exit(0)\n    except OSError:\n        pass\nsys.exit(1)"]
 
 # SIGTERM (docker stop) stops it gracefully: the port refuses new connections, requests in
 # flight are answered, background work winds down, all within BUCHUMEN_SHUTDOWN_GRACE (8 s by

@@ -6,14 +6,18 @@ check is run on the environment the compose file gives the service.
 
 from __future__ import annotations
 
+import http.server
 import ipaddress
+import json
 import os
 import re
 import secrets
 import signal
+import socketserver
 import string
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -243,6 +247,38 @@ def test_the_image_runs_whatever_command_compose_gives_it() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert not re.search(r"^ENTRYPOINT", dockerfile, flags=re.MULTILINE)
     assert re.search(r'^CMD \["buchumen", "serve"\]', dockerfile, flags=re.MULTILINE)
+
+
+def _health_check(port: int, worker_port: int) -> int:
+    """The exit status of the image's HEALTHCHECK command, run here with these ports."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    command = json.loads(re.search(r"HEALTHCHECK .*?\\\n\s+CMD (\[.*\])", dockerfile).group(1))
+    assert command[:2] == ["python", "-c"]
+    env = os.environ | {"BUCHUMEN_PORT": str(port), "BUCHUMEN_WORKER_PORT": str(worker_port)}
+    run = [sys.executable, "-c", command[2]]  # the Dockerfile's own text, checked above
+    return subprocess.run(run, env=env, timeout=30, check=False).returncode  # noqa: S603
+
+
+def test_the_images_health_check_finds_serve_or_a_worker_on_its_own_port() -> None:
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    with socketserver.TCPServer(("127.0.0.1", 0), Health) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        up = server.server_address[1]
+        with socketserver.TCPServer(("127.0.0.1", 0), Health) as closed:
+            down = closed.server_address[1]  # bound, then closed: nothing answers there
+        try:
+            assert _health_check(up, down) == 0  # buchumen serve
+            assert _health_check(down, up) == 0  # buchumen worker
+            assert _health_check(down, down) == 1  # neither answers: unhealthy
+        finally:
+            server.shutdown()
 
 
 def test_the_trial_profile_runs_the_wechat_simulator_on_the_accounts_credentials() -> None:
