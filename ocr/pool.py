@@ -39,7 +39,9 @@ class OcrPool:
         self._workers = workers
         self._timeout = timeout
         self._initializer = initializer
-        self._executor = self._new_executor()
+        # Made at the first run: an instance that never judges a photo (a web instance beside
+        # `buchumen worker`) starts no process, not even multiprocessing's resource tracker.
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
         # spawn: workers start clean, never inheriting the service's threads or sockets.
@@ -50,22 +52,25 @@ class OcrPool:
         )
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, fn, *args)
+        if self._pool is None:
+            self._pool = self._new_executor()
+        pool = self._pool
+        future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         try:
             return await asyncio.wait_for(future, self._timeout)
         except TimeoutError as exc:
             # A stuck worker cannot be interrupted: stop its processes (a pathological image
             # must not keep burning a core) and give later photos fresh workers.
-            old, self._executor = self._executor, self._new_executor()
-            _terminate(old)
+            self._pool = self._new_executor()
+            _terminate(pool)
             raise OcrTimeout("recognition timed out") from exc
         except concurrent.futures.process.BrokenProcessPool as exc:
-            self._executor = self._new_executor()  # a worker crashed (e.g. out of memory)
+            self._pool = self._new_executor()  # a worker crashed (e.g. out of memory)
             raise OcrError("the OCR worker stopped") from exc
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def on_object(
