@@ -22,6 +22,7 @@ from aiohttp import web
 from app import keys
 from app.cli.common import console
 from app.settings import Settings
+from storage.pairing import StoresNotPaired
 
 log = structlog.get_logger(__name__)
 # Of the grace, what closing the connections and the resources is left (the stores, the OCR
@@ -44,6 +45,19 @@ def cannot_start(settings: Settings, listens: Sequence[tuple[str, int, str]]) ->
         console.print(f"[bold red]cannot start[/]: {problem}", highlight=False, soft_wrap=True)
         return True
     return False
+
+
+def serve_until_stopped(
+    app: web.Application, host: str, port: int, *, announce: Callable[[], None]
+) -> int:
+    """``run_until_stopped`` as a command's exit status: 0, or 1 after one clear line when the
+    stores are not the pair this deployment made (``storage/pairing.py``)."""
+    try:
+        asyncio.run(run_until_stopped(app, host, port, announce=announce))
+    except StoresNotPaired as exc:  # one clear line, not a traceback
+        console.print(f"[bold red]cannot start[/]: {exc}", highlight=False, soft_wrap=True)
+        return 1
+    return 0
 
 
 async def run_until_stopped(

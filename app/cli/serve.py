@@ -8,13 +8,11 @@ It stops on SIGTERM or SIGINT within ``BUCHUMEN_SHUTDOWN_GRACE`` seconds (app/cl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 
 from app.cli.common import console, settings_of
-from app.cli.running import cannot_start, run_until_stopped
+from app.cli.running import cannot_start, serve_until_stopped
 from app.settings import Settings
-from storage.pairing import StoresNotPaired
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,12 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Demo: a parcel a courier took travels by itself, one SF scan every 5 seconds.
     app = create_app(settings, warm_ocr=True, demo_parcels=5.0 if settings.demo else 0)
     announce = functools.partial(_announce, settings)
-    try:
-        asyncio.run(run_until_stopped(app, settings.host, settings.port, announce=announce))
-    except StoresNotPaired as exc:  # one clear line, not a traceback
-        console.print(f"[bold red]cannot start[/]: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    return 0
+    return serve_until_stopped(app, settings.host, settings.port, announce=announce)
 
 
 def _announce(settings: Settings) -> None:

@@ -10,13 +10,11 @@ found within half a second of being queued by any process. It stops as serve doe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 
 from app.cli.common import console, settings_of
-from app.cli.running import cannot_start, run_until_stopped
+from app.cli.running import cannot_start, serve_until_stopped
 from app.settings import Settings
-from storage.pairing import StoresNotPaired
 
 
 def add(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,12 +35,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 1
     app = create_worker_app(settings, warm_ocr=True)
     announce = functools.partial(_announce, settings)
-    try:
-        asyncio.run(run_until_stopped(app, settings.host, settings.worker_port, announce=announce))
-    except StoresNotPaired as exc:  # one clear line, not a traceback
-        console.print(f"[bold red]cannot start[/]: {exc}", highlight=False, soft_wrap=True)
-        return 1
-    return 0
+    return serve_until_stopped(app, settings.host, settings.worker_port, announce=announce)
 
 
 def _announce(settings: Settings) -> None:

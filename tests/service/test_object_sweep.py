@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -200,11 +200,14 @@ class MovesWhileRead(DelegatingStore):
         sort: Sort = (),
         limit: int | None = None,
         skip: int = 0,
+        fields: Sequence[str] | None = None,
     ) -> list[Document]:
         if collection == SPACE and self.move is not None:
             move, self.move = self.move, None
             await move()
-        return await super().find(collection, where, sort=sort, limit=limit, skip=skip)
+        return await super().find(
+            collection, where, sort=sort, limit=limit, skip=skip, fields=fields
+        )
 
 
 async def test_a_reference_that_moves_while_the_sweep_reads_keeps_its_object(
