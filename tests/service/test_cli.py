@@ -99,15 +99,22 @@ def test_an_administrator_sets_a_departments_courier_counter_checked_like_an_add
     assert "福新东路 268 号" in capsys.readouterr().err  # the bad one changed nothing
 
 
-def test_serve_on_a_port_in_use_says_so_instead_of_a_traceback(
-    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("command", "variable"), [("serve", "BUCHUMEN_PORT"), ("worker", "BUCHUMEN_WORKER_PORT")]
+)
+def test_a_port_in_use_is_said_with_the_setting_to_change_instead_of_a_traceback(
+    env: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    variable: str,
 ) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        monkeypatch.setenv("BUCHUMEN_PORT", str(port))
-        assert main(["serve", "--demo"]) == 1
+        monkeypatch.setenv(variable, str(port))
+        assert main([command, "--demo"]) == 1
     said = capsys.readouterr().err
-    assert f"port {port} is in use" in said and "BUCHUMEN_PORT" in said
+    assert f"port {port} is in use" in said and variable in said
     assert "Traceback" not in said

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,7 +27,6 @@ from yarl import URL
 
 from app.bench.fleet import Fleet, Member
 from app.bench.precheck import _photos
-from app.cli import main
 from app.services.notify import NOTIFY_TOPIC
 from app.settings import load_settings
 from app.web.session import STAFF
@@ -260,19 +257,3 @@ async def test_a_worker_stopped_mid_work_exits_within_the_grace_and_the_next_wor
             )
     assert left > 0  # the stop came mid-work: the second worker had photos to judge
     assert all(m["precheck"] for case in cases for m in case["materials"] if m["attached"])
-
-
-def test_a_worker_on_a_port_in_use_names_the_setting_to_change(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for key in [k for k in os.environ if k.startswith("BUCHUMEN_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("BUCHUMEN_DATA_DIR", str(tmp_path / "var"))
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        monkeypatch.setenv("BUCHUMEN_WORKER_PORT", str(port))
-        assert main(["worker", "--demo"]) == 1
-    said = capsys.readouterr().err
-    assert f"port {port} is in use" in said and "BUCHUMEN_WORKER_PORT" in said
