@@ -20,6 +20,7 @@ from app.domain.errors import NotFoundError, ValidationFailed
 # How long a deleted document's objects are kept for the cases that used them: longer than the
 # 60 days to ask for administrative review and the six months to sue (行政诉讼法 Art. 46).
 RETENTION = timedelta(days=190)
+KEPT_FROM = ("case:", "certificate:")  # versions whose photo belongs to a case or certificate
 # The field that tells one document of a kind from another of the same owner.
 IDENTIFIER: Mapping[str, str] = {
     "id_card_front": "id_number",
@@ -145,18 +146,22 @@ class SpaceDocument:
             raise NotFoundError(NOT_FOUND)
         self.deleted_at = at
 
-    def purgeable_keys(self, now: datetime, open_cases: Collection[str]) -> list[str]:
-        """Objects that may go now: a deleted document's, past retention, no open case pinning.
+    def may_purge(self, now: datetime, open_cases: Collection[str]) -> bool:
+        """Whether a deleted document may go now: past retention, no open case pinning it.
 
         ``open_cases`` are the pinning cases still open. A finished case's decision stands on
         its record; once the retention period (longer than the six months to appeal) is over,
         the applicant's deletion wins (PIPL).
         """
         if self.deleted_at is None or now < self.deleted_at + RETENTION:
-            return []
-        if any(number in open_cases for number in self.pins):
-            return []
-        return [v.object_key for v in self.versions]
+            return False
+        return not any(number in open_cases for number in self.pins)
+
+    def owned_keys(self) -> list[str]:
+        """The photos that are the space's own, to delete with the document. A copy kept from a
+        case or of a certificate is that case's or certificate's photo, which its record still
+        names: the space lets go of it, the file keeps it."""
+        return [v.object_key for v in self.versions if not v.source.startswith(KEPT_FROM)]
 
 
 # Kinds that name one document each; the others (a certificate, a form, a photo) cover many,

@@ -302,17 +302,16 @@ class SpaceService:
         removed = 0
         for record in await self._store.find(SPACE, {"deleted_at": {"$ne": None}}, limit=500):
             doc = doc_from_record(record)
-            keys = doc.purgeable_keys(now, await self._open_cases(list(doc.pins)))
-            if not keys:
+            if not doc.may_purge(now, await self._open_cases(list(doc.pins))):
                 continue
-            for key in keys:
-                await self._objects.delete(key)
-            try:
+            try:  # the record first: a photo is never gone while a record names it
                 async with self._store.transaction() as tx:
                     await tx.delete(SPACE, doc.id, expected_version=doc.version)
             except (NotFound, VersionConflict):  # another instance purged it first
                 continue
-            removed += len(keys)
+            for key in doc.owned_keys():
+                await self._objects.delete(key)
+                removed += 1
         return removed
 
     # -- internals ---------------------------------------------------------------------------

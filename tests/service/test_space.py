@@ -119,10 +119,41 @@ async def test_a_deleted_document_is_hidden_at_once_and_its_photo_goes_after_ret
     key = doc.current.object_key
     clock.advance(days=RETENTION.days + 1)
     assert await world.space.purge() == 0  # an open case still uses the photo
+    assert await world.store.get("space_documents", doc.id) is not None
     await world.cases.act(ME, pinning, Action.WITHDRAW, version=None, reason="不办了")
-    assert await world.space.purge() == 1
+    assert await world.space.purge() == 0  # the document goes; its photo is a case's own
+    assert await world.store.get("space_documents", doc.id) is None
+    await world.space._objects.stat(key)  # the case it was kept from still names it
+
+
+async def test_a_deleted_upload_of_the_spaces_own_goes_after_retention_and_a_case_copy_stays(
+    world: World, cards: dict[str, Any], clock: Clock
+) -> None:
+    _, from_case = await kept_card(world, cards)  # the case's photo, kept as a copy
+    uploaded = await world.space._objects.put(
+        "space/uploads/own.png", _once(png(cards["mine"].image)), content_type="image/png",
+        max_bytes=10**7,
+    )  # fmt: skip
+    version = Version(
+        1, uploaded.key, "image/png", uploaded.size, uploaded.sha256, "upload", clock(), {}
+    )
+    own = await world.space.deposit(f"person:{ME.id}", "certificate", "机动车驾驶证", version)
+    await world.space.delete(ME, own.id)
+    await world.space.delete(ME, from_case.id)
+
+    clock.advance(days=RETENTION.days - 1)
+    assert await world.space.purge() == 0  # within retention: both kept
+    clock.advance(days=2)
+    assert await world.space.purge() == 1  # the upload, the space's own photo
     with pytest.raises(ObjectNotFound):
-        await world.space._objects.stat(key)
+        await world.space._objects.stat(uploaded.key)
+    await world.space._objects.stat(from_case.current.object_key)  # its case names it
+    assert await world.space.documents(ME) == []
+    assert await world.store.count("space_documents") == 0
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def licence_version(clock: Clock, valid_to: str, sha: str = "3") -> Version:
