@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from app.api.tokens import TokenIssuer
@@ -62,6 +64,9 @@ RECEIPTS = web.AppKey("receipts", ReceiptService)
 MATERIALS = web.AppKey("materials", MaterialService)
 PRECHECKS = web.AppKey("prechecks", PrecheckService)
 PRECHECKER = web.AppKey("prechecker", Prechecker)
+# Set once the OCR models are loaded (or failed to: the first photo tries again). Only
+# ``buchumen worker`` has it: its /readyz waits for it, so a new worker takes traffic warm.
+OCR_WARM = web.AppKey("ocr_warm", asyncio.Event)
 SPACE = web.AppKey("space", SpaceService)
 APPOINTMENTS = web.AppKey("appointments", AppointmentService)
 CERTIFICATES = web.AppKey("certificates", CertificateService)

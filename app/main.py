@@ -137,6 +137,7 @@ def create_worker_app(
     inflight = InFlight()
     app = web.Application(middlewares=[inflight.middleware])
     stopping = _stops(app, settings, inflight)
+    app[keys.OCR_WARM] = asyncio.Event()  # /readyz once the models are loaded
     app.cleanup_ctx.extend(
         [
             _stores_ctx(settings, clock, demo_data=False),  # ``serve --demo`` loads it

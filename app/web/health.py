@@ -1,7 +1,8 @@
 """Health for the orchestrator: ``/healthz`` (the process answers) and ``/readyz`` (its stores
-answer too, so traffic may come). ``/readyz`` names each store that fails and how: ``full`` when
-it has no room to write (a full disk). Nothing is remembered here, so the answer turns ready by
-itself once the store recovers."""
+answer too, so traffic may come; for ``buchumen worker``, its OCR models are loaded too).
+``/readyz`` names each store that fails and how: ``full`` when it has no room to write (a full
+disk). Nothing is remembered here, so the answer turns ready by itself once the store
+recovers."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ async def readyz(request: web.Request) -> web.Response:
             checks[name] = "ok"
         except Exception as exc:
             checks[name] = "full" if storage_full(exc) else f"unavailable: {type(exc).__name__}"
+    if (warm := request.app.get(keys.OCR_WARM)) is not None:  # a worker: warm before work
+        checks["ocr"] = "ok" if warm.is_set() else "warming up"
     failing = [name for name, check in checks.items() if check != "ok"]
     body = {"status": "not_ready" if failing else "ready", "checks": checks, "failing": failing}
     return web.json_response(body, status=503 if failing else 200)

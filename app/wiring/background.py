@@ -98,7 +98,7 @@ def background_ctx(
             ocr = OutboxDispatcher(store, jobs, clock=clock, topics=jobs, concurrency=workers)
             tasks.append(start("outbox-ocr", ocr))
             if warm_ocr:
-                warming = _warm_up(app[keys.PRECHECKER])
+                warming = _warm_up(app[keys.PRECHECKER], app.get(keys.OCR_WARM))
                 tasks.append(asyncio.create_task(warming, name="ocr-warm-up"))
         yield
         stop.set()
@@ -205,12 +205,15 @@ async def _warn_provisional(calendars: CalendarService, clock: Clock) -> None:
         )
 
 
-async def _warm_up(prechecker: Prechecker) -> None:
+async def _warm_up(prechecker: Prechecker, warm: asyncio.Event | None) -> None:
     try:
         await prechecker.warm_up()
         log.info("ocr_ready", engine=prechecker.engine)
     except Exception:  # the first photo will try again; serving must not stop for this
         log.exception("ocr_warm_up_failed", engine=prechecker.engine)
+    finally:
+        if warm is not None:
+            warm.set()
 
 
 async def _every(
