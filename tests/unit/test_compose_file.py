@@ -18,6 +18,8 @@ import string
 import subprocess
 import sys
 import threading
+import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -332,3 +334,283 @@ def test_the_wechat_simulator_says_which_credential_is_missing() -> None:
         check=False,
     )
     assert done.returncode == 2 and "BUCHUMEN_WECHAT_TOKEN" in done.stderr
+
+
+# -- the Alipay and SF simulators of the trial ---------------------------------------------------
+
+TRIAL_SETTINGS = dict(
+    re.findall(r"^#\s+(BUCHUMEN_[A-Z_]+)=(\S*)", ENV_EXAMPLE.split("-- Trial", 1)[1], re.M)
+)
+
+
+def _clean_env(**given: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
+    return env | given
+
+
+def _start(module: str, args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """The simulator as its own process, and the URL its first line says it serves on."""
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", module, "--port=0", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    url = re.search(r" on (http://\S+?),", line)
+    if url is None:
+        process.kill()
+        process.wait()
+        pytest.fail(f"{module} did not say where it serves: {line!r}")
+    return process, url[1]
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize(
+    ("service", "module", "names"),
+    [
+        ("alipay-simulator", "payments.simulator", ("ALIPAY_APP_ID", "ALIPAY_SELLER_ID")),
+        ("sf-simulator", "logistics.simulator", ("SF_PARTNER_ID", "SF_CHECK_WORD")),
+    ],
+)
+def test_the_trial_profile_runs_alipay_and_sf_on_the_services_credentials(
+    service: str, module: str, names: tuple[str, ...]
+) -> None:
+    simulator = SERVICES[service]
+    assert simulator["profiles"] == ["trial"]
+    assert simulator["command"][:3] == ["python", "-m", module]
+    for name in names:
+        key = f"BUCHUMEN_{name}"
+        assert simulator["environment"][key] == SERVICES["web"]["environment"][key]
+
+
+def test_the_trial_keys_are_the_files_the_service_and_the_alipay_simulator_read() -> None:
+    from payments.simulator.__main__ import KEY_FILES
+
+    (app_private, app_public), (alipay_private, alipay_public) = KEY_FILES.values()
+    made = SERVICES["trial-keys"]
+    assert made["profiles"] == ["trial"] and "--make-keys /run/buchumen-keys" in made["command"][2]
+    assert made["volumes"] == ["trial-keys:/run/buchumen-keys"]
+    simulator = SERVICES["alipay-simulator"]
+    assert simulator["volumes"] == ["trial-keys:/run/buchumen-keys:ro"]
+    assert simulator["depends_on"]["trial-keys"]["condition"] == "service_completed_successfully"
+    given = simulator["environment"]
+    assert given["BUCHUMEN_ALIPAY_APP_PUBLIC_KEY_FILE"] == f"/run/buchumen-keys/{app_public}"
+    assert (
+        given["BUCHUMEN_ALIPAY_SIMULATOR_PRIVATE_KEY_FILE"]
+        == f"/run/buchumen-keys/{alipay_private}"
+    )
+    # The web replicas mount the same volume where their key files are read.
+    assert (
+        TRIAL_SETTINGS["BUCHUMEN_KEYS_DIR"] == "trial-keys" and "trial-keys" in COMPOSE["volumes"]
+    )
+    assert "${BUCHUMEN_KEYS_DIR:-./keys}:/run/buchumen-keys:ro" in SERVICES["web"]["volumes"]
+    assert TRIAL_SETTINGS["BUCHUMEN_ALIPAY_PRIVATE_KEY_FILE"] == f"/run/buchumen-keys/{app_private}"
+    assert (
+        TRIAL_SETTINGS["BUCHUMEN_ALIPAY_PUBLIC_KEY_FILE"] == f"/run/buchumen-keys/{alipay_public}"
+    )
+
+
+def test_the_trial_values_of_env_example_start_the_service_on_the_simulators(
+    tmp_path: Path,
+) -> None:
+    from payments.simulator.__main__ import make_keys
+
+    make_keys(tmp_path)
+    env = required_filled() | {k: v for k, v in TRIAL_SETTINGS.items() if v}
+    env["BUCHUMEN_SF_CHECK_WORD"] = secrets.token_urlsafe(48)
+    environment = resolved_environment("web", env)
+    environment = {
+        k: v.replace("/run/buchumen-keys", str(tmp_path)) for k, v in environment.items()
+    }
+    environment = {k: v for k, v in environment.items() if k not in ROLE_SETTINGS}
+    settings = load_settings(environment)
+    assert settings.alipay_configured and settings.sf_configured
+    assert settings.sf_api_url == "http://sf-simulator:8083/std/service"
+    port = re.search(r":(\d+)/gateway\.do$", settings.alipay_gateway_url)
+    assert port and f"{port[1]}:{port[1]}" in SERVICES["alipay-simulator"]["ports"][0]
+    assert "--callback-url=http://lb:8080/sf/routes" in SERVICES["sf-simulator"]["command"]
+
+
+def test_the_alipay_simulator_runs_as_a_process_of_its_own(tmp_path: Path) -> None:
+    from payments.signing import (
+        read_private_key,
+        read_public_key,
+        request_content,
+        rsa2_sign,
+        rsa2_verify,
+    )
+
+    made = subprocess.run(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", "payments.simulator", f"--make-keys={tmp_path}"],
+        cwd=ROOT,
+        env=_clean_env(),
+        timeout=30,
+        check=True,
+    )
+    assert made.returncode == 0
+    env = _clean_env(
+        BUCHUMEN_ALIPAY_APP_ID="2021000000000001",
+        BUCHUMEN_ALIPAY_SELLER_ID="2088000000000001",
+        BUCHUMEN_ALIPAY_APP_PUBLIC_KEY_FILE=str(tmp_path / "alipay-app-public-key.pem"),
+        BUCHUMEN_ALIPAY_SIMULATOR_PRIVATE_KEY_FILE=str(
+            tmp_path / "alipay-simulator-private-key.pem"
+        ),
+    )
+    process, url = _start("payments.simulator", [], env)
+    try:
+        params = {
+            "app_id": "2021000000000001",
+            "method": "alipay.trade.query",
+            "charset": "utf-8",
+            "sign_type": "RSA2",
+            "timestamp": "2026-01-05 10:00:00",
+            "version": "1.0",
+            "biz_content": json.dumps({"out_trade_no": "T1"}),
+        }
+
+        def ask(sign: str) -> tuple[dict[str, Any], str]:
+            query = urllib.parse.urlencode(params | {"sign": sign})
+            with urllib.request.urlopen(f"{url}?{query}", timeout=5) as answer:  # noqa: S310
+                text = answer.read().decode()
+            return json.loads(text), text
+
+        app_key = read_private_key(tmp_path / "alipay-app-private-key.pem")
+        forged = rsa2_sign(read_private_key(tmp_path / "alipay-simulator-private-key.pem"), "x")
+        refused, _ = ask(forged)
+        assert refused["alipay_trade_query_response"]["sub_code"] == "isv.invalid-signature"
+        answered, text = ask(rsa2_sign(app_key, request_content(params)))
+        node = answered["alipay_trade_query_response"]
+        assert node["sub_code"] == "ACQ.TRADE_NOT_EXIST"  # verified: asked about the trade
+        # Signed by the simulated Alipay: the service's alipay-public-key.pem verifies it.
+        raw = re.search(r'_response":(\{.*?\}),"sign"', text)
+        assert raw
+        alipay_public = read_public_key(tmp_path / "alipay-public-key.pem")
+        assert rsa2_verify(alipay_public, raw[1], answered["sign"])
+        assert _stop(process) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_sf_simulator_runs_as_a_process_of_its_own_and_moves_a_booked_parcel() -> None:
+    from logistics import sf_protocol as sf
+
+    pushed: list[dict[str, str]] = []
+
+    class Routes(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            pushed.append(dict(urllib.parse.parse_qsl(body)))
+            answer = b'{"return_code":"0000","return_msg":"success"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    check_word = "trial-check-word"
+    env = _clean_env(BUCHUMEN_SF_PARTNER_ID="TRIAL", BUCHUMEN_SF_CHECK_WORD=check_word)
+    with socketserver.TCPServer(("127.0.0.1", 0), Routes) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        callback = f"http://127.0.0.1:{server.server_address[1]}/sf/routes"
+        process, url = _start(
+            "logistics.simulator", [f"--callback-url={callback}", "--travel=0.3"], env
+        )
+        try:
+            contacts = [
+                {"contactType": 1, "contact": "张三", "tel": "13800000000", "city": "杭州市"},
+                {"contactType": 2, "contact": "窗口", "tel": "057100000000", "city": "杭州市"},
+            ]
+            data = sf.dumps({"orderId": "BCM-1", "contactInfoList": contacts})
+
+            def call(check: str) -> dict[str, Any]:
+                timestamp = str(int(time.time() * 1000))
+                form = {
+                    "partnerID": "TRIAL",
+                    "requestID": secrets.token_hex(8),
+                    "serviceCode": sf.CREATE_ORDER,
+                    "timestamp": timestamp,
+                    "msgData": data,
+                    "msgDigest": sf.msg_digest(data, timestamp, check),
+                }
+                request = urllib.request.Request(  # noqa: S310 - the local simulator
+                    url, data=urllib.parse.urlencode(form).encode(), method="POST"
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+                    return dict(json.loads(answer.read()))
+
+            assert call("not-the-check-word")["apiResultCode"] == sf.API_BAD_DIGEST
+            booked = call(check_word)
+            assert booked["apiResultCode"] == sf.API_OK
+            waybill = json.loads(booked["apiResultData"])["msgData"]["waybillNoInfoList"][0]
+            deadline = time.monotonic() + 5
+            while len(pushed) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _stop(process) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            server.shutdown()
+    assert len(pushed) >= 2, "the booked parcel was not scanned"
+    first = pushed[0]
+    assert sf.digest_matches(first["msgData"], first["timestamp"], check_word, first["msgDigest"])
+    route = json.loads(first["msgData"])["Body"]["WaybillRoute"][0]
+    assert route["mailno"] == waybill["waybillNo"] and route["opCode"] == "50"
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "first"),
+    [
+        ("payments.simulator", [], "BUCHUMEN_ALIPAY_APP_ID"),
+        ("logistics.simulator", ["--callback-url=http://127.0.0.1:9/"], "BUCHUMEN_SF_PARTNER_ID"),
+    ],
+)
+def test_the_alipay_and_sf_simulators_say_which_credential_is_missing(
+    module: str, args: list[str], first: str
+) -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and first in done.stderr
+
+
+def test_the_alipay_simulator_names_a_key_file_that_is_not_a_key(tmp_path: Path) -> None:
+    (tmp_path / "not-a-key.pem").write_text("hello", encoding="ascii")
+    env = _clean_env(
+        BUCHUMEN_ALIPAY_APP_ID="2021000000000001",
+        BUCHUMEN_ALIPAY_SELLER_ID="2088000000000001",
+        BUCHUMEN_ALIPAY_APP_PUBLIC_KEY_FILE=str(tmp_path / "not-a-key.pem"),
+        BUCHUMEN_ALIPAY_SIMULATOR_PRIVATE_KEY_FILE=str(tmp_path / "missing.pem"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "payments.simulator"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and "BUCHUMEN_ALIPAY_APP_PUBLIC_KEY_FILE" in done.stderr
