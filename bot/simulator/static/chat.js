@@ -150,7 +150,15 @@
     if (atBottom || messages.some((m) => m.side === "user")) log.scrollTop = log.scrollHeight;
   }
 
+  let polling = false; // one fetch at a time: two from the same `after` would both show
+  let again = false; //   what is new, and every new message would appear twice
+
   async function poll() {
+    if (polling) {
+      again = true;
+      return;
+    }
+    polling = true;
     window.clearTimeout(pollTimer);
     try {
       const query = new URLSearchParams({ openid, after: String(after) });
@@ -162,6 +170,13 @@
       }
     } catch {
       // the simulator restarted or the network blinked: try again on the next tick
+    } finally {
+      polling = false;
+    }
+    if (again) {
+      again = false;
+      poll();
+      return;
     }
     pollTimer = window.setTimeout(poll, POLL_MS);
   }
