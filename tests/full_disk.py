@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterable, AsyncIterator
 
 from storage.documents import DocumentStore, StorageFull, Transaction
-from storage.objects import LINK_LIFETIME, ObjectInfo, ObjectStore
-from tests.stores import DelegatingStore
+from storage.objects import ObjectInfo, ObjectStore
+from tests.stores import DelegatingObjectStore, DelegatingStore
 
 
 class FullDocuments(DelegatingStore):
@@ -36,11 +35,11 @@ class FullDocuments(DelegatingStore):
             raise StorageFull("database or disk is full")
 
 
-class FullDirectory(ObjectStore):
+class FullDirectory(DelegatingObjectStore):
     """An object store on a full filesystem: every write fails part-way with ENOSPC."""
 
     def __init__(self, inner: ObjectStore) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.full = True
 
     @staticmethod
@@ -53,24 +52,9 @@ class FullDirectory(ObjectStore):
         if self.full:
             async for _ in chunks:
                 raise self.no_room()
-        return await self.inner.put(key, chunks, content_type=content_type, max_bytes=max_bytes)
-
-    def get(self, key: str) -> AsyncIterator[bytes]:
-        return self.inner.get(key)
-
-    async def stat(self, key: str) -> ObjectInfo:
-        return await self.inner.stat(key)
-
-    async def delete(self, key: str) -> None:
-        await self.inner.delete(key)
-
-    async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
-        return await self.inner.download_url(key, expires=expires)
+        return await super().put(key, chunks, content_type=content_type, max_bytes=max_bytes)
 
     async def ping(self) -> None:
         if self.full:
             raise self.no_room()
-        await self.inner.ping()
-
-    def opener(self) -> Callable[[], ObjectStore]:
-        return self.inner.opener()  # a worker reads the real directory
+        await super().ping()

@@ -3,8 +3,8 @@ the process that asks (the web process) never holds it, whatever its size."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import date, timedelta
+from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,38 +13,16 @@ import pytest
 from ocr.precheck import Prechecker
 from ocr.rules import Expectation
 from storage.files import FileObjectStore
-from storage.objects import LINK_LIFETIME, ObjectInfo, ObjectNotFound, ObjectStore
+from storage.objects import ObjectNotFound
 from tests.service.photos import png
+from tests.stores import DelegatingObjectStore
 
 
-class ReadElsewhere(ObjectStore):
+class ReadElsewhere(DelegatingObjectStore):
     """A store whose objects cannot be read in this process, only from its opener's copy."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner = inner
-
-    async def put(
-        self, key: str, chunks: AsyncIterable[bytes], *, content_type: str, max_bytes: int
-    ) -> ObjectInfo:
-        return await self.inner.put(key, chunks, content_type=content_type, max_bytes=max_bytes)
 
     def get(self, key: str) -> AsyncIterator[bytes]:
         raise AssertionError(f"the photo {key} was read in the process that asked")
-
-    async def stat(self, key: str) -> ObjectInfo:
-        return await self.inner.stat(key)
-
-    async def delete(self, key: str) -> None:
-        await self.inner.delete(key)
-
-    async def download_url(self, key: str, *, expires: timedelta = LINK_LIFETIME) -> str:
-        return await self.inner.download_url(key, expires=expires)
-
-    async def ping(self) -> None:
-        await self.inner.ping()
-
-    def opener(self) -> Callable[[], ObjectStore]:
-        return self.inner.opener()
 
 
 async def once(data: bytes) -> AsyncIterator[bytes]:
