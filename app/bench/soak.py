@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.bench.figures import pct
+from app.bench.fleet import Member
 from app.bench.goals import Report, status
 
 SLOPE_GOAL = 0.05  # MB/min after warm-up: 3 MB an hour
@@ -189,32 +192,17 @@ async def service(data: Path) -> AsyncIterator[tuple[int, str, str]]:
         "BUCHUMEN_OCR_WORKERS": "1",
         "BUCHUMEN_LOG_LEVEL": "WARNING",
     }
-    with (data.parent / "serve.log").open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", "serve", "--demo", env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
+    member = Member("serve", env, data.parent / "serve.log", port)
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(600):
-                if process.returncode is not None:
-                    raise RuntimeError(f"the service exited: see {data.parent / 'serve.log'}")
-                try:
-                    async with http.get(f"{base}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.2)
-        yield process.pid, base, f"http://127.0.0.1:{chat_port}"
+            await member.ready(http, 120)
+        yield member.pid, member.base, f"http://127.0.0.1:{chat_port}"
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        if member.process.poll() is None:
+            member.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(member.process.wait, 30)
+        member.close()  # killed if the stop overran
 
 
 async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = False) -> Report:

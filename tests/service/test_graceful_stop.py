@@ -10,8 +10,6 @@ import asyncio
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -21,46 +19,26 @@ import pytest
 from aiohttp.test_utils import unused_port
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
+from app.bench.fleet import Member
+
 CHUNKS = 8
 
 
-class Service:
+class Service(Member):
     """``python -m app.cli serve --demo`` on a temp directory and free ports."""
 
     def __init__(self, tmp_path: Path, grace: int) -> None:
-        self.port = unused_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.grace = grace
+        port = unused_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
         env |= {
             "BUCHUMEN_DATA_DIR": str(tmp_path / "var"),
-            "BUCHUMEN_PORT": str(self.port),
+            "BUCHUMEN_PORT": str(port),
             "BUCHUMEN_WECHAT_SIMULATOR_PORT": str(unused_port()),
             "BUCHUMEN_OCR_WORKERS": "1",
             "BUCHUMEN_SHUTDOWN_GRACE": str(grace),
         }
-        self.log = (tmp_path / "serve.log").open("w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def ready(self, session: aiohttp.ClientSession) -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.said()
-            try:
-                async with session.get(f"{self.base}/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"not ready in 90 s: {self.said()}")
+        super().__init__("serve", env, tmp_path / "serve.log", port)
+        self.grace = grace
 
     def terminate(self) -> float:
         self.process.send_signal(signal.SIGTERM)
@@ -72,17 +50,6 @@ class Service:
             assert time.monotonic() - since < 60, "still running a minute after SIGTERM"
             time.sleep(0.02)
         return time.monotonic() - since
-
-    def said(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-3000:]
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture
@@ -141,7 +108,7 @@ async def test_an_upload_in_flight_at_sigterm_is_answered_and_the_process_exits_
 ) -> None:
     service = serve(8)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        await service.ready(session)
+        await service.ready(session, 90)
         auth, number, slot = await open_case(session, service.base)
         started, go_on = asyncio.Event(), asyncio.Event()
         upload = asyncio.create_task(
@@ -174,7 +141,7 @@ async def test_after_sigterm_no_new_connection_is_accepted_and_a_stuck_request_i
 ) -> None:
     service = serve(4)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        await service.ready(session)
+        await service.ready(session, 90)
         auth, number, slot = await open_case(session, service.base)
         idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", service.port)
         started, never = asyncio.Event(), asyncio.Event()
