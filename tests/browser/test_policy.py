@@ -39,7 +39,7 @@ async def test_an_applicant_uploads_and_withdraws_on_the_case_page_under_the_pol
 
     policy = await _policy(applicant, f"{live.base}/h5/cases/{case.number}")  # signed in by OAuth
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
-    # Choosing a photo sends its form at once: an inline handler the policy allows by its hash.
+    # Choosing a photo sends its form at once (static/forms.js, asked for by an attribute).
     async with applicant.expect_navigation():
         await applicant.locator("input[name=photo]").first.set_input_files(
             files=[{"name": "card.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}]
@@ -73,6 +73,17 @@ async def test_an_applicant_uploads_and_withdraws_on_the_case_page_under_the_pol
     )
     await applicant.wait_for_timeout(300)
     assert csp_refusals and "style" in csp_refusals[0]
+    csp_refusals.clear()
+    # Nor does injected markup run an event handler of its own (no 'unsafe-hashes' either).
+    title = await applicant.title()
+    await applicant.evaluate(
+        "document.body.insertAdjacentHTML('beforeend',"
+        " '<button id=\"evil\" onclick=\"document.title=1\">x</button>')"
+    )
+    await applicant.click("#evil")
+    await applicant.wait_for_timeout(300)
+    assert await applicant.title() == title
+    assert csp_refusals and "script" in csp_refusals[0]
     csp_refusals.clear()
 
 
