@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -48,7 +51,8 @@ class OcrPool:
         return concurrent.futures.ProcessPoolExecutor(
             self._workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=self._initializer,
+            initializer=_start_worker,
+            initargs=(os.getpid(), self._initializer),
         )
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
@@ -71,6 +75,25 @@ class OcrPool:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+PARENT_CHECK = 1.0  # seconds between a worker's looks at whether the service still runs
+
+
+def _start_worker(parent: int, initializer: Callable[[], object] | None) -> None:
+    """In each new worker: leave once the service that started it is gone; then its setup."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True, name="parent-watch").start()
+    if initializer is not None:
+        initializer()
+
+
+def _exit_with(parent: int) -> None:
+    # An idle worker waits on its task queue, whose write end it holds itself: when the service
+    # is killed (SIGKILL, the OOM killer) no EOF wakes it, and it would keep its models (some
+    # 400 MB) forever. An orphan is handed to another parent, so a new parent pid means gone.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(1)
 
 
 def on_object(

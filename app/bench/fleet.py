@@ -96,7 +96,7 @@ class Fleet:
     ``env``: more settings for all of them (``BUCHUMEN_DOCUMENT_STORE=mongodb``, ...).
     ``pin``: each worker on a core of its own (with its OCR pool), as if each had a machine;
     the web instances use any core. Use it as a context manager: whatever is still running at
-    the end is killed.
+    the end is stopped (SIGTERM), and killed if it has not exited a minute later.
     """
 
     def __init__(
@@ -155,6 +155,9 @@ class Fleet:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        # Stopped as an orchestrator would (SIGTERM, then the grace): each lets its own
+        # processes go; only one still running after that is killed.
+        self.stop([m for m in self.members if m.process.poll() is None])
         for member in self.members:
             member.close()
 

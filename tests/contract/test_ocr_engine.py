@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -83,3 +85,44 @@ async def test_the_event_loop_keeps_ticking_while_the_pool_recognizes() -> None:
         ticker.cancel()
         pool.close()
     assert ticks >= 20  # the loop ran all along (50 would be perfect)
+
+
+# A service that opens an OCR pool, runs one recognition (here: which process am I?), waits.
+SERVICE = """
+import asyncio, os
+from ocr.pool import OcrPool
+async def main():
+    pool = OcrPool(workers=1, timeout=60)
+    print(await pool.run(os.getpid), flush=True)
+    await asyncio.sleep(600)
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    try:  # the third field of /proc/<pid>/stat is its state; Z: exited, not yet reaped
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_service_takes_its_ocr_workers_with_it() -> None:
+    """kill -9 (or the OOM killer) on the service must not leave its OCR workers behind, each
+    holding its models, forever."""
+    root = Path(__file__).resolve().parents[2]
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE], cwd=root, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None
+        worker = int(service.stdout.readline())
+        assert _running(worker)
+        service.kill()
+        service.wait()
+        deadline = time.monotonic() + 15
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(worker), "the OCR worker outlived the service that started it"
+    finally:
+        service.kill()
+        service.wait()
