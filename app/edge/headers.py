@@ -9,9 +9,10 @@ root application's signal fires for the /api/v1 sub-application too.
   (``frame-ancestors 'none'``: nobody can wrap a page to trick a tap). What pages once did in
   inline handlers (ask before a withdrawal, send a form once a photo is chosen) static/forms.js
   does by attribute, so injected markup runs nothing at all. Images may also come from MinIO,
-  whose presigned links a staff page's ``<img>`` is redirected to. There is no ``form-action``: paying posts to our page, which redirects to
-  Alipay's cashier (browsers hold the redirect to it too), and in demo mode the cashier's
-  address is known only once its simulator has started.
+  whose presigned links a staff page's ``<img>`` is redirected to. There is no
+  ``form-action``: paying posts to our page, which redirects to Alipay's cashier (browsers
+  hold the redirect to it too), and in demo mode the cashier's address is known only once its
+  simulator has started.
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (a link another site is
   opened through never learns our URLs; a handler may ask for stricter, as /files/ does).
 - ``Cache-Control: no-store`` on everything but /static/: pages and API answers carry personal

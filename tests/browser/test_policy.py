@@ -78,7 +78,7 @@ async def test_an_applicant_uploads_and_withdraws_on_the_case_page_under_the_pol
     title = await applicant.title()
     await applicant.evaluate(
         "document.body.insertAdjacentHTML('beforeend',"
-        " '<button id=\"evil\" onclick=\"document.title=1\">x</button>')"
+        ' \'<button id="evil" onclick="document.title=1">x</button>\')'
     )
     await applicant.click("#evil")
     await applicant.wait_for_timeout(300)

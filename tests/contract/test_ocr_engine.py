@@ -110,7 +110,7 @@ def test_a_killed_service_takes_its_ocr_workers_with_it() -> None:
     """kill -9 (or the OOM killer) on the service must not leave its OCR workers behind, each
     holding its models, forever."""
     root = Path(__file__).resolve().parents[2]
-    service = subprocess.Popen(
+    service = subprocess.Popen(  # noqa: S603 - this interpreter, our own code
         [sys.executable, "-c", SERVICE], cwd=root, stdout=subprocess.PIPE, text=True
     )
     try:
