@@ -110,14 +110,14 @@ class WeChatEndpoint:
             return await self._accept_photo(msg, now)
         key = msg.dedup_key
         work = asyncio.ensure_future(self._handle_in_turn(msg, key))
-        try:
-            return await asyncio.wait_for(asyncio.shield(work), self.deadline)
-        except DuplicateKey:
-            return _earlier_reply(await first_sight(self._store, key))  # another delivery won
-        except TimeoutError:
+        if not await _finished_within(work, self.deadline):
             await mark_late(self._store, key, now)
             self._finish_late(msg, work)
             return None
+        try:
+            return work.result()
+        except DuplicateKey:
+            return _earlier_reply(await first_sight(self._store, key))  # another delivery won
 
     async def _handle_in_turn(self, msg: Inbound, key: str) -> str | None:
         """Handle one user's messages one at a time; a retry is recognised by its receipt."""
@@ -171,6 +171,29 @@ class WeChatEndpoint:
         task = asyncio.ensure_future(deliver())
         self._late.add(task)
         task.add_done_callback(self._late.discard)
+
+
+async def _finished_within(work: asyncio.Future[Any], seconds: float) -> bool:
+    """Whether ``work`` is done within ``seconds``. Unlike ``wait_for``, the work is never
+    cancelled (it goes on to answer late), and a message costs one future and one timer rather
+    than wait_for's and shield's chain of futures: this runs for every message."""
+    if seconds <= 0:
+        return work.done()  # no time at all: as wait_for, only what is done already
+    loop = asyncio.get_running_loop()
+    woken = loop.create_future()
+
+    def wake(_: object) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    work.add_done_callback(wake)
+    timer = loop.call_later(seconds, wake, None)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        work.remove_done_callback(wake)
+    return work.done()
 
 
 def _earlier_reply(receipt: dict[str, Any] | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -279,7 +280,16 @@ async def test_a_reply_that_misses_the_deadline_arrives_later_and_retries_are_no
     plain_world: World,
 ) -> None:
     world = plain_world
-    world.client.app[keys.WECHAT].deadline = 0  # every dialogue is now "too slow"
+    endpoint = world.client.app[keys.WECHAT]
+    endpoint.deadline = 0.2
+    dialogues = endpoint._dialogues
+    handle = dialogues.handle
+
+    async def slow(*args: Any, **kwargs: Any) -> str | None:  # a store under heavy load
+        await asyncio.sleep(0.5)
+        return await handle(*args, **kwargs)
+
+    dialogues.handle = slow
     fields = {"FromUserName": OPENID, "MsgType": "text", "Content": "帮助", "MsgId": "4242"}
     first = await world.sim.push(fields)
     assert first.status == 200 and first.reply is None  # "success": WeChat shows nothing yet
