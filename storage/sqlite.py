@@ -14,7 +14,8 @@ or a query over an index takes microseconds in WAL mode, far less than a hop to 
 interrupted there and run again on one of a few aiosqlite reader threads, and its statement
 goes to a thread directly for its next ``HEAVY_SKIPS`` runs, so a scan never holds the loop
 for longer than the budget. In WAL mode readers see the last commit only and never wait for
-the writer.
+the writer. Bodies are parsed with orjson: a chat message reads five or six documents, and
+the standard parser took about a tenth of its CPU.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import orjson
 
 from storage import sqlite_sql as sql
 from storage.documents import (
@@ -71,8 +73,15 @@ def _body(doc: Document) -> tuple[str, str]:
     return doc_id, json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # NaN or Infinity, which json.dumps writes and orjson refuses
+        return json.loads(text)
+
+
 def _doc(doc_id: str, version: int, data: str) -> Document:
-    return {"_id": doc_id, "_version": version, **json.loads(data)}
+    return {"_id": doc_id, "_version": version, **_loads(data)}
 
 
 def _projected(fields: Sequence[str], row: Sequence[Any]) -> Document:
@@ -83,7 +92,7 @@ def _projected(fields: Sequence[str], row: Sequence[Any]) -> Document:
         if kind is None:  # the document lacks it
             continue
         if kind in ("object", "array"):
-            value = json.loads(value)
+            value = _loads(value)
         elif kind in ("true", "false"):
             value = kind == "true"
         *parents, name = path.split(".")

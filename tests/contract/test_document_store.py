@@ -61,6 +61,21 @@ async def test_an_inserted_document_comes_back_with_version_one(document_store: 
     assert await document_store.get("counters", "nothing-written-here") is None
 
 
+
+async def test_values_come_back_as_stored_text_numbers_and_nesting(document_store: DocumentStore):
+    doc = {
+        "_id": "c2",
+        "name": "张三 \"quoted\" \\ 𠀀 emoji 🙂",  # CJK, an astral-plane character, escapes
+        "n": [0, -1, 2**62, 0.1, -0.0, 1e300, 5e-324],
+        "deep": {"a": [{"b": {"c": [True, False, None]}}]},
+    }
+    async with document_store.transaction() as tx:
+        await tx.insert("cases", doc)
+    got = await document_store.get("cases", "c2")
+    assert got == {**doc, "_version": 1}
+    [projected] = await document_store.find("cases", {"_id": "c2"}, fields=["n", "deep.a"])
+    assert projected["n"] == doc["n"] and projected["deep"] == doc["deep"]
+
 @pytest.mark.parametrize(
     ("where", "expected"),
     [
