@@ -77,3 +77,14 @@ def test_no_template_has_inline_script_handler_or_style(template: Path) -> None:
     text = template.read_text(encoding="utf-8")
     found = INLINE.findall(text) + HANDLER.findall(text)
     assert not found, f"{template.name}: {found} (the policy blocks these: use static/ files)"
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)
+def test_a_template_that_asks_for_form_behaviour_loads_the_script_that_gives_it(
+    template: Path,
+) -> None:
+    # Without static/forms.js a withdrawal would go without its question, and a chosen photo
+    # would wait for a button that is not there.
+    text = template.read_text(encoding="utf-8")
+    if "data-confirm" in text or "data-autosubmit" in text:
+        assert '<script src="/static/forms.js" defer></script>' in text
