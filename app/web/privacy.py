@@ -1,4 +1,5 @@
-"""我的信息 on the phone: what is held, a copy to download, the space choice, closing."""
+"""我的信息 on the phone: what is held, a copy to download, the space choice, signing out,
+closing."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ SPOOL = 8 * 1024 * 1024  # a ZIP bigger than this is built on disk, not in memor
 CLOSED = (
     "您的账号已注销，姓名、身份证号码和微信绑定已删除，个人空间中的证照将按期删除。"
     "办件档案按档案管理规定的保管期限保存。如需再次使用，请在公众号回复“绑定”重新实名绑定。"
+)
+SIGNED_OUT = (
+    "您已退出登录，这台手机上的浏览器不再能打开您的办件和个人信息。"
+    "如需再次查看，请从公众号菜单进入，或在公众号回复“查询进度”。"
 )
 
 
@@ -95,5 +100,16 @@ async def delete_account(request: web.Request) -> web.Response:
         return message(request, text, status=400, back=PAGE + "#delete")
     await request.config_dict[keys.PRIVACY].delete_account(actor)
     response = message(request, CLOSED)
+    response.del_cookie(SESSION, path="/h5/")
+    return response
+
+
+@routes.post("/h5/logout")
+async def sign_out(request: web.Request) -> web.Response:
+    """退出登录, for a phone that is shared or lent: the cookie goes, and with it the session,
+    server-side (``session_middleware``); a page that was open can no longer act as them."""
+    if request.cookies.get(SESSION):
+        await checked_form(request)  # another site must not be able to sign someone out
+    response = message(request, SIGNED_OUT)
     response.del_cookie(SESSION, path="/h5/")
     return response

@@ -283,3 +283,27 @@ async def test_closing_ends_the_persons_authorisations_and_hides_their_space_doc
     assert all("张三" not in m["payload"]["text"] for m in told)
     doc = await store.get("space_documents", doc_id)
     assert doc is not None and doc["deleted_at"]  # its photo goes after the retention period
+
+
+async def test_signing_out_ends_the_session_here_and_for_a_copy_of_its_cookie(
+    plain_world: World,
+) -> None:
+    world, http = plain_world, plain_world.client
+    number = await apply_by_chat(world)
+    await sign_in(world, "/h5/me")
+    page = await (await http.get("/h5/me")).text()
+    assert "退出登录" in page
+    token = csrf_of(page)
+    cookie = http.session.cookie_jar.filter_cookies(http.make_url("/h5/"))["bcm_h5"].value
+
+    forged = await http.post("/h5/logout", data={"csrf": "0" * 32})  # another site's form
+    assert forged.status == 403
+    assert (await http.get(f"/h5/cases/{number}", allow_redirects=False)).status == 200
+
+    done = await http.post("/h5/logout", data={"csrf": token})
+    assert done.status == 200 and "已退出登录" in await done.text()
+    for headers in ({}, {"Cookie": f"bcm_h5={cookie}"}):  # the browser's, and a copy kept
+        gone = await http.get(f"/h5/cases/{number}", headers=headers, allow_redirects=False)
+        assert gone.status == 302 and gone.headers["Location"].startswith("/h5/login")
+    again = await http.post("/h5/logout", data={})  # signed out already: said again, no error
+    assert again.status == 200 and "已退出登录" in await again.text()
