@@ -23,9 +23,8 @@ def _when(day: date, start: time) -> str:
 
 def hall_lines(hall: Hall) -> str:
     """Where the hall is (with a map link) and when it opens, for the chat."""
-    place = hall.window + (f"，{hall.address}" if hall.address else "")
     map_link = f" {link(hall.map_url, '地图')}" if hall.map_url else ""
-    return f"地点：{place}{map_link}\n开放时间：{hall.hours}"
+    return f"地点：{hall.place}{map_link}\n开放时间：{hall.hours}"
 
 
 class BookingDialogue:

@@ -147,6 +147,11 @@ class Hall:
     hours: str
 
     @property
+    def place(self) -> str:
+        """Where to go, as a message says it: the window, and its address once recorded."""
+        return self.window + (f"，{self.address}" if self.address else "")
+
+    @property
     def map_url(self) -> str | None:
         """A public map's search for the address: a link for the phone, never fetched by us."""
         if not self.address:

@@ -24,11 +24,10 @@ def confirmation_text(
         head = f"【改约成功】{matter.name}，原预约二维码已失效，请出示新的二维码签到。"
     else:
         head = f"【预约成功】{matter.name}，到达后出示预约二维码签到取号。"
-    place = hall.window + (f"，{hall.address}" if hall.address else "")
     lines = [
         head,
         f"时间：{day_zh(booking.day)}{booking.slot:%H:%M}—{end:%H:%M}",
-        f"地点：{place}",
+        f"地点：{hall.place}",
         f"开放时间：{hall.hours}",
     ]
     text = "\n".join(lines)
@@ -56,7 +55,6 @@ async def confirm(
     now: datetime,
 ) -> None:
     """Queue the confirmation with the booking (once per booking, whatever the retries)."""
-    links = [{"url": hall.map_url, "label": "在地图中查看大厅位置"}] if hall.map_url else []
     payload = {
         "case": booking.case_number or "",
         "applicant_id": booking.person,
@@ -64,6 +62,11 @@ async def confirm(
         "text": confirmation_text(booking, matter, hall, rules, bring),
         "path": f"/h5/bookings/{booking.id}",
         "link_label": "预约二维码",
-        "links": links,
+        "links": map_links(hall),
     }
     await enqueue(tx, topic=NOTIFY_TOPIC, key=f"booked:{booking.id}", payload=payload, now=now)
+
+
+def map_links(hall: Hall) -> list[dict[str, str]]:
+    """The hall on a public map, as a message's extra link; none before its address is known."""
+    return [{"url": hall.map_url, "label": "在地图中查看大厅位置"}] if hall.map_url else []

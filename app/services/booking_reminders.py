@@ -1,4 +1,5 @@
-"""The chat reminder on the working day before a hall visit, one per booking."""
+"""The chat reminder on the working day before a hall visit, one per booking: when, where
+(with the map), and until when it can still be moved."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 from app.domain.appointments import BOOKED, span_zh
 from app.domain.cases import china_date
 from app.services.appointment_records import BOOKINGS, booking_from_doc
+from app.services.booking_confirmations import map_links
 from app.services.calendar import CalendarService
 from app.services.catalog import get_matter
-from app.services.hall_admin import read_rules
+from app.services.hall_admin import read_hall, read_rules
 from app.services.notify import notify_once
 from storage.documents import DocumentStore
 
@@ -23,10 +25,11 @@ async def remind_tomorrow(store: DocumentStore, calendars: CalendarService, now:
         booking = booking_from_doc(doc)
         matter = await get_matter(store, booking.matter_code)
         cutoff = span_zh((await read_rules(store, booking.department)).cutoff)
+        hall = await read_hall(store, booking.department, matter.department_name)
         text = (
             f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
-            f"{booking.slot:%H:%M} 到大厅办理“{matter.name}”。请按时到达并带齐材料；"
-            f"如不能前来，请在预约时间 {cutoff}前改约或取消。"
+            f"{booking.slot:%H:%M} 到{hall.window}办理“{matter.name}”。\n地点：{hall.place}\n"
+            f"请按时到达并带齐材料；如不能前来，请在预约时间 {cutoff}前改约或取消。"
         )
         queued += await notify_once(
             store,
@@ -36,5 +39,6 @@ async def remind_tomorrow(store: DocumentStore, calendars: CalendarService, now:
             now=now,
             path=f"/h5/bookings/{booking.id}",
             link_label="预约二维码",
+            links=map_links(hall),
         )
     return queued

@@ -22,12 +22,16 @@ async def notify_once(
     link_label: str | None = None,
     case: str = "",
     state: str = "",
+    links: list[dict[str, str]] | None = None,
 ) -> bool:
     """Queue the message unless ``key`` was queued before; True when this call queued it.
 
-    ``path`` is a page of ours the message links to, under ``link_label``.
+    ``path`` is a page of ours the message links to, under ``link_label``; ``links`` are
+    other addresses to add (``url`` and ``label`` each), a map's say.
     """
     payload = notice_payload(applicant_id, text, path, link_label, case=case, state=state)
+    if links:
+        payload["links"] = links
     return await enqueue_alone(store, topic=NOTIFY_TOPIC, key=key, payload=payload, now=now)
 
 
@@ -41,7 +45,7 @@ def notice_payload(
     state: str = "",
 ) -> dict[str, Any]:
     """The NOTIFY_TOPIC message to one person, for queueing inside a unit of work."""
-    payload: dict[str, str] = {
+    payload: dict[str, Any] = {
         "case": case,
         "applicant_id": applicant_id,
         "state": state,

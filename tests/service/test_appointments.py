@@ -107,7 +107,11 @@ async def test_the_working_day_before_a_reminder_and_after_the_slot_a_missed_vis
     assert await hall.remind_tomorrow() == 1
     assert await hall.remind_tomorrow() == 0  # once
     [reminder] = await store.find("outbox", {"_id": f"remind:{booking.id}"})
-    assert "11月9日 09:00" in reminder["payload"]["text"]
+    text = reminder["payload"]["text"]
+    assert "11月9日 09:00" in text
+    place = await hall.hall(await hall_matter(store, code))  # where to go, and the way there
+    assert place.address and f"地点：{place.window}，{place.address}" in text
+    assert reminder["payload"]["links"] == [{"url": place.map_url, "label": "在地图中查看大厅位置"}]
     clock.now = clock.now.replace(day=9, hour=1, minute=20)  # 09:20 Monday: still in time
     assert await hall.mark_no_shows() == 0
     clock.advance(hours=2)
