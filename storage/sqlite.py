@@ -74,6 +74,8 @@ def _body(doc: Document) -> tuple[str, str]:
 
 
 def _loads(text: str) -> Any:
+    # orjson reads an integer beyond 64 bits as a float; none is ever stored (the API caps
+    # the numbers it takes, and MongoDB refuses them, so the contract has none either).
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:  # NaN or Infinity, which json.dumps writes and orjson refuses
