@@ -17,7 +17,8 @@ root application's signal fires for the /api/v1 sub-application too.
   opened through never learns our URLs; a handler may ask for stricter, as /files/ does).
 - ``Cache-Control: no-store`` on everything but /static/: pages and API answers carry personal
   data, and no shared or browser cache should keep them. A handler's own value stands.
-- ``Server`` says our name and no version.
+- ``Server`` says our name and no version, also on the 400 aiohttp sends by itself for a
+  request it cannot parse (no signal reaches that one: its default is replaced at import).
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from app.settings import Settings
 
 SERVER = "buchumen"
+# aiohttp fills in its module's SERVER_SOFTWARE ("Python/3.x aiohttp/3.y") where a response
+# has no Server header: on the answers to malformed requests, made before any app is involved.
+# tests/http/test_security_headers.py notices if this name ever stops being the one it reads.
+web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]  # read at each send
 STATIC = "/static/"
 RAW_FILES = "/files/"  # objects as stored (photos, PDFs): a policy would only hinder the viewer
 

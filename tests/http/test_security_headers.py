@@ -3,6 +3,7 @@ templates need no inline script, event handler or style, so the policy forbids a
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -88,3 +89,17 @@ def test_a_template_that_asks_for_form_behaviour_loads_the_script_that_gives_it(
     text = template.read_text(encoding="utf-8")
     if "data-confirm" in text or "data-autosubmit" in text:
         assert '<script src="/static/forms.js" defer></script>' in text
+
+
+async def test_a_request_refused_before_any_handler_names_no_server_version(api: Api) -> None:
+    # aiohttp answers a malformed request itself, without the response signal that sets the
+    # headers above: its Server header would say which aiohttp and Python to attack.
+    reader, writer = await asyncio.open_connection(api.client.host, api.client.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+    await writer.drain()
+    head = (await reader.read(4096)).decode("latin-1")
+    writer.close()
+    assert head.split("\r\n")[0].endswith(" 400 Bad Request")
+    assert [h for h in head.split("\r\n") if h.lower().startswith("server:")] == [
+        "Server: buchumen"
+    ]
