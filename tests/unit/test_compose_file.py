@@ -292,57 +292,6 @@ def test_the_trial_profile_runs_the_wechat_simulator_on_the_accounts_credentials
         assert simulator["environment"][key] == SERVICES["web"]["environment"][key]
 
 
-def test_the_wechat_simulator_runs_as_a_process_of_its_own(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
-    env.update(
-        BUCHUMEN_WECHAT_TOKEN="trial-token",
-        BUCHUMEN_WECHAT_ENCODING_AES_KEY="a" * 43,
-        BUCHUMEN_WECHAT_APPID="wx0123456789abcdef",
-        BUCHUMEN_WECHAT_APPSECRET="trial-secret",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.simulator", "--port=0", "--callback-url=http://127.0.0.1:9/"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = re.search(r"on (http://\S+),", line)
-        assert url, line
-        with urllib.request.urlopen(f"{url[1]}/chat", timeout=5) as page:  # noqa: S310
-            assert page.status == 200
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def test_the_wechat_simulator_says_which_credential_is_missing() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.simulator", "--callback-url=http://127.0.0.1:9/"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 2 and "BUCHUMEN_WECHAT_TOKEN" in done.stderr
-
-
-# -- the Alipay and SF simulators of the trial ---------------------------------------------------
-
-TRIAL_SETTINGS = dict(
-    re.findall(r"^#\s+(BUCHUMEN_[A-Z_]+)=(\S*)", ENV_EXAMPLE.split("-- Trial", 1)[1], re.M)
-)
-
-
 def _clean_env(**given: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUCHUMEN_")}
     return env | given
@@ -375,6 +324,29 @@ def _stop(process: subprocess.Popen[str]) -> int:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_wechat_simulator_runs_as_a_process_of_its_own() -> None:
+    env = _clean_env(
+        BUCHUMEN_WECHAT_TOKEN="trial-token",
+        BUCHUMEN_WECHAT_ENCODING_AES_KEY="a" * 43,
+        BUCHUMEN_WECHAT_APPID="wx0123456789abcdef",
+        BUCHUMEN_WECHAT_APPSECRET="trial-secret",
+    )
+    process, url = _start("bot.simulator", ["--callback-url=http://127.0.0.1:9/"], env)
+    try:
+        with urllib.request.urlopen(f"{url}/chat", timeout=5) as page:  # noqa: S310
+            assert page.status == 200
+    finally:
+        stopped = _stop(process)
+    assert stopped == 0
+
+
+# -- the Alipay and SF simulators of the trial ---------------------------------------------------
+
+TRIAL_SETTINGS = dict(
+    re.findall(r"^#\s+(BUCHUMEN_[A-Z_]+)=(\S*)", ENV_EXAMPLE.split("-- Trial", 1)[1], re.M)
+)
 
 
 @pytest.mark.parametrize(
@@ -577,11 +549,12 @@ def test_the_sf_simulator_runs_as_a_process_of_its_own_and_moves_a_booked_parcel
 @pytest.mark.parametrize(
     ("module", "args", "first"),
     [
+        ("bot.simulator", ["--callback-url=http://127.0.0.1:9/"], "BUCHUMEN_WECHAT_TOKEN"),
         ("payments.simulator", [], "BUCHUMEN_ALIPAY_APP_ID"),
         ("logistics.simulator", ["--callback-url=http://127.0.0.1:9/"], "BUCHUMEN_SF_PARTNER_ID"),
     ],
 )
-def test_the_alipay_and_sf_simulators_say_which_credential_is_missing(
+def test_each_simulator_says_which_credential_is_missing(
     module: str, args: list[str], first: str
 ) -> None:
     done = subprocess.run(  # noqa: S603 - this interpreter, our own module
