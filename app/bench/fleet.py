@@ -83,10 +83,16 @@ class Member:
         self.log.seek(0)
         return self.log.read()[-last:]
 
-    def close(self) -> None:
+    def close(self, within: float = 60) -> None:
+        """Stop it as an orchestrator would (SIGTERM: it lets its own processes go), killed if
+        still running ``within`` seconds later."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(within)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.log.close()
 
 
@@ -155,11 +161,9 @@ class Fleet:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        # Stopped as an orchestrator would (SIGTERM, then the grace): each lets its own
-        # processes go; only one still running after that is killed.
-        self.stop([m for m in self.members if m.process.poll() is None])
+        self.stop([m for m in self.members if m.process.poll() is None])  # all at once
         for member in self.members:
-            member.close()
+            member.close()  # killed if the stop overran
 
     @property
     def members(self) -> list[Member]:

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -198,11 +195,7 @@ async def service(data: Path) -> AsyncIterator[tuple[int, str, str]]:
             await member.ready(http, 120)
         yield member.pid, member.base, f"http://127.0.0.1:{chat_port}"
     finally:
-        if member.process.poll() is None:
-            member.process.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                await asyncio.to_thread(member.process.wait, 30)
-        member.close()  # killed if the stop overran
+        await asyncio.to_thread(member.close, 30)  # SIGTERM, as a container is stopped
 
 
 async def run_soak_bench(*, minutes: float, console: Console, smoke: bool = False) -> Report:
