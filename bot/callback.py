@@ -14,9 +14,15 @@ from aiohttp import web
 
 from bot import texts
 from bot.client import read_capped
-from bot.crypto import MessageCrypto, verify_signature
+from bot.crypto import MessageCrypto, verify_fresh, verify_signature
 from bot.dialogues import Dialogues
-from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, MessageTooLarge
+from bot.errors import (
+    InvalidAppId,
+    InvalidSignature,
+    MalformedMessage,
+    MessageTooLarge,
+    StaleMessage,
+)
 from bot.inbound import first_sight, mark_late
 from bot.parser import Inbound, parse_inbound
 from bot.wire import MAX_BODY_BYTES, parse_xml, render_text_reply
@@ -41,6 +47,7 @@ class WeChatEndpoint:
         store: DocumentStore,
         clock: Callable[[], datetime],
         deadline: float = REPLY_DEADLINE,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._token = token
         self._crypto = crypto
@@ -48,6 +55,7 @@ class WeChatEndpoint:
         self._store = store
         self._clock = clock
         self.deadline = deadline  # WeChat gives up at 5 s
+        self._wall = wall  # a push's signed time is WeChat's real time, whatever ``clock`` says
         self._late: set[asyncio.Task[None]] = set()
         # One user's messages are handled one at a time on this instance: their dialogue
         # state is one document, and two at once would race on it.
@@ -58,6 +66,7 @@ class WeChatEndpoint:
         app.router.add_post("/wechat", self.receive)
 
     async def verify(self, request: web.Request) -> web.Response:
+        # Not checked for freshness: a replayed verification changes nothing and reads nothing.
         q = request.query
         try:
             verify_signature(
@@ -73,6 +82,7 @@ class WeChatEndpoint:
         safe = q.get("encrypt_type") == "aes"
         try:
             verify_signature(q.get("signature"), self._token, timestamp, nonce)
+            verify_fresh(timestamp, self._wall())
             body = await _read_capped(request)
             fields = parse_xml(body)
             if safe:
@@ -84,6 +94,10 @@ class WeChatEndpoint:
                 )
                 fields = parse_xml(inner.encode("utf-8"))
             msg = parse_inbound(fields)
+        except StaleMessage as exc:
+            # Every genuine push refused this way means our clock is wrong: say by how much.
+            log.warning("wechat_stale", reason=str(exc))
+            return web.Response(status=403, text="stale message")
         except InvalidSignature:
             return web.Response(status=403, text="invalid signature")
         except MessageTooLarge:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import struct
@@ -14,16 +15,21 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage
+from bot.errors import InvalidAppId, InvalidSignature, MalformedMessage, StaleMessage
 from bot.wire import cdata, parse_xml, text_element
 
-__all__ = ["MessageCrypto", "signature", "verify_signature"]
+__all__ = ["FRESH_WITHIN", "MessageCrypto", "signature", "verify_fresh", "verify_signature"]
 
 BLOCK_SIZE = 32  # WeChat pads with PKCS#7 to 32 bytes, not to AES's 16
 _RANDOM_BYTES = 16
 _LENGTH = struct.Struct(">I")  # the message length, in network order
 _HEADER = _RANDOM_BYTES + _LENGTH.size
 _KEY_CHARS = frozenset(string.ascii_letters + string.digits + "+/")
+# A push's signature covers the time WeChat sent it, and in plain mode nothing else: whoever
+# copies one signed query could send any body with it. WeChat's own retries come within
+# 15 s; five minutes leaves room for drift between its clock and ours.
+FRESH_WITHIN = 300  # seconds
+_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def _utf8(text: str) -> bytes:
@@ -42,6 +48,15 @@ def verify_signature(expected: str | None, *parts: str) -> None:
         raise InvalidSignature("signature missing")
     if not hmac.compare_digest(_utf8(expected), _utf8(signature(*parts))):
         raise InvalidSignature("signature does not match")
+
+
+def verify_fresh(timestamp: str, now: float, within: float = FRESH_WITHIN) -> None:
+    """Raise StaleMessage unless ``timestamp`` (whole seconds) is within ``within`` of ``now``."""
+    if not _SECONDS.fullmatch(timestamp):
+        raise StaleMessage("timestamp missing or not whole seconds")
+    skew = int(timestamp) - now
+    if abs(skew) > within:
+        raise StaleMessage(f"signed {skew:+.0f} s from now")
 
 
 def _aes_key(encoding_aes_key: str) -> bytes:

@@ -7,6 +7,7 @@ __all__ = [
     "InvalidSignature",
     "MalformedMessage",
     "MessageTooLarge",
+    "StaleMessage",
     "WeChatError",
 ]
 
@@ -17,6 +18,10 @@ class WeChatError(Exception):
 
 class InvalidSignature(WeChatError):
     """A signature or msg_signature is missing or does not match: nothing may be processed."""
+
+
+class StaleMessage(InvalidSignature):
+    """A correctly signed push whose signed time is too far from ours: a replayed copy."""
 
 
 class InvalidAppId(WeChatError):

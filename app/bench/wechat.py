@@ -42,7 +42,7 @@ from app.main import create_app
 from app.settings import load_settings
 from bot import texts
 from bot.conversations import INBOUND
-from bot.crypto import MessageCrypto, verify_signature
+from bot.crypto import MessageCrypto, verify_fresh, verify_signature
 from bot.wire import parse_xml, render_text_reply
 from storage.outbox import OUTBOX
 
@@ -75,6 +75,7 @@ def bare_app(crypto: MessageCrypto) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         q = request.query
         verify_signature(q["signature"], TOKEN, q["timestamp"], q["nonce"])
+        verify_fresh(q["timestamp"], time.time())
         outer = parse_xml(await request.read())
         inner = parse_xml(
             crypto.decrypt(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -120,12 +121,39 @@ async def test_hostile_xml_is_refused_without_expansion_or_state_change(
     world = plain_world
     store = world.client.app[keys.DOCUMENTS]
     before = (await store.count("wechat_inbound"), await store.count("conversations"))
-    query = {"timestamp": "1700000000", "nonce": "42"}
+    query = {"timestamp": str(int(time.time())), "nonce": "42"}
     query["signature"] = signature(world.token, query["timestamp"], query["nonce"])
     resp = await world.client.post("/wechat", params=query, data=HOSTILE[name].encode())
     assert resp.status == (413 if name == "oversized" else 400)
     assert "passwd" not in await resp.text()
     assert (await store.count("wechat_inbound"), await store.count("conversations")) == before
+
+
+@pytest.mark.parametrize(
+    ("signed_at", "status"),
+    [(-600, 403), (+600, 403), ("1e9", 403), ("", 403), (-240, 200), (+240, 200)],
+)
+async def test_a_copied_signature_works_only_within_five_minutes_of_its_time(
+    plain_world: World, signed_at: int | str, status: int
+) -> None:
+    # In plain mode the signature covers the timestamp and nonce, not the body: whoever copies
+    # one signed query could post any message with it, for as long as its time is accepted.
+    world = plain_world
+    store = world.client.app[keys.DOCUMENTS]
+    before = (await store.count("wechat_inbound"), await store.count("conversations"))
+    when = str(int(time.time()) + signed_at) if isinstance(signed_at, int) else signed_at
+    query = {"timestamp": when, "nonce": "99", "signature": signature(world.token, when, "99")}
+    forged = MESSAGE.format(who="oSomeoneElse", content="我要办").encode()
+
+    resp = await world.client.post("/wechat", params=query, data=forged)
+
+    assert resp.status == status
+    after = (await store.count("wechat_inbound"), await store.count("conversations"))
+    if status == 403:
+        assert await resp.text() == "stale message"
+        assert after == before
+    else:  # drift within the window: WeChat's clock and ours need not agree to the second
+        assert after[1] == before[1] + 1  # the message was handled: its sender has a dialogue
 
 
 async def test_url_verification_echoes_only_when_signed(plain_world: World) -> None:
