@@ -10,13 +10,13 @@ have acted on it, so whoever retries a message must expect a duplicate (see stor
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import aiohttp
+import structlog
 
 from bot.errors import WeChatError
 from bot.token_cache import TokenCache
@@ -28,7 +28,7 @@ _MAX_JSON_BYTES = 1 << 20
 _SECRET_PARAM = re.compile(r"(access_token|secret|code)=[^&\s'\"]*")
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class WeChatApiError(WeChatError):
@@ -161,7 +161,7 @@ class WeChatClient:
         expires_in = answer.get("expires_in", 7200)
         if not isinstance(expires_in, int) or expires_in <= 0:
             raise WeChatUnavailable("GET /cgi-bin/token: expires_in is not a positive integer")
-        log.info("wechat_token_fetched appid=%s expires_in=%s", self._appid, expires_in)
+        log.info("wechat_token_fetched", appid=self._appid, expires_in=expires_in)
         return token, expires_in
 
     async def _authorized(self, call: Callable[[str], Awaitable[T]]) -> T:
@@ -171,7 +171,7 @@ class WeChatClient:
         except WeChatApiError as e:
             if e.errcode not in TOKEN_ERRORS:
                 raise
-            log.warning("wechat_token_rejected errcode=%s; refreshing once", e.errcode)
+            log.warning("wechat_token_rejected", errcode=e.errcode, action="refreshing once")
             await self._tokens.invalidate(token)
         return await call(await self._tokens.get(self.fetch_token))
 

@@ -8,7 +8,6 @@ word only ever goes into the digest; nothing here logs a request body (it holds 
 from __future__ import annotations
 
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import structlog
 
 from logistics import sf_protocol as sf
 from logistics.port import (
@@ -36,7 +36,7 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
 _CANNOT_SERVE = "3"  # filterResult: the address is outside SF's pickup area
 _OUT_OF_AREA = "该地址暂不在顺丰上门取件范围内，请更换地址或到窗口办理。"
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def milliseconds() -> str:
@@ -74,7 +74,7 @@ class SfCourier:
         except CourierRefused as e:
             if e.code != sf.DUPLICATE_ORDER:
                 raise
-            log.info("sf_order_exists order_id=%s; reading its waybill", order.order_id)
+            log.info("sf_order_exists", order_id=order.order_id, action="reading its waybill")
             existing = await self._call(
                 sf.SEARCH_ORDER,
                 {"orderId": order.order_id, "searchType": "1", "language": "zh-CN"},
@@ -170,10 +170,12 @@ class SfCourier:
         answer = _json_object(raw, f"{service_code}: HTTP {status}")
         api_code = str(answer.get("apiResultCode", ""))
         if api_code != sf.API_OK:
-            detail = f"{service_code}: {api_code} {answer.get('apiErrorMsg', '')}"
+            error = str(answer.get("apiErrorMsg", ""))
+            detail = f"{service_code}: {api_code} {error}"
             if api_code in _TRANSIENT_API_CODES or not api_code:
                 raise CourierUnavailable(detail)
-            log.error("sf_call_refused %s", detail)  # our account or request is wrong
+            # Our account or request is wrong.
+            log.error("sf_call_refused", service=service_code, code=api_code, error=error)
             raise CourierRefused(api_code, detail)
         result = answer.get("apiResultData")
         data = _json_object(result.encode() if isinstance(result, str) else b"", service_code)

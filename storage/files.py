@@ -22,7 +22,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import logging
 import os
 import secrets
 import time
@@ -32,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, urlencode
+
+import structlog
 
 from storage.links import LINK_PATH, Clock, LinkSigner
 from storage.objects import (
@@ -51,7 +52,7 @@ CHUNK = 64 * 1024
 # An upload writes as its bytes arrive; a file in tmp/ untouched this long was left by a crash.
 TMP_SAFE_AGE = timedelta(hours=1)
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -91,7 +92,7 @@ class FileObjectStore(ObjectStore):
             self._clear_tmp, time.time() - TMP_SAFE_AGE.total_seconds()
         )
         if removed:
-            log.info("removed %d files left in %s by cut uploads", removed, self._root / "tmp")
+            log.info("cut_upload_files_removed", count=removed, directory=str(self._root / "tmp"))
 
     def _clear_tmp(self, before: float) -> int:
         removed = 0

@@ -38,12 +38,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+import structlog
 
 from storage.documents import (
     Document,
@@ -60,7 +61,7 @@ PENDING, LEASED, DONE, DEAD = "pending", "leased", "done", "dead"
 SHUTDOWN_GRACE = 5.0  # seconds a stopping dispatcher gives the messages it is running
 UNANSWERED_IN_A_ROW = 2  # sends without an answer before the third party must answer again
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # Messages queued at the same instant (one transaction's notices: 预审通过, then 待取件) keep
 # the order they were queued in; keys such as "notify:N:10" and "notify:N:9" sort the wrong way.
@@ -322,7 +323,7 @@ class OutboxDispatcher:
         handler = self._handlers.get(topic)
         now = self._clock()
         if handler is None:
-            log.warning("outbox %s: no handler for topic %r, left pending", key, topic)
+            log.warning("outbox_no_handler", topic=topic, key=key)  # left pending
             await self._update(doc, next_attempt_at=iso(now + self._unknown_topic_delay))
             return 0
         if attempts >= self._max_attempts:  # its last lease expired: the process died handling it
@@ -373,7 +374,7 @@ class OutboxDispatcher:
             outcome, _unanswered(claimed)
         )
         if attempts >= self._max_attempts:
-            log.error("outbox %s: dead after %d attempts: %s", claimed["_id"], attempts, error)
+            log.error("outbox_dead", key=claimed["_id"], attempts=attempts, error=error)
             dead = {"dead_at": _dead_since(claimed, now), "unanswered": silent}
             await self._update(claimed, status=DEAD, last_error=error, **dead)
             return
@@ -383,7 +384,7 @@ class OutboxDispatcher:
         elif silent:
             delay = max(delay, self._no_answer_delay)
         delay *= random.uniform(0.5, 1.0)  # noqa: S311 -- jitter spreads retries, not a secret
-        log.warning("outbox %s: attempt %d failed, retry in %.1fs", claimed["_id"], attempts, delay)
+        log.warning("outbox_retry", key=claimed["_id"], attempt=attempts, delay_s=round(delay, 1))
         retry_at = iso(now + timedelta(seconds=delay))
         await self._update(
             claimed, status=PENDING, last_error=error, next_attempt_at=retry_at, unanswered=silent

@@ -8,11 +8,12 @@ many failures it kept quiet, and once more when the store works again.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
-log = logging.getLogger("storage.outbox")
+import structlog
+
+log = structlog.get_logger("storage.outbox")
 
 
 class StoreTrouble:
@@ -48,13 +49,13 @@ class StoreTrouble:
         self._unsaid += 1
         if self._said_at is None or now - self._said_at >= self._log_every:
             log.warning(
-                "outbox %s: the store fails (%s: %s), %d failure(s) in %.0fs; next try in %.1fs",
-                self._name,
-                type(error).__name__,
-                str(error)[:200],
-                self._unsaid,
-                now - self._since,
-                self._delay,
+                "outbox_store_failing",
+                dispatcher=self._name,
+                error_type=type(error).__name__,
+                error=str(error)[:200],
+                failures=self._unsaid,
+                for_s=round(now - self._since),
+                next_try_s=round(self._delay, 1),
             )
             self._said_at, self._unsaid = now, 0
 
@@ -63,7 +64,9 @@ class StoreTrouble:
         if self._since is None:
             return
         log.warning(
-            "outbox %s: the store works again after %.0fs", self._name, self._now() - self._since
+            "outbox_store_works_again",
+            dispatcher=self._name,
+            after_s=round(self._now() - self._since),
         )
         self._since = self._said_at = None
         self._delay, self._resume_at, self._unsaid = 0.0, 0.0, 0

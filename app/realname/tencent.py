@@ -16,13 +16,13 @@ number masked and never the name (PIPL).
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import structlog
 
 from app.realname import faceid, tc3
 from app.realname.port import (
@@ -34,7 +34,7 @@ from app.realname.port import (
 
 MAX_RESPONSE_BYTES = 64 * 1024  # an answer is a few hundred bytes
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class TencentFaceIdVerifier(IdentityVerifier):
@@ -80,9 +80,7 @@ class TencentFaceIdVerifier(IdentityVerifier):
         if not isinstance(result, str) or not isinstance(description, str):
             raise VerifierUnavailable(f"{faceid.ACTION}: no Result", request_id=request_id)
         if result in faceid.UNAVAILABLE_RESULTS:
-            log.warning(
-                "faceid_no_verdict result=%s id=%s request_id=%s", result, masked, request_id
-            )
+            log.warning("faceid_no_verdict", result=result, id_number=masked, request_id=request_id)
             raise VerifierUnavailable(
                 f"{faceid.ACTION}: Result {result} {description}",
                 faceid.UNAVAILABLE_RESULTS[result],
@@ -95,9 +93,12 @@ class TencentFaceIdVerifier(IdentityVerifier):
             )
         verdict, reason = faceid.VERDICTS[result]
         log.info(
-            "faceid_checked verdict=%s reason=%s id=%s request_id=%s",
-            verdict, reason, masked, request_id,
-        )  # fmt: skip
+            "faceid_checked",
+            verdict=verdict.value,
+            reason=reason.value,
+            id_number=masked,
+            request_id=request_id,
+        )
         return Verification(verdict, reason, request_id, description)
 
     async def close(self) -> None:
@@ -129,16 +130,15 @@ class TencentFaceIdVerifier(IdentityVerifier):
                 raw = await _read_capped(response.content, MAX_RESPONSE_BYTES)
         except (aiohttp.ClientError, TimeoutError) as e:
             what = "no answer in time" if isinstance(e, TimeoutError) else type(e).__name__
-            log.warning("faceid_unreachable %s", what)
+            log.warning("faceid_unreachable", reason=what)
             raise VerifierUnavailable(f"{faceid.ACTION}: {what}") from None
         node = _response_node(raw, status)
         error = node.get("Error")
         if error is not None:
             code, message = _error(error)
             message = message.replace(id_number, mask_id_number(id_number))[:200]
-            level = logging.ERROR if faceid.needs_operator(code) else logging.WARNING
-            log.log(level, "faceid_error code=%s message=%s request_id=%s", code, message,
-                    node["RequestId"])  # fmt: skip
+            report = log.error if faceid.needs_operator(code) else log.warning
+            report("faceid_error", code=code, message=message, request_id=node["RequestId"])
             raise VerifierUnavailable(
                 f"{faceid.ACTION}: {code} {message}", code=code, request_id=node["RequestId"]
             )

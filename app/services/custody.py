@@ -9,10 +9,11 @@ transition. Who showed a code is kept when it is shown, so each hand-over names 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import structlog
 
 from app.domain.actors import SYSTEM, Actor, Role
 from app.domain.case_states import Action, State
@@ -46,7 +47,7 @@ from logistics.port import RouteEvent, Stage
 from storage.documents import DocumentStore, DuplicateKey, Transaction
 from storage.purges import delete_each
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 PLACE_MAX = 60
 STAGE_ZH = {
     Stage.COLLECTED: "快递已揽收",
@@ -248,7 +249,7 @@ class CustodyService:
     async def _record(self, event: RouteEvent) -> int:
         found = await self._store.find(SHIPMENTS, {"waybill": event.waybill_no}, limit=1)
         if not found:
-            log.info("route_event_unknown_waybill op_code=%s", event.op_code)
+            log.info("route_event_unknown_waybill", op_code=event.op_code)
             return 0
         leg = leg_from_doc(found[0])
         doc = {

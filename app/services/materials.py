@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+
+import structlog
 
 from app.domain.actors import Actor
 from app.domain.cases import Case, MaterialRef, Slot
@@ -41,7 +42,7 @@ NOTHING_WRITTEN = (
     DomainError, StorageFull, VersionConflict, DuplicateKey, NotFound, TransactionAborted
 )  # fmt: skip
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def sniff(head: bytes) -> tuple[str, str]:
@@ -99,7 +100,11 @@ class MaterialService:
         self._attaching.discard(task)
         exc = None if task.cancelled() else task.exception()  # retrieved, even if unawaited
         if exc is not None and not isinstance(exc, NOTHING_WRITTEN):
-            log.warning("a stored photo's attach ended unknown, left to the sweep: %r", exc)
+            log.warning(  # the photo is stored; the sweep removes it if no case holds it
+                "photo_attach_unknown_left_to_sweep",
+                error_type=type(exc).__name__,
+                error=str(exc),
+            )
 
     async def file_once(
         self, actor: Actor, case: Case, *, source: str, fetch: Callable[[], Awaitable[bytes]]

@@ -10,10 +10,11 @@ the reviewer's queue shows the case. Couriers are optional: without one, no job 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+
+import structlog
 
 from app.domain.actors import Actor
 from app.domain.case_states import State
@@ -64,7 +65,7 @@ from logistics.port import (
 from storage.documents import DocumentStore, DuplicateKey, Transaction, VersionConflict
 from storage.outbox import Handler, OutboxMessage, enqueue
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 NO_COURIER = "本地暂未开通快递上门取件，请携带原件到部门窗口递交。"
 NO_COUNTER = "department counter address not set (buchumen counter set)"
 CARGO = {PICKUP: Cargo("政务材料原件"), DELIVERY: Cargo("证照及原件")}
@@ -240,14 +241,14 @@ class ShipmentService:
         except OrderNotFound:
             return
         except CannotCancel:
-            log.warning("courier_cancel_too_late order_id=%s", msg.payload["order_id"])
+            log.warning("courier_cancel_too_late", order_id=msg.payload["order_id"])
 
     async def deliver(self, msg: OutboxMessage) -> None:
         """``courier.deliver``: the certificate goes home to the address the originals left from."""
         number = msg.payload["case"]
         pickup = await self.leg(number, PICKUP)
         if pickup is None:
-            log.warning("courier_deliver_without_pickup case=%s", number)
+            log.warning("courier_deliver_without_pickup", case=number)
             return  # the originals came another way; the counter hands the certificate over
         now = self._clock()
         leg = new_leg(
@@ -317,15 +318,18 @@ class ShipmentService:
     async def _failed(self, leg: Leg, order_id: str, detail: str) -> None:
         flagged = leg.failed(order_id, detail, self._clock())
         log.warning(
-            "courier_booking_failed case=%s order_id=%s failures=%d flagged=%s",
-            leg.case, order_id, leg.failures, flagged,
-        )  # fmt: skip
+            "courier_booking_failed",
+            case=leg.case,
+            order_id=order_id,
+            failures=leg.failures,
+            flagged=flagged,
+        )
         await self._save_quietly(leg)
 
     async def _refused(self, leg: Leg, order_id: str, detail: str, why: str) -> None:
         if not leg.refused(order_id, detail, self._clock()):
             return
-        log.warning("courier_booking_refused case=%s order_id=%s", leg.case, order_id)
+        log.warning("courier_booking_refused", case=leg.case, order_id=order_id)
         if leg.kind == PICKUP:
             text = f"上门取件预约未成功（办件 {leg.case}）：{why}请修改取件信息后重新预约。"
             path = f"/h5/cases/{leg.case}/pickup"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
+import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from payments.alipay import beijing_time
@@ -34,7 +34,7 @@ ALIPAY_SCHEDULE: tuple[float, ...] = (
 )
 ATTEMPT_TIMEOUT = 10.0
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def compressed(factor: float, schedule: Sequence[float] = ALIPAY_SCHEDULE) -> tuple[float, ...]:
@@ -117,9 +117,9 @@ class Notifier:
                     delivery.delivered = True
                     return
             log.warning(
-                "alipay_sim_notify_gave_up notify_id=%s attempts=%d",
-                delivery.notify_id,
-                len(delivery.attempts),
+                "alipay_sim_notify_gave_up",
+                notify_id=delivery.notify_id,
+                attempts=len(delivery.attempts),
             )
         finally:
             delivery.done.set()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,6 +50,11 @@ async def outbox(store: DocumentStore, key: str) -> dict[str, Any]:
     doc = await store.get(OUTBOX, key)
     assert doc is not None
     return doc
+
+
+def logged(buffer: io.StringIO) -> list[dict[str, Any]]:
+    """The JSON lines the service's log configuration wrote to ``buffer``."""
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
 
 
 async def test_a_message_from_a_rolled_back_transaction_is_never_dispatched(
@@ -250,7 +257,7 @@ async def test_two_dispatchers_never_run_one_message_at_the_same_time(
 
 
 async def test_a_message_without_a_handler_stays_pending_until_one_exists(
-    document_store: DocumentStore, clock: Clock, caplog: pytest.LogCaptureFixture
+    document_store: DocumentStore, clock: Clock, log_buffer: io.StringIO
 ):
     await queue(document_store, "k", clock.now, topic="sms")
 
@@ -258,7 +265,10 @@ async def test_a_message_without_a_handler_stays_pending_until_one_exists(
 
     doc = await outbox(document_store, "k")
     assert (doc["status"], doc["attempts"]) == ("pending", 0)
-    assert "no handler for topic 'sms'" in caplog.text
+    said = [line for line in logged(log_buffer) if line["event"] == "outbox_no_handler"]
+    assert [(line["level"], line["topic"], line["key"]) for line in said] == [
+        ("warning", "sms", "k")
+    ]
     handler = Recorder()
     later = OutboxDispatcher(document_store, {"sms": handler}, clock=clock, unknown_topic_delay=60)
     clock.advance(seconds=60)
@@ -458,7 +468,7 @@ async def test_a_message_unanswered_twice_goes_out_again_only_once_the_provider_
 
 
 async def test_a_full_disk_makes_the_dispatcher_back_off_and_say_so_once(
-    document_store: DocumentStore, caplog: pytest.LogCaptureFixture
+    document_store: DocumentStore, log_buffer: io.StringIO
 ):
     await queue(document_store, "k", datetime.now(UTC))
     disk = FullDocuments(document_store)
@@ -470,8 +480,11 @@ async def test_a_full_disk_makes_the_dispatcher_back_off_and_say_so_once(
     await asyncio.sleep(0.6)
 
     assert 2 <= disk.writes_tried <= 15  # without the back-off: one claim per poll, 60 or more
-    said = [r.getMessage() for r in caplog.records if "the store fails" in r.getMessage()]
-    assert len(said) == 1 and "StorageFull: database or disk is full" in said[0]
+    said = [line for line in logged(log_buffer) if line["event"] == "outbox_store_failing"]
+    assert len(said) == 1
+    assert (said[0]["logger"], said[0]["dispatcher"]) == ("storage.outbox", "chat")
+    assert said[0]["error_type"] == "StorageFull"
+    assert "database or disk is full" in said[0]["error"]
     assert handler.received == []
 
     disk.full = False  # space again: it delivers by itself
@@ -479,4 +492,5 @@ async def test_a_full_disk_makes_the_dispatcher_back_off_and_say_so_once(
     stop.set()
     await asyncio.wait_for(worker, 5)
     assert (await outbox(document_store, "k"))["status"] == "done"
-    assert any("the store works again" in r.getMessage() for r in caplog.records)
+    again = [line for line in logged(log_buffer) if line["event"] == "outbox_store_works_again"]
+    assert len(again) == 1 and again[0]["dispatcher"] == "chat"
