@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.domain.actors import Role
+from app.domain.errors import StaleVersion
 from app.services import catalog
 from app.services.accounts import demo_accounts, seed_accounts, seed_demo_enterprise
 from app.services.counters import demo_counters, seed_counters
@@ -16,7 +17,12 @@ from storage.documents import DocumentStore
 
 async def load_demo_data(store: DocumentStore, settings: Settings, now: datetime) -> None:
     matters = catalog.load_catalog([settings.catalog_dir])
-    await catalog.import_catalog(store, matters, actor="demo", now=now)
+    try:
+        await catalog.import_catalog(store, matters, actor="demo", now=now)
+    except StaleVersion:
+        # Instances started together on an empty store import at once and one commit loses;
+        # the winner's catalog is the same one, so importing again finds it all in place.
+        await catalog.import_catalog(store, matters, actor="demo", now=now)
     departments = sorted({m.department for m in matters})
     accounts = demo_accounts(departments)
     for account in accounts:  # staff sign in on /staff with the documented demo password

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -12,12 +13,15 @@ import pytest
 from app.domain.catalog import CatalogInvalid, Matter
 from app.domain.errors import NotFoundError, StaleVersion, ValidationFailed
 from app.services import catalog
+from app.settings import Settings
+from app.wiring.demo import load_demo_data
 from storage.documents import (
     Document,
     DocumentStore,
     DuplicateKey,
     Transaction,
 )
+from storage.sqlite import SqliteDocumentStore
 from tests.stores import DelegatingStore
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "app" / "catalog"
@@ -218,3 +222,22 @@ async def test_a_matter_stored_before_the_new_guide_elements_reads_with_the_laws
         await tx.insert(catalog.MATTERS, old)
     read = await catalog.get_matter(store, matters[0].code)
     assert "本级人民政府申请行政复议" in read.remedies.text()
+
+
+async def test_two_instances_starting_on_an_empty_store_both_load_the_demo_data(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # Two web instances started together (docker compose up with two replicas): both import
+    # the shipped catalog at once, one commit loses, and that instance must still start.
+    stores = [SqliteDocumentStore(tmp_path / "shared.sqlite3") for _ in range(2)]
+    for one in stores:
+        await one.open()
+    try:
+        await asyncio.gather(*(load_demo_data(one, settings, NOW) for one in stores))
+
+        shipped = catalog.load_catalog([settings.catalog_dir])
+        assert await stores[1].count("matters") == len(shipped)
+        assert await stores[1].count("audit", {"action": "catalog.import"}) == len(shipped)
+    finally:
+        for one in stores:
+            await one.close()
