@@ -105,6 +105,23 @@ def _projected(fields: Sequence[str], row: Sequence[Any]) -> Document:
     return doc
 
 
+def _enter_wal(conn: sqlite3.Connection, within: float = 5.0) -> None:
+    """Switch the file to WAL (kept in the file, so only its first opening changes anything).
+
+    Instances opening a new file together both want it alone for the switch; SQLite then
+    answers one of them "locked" at once, without waiting out busy_timeout, so wait here.
+    """
+    give_up = time.monotonic() + within
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > give_up:
+                raise
+        time.sleep(0.01)
+
+
 async def _fetch(
     conn: aiosqlite.Connection, statement: str, params: Sequence[Any]
 ) -> Iterable[Any]:
@@ -173,7 +190,7 @@ class SqliteDocumentStore(DocumentStore):
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         for pragma in _PRAGMAS:
             conn.execute(pragma)
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enter_wal(conn)
         if self._max_bytes is not None:
             ((page_size,),) = conn.execute("PRAGMA page_size").fetchall()
             conn.execute(f"PRAGMA max_page_count = {max(1, self._max_bytes // page_size):d}")
