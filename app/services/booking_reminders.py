@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.domain.appointments import BOOKED, span_zh
+from app.domain.appointments import BOOKED, Hall, span_zh
 from app.domain.cases import china_date
+from app.domain.catalog import Matter
 from app.services.appointment_records import BOOKINGS, booking_from_doc
 from app.services.booking_confirmations import map_links
 from app.services.calendar import CalendarService
@@ -21,11 +22,17 @@ async def remind_tomorrow(store: DocumentStore, calendars: CalendarService, now:
     calendar = await calendars.calendar()
     next_day = calendar.next_workday(china_date(now))
     queued = 0
+    # A busy hall has hundreds of visits a day for a few matters: read each one's once.
+    places: dict[tuple[str, str], tuple[Matter, str, Hall]] = {}
     for doc in await store.find(BOOKINGS, {"day": next_day.isoformat(), "state": BOOKED}):
         booking = booking_from_doc(doc)
-        matter = await get_matter(store, booking.matter_code)
-        cutoff = span_zh((await read_rules(store, booking.department)).cutoff)
-        hall = await read_hall(store, booking.department, matter.department_name)
+        where = (booking.department, booking.matter_code)
+        if where not in places:
+            matter = await get_matter(store, booking.matter_code)
+            cutoff = span_zh((await read_rules(store, booking.department)).cutoff)
+            hall = await read_hall(store, booking.department, matter.department_name)
+            places[where] = matter, cutoff, hall
+        matter, cutoff, hall = places[where]
         text = (
             f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "
             f"{booking.slot:%H:%M} 到{hall.window}办理“{matter.name}”。\n地点：{hall.place}\n"

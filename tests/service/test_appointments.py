@@ -17,6 +17,7 @@ from app.services.appointments import AppointmentService, SlotFull
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import get_matter as hall_matter
+from app.services.catalog import list_matters
 from bot.links import fits, link
 from storage.sqlite import SqliteDocumentStore
 from tests.conftest import Clock
@@ -117,6 +118,29 @@ async def test_the_working_day_before_a_reminder_and_after_the_slot_a_missed_vis
     clock.advance(hours=2)
     assert await hall.mark_no_shows() == 1
     assert (await store.get(BOOKINGS, booking.id) or {})["state"] == "no_show"
+
+
+async def test_each_reminder_of_a_busy_day_names_its_own_matter_and_hall(
+    hall: AppointmentService, store: SqliteDocumentStore, clock: Clock
+) -> None:
+    matters = [await hall_matter(store, await matter_code(store))]
+    matters.append(next(m for m in await list_matters(store) if m.department not in {"mz"}))
+    monday = date(2026, 11, 9)
+    people = [ME, Actor("wx-two", Role.APPLICANT), Actor("wx-three", Role.APPLICANT)]
+    bookings = [
+        await hall.book(who, matter.code, monday, NINE)
+        for who, matter in zip(people, [matters[0], matters[1], matters[0]], strict=True)
+    ]
+    clock.now = clock.now.replace(day=6)  # Friday: Monday is the next working day
+
+    assert await hall.remind_tomorrow() == 3
+
+    for booking, matter in zip(bookings, [matters[0], matters[1], matters[0]], strict=True):
+        [reminder] = await store.find("outbox", {"_id": f"remind:{booking.id}"})
+        place = await hall.hall(matter)
+        assert f"办理“{matter.name}”" in reminder["payload"]["text"]
+        assert f"地点：{place.place}" in reminder["payload"]["text"]
+    assert (await hall.hall(matters[0])).window != (await hall.hall(matters[1])).window
 
 
 async def test_an_administrator_sets_capacity_and_closures_and_lifts_a_restriction(
