@@ -7,16 +7,22 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from app.domain.actors import Actor
+from app.domain.actors import Actor, enterprise, person
 from app.domain.case_states import LABELS_ZH, State
 from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.catalog import Matter
 from app.domain.errors import DomainError
-from app.domain.identity import mask_id_number
+from app.domain.identity import (
+    is_valid_uscc,
+    mask_id_number,
+    mask_uscc,
+    parse_citizen_id,
+    parse_uscc,
+)
 from app.domain.legal_clock import Period
 from app.domain.matching import best_matters
 from app.domain.payments import fee_lines
-from app.services.accounts import account_of_openid, person_of_openid
+from app.services.accounts import USERS, account_of_openid, person_of_openid
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
@@ -32,6 +38,9 @@ from bot.parser import Inbound
 from storage.documents import DocumentStore
 
 CASE_NUMBER = re.compile(r"^BC\d{14}$")
+# 18 characters of the credit code's alphabet: a citizen ID number or a credit code (USCC).
+ID_OR_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # The running limit, in the words of 行政许可法 Art. 32, 42 and 44.
 CLOCK_WORDS = {
     Period.ACCEPTANCE: "受理期限（收到材料后五个工作日内）",
@@ -156,6 +165,8 @@ class Dialogues:
             return await self._booking.step(conv, await self._actor(conv), text)
         if CASE_NUMBER.match(text.upper()):
             return await self._case_detail(conv, text.upper())
+        if ID_OR_CODE.match(text.upper()):
+            return await self._cases_of(conv, text.upper())
         return await self._guess(conv, text)
 
     async def _guess(self, conv: Conversation, text: str) -> str:
@@ -351,6 +362,47 @@ class Dialogues:
             for c in cases
         )
         return texts.MY_CASES.format(lines=lines)
+
+    async def _cases_of(self, conv: Conversation, code: str) -> str:
+        """The cases of an ID number or a credit code: one's own, or those of whom one acts for.
+
+        Anyone may type anyone's number, so the reply for any other says nothing of them, not
+        even whether they exist or have cases.
+        """
+        actor = await self._actor(conv)
+        if ID_SHAPE.match(code) and not is_valid_uscc(code):
+            number = parse_citizen_id(code, today=china_date(self._clock())).number
+            principal = await self._person_numbered(conv, actor, number)
+            if principal is None:
+                return texts.NOT_YOUR_PERSON
+            who = f"身份证 {mask_id_number(number)} "
+        else:
+            uscc = parse_uscc(code).code
+            principal = enterprise(uscc)
+            if not any(a.principal == principal for a in actor.authorities):
+                return texts.NOT_YOUR_ENTERPRISE
+            who = f"统一社会信用代码 {mask_uscc(uscc)} "
+        cases = await self._cases.lines_for(actor, size=10, principal=principal)
+        if not cases:
+            return texts.NO_CASES_OF.format(who=who)
+        lines = "\n".join(
+            texts.CASE_LINE.format(number=c.number, matter=c.matter_name, state=LABELS_ZH[c.state])
+            for c in cases
+        )
+        return texts.CASES_OF.format(who=who, lines=lines)
+
+    async def _person_numbered(self, conv: Conversation, actor: Actor, number: str) -> str | None:
+        """The principal with this ID number among the actor and whom they act for, or None."""
+        me = await person_of_openid(self._store, conv.openid)
+        if me is not None and me.get("id_number") == number:
+            return person(actor.id)
+        for authority in actor.authorities:
+            kind, _, ref = authority.principal.partition(":")
+            if kind == "person":
+                doc = await self._store.get(USERS, ref)
+                if doc is not None and doc.get("id_number") == number:
+                    return authority.principal
+        return None
 
     async def _fees_due(self, conv: Conversation, _: str) -> str:
         """What the applicant's cases wait to be paid, item by item with its basis."""

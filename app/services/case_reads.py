@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.domain.actors import Actor, Role
+from app.domain.actors import Actor, Role, person
 from app.domain.case_states import DEPARTMENT_TURN, State
 from app.domain.cases import Case, CaseEvent, MaterialRef
 from app.domain.errors import NotFoundError, NotPermitted, ValidationFailed
@@ -137,11 +137,18 @@ class CaseReads:
         total = await self._store.count(CASES, where)
         return Page([case_from_doc(d) for d in docs], total, page, size)
 
-    async def lines_for(self, actor: Actor, *, size: int = 10) -> list[CaseLine]:
-        """An applicant's newest cases as a list shows them, reading only what a line says."""
+    async def lines_for(
+        self, actor: Actor, *, size: int = 10, principal: str | None = None
+    ) -> list[CaseLine]:
+        """An applicant's newest cases as a list shows them, reading only what a line says;
+        with ``principal``, only those of that one (themselves or whom they act for)."""
         if actor.role is not Role.APPLICANT:
             raise NotPermitted("您的身份不能查看办件列表")
-        docs, _ = await self._applicants_docs(actor, None, None, 1, size, LINE_FIELDS)
+        if principal is not None and not actor.may_act_for(principal):
+            raise NotPermitted("只能查询本人或您获授权办理的办件")
+        docs, _ = await self._applicants_docs(
+            actor, None, None, 1, size, LINE_FIELDS, principal=principal
+        )
         return [
             CaseLine(d["number"], d["terms"]["name"], State(d["state"]), d["created_at"])
             for d in docs
@@ -161,13 +168,20 @@ class CaseReads:
         page: int,
         size: int,
         fields: Sequence[str] | None = None,
+        *,
+        principal: str | None = None,
     ) -> tuple[list[Document], int]:
-        """Their own cases and those of whom they act for today, within each authority's scope.
+        """Their own cases and those of whom they act for today, within each authority's scope
+        (only ``principal``'s, when given).
 
         One query per principal (an applicant has a handful), merged newest first.
         """
-        wheres: list[dict[str, Any]] = [{"applicant_id": actor.id, "enterprise_uscc": None}]
+        wheres: list[dict[str, Any]] = []
+        if principal in (None, person(actor.id)):
+            wheres.append({"applicant_id": actor.id, "enterprise_uscc": None})
         for authority in actor.authorities:
+            if principal not in (None, authority.principal):
+                continue
             kind, _, ref = authority.principal.partition(":")
             where: dict[str, Any] = (
                 {"enterprise_uscc": ref}

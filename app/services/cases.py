@@ -91,9 +91,12 @@ class CaseService:
         """An applicant's own cases, newest first, or a reviewer's queue, nearest deadline first."""
         return await self._reads.list_for(actor, state=state, matter=matter, page=page, size=size)
 
-    async def lines_for(self, actor: Actor, *, size: int = 10) -> list[CaseLine]:
-        """An applicant's newest cases, a line each (number, matter, state): the chat's list."""
-        return await self._reads.lines_for(actor, size=size)
+    async def lines_for(
+        self, actor: Actor, *, size: int = 10, principal: str | None = None
+    ) -> list[CaseLine]:
+        """An applicant's newest cases, a line each (number, matter, state): the chat's list;
+        with ``principal``, only those of that one (themselves or whom they act for)."""
+        return await self._reads.lines_for(actor, size=size, principal=principal)
 
     # -- changes -----------------------------------------------------------------------------
 

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.domain.cases import MaterialRef
+from app.domain.actors import enterprise, person
+from app.domain.cases import MaterialRef, china_date
+from app.domain.mandates import Mandate, Status
 from app.domain.space import Version, owner_of
 from app.realname.demo import DemoVerifier, demo_verifier
 from app.services.accounts import account_of_openid
@@ -17,6 +19,7 @@ from app.services.binding import BindingService
 from app.services.calendar import CalendarService
 from app.services.cases import CaseService
 from app.services.catalog import list_matters
+from app.services.mandate_records import enterprise_doc, mandate_to_doc
 from app.wiring.services import Services
 from bot.dialogues import Dialogues
 from bot.identity import IdentityDialogue
@@ -414,3 +417,53 @@ async def test_fees_due_are_listed_with_their_basis_in_the_chat(
     due = await say(bot, "缴费")
     assert case.number in due and "机动车驾驶证工本费 10.00 元（依据：" in due
     assert "清单之外不收取任何费用" in due
+
+
+async def test_an_id_number_or_credit_code_shows_only_cases_one_may_see(
+    bot: Dialogues,
+    services: Services,
+    store: SqliteDocumentStore,
+    clock: Clock,
+    bind: Callable[..., Awaitable[str]],
+) -> None:
+    # A stranger may type any company's credit code, a real one included: nothing is said.
+    stranger = await say(bot, "91330100716105852F", openid="oStranger")
+    assert "实名绑定" in stranger and "91330100716105852F" not in stranger
+    await bind()
+    await say(bot, "我要办", "1", "办理")
+    me = await account_of_openid(store, OPENID)
+    assert me is not None
+    [own] = await services.cases.lines_for(me)
+    # 张三 represents one enterprise (all digits, like many real codes) and has a case for it.
+    uscc = "914403001922038216"
+    async with store.transaction() as tx:
+        await tx.insert(
+            "enterprises", enterprise_doc(uscc, "某", me.id, "张三", how="t", at=clock())
+        )
+    me = await account_of_openid(store, OPENID, china_date(clock()))
+    assert me is not None and me.authorities
+    firm = next(m for m in await list_matters(store) if "enterprise" in m.targets)
+    theirs = await services.cases.open(me, firm.code, on_behalf_of=enterprise(uscc))
+
+    mine = await say(bot, VALID_ID)
+    assert own.number in mine and theirs.number not in mine
+    assert "1101**********002X" in mine and VALID_ID not in mine
+    firms = await say(bot, uscc.lower())
+    assert theirs.number in firms and own.number not in firms and uscc not in firms
+
+    # Anyone else's number gets the same answer whether or not they use the service.
+    assert "绑定成功" in await bind("李四", "110105198001010032", "oUser-0002")
+    other, unknown = await say(bot, "110105198001010032"), await say(bot, "110105199001010037")
+    assert other == unknown and "代办" in other and "110105" not in other
+    li = await account_of_openid(store, "oUser-0002")
+    assert li is not None
+    grant = Mandate(
+        "g1", person(li.id), me.id, "张三", Status.GRANTED, clock(), decided_at=clock()
+    )  # 李四 lets 张三 act for them (代办): now 张三 may see their cases, none yet
+    async with store.transaction() as tx:
+        await tx.insert("mandates", mandate_to_doc(grant))
+    assert "1101**********0032 暂无办件" in await say(bot, "110105198001010032")
+    # The demo enterprise exists (王五 represents it); the other code is a real one never seen.
+    known, unseen = await say(bot, "91350100M000100Y43"), await say(bot, "91330100716105852F")
+    assert known == unseen and "企业授权" in known
+    assert "校验位不正确" in await say(bot, VALID_ID[:-1] + "3")
