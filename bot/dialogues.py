@@ -25,6 +25,7 @@ from app.domain.payments import fee_lines
 from app.services.accounts import USERS, account_of_openid, person_of_openid
 from app.services.appointments import AppointmentService
 from app.services.calendar import CalendarService
+from app.services.case_reads import CaseLine
 from app.services.cases import CaseService
 from app.services.catalog import CatalogCache
 from app.services.space import SpaceService
@@ -357,11 +358,7 @@ class Dialogues:
         cases = await self._cases.lines_for(actor, size=10)
         if not cases:
             return texts.NO_CASES
-        lines = "\n".join(
-            texts.CASE_LINE.format(number=c.number, matter=c.matter_name, state=LABELS_ZH[c.state])
-            for c in cases
-        )
-        return texts.MY_CASES.format(lines=lines)
+        return texts.MY_CASES.format(lines=_case_lines(cases))
 
     async def _cases_of(self, conv: Conversation, code: str) -> str:
         """The cases of an ID number or a credit code: one's own, or those of whom one acts for.
@@ -385,11 +382,7 @@ class Dialogues:
         cases = await self._cases.lines_for(actor, size=10, principal=principal)
         if not cases:
             return texts.NO_CASES_OF.format(who=who)
-        lines = "\n".join(
-            texts.CASE_LINE.format(number=c.number, matter=c.matter_name, state=LABELS_ZH[c.state])
-            for c in cases
-        )
-        return texts.CASES_OF.format(who=who, lines=lines)
+        return texts.CASES_OF.format(who=who, lines=_case_lines(cases))
 
     async def _person_numbered(self, conv: Conversation, actor: Actor, number: str) -> str | None:
         """The principal with this ID number among the actor and whom they act for, or None."""
@@ -531,6 +524,13 @@ class Dialogues:
 
 class NeedsBinding(DomainError):
     code = "needs_binding"
+
+
+def _case_lines(cases: list[CaseLine]) -> str:
+    return "\n".join(
+        texts.CASE_LINE.format(number=c.number, matter=c.matter_name, state=LABELS_ZH[c.state])
+        for c in cases
+    )
 
 
 def _offer(conv: Conversation, matters: list[Matter]) -> str:
