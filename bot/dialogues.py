@@ -13,9 +13,9 @@ from app.domain.cases import RATEABLE, RATINGS, Case, china_date
 from app.domain.catalog import Matter
 from app.domain.errors import DomainError
 from app.domain.identity import (
-    is_valid_uscc,
     mask_id_number,
     mask_uscc,
+    number_kind,
     parse_citizen_id,
     parse_uscc,
 )
@@ -39,9 +39,6 @@ from bot.parser import Inbound
 from storage.documents import DocumentStore
 
 CASE_NUMBER = re.compile(r"^BC\d{14}$")
-# 18 characters of the credit code's alphabet: a citizen ID number or a credit code (USCC).
-ID_OR_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
-ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # The running limit, in the words of 行政许可法 Art. 32, 42 and 44.
 CLOCK_WORDS = {
     Period.ACCEPTANCE: "受理期限（收到材料后五个工作日内）",
@@ -166,8 +163,8 @@ class Dialogues:
             return await self._booking.step(conv, await self._actor(conv), text)
         if CASE_NUMBER.match(text.upper()):
             return await self._case_detail(conv, text.upper())
-        if ID_OR_CODE.match(text.upper()):
-            return await self._cases_of(conv, text.upper())
+        if kind := number_kind(text):
+            return await self._cases_of(conv, text, kind)
         return await self._guess(conv, text)
 
     async def _guess(self, conv: Conversation, text: str) -> str:
@@ -360,16 +357,16 @@ class Dialogues:
             return texts.NO_CASES
         return texts.MY_CASES.format(lines=_case_lines(cases))
 
-    async def _cases_of(self, conv: Conversation, code: str) -> str:
+    async def _cases_of(self, conv: Conversation, code: str, kind: str) -> str:
         """The cases of an ID number or a credit code: one's own, or those of whom one acts for.
 
         Anyone may type anyone's number, so the reply for any other says nothing of them, not
         even whether they exist or have cases.
         """
         actor = await self._actor(conv)
-        if ID_SHAPE.match(code) and not is_valid_uscc(code):
+        if kind == "citizen_id":
             number = parse_citizen_id(code, today=china_date(self._clock())).number
-            principal = await self._person_numbered(conv, actor, number)
+            principal = await self._person_numbered(actor, number)
             if principal is None:
                 return texts.NOT_YOUR_PERSON
             who = f"身份证 {mask_id_number(number)} "
@@ -384,17 +381,14 @@ class Dialogues:
             return texts.NO_CASES_OF.format(who=who)
         return texts.CASES_OF.format(who=who, lines=_case_lines(cases))
 
-    async def _person_numbered(self, conv: Conversation, actor: Actor, number: str) -> str | None:
-        """The principal with this ID number among the actor and whom they act for, or None."""
-        me = await person_of_openid(self._store, conv.openid)
-        if me is not None and me.get("id_number") == number:
-            return person(actor.id)
-        for authority in actor.authorities:
-            kind, _, ref = authority.principal.partition(":")
+    async def _person_numbered(self, actor: Actor, number: str) -> str | None:
+        """The principal with this ID number: the actor, or a person they act for; or None."""
+        for principal in (person(actor.id), *(a.principal for a in actor.authorities)):
+            kind, _, ref = principal.partition(":")
             if kind == "person":
                 doc = await self._store.get(USERS, ref)
                 if doc is not None and doc.get("id_number") == number:
-                    return authority.principal
+                    return principal
         return None
 
     async def _fees_due(self, conv: Conversation, _: str) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "mask_phone",
     "mask_sensitive",
     "mask_uscc",
+    "number_kind",
     "organization_code_check_char",
     "parse_citizen_id",
     "parse_uscc",
@@ -206,6 +207,16 @@ def is_valid_uscc(raw: str) -> bool:
     except ValidationFailed:
         return False
     return True
+
+
+def number_kind(raw: str) -> Literal["citizen_id", "uscc"] | None:
+    """Which number ``raw`` is shaped as, before its checks: a citizen ID number, a credit
+    code, or neither. A credit code of digits only (many real ones) has a citizen ID's shape
+    too; it counts as a credit code when it passes GB 32100."""
+    code = _normalise(raw)
+    if _ID_SHAPE.fullmatch(code) and not is_valid_uscc(code):
+        return "citizen_id"
+    return "uscc" if _USCC_SHAPE.fullmatch(code) else None
 
 
 # --- PIPL masking ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from app.domain.identity import (
     mask_phone,
     mask_sensitive,
     mask_uscc,
+    number_kind,
     organization_code_check_char,
     parse_citizen_id,
     parse_uscc,
@@ -273,3 +274,25 @@ def test_eighteen_character_window_inside_a_longer_token_is_not_masked() -> None
     token = "A91350100M000100Y43"
     assert mask_sensitive(token) == token
     assert mask_sensitive("1101051949123100201") == "1101051949123100201"
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        (GB11643_SAMPLE_BEIJING_1949, "citizen_id"),
+        ("11010519491231002x", "citizen_id"),
+        ("１１０１０５１９４９１２３１００２Ｘ", "citizen_id"),  # full-width, as typed in Chinese
+        ("11010519491231002Y", "uscc"),  # not an ID's shape: parse_uscc says what is wrong
+        ("914403001922038216", "uscc"),  # digits only, and a valid credit code
+        ("914403001922038217", "citizen_id"),  # digits only, valid as neither: the ID's sentence
+        ("91330100716105852F", "uscc"),
+        ("9133 0100 7161 0585 2F", "uscc"),
+        ("91330100716105852", None),
+        ("9133010071610585IF", None),  # I is not in GB 32100's alphabet
+        ("BC20261125123456", None),
+    ],
+)
+def test_a_typed_number_is_told_apart_as_an_id_number_or_a_credit_code(
+    typed: str, kind: str | None
+) -> None:
+    assert number_kind(typed) == kind
