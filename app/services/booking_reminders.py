@@ -29,9 +29,9 @@ async def remind_tomorrow(store: DocumentStore, calendars: CalendarService, now:
         where = (booking.department, booking.matter_code)
         if where not in places:
             matter = await get_matter(store, booking.matter_code)
-            cutoff = span_zh((await read_rules(store, booking.department)).cutoff)
-            hall = await read_hall(store, booking.department, matter.department_name)
-            places[where] = matter, cutoff, hall
+            rules = await read_rules(store, booking.department)
+            hall = await read_hall(store, booking.department, matter.department_name, rules)
+            places[where] = matter, span_zh(rules.cutoff), hall
         matter, cutoff, hall = places[where]
         text = (
             f"【预约提醒】您预约了 {booking.day.month}月{booking.day.day}日 "

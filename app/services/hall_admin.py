@@ -50,10 +50,13 @@ async def read_rules(store: DocumentStore, department: str) -> HallRules:
     )
 
 
-async def read_hall(store: DocumentStore, department: str, department_name: str) -> Hall:
+async def read_hall(
+    store: DocumentStore, department: str, department_name: str, rules: HallRules | None = None
+) -> Hall:
     """Where a department receives visitors and when: its counter (the same window that
-    receives originals by courier, set with ``buchumen counter set``) and the opening hours."""
-    hours = (await read_rules(store, department)).hours_zh()
+    receives originals by courier, set with ``buchumen counter set``) and the opening hours
+    (from ``rules``, when the caller has read them already)."""
+    hours = (rules or await read_rules(store, department)).hours_zh()
     counter = await counter_of(store, department)
     if counter is None:  # not recorded yet: the window's name, and no address to invent
         return Hall(f"{department_name}办事窗口", None, hours)
