@@ -104,9 +104,10 @@ class AppointmentService:
     async def rules(self, department: str) -> HallRules:
         return await read_rules(self._store, department)
 
-    async def hall(self, matter: Matter) -> Hall:
-        """Where the matter's hall is and when it opens, for the visitor."""
-        return await read_hall(self._store, matter.department, matter.department_name)
+    async def hall(self, matter: Matter, rules: HallRules | None = None) -> Hall:
+        """Where the matter's hall is and when it opens, for the visitor (the opening hours from
+        ``rules``, when they have been read already)."""
+        return await read_hall(self._store, matter.department, matter.department_name, rules)
 
     async def book(
         self,
@@ -136,7 +137,7 @@ class AppointmentService:
                 raise ValidationFailed("该办件已结束，不能再为它预约；如需重新办理，请先新建办件")
         lock = lock_id(actor.id, matter_code, day)
         key = ledger_id(matter.department, day, slot)
-        hall, (bring, _) = await self.hall(matter), what_to_bring(matter, case)
+        hall, (bring, _) = await self.hall(matter, rules), what_to_bring(matter, case)
         async with self._turn(key):
             for _ in range(MAX_ATTEMPTS):
                 if await self._store.get(LOCKS, lock) is not None:
@@ -214,7 +215,7 @@ class AppointmentService:
         old.check_changeable(rules, now)
         rules.check_slot(day, slot, now, await self._calendars.calendar())
         matter = await get_matter(self._store, old.matter_code)
-        hall = await self.hall(matter)
+        hall = await self.hall(matter, rules)
         bring, _ = what_to_bring(matter, await self._case_of(actor, old))
         new_key = ledger_id(old.department, day, slot)
         old_key = ledger_id(old.department, old.day, old.slot)
