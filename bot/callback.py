@@ -47,7 +47,6 @@ class WeChatEndpoint:
         store: DocumentStore,
         clock: Callable[[], datetime],
         deadline: float = REPLY_DEADLINE,
-        wall: Callable[[], float] = time.time,
     ) -> None:
         self._token = token
         self._crypto = crypto
@@ -55,7 +54,6 @@ class WeChatEndpoint:
         self._store = store
         self._clock = clock
         self.deadline = deadline  # WeChat gives up at 5 s
-        self._wall = wall  # a push's signed time is WeChat's real time, whatever ``clock`` says
         self._late: set[asyncio.Task[None]] = set()
         # One user's messages are handled one at a time on this instance: their dialogue
         # state is one document, and two at once would race on it.
@@ -82,7 +80,7 @@ class WeChatEndpoint:
         safe = q.get("encrypt_type") == "aes"
         try:
             verify_signature(q.get("signature"), self._token, timestamp, nonce)
-            verify_fresh(timestamp, self._wall())
+            verify_fresh(timestamp, time.time())  # WeChat's real time, whatever ``clock`` says
             body = await _read_capped(request)
             fields = parse_xml(body)
             if safe:
